@@ -1,0 +1,64 @@
+//! `cargo bench --bench cpu`: the tutorial's CPU programs — every strategy over both kernels.
+//!
+//! Each iteration runs the whole workload and checks every result exactly. After a strategy is
+//! measured, it runs once more untimed with a timeline recorder, for target-report.
+
+use std::path::Path;
+use std::time::Duration;
+
+use concurrency_bench::config::{exit_with_config_error, Config};
+use concurrency_bench::matrix::CpuMatrix;
+use concurrency_bench::output::{self, BenchMeta};
+use concurrency_bench::strategy::Strategy;
+use concurrency_bench::timeline::Probe;
+use concurrency_bench::workload::cpu::CpuWorkload;
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+
+fn cpu(c: &mut Criterion) {
+    let config = Config::from_env_or_exit();
+    let worker = Path::new(env!("CARGO_BIN_EXE_cb-worker"));
+    let matrix = CpuMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
+    let home = output::criterion_home();
+    for workload in CpuWorkload::all(&config) {
+        let group_id = format!("cpu/{}", workload.kernel.name());
+        let mut group = c.benchmark_group(&group_id);
+        group
+            .throughput(Throughput::Elements(workload.elements()))
+            .sampling_mode(SamplingMode::Flat)
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
+        for strategy in Strategy::CPU {
+            let mut measured = false;
+            group.bench_function(strategy.name(), |b| {
+                measured = true;
+                b.iter(|| {
+                    matrix
+                        .run_verified(strategy, &workload, &Probe::OFF)
+                        .unwrap_or_else(|error| fail(&error))
+                })
+            });
+            if measured {
+                let meta = BenchMeta::cpu(
+                    &group_id,
+                    strategy,
+                    &config,
+                    workload.jobs.len(),
+                    workload.elements(),
+                );
+                output::record_cpu_benchmark(&home, &meta, &matrix, &workload)
+                    .unwrap_or_else(|error| fail(&error));
+            }
+        }
+        group.finish();
+    }
+}
+
+/// A failed or wrong run ends the benchmark: it is never timed as if it had worked.
+fn fail(error: &dyn std::fmt::Display) -> ! {
+    eprintln!("concurrency-bench: {error}");
+    std::process::exit(1)
+}
+
+criterion_group!(benches, cpu);
+criterion_main!(benches);

@@ -1,0 +1,26 @@
+//! # concurrency-bench
+//!
+//! Which concurrency strategy — sequential, a thread pool, async, a process pool, rayon — is
+//! fastest for I/O-bound work and for CPU-bound work, by how much, and why? The question of the
+//! tutorial "Speed Up Your Python Program With Concurrency", answered with Criterion statistics.
+//!
+//! The suite is a matrix:
+//! - [`workload`]: *what* is computed — the tutorial's CPU kernels (and, later, its downloads),
+//!   each job with a way to check its result exactly;
+//! - [`strategy`]: *how* the jobs are spread — one short file per strategy, reading like the
+//!   tutorial's program, and [`strategy::Strategy`], the one list of strategies;
+//! - [`matrix`]: pairs them, owning what lives across runs (runtimes, a warm process pool);
+//! - [`process`]: the worker processes of the process-pool strategies;
+//! - [`timeline`]: who ran which job when, recorded from a real run;
+//! - [`config`]: every `CB_*` environment variable;
+//! - [`output`]: the small JSON files the benches write beside Criterion's output.
+//!
+//! The bench files in `benches/` are thin: configuration, then the matrix, then Criterion groups.
+
+pub mod config;
+pub mod matrix;
+pub mod output;
+pub mod process;
+pub mod strategy;
+pub mod timeline;
+pub mod workload;

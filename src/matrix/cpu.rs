@@ -1,0 +1,150 @@
+//! The CPU half of the matrix: every [`Strategy::CPU`] over a [`CpuWorkload`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use tokio::runtime::Runtime;
+
+use crate::config::Config;
+use crate::matrix::RunError;
+use crate::process::{ProcessPool, WireJob, WireResult};
+use crate::strategy::{self, Strategy};
+use crate::timeline::Probe;
+use crate::workload::cpu::{CpuJob, CpuWorkload};
+
+/// What the CPU strategies need across runs. Built once, outside any timing.
+#[derive(Debug)]
+pub struct CpuMatrix {
+    config: Config,
+    worker_exe: PathBuf,
+    multi_thread: Runtime,
+    current_thread: Runtime,
+    warm_pool: Mutex<ProcessPool>,
+}
+
+impl CpuMatrix {
+    /// Builds the runtimes and starts the warm process pool from the worker executable.
+    pub fn new(config: &Config, worker_exe: &Path) -> Result<CpuMatrix, String> {
+        let multi_thread = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| format!("cannot build the tokio runtime: {error}"))?;
+        let current_thread = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| format!("cannot build the tokio runtime: {error}"))?;
+        let warm_pool =
+            ProcessPool::start(worker_exe, config.processes).map_err(|error| error.to_string())?;
+        Ok(CpuMatrix {
+            config: config.clone(),
+            worker_exe: worker_exe.to_owned(),
+            multi_thread,
+            current_thread,
+            warm_pool: Mutex::new(warm_pool),
+        })
+    }
+
+    /// The configuration the matrix was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Runs `workload` with `strategy` and returns every job's result in order.
+    pub fn run(
+        &self,
+        strategy: Strategy,
+        workload: &CpuWorkload,
+        probe: &Probe,
+    ) -> Result<Vec<u128>, RunError> {
+        let jobs = &workload.jobs;
+        let workers = self.config.workers;
+        let results = match strategy {
+            Strategy::Sequential => strategy::sequential::run(jobs, probe, CpuJob::run),
+            Strategy::ThreadPool => {
+                strategy::thread_pool::run(jobs, workers, probe, || (), |(), job| job.run())
+            }
+            Strategy::AsyncTokio => self.tasks(&self.multi_thread, jobs, probe),
+            Strategy::TokioCurrentThread => self.tasks(&self.current_thread, jobs, probe),
+            Strategy::SpawnBlocking => {
+                strategy::spawn_blocking::run(&self.multi_thread, jobs, |index, &job| {
+                    let probe = probe.clone();
+                    move || probe.span_on_this_thread(index, || job.run())
+                })
+            }
+            Strategy::ProcessPool => {
+                let wire = wire_jobs(jobs);
+                let results = strategy::process_pool::run(
+                    &self.worker_exe,
+                    self.config.processes,
+                    &wire,
+                    probe,
+                );
+                from_wire(results).map_err(|message| self.error(strategy, workload, message))?
+            }
+            Strategy::ProcessPoolWarm => {
+                let wire = wire_jobs(jobs);
+                let mut pool = self
+                    .warm_pool
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let results = strategy::process_pool::run_warm(&mut pool, &wire, probe);
+                from_wire(results).map_err(|message| self.error(strategy, workload, message))?
+            }
+            Strategy::Rayon => strategy::rayon::run(jobs, probe, || (), |(), job| job.run()),
+            Strategy::ThreadPerJob => strategy::thread_per_job::run(jobs, probe, CpuJob::run),
+            Strategy::GilThreads => {
+                strategy::gil_threads::run(jobs, workers, probe, |job, checkpoint| {
+                    job.run_with_checkpoints(checkpoint)
+                })
+            }
+        };
+        Ok(results)
+    }
+
+    /// Runs and checks every result against the expected one: what each benchmark iteration does.
+    pub fn run_verified(
+        &self,
+        strategy: Strategy,
+        workload: &CpuWorkload,
+        probe: &Probe,
+    ) -> Result<(), RunError> {
+        let results = self.run(strategy, workload, probe)?;
+        workload
+            .verify(&results)
+            .map_err(|message| self.error(strategy, workload, message))
+    }
+
+    /// One tokio task per job; each computes on whichever runtime thread polls it.
+    fn tasks(&self, runtime: &Runtime, jobs: &[CpuJob], probe: &Probe) -> Vec<u128> {
+        strategy::async_tokio::run(runtime, jobs, |index, &job| {
+            let probe = probe.clone();
+            async move { probe.span_on_this_thread(index, || job.run()) }
+        })
+    }
+
+    fn error(&self, strategy: Strategy, workload: &CpuWorkload, message: String) -> RunError {
+        RunError {
+            strategy,
+            workload: format!("cpu/{}", workload.kernel.name()),
+            message,
+        }
+    }
+}
+
+fn wire_jobs(jobs: &[CpuJob]) -> Vec<WireJob> {
+    jobs.iter().copied().map(WireJob::Cpu).collect()
+}
+
+fn from_wire(
+    results: Result<Vec<WireResult>, crate::process::PoolError>,
+) -> Result<Vec<u128>, String> {
+    results
+        .map_err(|error| error.to_string())?
+        .into_iter()
+        .enumerate()
+        .map(|(index, result)| match result {
+            WireResult::Value(value) => Ok(value),
+            WireResult::Failed(message) => Err(format!("job {index} failed in a worker: {message}")),
+        })
+        .collect()
+}

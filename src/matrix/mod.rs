@@ -1,0 +1,35 @@
+//! The workload × strategy matrix: the resources a strategy needs that live across runs
+//! (runtimes, a warm process pool), and one `run` that pairs a workload with a strategy.
+
+pub mod cpu;
+
+use std::fmt;
+
+use crate::strategy::Strategy;
+
+pub use cpu::CpuMatrix;
+
+/// A run that failed or computed a wrong answer: never timed as if it had worked.
+#[derive(Debug)]
+pub struct RunError {
+    /// The strategy that was running.
+    pub strategy: Strategy,
+    /// The workload's name.
+    pub workload: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} / {}: {}",
+            self.workload,
+            self.strategy.name(),
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for RunError {}

@@ -1,0 +1,216 @@
+//! The files the benches write beside Criterion's output, for `target-report`:
+//!
+//! - `<criterion>/<group>/<function>/cb-meta.json` ([`BenchMeta`]): what was measured — workload,
+//!   strategy, job count, concurrency, latency — so the report can compute speed-ups and the
+//!   ideal time ⌈N/C⌉·L without guessing.
+//! - `<criterion>/<group>/<function>/cb-timeline.json` ([`TimelineFile`]): one untimed run's
+//!   spans, for the timeline charts.
+//!
+//! `<group>` and `<function>` are directory names made the way Criterion makes them, so the files
+//! sit in the benchmark's own directory.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::strategy::Strategy;
+use crate::timeline::Span;
+
+/// The version of the files' layout; bumped when a field changes meaning.
+pub const SCHEMA: u32 = 1;
+
+/// File name of [`BenchMeta`] inside a benchmark's directory.
+pub const META_FILE: &str = "cb-meta.json";
+
+/// File name of [`TimelineFile`] inside a benchmark's directory.
+pub const TIMELINE_FILE: &str = "cb-timeline.json";
+
+/// What one benchmark measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchMeta {
+    /// [`SCHEMA`].
+    pub schema: u32,
+    /// Criterion group id, e.g. `cpu/sum_of_squares`.
+    pub group: String,
+    /// Criterion function id: the strategy's name.
+    pub function: String,
+    /// The strategy.
+    pub strategy: Strategy,
+    /// `cpu` or `io`.
+    pub kind: String,
+    /// The workload's name, e.g. `sum_of_squares`.
+    pub workload: String,
+    /// Jobs per iteration (N).
+    pub jobs: usize,
+    /// Elementary steps per iteration (Criterion's `Throughput::Elements`).
+    pub elements: u64,
+    /// Jobs in flight at once (C).
+    pub concurrency: usize,
+    /// Latency per request in milliseconds (L), for I/O benchmarks.
+    pub latency_ms: Option<f64>,
+    /// Cores available to the run.
+    pub cores: usize,
+    /// `CB_WORKERS`.
+    pub workers: usize,
+    /// `CB_PROCESSES`.
+    pub processes: usize,
+}
+
+impl BenchMeta {
+    /// The metadata of a CPU benchmark.
+    pub fn cpu(
+        group: &str,
+        strategy: Strategy,
+        config: &Config,
+        jobs: usize,
+        elements: u64,
+    ) -> BenchMeta {
+        BenchMeta {
+            schema: SCHEMA,
+            group: group.to_owned(),
+            function: strategy.name().to_owned(),
+            strategy,
+            kind: "cpu".to_owned(),
+            workload: group.trim_start_matches("cpu/").to_owned(),
+            jobs,
+            elements,
+            concurrency: strategy.concurrency(config, jobs),
+            latency_ms: None,
+            cores: crate::config::available_cores(),
+            workers: config.workers,
+            processes: config.processes,
+        }
+    }
+}
+
+/// One untimed run of a benchmark, as a timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineFile {
+    /// [`SCHEMA`].
+    pub schema: u32,
+    /// Criterion group id.
+    pub group: String,
+    /// Criterion function id.
+    pub function: String,
+    /// From the start of the run to the last job's end.
+    pub wall_ns: u64,
+    /// Every job's span, in job order.
+    pub spans: Vec<Span>,
+}
+
+/// Where Criterion writes, found the way Criterion 0.8 finds it: `$CRITERION_HOME`, else
+/// `$CARGO_TARGET_DIR/criterion`, else the target directory `cargo metadata` reports, else
+/// `target/criterion`.
+pub fn criterion_home() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(target).join("criterion");
+    }
+    cargo_metadata_target_dir()
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("criterion")
+}
+
+fn cargo_metadata_target_dir() -> Option<PathBuf> {
+    #[derive(Deserialize)]
+    struct Metadata {
+        target_directory: PathBuf,
+    }
+    let cargo = std::env::var_os("CARGO")?;
+    let output = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .ok()?;
+    let metadata: Metadata = serde_json::from_slice(&output.stdout).ok()?;
+    Some(metadata.target_directory)
+}
+
+/// A name made safe for a directory, as Criterion's `make_filename_safe` does on Unix.
+pub fn criterion_dir_name(id: &str) -> String {
+    id.chars()
+        .map(|c| match c {
+            '?' | '"' | '/' | '\\' | '*' | '<' | '>' | ':' | '|' | '^' => '_',
+            c => c,
+        })
+        .collect()
+}
+
+/// The directory Criterion uses for benchmark `function` of `group`.
+pub fn benchmark_dir(criterion_home: &Path, group: &str, function: &str) -> PathBuf {
+    criterion_home
+        .join(criterion_dir_name(group))
+        .join(criterion_dir_name(function))
+}
+
+/// Writes `value` as pretty JSON to `path` through a temporary file and a rename, so a reader
+/// never sees half a file.
+pub fn write_json(path: &Path, value: &impl Serialize) -> io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let text = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    let temporary = path.with_extension("json.tmp");
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path)
+}
+
+/// After a CPU benchmark was measured: writes its [`BenchMeta`], runs the strategy once more
+/// untimed with a timeline recorder, checks the results, and writes the [`TimelineFile`].
+pub fn record_cpu_benchmark(
+    criterion_home: &Path,
+    meta: &BenchMeta,
+    matrix: &crate::matrix::CpuMatrix,
+    workload: &crate::workload::cpu::CpuWorkload,
+) -> Result<(), String> {
+    let dir = benchmark_dir(criterion_home, &meta.group, &meta.function);
+    let written = |path: PathBuf, result: io::Result<()>| {
+        result.map_err(|error| format!("cannot write {}: {error}", path.display()))
+    };
+    let meta_path = dir.join(META_FILE);
+    written(meta_path.clone(), write_json(&meta_path, meta))?;
+
+    let timeline = std::sync::Arc::new(crate::timeline::Timeline::new());
+    matrix
+        .run_verified(meta.strategy, workload, &timeline.probe())
+        .map_err(|error| error.to_string())?;
+    let file = TimelineFile {
+        schema: SCHEMA,
+        group: meta.group.clone(),
+        function: meta.function.clone(),
+        wall_ns: timeline.elapsed_ns(),
+        spans: timeline.spans(),
+    };
+    let timeline_path = dir.join(TIMELINE_FILE);
+    written(timeline_path.clone(), write_json(&timeline_path, &file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_names_follow_criterion() {
+        assert_eq!(criterion_dir_name("cpu/sum_of_squares"), "cpu_sum_of_squares");
+        let dir = benchmark_dir(Path::new("/t"), "io/download", "thread_pool");
+        assert_eq!(dir, Path::new("/t/io_download/thread_pool"));
+    }
+
+    #[test]
+    fn meta_round_trips_and_names_the_strategy() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        let meta = BenchMeta::cpu("cpu/fib", Strategy::ThreadPool, &config, 20, 1000);
+        assert_eq!(meta.workload, "fib");
+        assert_eq!(meta.concurrency, 5);
+        let dir = std::env::temp_dir().join(format!("cb-meta-test-{}", std::process::id()));
+        let path = dir.join(META_FILE);
+        write_json(&path, &meta).unwrap();
+        let back: BenchMeta =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(back, meta);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

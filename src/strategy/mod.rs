@@ -1,0 +1,117 @@
+//! How work is spread: one file per strategy, each reading like the tutorial's program for it,
+//! and [`Strategy`], the one list that benches, tests and the report all read.
+//!
+//! Strategies are generic over the job and its result; the workloads (what is computed) live in
+//! [`crate::workload`], and [`crate::matrix`] pairs the two.
+
+pub mod async_tokio;
+pub mod gil_threads;
+pub mod process_pool;
+pub mod rayon;
+pub mod sequential;
+pub mod spawn_blocking;
+pub mod thread_per_job;
+pub mod thread_pool;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+
+/// A way of running a list of jobs. Its [`name`](Strategy::name) is the Criterion function name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// A plain loop (the tutorial's synchronous program).
+    Sequential,
+    /// A fixed pool of `CB_WORKERS` threads sharing a job queue (`ThreadPoolExecutor`).
+    ThreadPool,
+    /// One tokio task per job on the multi-thread runtime (asyncio, on every core).
+    AsyncTokio,
+    /// One tokio task per job on a current-thread runtime (asyncio's single thread).
+    TokioCurrentThread,
+    /// One `spawn_blocking` call per job on tokio's blocking pool.
+    SpawnBlocking,
+    /// `CB_PROCESSES` worker processes, started and stopped inside the timing (`with Pool()`).
+    ProcessPool,
+    /// The same processes, started once outside the timing.
+    ProcessPoolWarm,
+    /// `par_iter` on rayon's global pool.
+    Rayon,
+    /// One OS thread per job.
+    ThreadPerJob,
+    /// `CB_WORKERS` threads that must hold one global lock to compute (CPython's GIL).
+    GilThreads,
+}
+
+impl Strategy {
+    /// The strategies of the CPU benchmarks, in the order they run: the tutorial's four first.
+    pub const CPU: [Strategy; 10] = [
+        Strategy::Sequential,
+        Strategy::ThreadPool,
+        Strategy::AsyncTokio,
+        Strategy::ProcessPool,
+        Strategy::TokioCurrentThread,
+        Strategy::SpawnBlocking,
+        Strategy::ProcessPoolWarm,
+        Strategy::Rayon,
+        Strategy::ThreadPerJob,
+        Strategy::GilThreads,
+    ];
+
+    /// The benchmark function name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Sequential => "sequential",
+            Strategy::ThreadPool => "thread_pool",
+            Strategy::AsyncTokio => "async_tokio",
+            Strategy::TokioCurrentThread => "tokio_current_thread",
+            Strategy::SpawnBlocking => "spawn_blocking",
+            Strategy::ProcessPool => "process_pool",
+            Strategy::ProcessPoolWarm => "process_pool_warm",
+            Strategy::Rayon => "rayon",
+            Strategy::ThreadPerJob => "thread_per_job",
+            Strategy::GilThreads => "gil_threads",
+        }
+    }
+
+    /// The strategy with this benchmark function name.
+    pub fn from_name(name: &str) -> Option<Strategy> {
+        Strategy::CPU
+            .into_iter()
+            .find(|strategy| strategy.name() == name)
+    }
+
+    /// How many jobs can make progress at once under this strategy, for `jobs` jobs: the C of the
+    /// ideal time ⌈N/C⌉·L, and the number the report compares speed-ups with.
+    pub fn concurrency(self, config: &Config, jobs: usize) -> usize {
+        let cores = crate::config::available_cores();
+        let concurrency = match self {
+            Strategy::Sequential | Strategy::TokioCurrentThread | Strategy::GilThreads => 1,
+            Strategy::ThreadPool => config.workers,
+            Strategy::AsyncTokio => cores,
+            Strategy::SpawnBlocking => jobs.min(512),
+            Strategy::ProcessPool | Strategy::ProcessPoolWarm => config.processes,
+            Strategy::Rayon => ::rayon::current_num_threads(),
+            Strategy::ThreadPerJob => jobs,
+        };
+        concurrency.clamp(1, jobs.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_round_trip() {
+        for strategy in Strategy::CPU {
+            assert_eq!(Strategy::from_name(strategy.name()), Some(strategy));
+            let json = serde_json::to_string(&strategy).unwrap();
+            assert_eq!(json, format!("\"{}\"", strategy.name()));
+        }
+        let mut names: Vec<_> = Strategy::CPU.iter().map(|s| s.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Strategy::CPU.len());
+    }
+}

@@ -1,0 +1,32 @@
+//! [process_pool] and [process_pool_warm] The tutorial's `multiprocessing.Pool()`: worker
+//! processes (one per core by default), each computing jobs sent over a pipe.
+//!
+//! [`run`] is the tutorial's `with Pool() as pool: pool.map(...)`: starting the processes and
+//! reaping them are part of the timed work. [`run_warm`] reuses a pool started beforehand, to
+//! show what the work costs once start-up is paid.
+
+use std::path::Path;
+
+use crate::process::{PoolError, ProcessPool, WireJob, WireResult};
+use crate::timeline::Probe;
+
+/// Starts a pool of `processes` workers, maps the jobs over it, and shuts it down.
+pub fn run(
+    worker_exe: &Path,
+    processes: usize,
+    jobs: &[WireJob],
+    probe: &Probe,
+) -> Result<Vec<WireResult>, PoolError> {
+    let mut pool = ProcessPool::start(worker_exe, processes)?;
+    pool.map(jobs, probe)
+    // `pool` drops here: stdin closed, every worker waited for.
+}
+
+/// Maps the jobs over an already running pool.
+pub fn run_warm(
+    pool: &mut ProcessPool,
+    jobs: &[WireJob],
+    probe: &Probe,
+) -> Result<Vec<WireResult>, PoolError> {
+    pool.map(jobs, probe)
+}

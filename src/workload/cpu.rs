@@ -1,0 +1,325 @@
+//! The tutorial's CPU kernels: what is computed, not how it is spread.
+//!
+//! - `sum_of_squares`: the 2018 program's `sum(i * i for i in range(number))`, exact (u128).
+//! - `fib`: the 2024 revision's recursive `fib(35)`.
+//!
+//! Both must do their real work every call. LLVM recognises `sum of i*i over a range` and replaces
+//! the loop with the closed form (measured: 20 calls in 180 ns), which would make every strategy
+//! look instantaneous. [`sum_of_squares`] therefore hides each `i` behind [`opaque`], an empty
+//! inline-asm statement that emits no instruction but keeps the optimiser from knowing the value.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, FIB_JOBS};
+
+/// Which kernel a CPU job runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kernel {
+    /// The exact sum of `i*i` for `i` in `0..n`.
+    SumOfSquares,
+    /// Recursive Fibonacci of `n`.
+    Fib,
+}
+
+impl Kernel {
+    /// Both kernels, in the order the benchmarks run them.
+    pub const ALL: [Kernel; 2] = [Kernel::SumOfSquares, Kernel::Fib];
+
+    /// The workload's name, as used in Criterion group names (`cpu/<name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::SumOfSquares => "sum_of_squares",
+            Kernel::Fib => "fib",
+        }
+    }
+}
+
+/// One CPU job: a kernel and its argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CpuJob {
+    /// The kernel to run.
+    pub kernel: Kernel,
+    /// Its argument (`number` for sum_of_squares, `n` for fib).
+    pub n: u64,
+}
+
+impl CpuJob {
+    /// Runs the kernel: the real, iterating work.
+    pub fn run(&self) -> u128 {
+        match self.kernel {
+            Kernel::SumOfSquares => sum_of_squares(self.n),
+            Kernel::Fib => u128::from(fib(self.n)),
+        }
+    }
+
+    /// Runs the kernel in slices, calling `checkpoint` between slices of a few tens of
+    /// microseconds: how the GIL simulation gets a chance to hand the lock over. The total work and
+    /// the result are the same as [`CpuJob::run`].
+    pub fn run_with_checkpoints(&self, checkpoint: &mut dyn FnMut()) -> u128 {
+        match self.kernel {
+            Kernel::SumOfSquares => {
+                const SLICE: u64 = 1 << 16;
+                let mut total = 0;
+                let mut start = 0;
+                while start < self.n {
+                    let end = self.n.min(start + SLICE);
+                    total += sum_of_squares_between(start, end);
+                    checkpoint();
+                    start = end;
+                }
+                total
+            }
+            Kernel::Fib => u128::from(fib_with_checkpoints(self.n, checkpoint)),
+        }
+    }
+
+    /// The right answer, computed in O(1) or O(n) without the kernel: what every run is checked against.
+    pub fn expected(&self) -> u128 {
+        match self.kernel {
+            Kernel::SumOfSquares => sum_of_squares_closed_form(self.n),
+            Kernel::Fib => u128::from(fib_iterative(self.n)),
+        }
+    }
+
+    /// Elementary steps of work: elements summed, or recursive calls made.
+    pub fn elements(&self) -> u64 {
+        match self.kernel {
+            Kernel::SumOfSquares => self.n,
+            Kernel::Fib => fib_calls(self.n),
+        }
+    }
+}
+
+/// A CPU workload: a named list of jobs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CpuWorkload {
+    /// The kernel all jobs run.
+    pub kernel: Kernel,
+    /// The jobs, in order.
+    pub jobs: Vec<CpuJob>,
+}
+
+impl CpuWorkload {
+    /// The tutorial's jobs for `kernel` under `config`: `n = CB_CPU_START + x` for x in
+    /// `0..CB_CPU_COUNT`, or 20 × fib(`CB_FIB_N`).
+    pub fn new(kernel: Kernel, config: &Config) -> CpuWorkload {
+        let jobs = match kernel {
+            Kernel::SumOfSquares => (0..config.cpu_count as u64)
+                .map(|x| CpuJob {
+                    kernel,
+                    n: config.cpu_start + x,
+                })
+                .collect(),
+            Kernel::Fib => vec![
+                CpuJob {
+                    kernel,
+                    n: u64::from(config.fib_n)
+                };
+                FIB_JOBS
+            ],
+        };
+        CpuWorkload { kernel, jobs }
+    }
+
+    /// Both workloads under `config`.
+    pub fn all(config: &Config) -> Vec<CpuWorkload> {
+        Kernel::ALL
+            .iter()
+            .map(|&kernel| CpuWorkload::new(kernel, config))
+            .collect()
+    }
+
+    /// Total elementary steps of all jobs: Criterion's `Throughput::Elements`.
+    pub fn elements(&self) -> u64 {
+        self.jobs.iter().map(CpuJob::elements).sum()
+    }
+
+    /// Checks a strategy's results against the expected ones, job by job and in order.
+    pub fn verify(&self, results: &[u128]) -> Result<(), String> {
+        if results.len() != self.jobs.len() {
+            return Err(format!(
+                "{}: expected {} results, got {}",
+                self.kernel.name(),
+                self.jobs.len(),
+                results.len()
+            ));
+        }
+        for (index, (job, &got)) in self.jobs.iter().zip(results).enumerate() {
+            let want = job.expected();
+            if got != want {
+                return Err(format!(
+                    "{} job {index} (n = {}): expected {want}, got {got}",
+                    self.kernel.name(),
+                    job.n
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Hides `value` from the optimiser without emitting an instruction or touching memory, unlike
+/// `std::hint::black_box`, which stores to the stack and would cost a load/store per element.
+#[inline(always)]
+fn opaque(mut value: u64) -> u64 {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    // SAFETY: the template is empty: it reads and writes only the register holding `value`.
+    unsafe {
+        std::arch::asm!("/* {0} */", inout(reg) value, options(pure, nomem, nostack, preserves_flags));
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        value = std::hint::black_box(value);
+    }
+    value
+}
+
+/// The exact sum of `i*i` for `i` in `0..n`, by really iterating over every `i`.
+pub fn sum_of_squares(n: u64) -> u128 {
+    sum_of_squares_between(0, n)
+}
+
+/// The exact sum of `i*i` for `i` in `start..end`, iterating.
+pub fn sum_of_squares_between(start: u64, end: u64) -> u128 {
+    let mut total: u128 = 0;
+    for i in start..end {
+        let i = u128::from(opaque(i));
+        total += i * i;
+    }
+    total
+}
+
+/// `(n−1)·n·(2n−1)/6`, the sum of `i*i` for `i` in `0..n`: the check, never the benchmark.
+pub fn sum_of_squares_closed_form(n: u64) -> u128 {
+    if n == 0 {
+        return 0;
+    }
+    let n = u128::from(n);
+    (n - 1) * n * (2 * n - 1) / 6
+}
+
+/// Recursive Fibonacci, as in the 2024 revision (fib(0) = 0, fib(1) = 1).
+pub fn fib(n: u64) -> u64 {
+    if n < 2 {
+        n
+    } else {
+        fib(n - 1) + fib(n - 2)
+    }
+}
+
+/// Recursive Fibonacci that calls `checkpoint` at every subtree of fib(20) or less (a few tens of
+/// microseconds each), making the same calls as [`fib`].
+fn fib_with_checkpoints(n: u64, checkpoint: &mut dyn FnMut()) -> u64 {
+    const LEAF: u64 = 20;
+    if n <= LEAF {
+        let value = fib(n);
+        checkpoint();
+        value
+    } else {
+        fib_with_checkpoints(n - 1, checkpoint) + fib_with_checkpoints(n - 2, checkpoint)
+    }
+}
+
+/// Fibonacci by iteration: the check for [`fib`].
+pub fn fib_iterative(n: u64) -> u64 {
+    let (mut a, mut b) = (0u64, 1u64);
+    for _ in 0..n {
+        (a, b) = (b, a + b);
+    }
+    a
+}
+
+/// How many calls recursive `fib(n)` makes: `2·fib(n+1) − 1`.
+pub fn fib_calls(n: u64) -> u64 {
+    2 * fib_iterative(n + 1) - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sum_of_squares_matches_the_closed_form_and_the_tutorial() {
+        for n in [0, 1, 2, 3, 10, 1000, 65_537, 200_003] {
+            assert_eq!(sum_of_squares(n), sum_of_squares_closed_form(n), "n = {n}");
+        }
+        // The figures the seed quotes: exact, above u64::MAX.
+        assert_eq!(
+            sum_of_squares_closed_form(5_000_000),
+            41_666_654_166_667_500_000
+        );
+        assert_eq!(
+            sum_of_squares_closed_form(5_000_019),
+            41_667_129_168_377_502_109
+        );
+    }
+
+    #[test]
+    fn fib_matches_iteration() {
+        for n in 0..25 {
+            assert_eq!(fib(n), fib_iterative(n), "n = {n}");
+        }
+        assert_eq!(fib_iterative(35), 9_227_465);
+        assert_eq!(fib_calls(0), 1);
+        assert_eq!(fib_calls(2), 3);
+    }
+
+    #[test]
+    fn checkpointed_runs_do_the_same_work() {
+        let jobs = [
+            CpuJob {
+                kernel: Kernel::SumOfSquares,
+                n: 300_001,
+            },
+            CpuJob {
+                kernel: Kernel::Fib,
+                n: 24,
+            },
+        ];
+        for job in jobs {
+            let mut checkpoints = 0;
+            assert_eq!(
+                job.run_with_checkpoints(&mut || checkpoints += 1),
+                job.expected()
+            );
+            assert!(checkpoints > 1, "{job:?} never yielded");
+        }
+    }
+
+    #[test]
+    fn workloads_follow_the_config() {
+        let config = Config::from_lookup(|name| match name {
+            "CB_CPU_START" => Some("100".into()),
+            "CB_CPU_COUNT" => Some("3".into()),
+            "CB_FIB_N" => Some("10".into()),
+            _ => None,
+        })
+        .unwrap();
+        let sums = CpuWorkload::new(Kernel::SumOfSquares, &config);
+        assert_eq!(
+            sums.jobs.iter().map(|j| j.n).collect::<Vec<_>>(),
+            [100, 101, 102]
+        );
+        assert_eq!(sums.elements(), 303);
+        let fibs = CpuWorkload::new(Kernel::Fib, &config);
+        assert_eq!(fibs.jobs.len(), FIB_JOBS);
+        assert!(fibs.jobs.iter().all(|j| j.n == 10));
+    }
+
+    #[test]
+    fn verify_names_the_wrong_job() {
+        let config = Config::from_lookup(|name| match name {
+            "CB_CPU_START" => Some("10".into()),
+            "CB_CPU_COUNT" => Some("2".into()),
+            _ => None,
+        })
+        .unwrap();
+        let workload = CpuWorkload::new(Kernel::SumOfSquares, &config);
+        let right: Vec<u128> = workload.jobs.iter().map(CpuJob::expected).collect();
+        assert!(workload.verify(&right).is_ok());
+        let error = workload.verify(&[right[0], right[1] + 1]).unwrap_err();
+        assert!(error.contains("job 1 (n = 11)"), "{error}");
+        assert!(workload.verify(&right[..1]).is_err());
+    }
+}

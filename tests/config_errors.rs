@@ -1,0 +1,49 @@
+//! Bad `CB_*` values end the run with one line naming the variable, and exit status 2.
+
+use std::process::Command;
+
+const CONFIG: &str = env!("CARGO_BIN_EXE_cb-config");
+
+fn run_with(name: &str, value: &str) -> std::process::Output {
+    Command::new(CONFIG)
+        .env_remove("RUST_BACKTRACE")
+        .env(name, value)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn garbage_values_give_one_line_and_exit_2() {
+    let cases = [
+        ("CB_CPU_START", "abc"),
+        ("CB_CPU_START", "-3"),
+        ("CB_CPU_START", "0"),
+        ("CB_CPU_START", "18446744073709551616"),
+        ("CB_CPU_COUNT", "0"),
+        ("CB_CPU_COUNT", "twenty"),
+        ("CB_FIB_N", "1000"),
+        ("CB_WORKERS", "0"),
+        ("CB_WORKERS", "-1"),
+        ("CB_WORKERS", "5.5"),
+        ("CB_PROCESSES", "0"),
+        ("CB_PROCESSES", "99999999999999999999"),
+    ];
+    for (name, value) in cases {
+        let output = run_with(name, value);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}={value}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{name}={value}: {stderr}");
+        assert!(stderr.contains(name) && stderr.contains(value), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(output.stdout.is_empty(), "{name}={value}: printed a config anyway");
+    }
+}
+
+#[test]
+fn good_values_are_shown_with_their_source() {
+    let output = run_with("CB_WORKERS", "7");
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("CB_WORKERS=7\t(from the environment"), "{stdout}");
+    assert!(stdout.contains("CB_FIB_N=35\t(default"), "{stdout}");
+}
