@@ -1,0 +1,200 @@
+//! The `mock-server` command line: the benchmarks' latency-controlled server, on its own.
+//!
+//! Shared by the `mock-server` binary and the suite's `cb-mock-server` (which the benches start
+//! as a child process when one process cannot hold enough sockets).
+//!
+//! Prints its base URL as the first line of stdout, serves `/jython` and `/dice` until SIGINT
+//! or SIGTERM, then exits 0. Bad arguments: one line on stderr, exit 2. Cannot start (port in
+//! use...): one line on stderr, exit 1.
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::{MockSite, ServerConfig, DEFAULT_RECYCLE_EVERY, MAX_BODY_BYTES, MAX_DELAY};
+use clap::Parser;
+
+/// Serves the tutorial's two pages (/jython and /dice) from a local port, each response
+/// delayed by a chosen latency, for benchmarking HTTP clients. Any other path gets 404.
+///
+/// The first line of stdout is the base URL (e.g. http://127.0.0.1:40123); the server then
+/// runs until SIGINT or SIGTERM and exits 0. Exit status 2: bad arguments; 1: the server
+/// could not start (e.g. the port is in use).
+#[derive(Parser, Debug)]
+#[command(name = "mock-server", version)]
+struct Cli {
+    /// TCP port to listen on; 0 picks a free one (read it from the first line of stdout).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    port: u16,
+
+    /// Delay of every response in milliseconds, fractions allowed (0 to 60000).
+    #[arg(long, value_name = "MS", default_value = "20", value_parser = parse_ms, allow_negative_numbers = true)]
+    latency_ms: f64,
+
+    /// Each delay is drawn uniformly from latency ± jitter, clamped at 0 (milliseconds, 0 to
+    /// 60000).
+    #[arg(long, value_name = "MS", default_value = "0", value_parser = parse_ms, allow_negative_numbers = true)]
+    jitter_ms: f64,
+
+    /// Length of the /jython body in bytes (1 to 4194304).
+    #[arg(long, value_name = "BYTES", default_value = "50000", value_parser = parse_body_bytes, allow_negative_numbers = true)]
+    jython_bytes: usize,
+
+    /// Length of the /dice body in bytes (1 to 4194304).
+    #[arg(long, value_name = "BYTES", default_value = "2000", value_parser = parse_body_bytes, allow_negative_numbers = true)]
+    dice_bytes: usize,
+
+    /// Seed of the jitter RNG, decimal or 0x-prefixed hex: the same seed repeats the same
+    /// sequence of delays.
+    #[arg(long, default_value = "0x5eed", value_parser = parse_seed, allow_negative_numbers = true)]
+    seed: u64,
+
+    /// Requests between two frees of the memory wiremock keeps per request (about 8 KB
+    /// each); 0 never frees it.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RECYCLE_EVERY, allow_negative_numbers = true)]
+    recycle_every: u64,
+
+    /// Address to listen on instead of 127.0.0.1; a non-loopback address also needs
+    /// --allow-remote.
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<IpAddr>,
+
+    /// Allow --bind to a non-loopback address, which lets other machines reach the server.
+    #[arg(long)]
+    allow_remote: bool,
+}
+
+fn parse_ms(s: &str) -> Result<f64, String> {
+    let max_ms = MAX_DELAY.as_secs_f64() * 1e3;
+    match s.trim().parse::<f64>() {
+        Ok(ms) if ms.is_finite() && (0.0..=max_ms).contains(&ms) => Ok(ms),
+        Ok(_) => Err(format!(
+            "must be a number of milliseconds from 0 to {max_ms}"
+        )),
+        Err(_) => Err("not a number".to_owned()),
+    }
+}
+
+fn parse_body_bytes(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_BODY_BYTES).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a whole number of bytes from 1 to {MAX_BODY_BYTES}"
+        )),
+    }
+}
+
+fn parse_seed(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    parsed.map_err(|_| "must be an unsigned 64-bit integer (decimal or 0x hex)".to_owned())
+}
+
+fn ms_to_duration(ms: f64) -> Duration {
+    // Rounded to the nanosecond; `parse_ms` already bounded it, so the cast cannot overflow.
+    Duration::from_nanos((ms * 1e6).round() as u64)
+}
+
+/// Runs the command line: parses `std::env::args`, serves until a signal, returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help or --version, which go to stdout and succeed.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // clap's first line names the flag and the problem; the rest is a usage hint.
+            let text = e.to_string();
+            eprintln!("{}", text.lines().next().unwrap_or("error: bad arguments"));
+            return ExitCode::from(2);
+        }
+    };
+    let ip = cli.bind.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    if !ip.is_loopback() && !cli.allow_remote {
+        eprintln!(
+            "error: --bind {ip} is not a loopback address; add --allow-remote to let other machines reach the server"
+        );
+        return ExitCode::from(2);
+    }
+    let config = ServerConfig {
+        latency: ms_to_duration(cli.latency_ms),
+        jitter: ms_to_duration(cli.jitter_ms),
+        jython_bytes: cli.jython_bytes,
+        dice_bytes: cli.dice_bytes,
+        seed: cli.seed,
+        recycle_every: cli.recycle_every,
+    };
+    // Our own thread only waits for signals: wiremock serves on a thread of its own.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot build the tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(SocketAddr::new(ip, cli.port), config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Serves until SIGINT or SIGTERM.
+async fn serve(addr: SocketAddr, config: ServerConfig) -> Result<(), String> {
+    // Handlers first: a script may signal us as soon as it has read the URL.
+    let stop = stop_signal().map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let site = MockSite::start_at(addr, config)
+        .await
+        .map_err(|e| e.to_string())?;
+    {
+        let mut stdout = std::io::stdout().lock();
+        // Nothing useful to do if stdout is closed: keep serving whoever has the URL.
+        let _ = writeln!(stdout, "{}", site.base_url());
+        let _ = stdout.flush();
+    }
+    let c = site.config();
+    eprintln!(
+        "mock-server: /jython ({} bytes), /dice ({} bytes), delay {:?} ± {:?}, seed {:#x}; stop with SIGINT or SIGTERM",
+        c.jython_bytes, c.dice_bytes, c.latency, c.jitter, c.seed
+    );
+    let signal = stop.await;
+    eprintln!(
+        "mock-server: {signal}: stopping after {} page responses",
+        site.requests_served()
+    );
+    Ok(())
+}
+
+/// Resolves with the signal's name on the first SIGINT or SIGTERM.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = &'static str>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        }
+    })
+}
+
+/// Resolves on the first Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = &'static str>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    })
+}

@@ -1,0 +1,34 @@
+//! A local, latency-controlled HTTP server for the concurrency benchmarks.
+//!
+//! The benchmarks reproduce the I/O half of the tutorial "Speed Up Your Python Program With
+//! Concurrency": 160 downloads alternating between a full home page and a small page. Real
+//! sites make such numbers depend on the network of the day, so this crate serves the two
+//! pages from `127.0.0.1` with a chosen, reproducible delay:
+//!
+//! * [`Page::Jython`] at `/jython` (a full home page, 50 000 bytes by default) and
+//!   [`Page::Dice`] at `/dice` (2 000 bytes); any other path gets `404`;
+//! * every response waits `latency ± jitter` (see [`response_delay`]); the waits of concurrent
+//!   requests overlap, as they would on a real site;
+//! * bodies are deterministic ([`page_body`]), so clients can check every byte they download;
+//! * memory stays bounded however many requests arrive (see [`MockSite`]).
+//!
+//! [`MockSite`] runs the server inside a process (benchmarks, tests); the `mock-server`
+//! binary runs the same server on its own, for curl or the tutorial's Python scripts.
+//!
+//! What it is **not** for: it is not a general HTTP mock (use `wiremock` directly), not a way
+//! to benchmark HTTP servers (its single server thread handles roughly 30–40k requests/s, so
+//! a client faster than that measures the server, not itself), and not hardened for untrusted
+//! networks (it binds loopback unless the binary is told otherwise).
+
+#![warn(missing_docs)]
+
+pub mod cli;
+mod config;
+pub mod proc_stats;
+mod site;
+
+pub use config::{
+    page_body, response_delay, ConfigError, Page, ServerConfig, DEFAULT_RECYCLE_EVERY,
+    DEFAULT_SEED, MAX_BODY_BYTES, MAX_DELAY,
+};
+pub use site::{MockSite, StartError, LISTEN_BACKLOG};
