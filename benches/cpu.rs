@@ -46,8 +46,10 @@ fn cpu(c: &mut Criterion) {
                     workload.jobs.len(),
                     workload.elements(),
                 );
-                output::record_cpu_benchmark(&home, &meta, &matrix, &workload)
-                    .unwrap_or_else(|error| fail(&error));
+                output::record_benchmark(&home, &meta, |probe| {
+                    matrix.run_verified(strategy, &workload, probe)
+                })
+                .unwrap_or_else(|error| fail(&error));
             }
         }
         group.finish();

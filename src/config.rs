@@ -21,6 +21,15 @@ pub struct Config {
     /// `CB_PROCESSES`: worker processes in the process pools (default: available cores, like
     /// `multiprocessing.Pool()`).
     pub processes: usize,
+    /// `CB_SITES`: downloads per I/O run, alternating between the two pages (the tutorial's 160).
+    pub sites: usize,
+    /// `CB_LATENCY_MS`: the embedded server's delay before each response, in milliseconds.
+    pub latency_ms: f64,
+    /// `CB_JITTER_MS`: each delay is uniform in latency ± jitter, in milliseconds.
+    pub jitter_ms: f64,
+    /// `CB_TARGET_URL`: an existing server (`http://host:port`) to download from instead of the
+    /// embedded one.
+    pub target_url: Option<String>,
 }
 
 /// How many recursive fib jobs a run has: the 2024 revision's 20.
@@ -71,6 +80,30 @@ pub const VARIABLES: &[Variable] = &[
         allowed: "an integer from 1 to 256",
         meaning: "worker processes in process_pool and process_pool_warm",
     },
+    Variable {
+        name: "CB_SITES",
+        default: "160",
+        allowed: "an integer from 1 to 100000",
+        meaning: "downloads per I/O run, alternating /jython and /dice",
+    },
+    Variable {
+        name: "CB_LATENCY_MS",
+        default: "20",
+        allowed: "a number of milliseconds from 0 to 60000",
+        meaning: "the embedded server's delay before each response (fractions allowed)",
+    },
+    Variable {
+        name: "CB_JITTER_MS",
+        default: "0",
+        allowed: "a number of milliseconds from 0 to 60000",
+        meaning: "each delay is uniform in latency ± jitter (seeded: runs repeat)",
+    },
+    Variable {
+        name: "CB_TARGET_URL",
+        default: "(embedded server)",
+        allowed: "an http://host:port URL of a server that serves /jython and /dice",
+        meaning: "download from this server instead of the embedded one",
+    },
 ];
 
 /// A variable whose value is not allowed.
@@ -107,6 +140,22 @@ impl Config {
         Config::from_env().unwrap_or_else(|error| exit_with_config_error(&error))
     }
 
+    /// Every variable's effective value as text, in [`VARIABLES`] order.
+    pub fn values(&self) -> Vec<(&'static Variable, String)> {
+        let values = [
+            self.cpu_start.to_string(),
+            self.cpu_count.to_string(),
+            self.fib_n.to_string(),
+            self.workers.to_string(),
+            self.processes.to_string(),
+            self.sites.to_string(),
+            self.latency_ms.to_string(),
+            self.jitter_ms.to_string(),
+            self.target_url.clone().unwrap_or_default(),
+        ];
+        VARIABLES.iter().zip(values).collect()
+    }
+
     /// Reads the configuration through `lookup` (the environment, or a table in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         Ok(Config {
@@ -115,6 +164,10 @@ impl Config {
             fib_n: read(&lookup, "CB_FIB_N", 35, 1..=45)?,
             workers: read(&lookup, "CB_WORKERS", 5, 1..=1024)?,
             processes: read(&lookup, "CB_PROCESSES", available_cores(), 1..=256)?,
+            sites: read(&lookup, "CB_SITES", 160, 1..=100_000)?,
+            latency_ms: read(&lookup, "CB_LATENCY_MS", 20.0, 0.0..=60_000.0)?,
+            jitter_ms: read(&lookup, "CB_JITTER_MS", 0.0, 0.0..=60_000.0)?,
+            target_url: read_url(&lookup, "CB_TARGET_URL")?,
         })
     }
 }
@@ -157,6 +210,32 @@ where
     }
 }
 
+/// Reads an `http://host:port` URL (no path, query or credentials: the suite appends the paths).
+fn read_url(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<String>, ConfigError> {
+    let Some(raw) = lookup(name).filter(|value| !value.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let error = || ConfigError {
+        name,
+        value: raw.clone(),
+        allowed: "an http://host:port URL of a server that serves /jython and /dice",
+    };
+    let url = raw.trim().trim_end_matches('/');
+    let authority = url.strip_prefix("http://").ok_or_else(error)?;
+    let (host, port) = authority.rsplit_once(':').ok_or_else(error)?;
+    let valid_host = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c));
+    if !valid_host || port.parse::<u16>().map_or(true, |port| port == 0) {
+        return Err(error());
+    }
+    Ok(Some(url.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +261,45 @@ mod tests {
         assert_eq!(config.fib_n, 35);
         assert_eq!(config.workers, 5);
         assert_eq!(config.processes, available_cores());
+        assert_eq!(config.sites, 160);
+        assert_eq!(config.latency_ms, 20.0);
+        assert_eq!(config.jitter_ms, 0.0);
+        assert_eq!(config.target_url, None);
+    }
+
+    #[test]
+    fn io_values_are_read() {
+        let config = with(&[
+            ("CB_LATENCY_MS", "2.5"),
+            ("CB_TARGET_URL", "http://127.0.0.1:8080/"),
+        ])
+        .unwrap();
+        assert_eq!(config.latency_ms, 2.5);
+        assert_eq!(config.target_url.as_deref(), Some("http://127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn io_garbage_names_the_variable() {
+        let cases = [
+            ("CB_SITES", "0"),
+            ("CB_SITES", "lots"),
+            ("CB_LATENCY_MS", "-1"),
+            ("CB_LATENCY_MS", "NaN"),
+            ("CB_LATENCY_MS", "inf"),
+            ("CB_LATENCY_MS", "20ms"),
+            ("CB_JITTER_MS", "1e9"),
+            ("CB_TARGET_URL", "localhost:8080"),
+            ("CB_TARGET_URL", "https://127.0.0.1:8080"),
+            ("CB_TARGET_URL", "http://127.0.0.1"),
+            ("CB_TARGET_URL", "http://127.0.0.1:0"),
+            ("CB_TARGET_URL", "http://127.0.0.1:99999"),
+            ("CB_TARGET_URL", "http://127.0.0.1:8080/path"),
+        ];
+        for (name, value) in cases {
+            let error = with(&[(name, value)]).unwrap_err();
+            assert_eq!((error.name, error.value.as_str()), (name, value));
+            assert!(error.to_string().contains("expected"), "{error}");
+        }
     }
 
     #[test]
@@ -217,6 +335,16 @@ mod tests {
     }
 
     #[test]
+    fn values_follow_the_table() {
+        let config = with(&[("CB_SITES", "7")]).unwrap();
+        let values = config.values();
+        assert_eq!(values.len(), VARIABLES.len());
+        assert!(values
+            .iter()
+            .any(|(variable, value)| variable.name == "CB_SITES" && value == "7"));
+    }
+
+    #[test]
     fn every_variable_is_in_the_table() {
         for name in [
             "CB_CPU_START",
@@ -224,6 +352,10 @@ mod tests {
             "CB_FIB_N",
             "CB_WORKERS",
             "CB_PROCESSES",
+            "CB_SITES",
+            "CB_LATENCY_MS",
+            "CB_JITTER_MS",
+            "CB_TARGET_URL",
         ] {
             assert!(VARIABLES.iter().any(|v| v.name == name), "{name}");
         }

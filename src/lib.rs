@@ -11,16 +11,22 @@
 //!   tutorial's program, and [`strategy::Strategy`], the one list of strategies;
 //! - [`matrix`]: pairs them, owning what lives across runs (runtimes, a warm process pool);
 //! - [`process`]: the worker processes of the process-pool strategies;
+//! - [`server`]: where the downloads go (the embedded mock server, in or out of process);
 //! - [`timeline`]: who ran which job when, recorded from a real run;
 //! - [`config`]: every `CB_*` environment variable;
-//! - [`output`]: the small JSON files the benches write beside Criterion's output.
+//! - [`limits`]: enough file descriptors for thousands of sockets;
+//! - [`output`]: the small JSON files the benches write beside Criterion's output;
+//! - [`sweep`]: the scaling sweeps (`cargo bench --bench sweeps`).
 //!
 //! The bench files in `benches/` are thin: configuration, then the matrix, then Criterion groups.
 
 pub mod config;
+pub mod limits;
 pub mod matrix;
 pub mod output;
 pub mod process;
+pub mod server;
 pub mod strategy;
+pub mod sweep;
 pub mod timeline;
 pub mod workload;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::strategy::Strategy;
+use crate::strategy::{Kind, Strategy};
 use crate::timeline::Span;
 
 /// The version of the files' layout; bumped when a field changes meaning.
@@ -39,7 +39,7 @@ pub struct BenchMeta {
     /// The strategy.
     pub strategy: Strategy,
     /// `cpu` or `io`.
-    pub kind: String,
+    pub kind: Kind,
     /// The workload's name, e.g. `sum_of_squares`.
     pub workload: String,
     /// Jobs per iteration (N).
@@ -50,12 +50,22 @@ pub struct BenchMeta {
     pub concurrency: usize,
     /// Latency per request in milliseconds (L), for I/O benchmarks.
     pub latency_ms: Option<f64>,
+    /// What one request to the server really takes, measured before the benchmarks (the median
+    /// of a few sequential requests): L plus the server's timer slack and the HTTP round trip.
+    #[serde(default)]
+    pub server_latency_ms: Option<f64>,
     /// Cores available to the run.
     pub cores: usize,
     /// `CB_WORKERS`.
     pub workers: usize,
     /// `CB_PROCESSES`.
     pub processes: usize,
+    /// The swept parameter's value, for `sweep/...` groups (Criterion's `<value>` directory).
+    #[serde(default)]
+    pub parameter: Option<u64>,
+    /// Why a planned benchmark was not measured, when it was not.
+    #[serde(default)]
+    pub skipped: Option<String>,
 }
 
 impl BenchMeta {
@@ -72,16 +82,57 @@ impl BenchMeta {
             group: group.to_owned(),
             function: strategy.name().to_owned(),
             strategy,
-            kind: "cpu".to_owned(),
+            kind: Kind::Cpu,
             workload: group.trim_start_matches("cpu/").to_owned(),
             jobs,
             elements,
-            concurrency: strategy.concurrency(config, jobs),
+            concurrency: strategy.concurrency(Kind::Cpu, config, jobs),
             latency_ms: None,
+            server_latency_ms: None,
             cores: crate::config::available_cores(),
             workers: config.workers,
             processes: config.processes,
+            parameter: None,
+            skipped: None,
         }
+    }
+}
+
+impl BenchMeta {
+    /// The metadata of an I/O benchmark of `jobs` downloads at `latency_ms` per request (unknown
+    /// for a server the suite did not start).
+    pub fn io(
+        group: &str,
+        strategy: Strategy,
+        config: &Config,
+        jobs: usize,
+        latency_ms: Option<f64>,
+    ) -> BenchMeta {
+        BenchMeta {
+            schema: SCHEMA,
+            group: group.to_owned(),
+            function: strategy.name().to_owned(),
+            strategy,
+            kind: Kind::Io,
+            workload: "download".to_owned(),
+            jobs,
+            elements: jobs as u64,
+            concurrency: strategy.concurrency(Kind::Io, config, jobs),
+            latency_ms,
+            server_latency_ms: None,
+            cores: crate::config::available_cores(),
+            workers: config.workers,
+            processes: config.processes,
+            parameter: None,
+            skipped: None,
+        }
+    }
+
+    /// The ideal time ⌈N/C⌉·L in nanoseconds, for I/O benchmarks.
+    pub fn ideal_ns(&self) -> Option<f64> {
+        let latency_ms = self.latency_ms?;
+        let rounds = self.jobs.div_ceil(self.concurrency.max(1));
+        Some(rounds as f64 * latency_ms * 1e6)
     }
 }
 
@@ -139,11 +190,78 @@ pub fn criterion_dir_name(id: &str) -> String {
         .collect()
 }
 
-/// The directory Criterion uses for benchmark `function` of `group`.
-pub fn benchmark_dir(criterion_home: &Path, group: &str, function: &str) -> PathBuf {
-    criterion_home
+/// The directory Criterion uses for benchmark `function` of `group` (and `parameter`, for
+/// parameterized groups).
+pub fn benchmark_dir(
+    criterion_home: &Path,
+    group: &str,
+    function: &str,
+    parameter: Option<u64>,
+) -> PathBuf {
+    let dir = criterion_home
         .join(criterion_dir_name(group))
-        .join(criterion_dir_name(function))
+        .join(criterion_dir_name(function));
+    match parameter {
+        Some(value) => dir.join(value.to_string()),
+        None => dir,
+    }
+}
+
+/// File name of [`ServerCapacity`] inside a sweep group's directory.
+pub const CAPACITY_FILE: &str = "cb-server-capacity.json";
+
+/// How many requests per second the embedded server answers at zero latency: beyond this, an
+/// I/O strategy measures the server, not itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerCapacity {
+    /// [`SCHEMA`].
+    pub schema: u32,
+    /// Requests sent.
+    pub requests: usize,
+    /// Requests in flight at once.
+    pub in_flight: usize,
+    /// Requests answered (and checked) per second.
+    pub requests_per_s: f64,
+}
+
+/// Requests and concurrency of the capacity measurement.
+pub const CAPACITY_REQUESTS: usize = 5_000;
+/// See [`CAPACITY_REQUESTS`].
+pub const CAPACITY_IN_FLIGHT: usize = 64;
+
+/// Measures the server of `point` at its latency and writes [`CAPACITY_FILE`] in the group's
+/// directory; prints the result too.
+pub fn record_server_capacity(
+    criterion_home: &Path,
+    group: &str,
+    point: &crate::sweep::SweepPoint,
+) -> Result<(), String> {
+    let requests_per_s = point
+        .measure_server_capacity(CAPACITY_REQUESTS, CAPACITY_IN_FLIGHT)
+        .ok_or_else(|| format!("{group}: not an I/O sweep"))?
+        .map_err(|error| error.to_string())?;
+    eprintln!(
+        "{group}: the mock server answers {requests_per_s:.0} requests/s \
+         ({CAPACITY_REQUESTS} requests, {CAPACITY_IN_FLIGHT} in flight)"
+    );
+    let capacity = ServerCapacity {
+        schema: SCHEMA,
+        requests: CAPACITY_REQUESTS,
+        in_flight: CAPACITY_IN_FLIGHT,
+        requests_per_s,
+    };
+    let path = criterion_home
+        .join(criterion_dir_name(group))
+        .join(CAPACITY_FILE);
+    write_json(&path, &capacity)
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))
+}
+
+/// Writes only the [`BenchMeta`] of a benchmark (a sweep point, or one that was skipped).
+pub fn record_meta(criterion_home: &Path, meta: &BenchMeta) -> Result<(), String> {
+    let path =
+        benchmark_dir(criterion_home, &meta.group, &meta.function, meta.parameter).join(META_FILE);
+    write_json(&path, meta).map_err(|error| format!("cannot write {}: {error}", path.display()))
 }
 
 /// Writes `value` as pretty JSON to `path` through a temporary file and a rename, so a reader
@@ -158,25 +276,19 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> io::Result<()> {
     std::fs::rename(&temporary, path)
 }
 
-/// After a CPU benchmark was measured: writes its [`BenchMeta`], runs the strategy once more
-/// untimed with a timeline recorder, checks the results, and writes the [`TimelineFile`].
-pub fn record_cpu_benchmark(
+/// After a benchmark was measured: writes its [`BenchMeta`], calls `run_once` (which must run
+/// the strategy once more, untimed, with the probe, and check its results), and writes the
+/// [`TimelineFile`].
+pub fn record_benchmark<T, E: std::fmt::Display>(
     criterion_home: &Path,
     meta: &BenchMeta,
-    matrix: &crate::matrix::CpuMatrix,
-    workload: &crate::workload::cpu::CpuWorkload,
+    run_once: impl FnOnce(&crate::timeline::Probe) -> Result<T, E>,
 ) -> Result<(), String> {
-    let dir = benchmark_dir(criterion_home, &meta.group, &meta.function);
-    let written = |path: PathBuf, result: io::Result<()>| {
-        result.map_err(|error| format!("cannot write {}: {error}", path.display()))
-    };
-    let meta_path = dir.join(META_FILE);
-    written(meta_path.clone(), write_json(&meta_path, meta))?;
+    record_meta(criterion_home, meta)?;
+    let dir = benchmark_dir(criterion_home, &meta.group, &meta.function, meta.parameter);
 
     let timeline = std::sync::Arc::new(crate::timeline::Timeline::new());
-    matrix
-        .run_verified(meta.strategy, workload, &timeline.probe())
-        .map_err(|error| error.to_string())?;
+    run_once(&timeline.probe()).map_err(|error| error.to_string())?;
     let file = TimelineFile {
         schema: SCHEMA,
         group: meta.group.clone(),
@@ -184,8 +296,8 @@ pub fn record_cpu_benchmark(
         wall_ns: timeline.elapsed_ns(),
         spans: timeline.spans(),
     };
-    let timeline_path = dir.join(TIMELINE_FILE);
-    written(timeline_path.clone(), write_json(&timeline_path, &file))
+    let path = dir.join(TIMELINE_FILE);
+    write_json(&path, &file).map_err(|error| format!("cannot write {}: {error}", path.display()))
 }
 
 #[cfg(test)]
@@ -194,9 +306,14 @@ mod tests {
 
     #[test]
     fn directory_names_follow_criterion() {
-        assert_eq!(criterion_dir_name("cpu/sum_of_squares"), "cpu_sum_of_squares");
-        let dir = benchmark_dir(Path::new("/t"), "io/download", "thread_pool");
+        assert_eq!(
+            criterion_dir_name("cpu/sum_of_squares"),
+            "cpu_sum_of_squares"
+        );
+        let dir = benchmark_dir(Path::new("/t"), "io/download", "thread_pool", None);
         assert_eq!(dir, Path::new("/t/io_download/thread_pool"));
+        let dir = benchmark_dir(Path::new("/t"), "sweep/io_workers", "rayon", Some(40));
+        assert_eq!(dir, Path::new("/t/sweep_io_workers/rayon/40"));
     }
 
     #[test]
@@ -208,8 +325,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("cb-meta-test-{}", std::process::id()));
         let path = dir.join(META_FILE);
         write_json(&path, &meta).unwrap();
-        let back: BenchMeta =
-            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let back: BenchMeta = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(back, meta);
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -149,7 +149,9 @@ fn nanos_since(origin: Instant) -> u64 {
 
 /// Locks a mutex; a panic elsewhere must not hide the spans recorded so far.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]
@@ -165,7 +167,9 @@ mod tests {
     fn spans_are_recorded_in_job_order_with_rows() {
         let timeline = Arc::new(Timeline::new());
         let probe = timeline.probe();
-        probe.span(1, 2, || std::thread::sleep(std::time::Duration::from_millis(2)));
+        probe.span(1, 2, || {
+            std::thread::sleep(std::time::Duration::from_millis(2))
+        });
         probe.span(0, 0, || ());
         std::thread::scope(|scope| {
             scope.spawn(|| probe.span_on_this_thread(1, || ()));

@@ -27,6 +27,14 @@ fn garbage_values_give_one_line_and_exit_2() {
         ("CB_WORKERS", "5.5"),
         ("CB_PROCESSES", "0"),
         ("CB_PROCESSES", "99999999999999999999"),
+        ("CB_SITES", "0"),
+        ("CB_SITES", "many"),
+        ("CB_LATENCY_MS", "-5"),
+        ("CB_LATENCY_MS", "NaN"),
+        ("CB_JITTER_MS", "fast"),
+        ("CB_JITTER_MS", "1e12"),
+        ("CB_TARGET_URL", "ftp://127.0.0.1:21"),
+        ("CB_TARGET_URL", "http://127.0.0.1"),
     ];
     for (name, value) in cases {
         let output = run_with(name, value);
@@ -35,7 +43,10 @@ fn garbage_values_give_one_line_and_exit_2() {
         assert_eq!(stderr.lines().count(), 1, "{name}={value}: {stderr}");
         assert!(stderr.contains(name) && stderr.contains(value), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
-        assert!(output.stdout.is_empty(), "{name}={value}: printed a config anyway");
+        assert!(
+            output.stdout.is_empty(),
+            "{name}={value}: printed a config anyway"
+        );
     }
 }
 
@@ -44,6 +55,9 @@ fn good_values_are_shown_with_their_source() {
     let output = run_with("CB_WORKERS", "7");
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("CB_WORKERS=7\t(from the environment"), "{stdout}");
+    assert!(
+        stdout.contains("CB_WORKERS=7\t(from the environment"),
+        "{stdout}"
+    );
     assert!(stdout.contains("CB_FIB_N=35\t(default"), "{stdout}");
 }

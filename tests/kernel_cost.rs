@@ -22,11 +22,17 @@ fn best_of(runs: usize, mut work: impl FnMut()) -> Duration {
 }
 
 #[test]
-#[cfg_attr(debug_assertions, ignore = "measures optimized code: run with --release")]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "measures optimized code: run with --release"
+)]
 fn sum_of_squares_cost_grows_linearly() {
     let n = 2_000_000u64;
     let small = best_of(7, || {
-        assert_eq!(sum_of_squares(std::hint::black_box(n)), sum_of_squares_closed_form(n));
+        assert_eq!(
+            sum_of_squares(std::hint::black_box(n)),
+            sum_of_squares_closed_form(n)
+        );
     });
     let large = best_of(7, || {
         assert_eq!(
@@ -40,7 +46,10 @@ fn sum_of_squares_cost_grows_linearly() {
         "sum_of_squares: n = {n}: {small:?}, 8n: {large:?}, ratio {ratio:.2}, {ns_per_element:.3} ns per element"
     );
     // The closed form gives a ratio near 1; a real loop gives near 8.
-    assert!(ratio >= 4.0, "time at 8n / time at n = {ratio:.2}: the loop was folded away");
+    assert!(
+        ratio >= 4.0,
+        "time at 8n / time at n = {ratio:.2}: the loop was folded away"
+    );
     assert!(
         small >= Duration::from_micros(100),
         "{n} elements in {small:?}: faster than any real loop"
@@ -48,11 +57,17 @@ fn sum_of_squares_cost_grows_linearly() {
 }
 
 #[test]
-#[cfg_attr(debug_assertions, ignore = "measures optimized code: run with --release")]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "measures optimized code: run with --release"
+)]
 fn fib_cost_grows_exponentially() {
     let small = best_of(5, || assert_eq!(fib(std::hint::black_box(22)), 17_711));
     let large = best_of(5, || assert_eq!(fib(std::hint::black_box(27)), 196_418));
     let ratio = large.as_secs_f64() / small.as_secs_f64();
     println!("fib: 22 in {small:?}, 27 in {large:?}, ratio {ratio:.2} (calls ratio ≈ 11.1)");
-    assert!(ratio >= 5.0, "fib(27) / fib(22) time = {ratio:.2}: not recursing");
+    assert!(
+        ratio >= 5.0,
+        "fib(27) / fib(22) time = {ratio:.2}: not recursing"
+    );
 }

@@ -1,11 +1,16 @@
 //! `cb-worker`: one process of the suite's process pool.
 //!
-//! Started by `ProcessPool` with pipes on stdin and stdout: it says hello, then answers each job
-//! frame with one result frame until stdin closes. It is not meant to be run by hand.
+//! Started by `ProcessPool` with pipes on stdin and stdout: it runs its initializer, says hello,
+//! then answers each job frame with one result frame until stdin closes. It is not meant to be
+//! run by hand. `--http-client` is the tutorial's `initializer=`: one HTTP client per process,
+//! built before the first job.
 
+use std::collections::HashMap;
 use std::io::{self, BufReader, BufWriter};
+use std::sync::Arc;
 
 use concurrency_bench::process::protocol::{read_frame, write_frame, WireJob, WireResult, HELLO};
+use concurrency_bench::workload::io::{blocking_client, Download, Expect, Page};
 
 fn main() {
     if let Err(error) = serve() {
@@ -15,12 +20,45 @@ fn main() {
 }
 
 fn serve() -> io::Result<()> {
+    let client = match std::env::args().nth(1).as_deref() {
+        None => None,
+        Some("--http-client") => Some(blocking_client().map_err(io::Error::other)?),
+        Some(other) => {
+            return Err(io::Error::other(format!(
+                "unknown argument {other:?} (only --http-client)"
+            )))
+        }
+    };
+    let mut bodies: HashMap<(Page, u64), Arc<[u8]>> = HashMap::new();
     let mut from_pool = BufReader::new(io::stdin().lock());
     let mut to_pool = BufWriter::new(io::stdout().lock());
     write_frame(&mut to_pool, HELLO)?;
     while let Some(payload) = read_frame(&mut from_pool)? {
         let result = match WireJob::decode(&payload)? {
             WireJob::Cpu(job) => WireResult::Value(job.run()),
+            WireJob::Download {
+                url,
+                page,
+                body_len,
+            } => match &client {
+                None => WireResult::Failed("started without --http-client".into()),
+                Some(client) => {
+                    let expect = match body_len {
+                        Some(len) => Expect::Body {
+                            page,
+                            bytes: Arc::clone(bodies.entry((page, len)).or_insert_with(|| {
+                                mock_server::page_body(page, len as usize).into()
+                            })),
+                        },
+                        None => Expect::ContentLength,
+                    };
+                    let download = Download { page, url, expect };
+                    match download.fetch_blocking(client) {
+                        Ok(bytes) => WireResult::Value(bytes as u128),
+                        Err(error) => WireResult::DownloadFailed(error),
+                    }
+                }
+            },
         };
         write_frame(&mut to_pool, &result.encode())?;
     }

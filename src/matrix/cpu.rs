@@ -20,6 +20,7 @@ pub struct CpuMatrix {
     multi_thread: Runtime,
     current_thread: Runtime,
     warm_pool: Mutex<ProcessPool>,
+    rayon_pool: Option<::rayon::ThreadPool>,
 }
 
 impl CpuMatrix {
@@ -33,15 +34,36 @@ impl CpuMatrix {
             .enable_all()
             .build()
             .map_err(|error| format!("cannot build the tokio runtime: {error}"))?;
-        let warm_pool =
-            ProcessPool::start(worker_exe, config.processes).map_err(|error| error.to_string())?;
+        let warm_pool = ProcessPool::start(worker_exe, &[], config.processes)
+            .map_err(|error| error.to_string())?;
         Ok(CpuMatrix {
             config: config.clone(),
             worker_exe: worker_exe.to_owned(),
             multi_thread,
             current_thread,
             warm_pool: Mutex::new(warm_pool),
+            rayon_pool: None,
         })
+    }
+
+    /// Makes the rayon strategy run on a local pool of `threads` threads instead of the global
+    /// one (the global pool's size is fixed for the life of the process).
+    pub fn with_rayon_threads(mut self, threads: usize) -> Result<CpuMatrix, String> {
+        let pool = ::rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|error| format!("cannot build a rayon pool of {threads}: {error}"))?;
+        self.rayon_pool = Some(pool);
+        Ok(self)
+    }
+
+    /// Threads the rayon strategy runs on.
+    pub fn rayon_threads(&self) -> usize {
+        self.rayon_pool
+            .as_ref()
+            .map_or_else(::rayon::current_num_threads, |pool| {
+                pool.current_num_threads()
+            })
     }
 
     /// The configuration the matrix was built with.
@@ -61,7 +83,7 @@ impl CpuMatrix {
         let results = match strategy {
             Strategy::Sequential => strategy::sequential::run(jobs, probe, CpuJob::run),
             Strategy::ThreadPool => {
-                strategy::thread_pool::run(jobs, workers, probe, || (), |(), job| job.run())
+                strategy::thread_pool::run(jobs, workers, probe, |_| (), |(), job| job.run())
             }
             Strategy::AsyncTokio => self.tasks(&self.multi_thread, jobs, probe),
             Strategy::TokioCurrentThread => self.tasks(&self.current_thread, jobs, probe),
@@ -75,6 +97,7 @@ impl CpuMatrix {
                 let wire = wire_jobs(jobs);
                 let results = strategy::process_pool::run(
                     &self.worker_exe,
+                    &[],
                     self.config.processes,
                     &wire,
                     probe,
@@ -90,12 +113,22 @@ impl CpuMatrix {
                 let results = strategy::process_pool::run_warm(&mut pool, &wire, probe);
                 from_wire(results).map_err(|message| self.error(strategy, workload, message))?
             }
-            Strategy::Rayon => strategy::rayon::run(jobs, probe, || (), |(), job| job.run()),
+            Strategy::Rayon => {
+                let run = || strategy::rayon::run(jobs, probe, || (), |(), job| job.run());
+                match &self.rayon_pool {
+                    Some(pool) => pool.install(run),
+                    None => run(),
+                }
+            }
             Strategy::ThreadPerJob => strategy::thread_per_job::run(jobs, probe, CpuJob::run),
             Strategy::GilThreads => {
                 strategy::gil_threads::run(jobs, workers, probe, |job, checkpoint| {
                     job.run_with_checkpoints(checkpoint)
                 })
+            }
+            Strategy::ThreadPoolSharedClient | Strategy::TokioBounded => {
+                let message = "is an I/O strategy, not a CPU one".to_owned();
+                return Err(self.error(strategy, workload, message));
             }
         };
         Ok(results)
@@ -144,7 +177,12 @@ fn from_wire(
         .enumerate()
         .map(|(index, result)| match result {
             WireResult::Value(value) => Ok(value),
-            WireResult::Failed(message) => Err(format!("job {index} failed in a worker: {message}")),
+            WireResult::Failed(message) => {
+                Err(format!("job {index} failed in a worker: {message}"))
+            }
+            WireResult::DownloadFailed(error) => Err(format!(
+                "job {index}: a download result for a CPU job: {error}"
+            )),
         })
         .collect()
 }

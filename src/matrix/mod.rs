@@ -2,12 +2,14 @@
 //! (runtimes, a warm process pool), and one `run` that pairs a workload with a strategy.
 
 pub mod cpu;
+pub mod io;
 
 use std::fmt;
 
 use crate::strategy::Strategy;
 
 pub use cpu::CpuMatrix;
+pub use io::IoMatrix;
 
 /// A run that failed or computed a wrong answer: never timed as if it had worked.
 #[derive(Debug)]

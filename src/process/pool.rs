@@ -67,14 +67,16 @@ impl fmt::Display for PoolError {
 impl std::error::Error for PoolError {}
 
 impl ProcessPool {
-    /// Starts `processes` copies of the worker executable `exe` and waits until all are ready.
-    pub fn start(exe: &Path, processes: usize) -> Result<ProcessPool, PoolError> {
+    /// Starts `processes` copies of the worker executable `exe` with `args` and waits until all
+    /// are ready (each has run its initializer and said hello).
+    pub fn start(exe: &Path, args: &[&str], processes: usize) -> Result<ProcessPool, PoolError> {
         let mut pool = ProcessPool {
             workers: Vec::with_capacity(processes),
         };
         // Spawn all first, then wait for the hellos, so the workers start up in parallel.
         for _ in 0..processes.max(1) {
             let mut child = Command::new(exe)
+                .args(args)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
@@ -127,7 +129,10 @@ impl ProcessPool {
 
     /// The workers' process ids.
     pub fn pids(&self) -> Vec<u32> {
-        self.workers.iter().map(|worker| worker.child.id()).collect()
+        self.workers
+            .iter()
+            .map(|worker| worker.child.id())
+            .collect()
     }
 
     /// Runs every job on some worker and returns the results in job order. A broken worker fails
@@ -146,11 +151,14 @@ impl ProcessPool {
                         let mut done = Vec::new();
                         loop {
                             let job_index = next_job.fetch_add(1, Ordering::Relaxed);
-                            let Some(job) = jobs.get(job_index) else { break };
+                            let Some(job) = jobs.get(job_index) else {
+                                break;
+                            };
                             match probe.span(index, job_index, || worker.call(job)) {
                                 Ok(result) => done.push((job_index, result)),
                                 Err(source) => {
-                                    let mut slot = first_error.lock().unwrap_or_else(|p| p.into_inner());
+                                    let mut slot =
+                                        first_error.lock().unwrap_or_else(|p| p.into_inner());
                                     slot.get_or_insert(PoolError::Worker {
                                         worker: index,
                                         source,

@@ -8,6 +8,7 @@
 use std::io::{self, Read, Write};
 
 use crate::workload::cpu::{CpuJob, Kernel};
+use crate::workload::io::{DownloadError, Page};
 
 /// The largest payload either side accepts.
 pub const MAX_FRAME: u32 = 1 << 20;
@@ -20,21 +21,37 @@ pub const HELLO: &[u8] = b"cb-worker 1";
 pub enum WireJob {
     /// Run a CPU kernel.
     Cpu(CpuJob),
+    /// Download a page with the worker's client and check it. The worker rebuilds the expected
+    /// body from (`page`, `body_len`) rather than receiving it.
+    Download {
+        /// The full URL.
+        url: String,
+        /// The page (for the expected body).
+        page: Page,
+        /// `Some(len)`: check the body byte for byte against the embedded server's page of
+        /// `len` bytes; `None`: check its length against `Content-Length`.
+        body_len: Option<u64>,
+    },
 }
 
 /// A worker's answer to one job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WireResult {
-    /// The job's value.
+    /// The job's value (a CPU result, or the bytes downloaded).
     Value(u128),
     /// The job failed; the worker's message.
     Failed(String),
+    /// A download did not count, and why.
+    DownloadFailed(DownloadError),
 }
 
 const JOB_SUM_OF_SQUARES: u8 = 1;
 const JOB_FIB: u8 = 2;
+const JOB_DOWNLOAD: u8 = 3;
 const RESULT_VALUE: u8 = 1;
 const RESULT_FAILED: u8 = 2;
+const RESULT_DOWNLOAD_FAILED: u8 = 3;
+const NO_BODY_LEN: u64 = u64::MAX;
 
 impl WireJob {
     /// The job's payload.
@@ -47,6 +64,16 @@ impl WireJob {
                 };
                 let mut payload = vec![tag];
                 payload.extend_from_slice(&job.n.to_le_bytes());
+                payload
+            }
+            WireJob::Download {
+                url,
+                page,
+                body_len,
+            } => {
+                let mut payload = vec![JOB_DOWNLOAD, page_byte(*page)];
+                payload.extend_from_slice(&body_len.unwrap_or(NO_BODY_LEN).to_le_bytes());
+                payload.extend_from_slice(url.as_bytes());
                 payload
             }
         }
@@ -66,8 +93,36 @@ impl WireJob {
                     n: u64::from_le_bytes(exact(rest, "job argument")?),
                 }))
             }
-            _ => Err(invalid(format!("unknown job payload {:?}", preview(payload)))),
+            [JOB_DOWNLOAD, page, rest @ ..] if rest.len() >= 8 => {
+                let (len, url) = rest.split_at(8);
+                let body_len = u64::from_le_bytes(exact(len, "body length")?);
+                Ok(WireJob::Download {
+                    url: String::from_utf8(url.to_vec())
+                        .map_err(|_| invalid("download URL is not UTF-8".into()))?,
+                    page: byte_page(*page)?,
+                    body_len: (body_len != NO_BODY_LEN).then_some(body_len),
+                })
+            }
+            _ => Err(invalid(format!(
+                "unknown job payload {:?}",
+                preview(payload)
+            ))),
         }
+    }
+}
+
+fn page_byte(page: Page) -> u8 {
+    match page {
+        Page::Jython => 0,
+        Page::Dice => 1,
+    }
+}
+
+fn byte_page(byte: u8) -> io::Result<Page> {
+    match byte {
+        0 => Ok(Page::Jython),
+        1 => Ok(Page::Dice),
+        other => Err(invalid(format!("unknown page {other}"))),
     }
 }
 
@@ -86,6 +141,13 @@ impl WireResult {
                 payload.extend_from_slice(&message.as_bytes()[..limit]);
                 payload
             }
+            WireResult::DownloadFailed(error) => {
+                let mut payload = vec![RESULT_DOWNLOAD_FAILED];
+                let json = serde_json::to_vec(error).expect("a DownloadError serializes");
+                payload.extend_from_slice(&json);
+                payload.truncate(MAX_FRAME as usize);
+                payload
+            }
         }
     }
 
@@ -99,6 +161,9 @@ impl WireResult {
             [RESULT_FAILED, rest @ ..] => Ok(WireResult::Failed(
                 String::from_utf8_lossy(rest).into_owned(),
             )),
+            [RESULT_DOWNLOAD_FAILED, rest @ ..] => serde_json::from_slice(rest)
+                .map(WireResult::DownloadFailed)
+                .map_err(|error| invalid(format!("bad download error: {error}"))),
             _ => Err(invalid(format!(
                 "unknown result payload {:?}",
                 preview(payload)
@@ -164,10 +229,27 @@ mod tests {
             kernel: Kernel::Fib,
             n: 35,
         });
+        let download = WireJob::Download {
+            url: "http://127.0.0.1:8080/jython".into(),
+            page: Page::Jython,
+            body_len: Some(50_000),
+        };
+        let unchecked = WireJob::Download {
+            url: "http://127.0.0.1:8080/dice".into(),
+            page: Page::Dice,
+            body_len: None,
+        };
         let results = [
             WireResult::Value(41_667_129_168_377_502_109),
             WireResult::Failed("boom".into()),
+            WireResult::DownloadFailed(DownloadError::Status {
+                url: "http://127.0.0.1:8080/dice".into(),
+                status: 500,
+            }),
         ];
+        for wire in [&download, &unchecked] {
+            assert_eq!(&WireJob::decode(&wire.encode()).unwrap(), wire);
+        }
         let mut pipe = Vec::new();
         write_frame(&mut pipe, &job.encode()).unwrap();
         for result in &results {
@@ -202,5 +284,7 @@ mod tests {
         assert!(WireJob::decode(&[9, 1, 2]).is_err());
         assert!(WireJob::decode(&[JOB_FIB, 1, 2]).is_err());
         assert!(WireResult::decode(&[RESULT_VALUE, 1]).is_err());
+        assert!(WireJob::decode(&[JOB_DOWNLOAD, 7, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        assert!(WireResult::decode(&[RESULT_DOWNLOAD_FAILED, b'{']).is_err());
     }
 }

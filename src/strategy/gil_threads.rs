@@ -33,7 +33,7 @@ where
         jobs,
         workers,
         probe,
-        || (),
+        |_| (),
         |(), job| {
             let mut held = gil.acquire();
             let result = work(job, &mut || held.checkpoint());

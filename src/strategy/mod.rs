@@ -12,10 +12,21 @@ pub mod sequential;
 pub mod spawn_blocking;
 pub mod thread_per_job;
 pub mod thread_pool;
+pub mod tokio_bounded;
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+
+/// Whether a workload waits (I/O) or computes (CPU).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Computing: more cores help.
+    Cpu,
+    /// Waiting on the network: overlapping the waits helps.
+    Io,
+}
 
 /// A way of running a list of jobs. Its [`name`](Strategy::name) is the Criterion function name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -23,12 +34,17 @@ use crate::config::Config;
 pub enum Strategy {
     /// A plain loop (the tutorial's synchronous program).
     Sequential,
-    /// A fixed pool of `CB_WORKERS` threads sharing a job queue (`ThreadPoolExecutor`).
+    /// A fixed pool of `CB_WORKERS` threads sharing a job queue (`ThreadPoolExecutor`); for I/O,
+    /// each thread has its own client (the tutorial's thread-local Session).
     ThreadPool,
+    /// The same pool, all threads sharing one client (reqwest's client is thread-safe).
+    ThreadPoolSharedClient,
     /// One tokio task per job on the multi-thread runtime (asyncio, on every core).
     AsyncTokio,
     /// One tokio task per job on a current-thread runtime (asyncio's single thread).
     TokioCurrentThread,
+    /// One tokio task per job, at most `CB_WORKERS` in flight (a semaphore).
+    TokioBounded,
     /// One `spawn_blocking` call per job on tokio's blocking pool.
     SpawnBlocking,
     /// `CB_PROCESSES` worker processes, started and stopped inside the timing (`with Pool()`).
@@ -58,13 +74,29 @@ impl Strategy {
         Strategy::GilThreads,
     ];
 
+    /// The strategies of the I/O benchmarks, in the order they run: the tutorial's four first.
+    pub const IO: [Strategy; 10] = [
+        Strategy::Sequential,
+        Strategy::ThreadPool,
+        Strategy::AsyncTokio,
+        Strategy::ProcessPool,
+        Strategy::ThreadPoolSharedClient,
+        Strategy::ThreadPerJob,
+        Strategy::TokioCurrentThread,
+        Strategy::TokioBounded,
+        Strategy::ProcessPoolWarm,
+        Strategy::Rayon,
+    ];
+
     /// The benchmark function name.
     pub fn name(self) -> &'static str {
         match self {
             Strategy::Sequential => "sequential",
             Strategy::ThreadPool => "thread_pool",
+            Strategy::ThreadPoolSharedClient => "thread_pool_shared_client",
             Strategy::AsyncTokio => "async_tokio",
             Strategy::TokioCurrentThread => "tokio_current_thread",
+            Strategy::TokioBounded => "tokio_bounded",
             Strategy::SpawnBlocking => "spawn_blocking",
             Strategy::ProcessPool => "process_pool",
             Strategy::ProcessPoolWarm => "process_pool_warm",
@@ -78,21 +110,25 @@ impl Strategy {
     pub fn from_name(name: &str) -> Option<Strategy> {
         Strategy::CPU
             .into_iter()
+            .chain(Strategy::IO)
             .find(|strategy| strategy.name() == name)
     }
 
-    /// How many jobs can make progress at once under this strategy, for `jobs` jobs: the C of the
-    /// ideal time ⌈N/C⌉·L, and the number the report compares speed-ups with.
-    pub fn concurrency(self, config: &Config, jobs: usize) -> usize {
+    /// How many of `jobs` jobs of `kind` can be in flight at once under this strategy: for I/O
+    /// the C of the ideal time ⌈N/C⌉·L; for CPU work, how many can be computing (a task that
+    /// never yields holds its runtime thread).
+    pub fn concurrency(self, kind: Kind, config: &Config, jobs: usize) -> usize {
         let cores = crate::config::available_cores();
-        let concurrency = match self {
-            Strategy::Sequential | Strategy::TokioCurrentThread | Strategy::GilThreads => 1,
-            Strategy::ThreadPool => config.workers,
-            Strategy::AsyncTokio => cores,
-            Strategy::SpawnBlocking => jobs.min(512),
-            Strategy::ProcessPool | Strategy::ProcessPoolWarm => config.processes,
-            Strategy::Rayon => ::rayon::current_num_threads(),
-            Strategy::ThreadPerJob => jobs,
+        let concurrency = match (self, kind) {
+            (Strategy::AsyncTokio, Kind::Io) | (Strategy::TokioCurrentThread, Kind::Io) => jobs,
+            (Strategy::AsyncTokio, Kind::Cpu) => cores,
+            (Strategy::Sequential | Strategy::TokioCurrentThread | Strategy::GilThreads, _) => 1,
+            (Strategy::ThreadPool | Strategy::ThreadPoolSharedClient, _) => config.workers,
+            (Strategy::TokioBounded, _) => config.workers,
+            (Strategy::SpawnBlocking, _) => jobs.min(512),
+            (Strategy::ProcessPool | Strategy::ProcessPoolWarm, _) => config.processes,
+            (Strategy::Rayon, _) => ::rayon::current_num_threads(),
+            (Strategy::ThreadPerJob, _) => jobs,
         };
         concurrency.clamp(1, jobs.max(1))
     }
@@ -104,14 +140,16 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_round_trip() {
-        for strategy in Strategy::CPU {
+        for strategy in Strategy::CPU.into_iter().chain(Strategy::IO) {
             assert_eq!(Strategy::from_name(strategy.name()), Some(strategy));
             let json = serde_json::to_string(&strategy).unwrap();
             assert_eq!(json, format!("\"{}\"", strategy.name()));
         }
-        let mut names: Vec<_> = Strategy::CPU.iter().map(|s| s.name()).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), Strategy::CPU.len());
+        for list in [&Strategy::CPU[..], &Strategy::IO[..]] {
+            let mut names: Vec<_> = list.iter().map(|s| s.name()).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), list.len());
+        }
     }
 }

@@ -1,6 +1,9 @@
 //! [process_pool] and [process_pool_warm] The tutorial's `multiprocessing.Pool()`: worker
 //! processes (one per core by default), each computing jobs sent over a pipe.
 //!
+//! `worker_args` choose the worker's initializer: `--http-client` builds one HTTP client per
+//! process at start-up, as the tutorial's `initializer=` builds one Session per process.
+//!
 //! [`run`] is the tutorial's `with Pool() as pool: pool.map(...)`: starting the processes and
 //! reaping them are part of the timed work. [`run_warm`] reuses a pool started beforehand, to
 //! show what the work costs once start-up is paid.
@@ -13,11 +16,12 @@ use crate::timeline::Probe;
 /// Starts a pool of `processes` workers, maps the jobs over it, and shuts it down.
 pub fn run(
     worker_exe: &Path,
+    worker_args: &[&str],
     processes: usize,
     jobs: &[WireJob],
     probe: &Probe,
 ) -> Result<Vec<WireResult>, PoolError> {
-    let mut pool = ProcessPool::start(worker_exe, processes)?;
+    let mut pool = ProcessPool::start(worker_exe, worker_args, processes)?;
     pool.map(jobs, probe)
     // `pool` drops here: stdin closed, every worker waited for.
 }

@@ -1,8 +1,8 @@
 //! [thread_pool] The tutorial's `ThreadPoolExecutor(max_workers=N)` with `executor.map`.
 //!
 //! A fixed pool of OS threads takes jobs from one shared queue (an atomic cursor over the job
-//! list). Each thread first builds its own state with `init`: the tutorial's `threading.local()`
-//! Session for I/O, nothing for CPU work. The pool is built inside the call, as the tutorial's
+//! list). Each thread first gets its own state from `init(worker)`: the tutorial's
+//! `threading.local()` Session for I/O, nothing for CPU work. The pool is built inside the call, as the tutorial's
 //! `with ThreadPoolExecutor(...)` block is, so thread start-up is part of what is timed.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,7 +14,7 @@ pub fn run<J, S, R>(
     jobs: &[J],
     workers: usize,
     probe: &Probe,
-    init: impl Fn() -> S + Sync,
+    init: impl Fn(usize) -> S + Sync,
     work: impl Fn(&mut S, &J) -> R + Sync,
 ) -> Vec<R>
 where
@@ -27,7 +27,7 @@ where
             .map(|worker| {
                 let (next_job, init, work) = (&next_job, &init, &work);
                 scope.spawn(move || {
-                    let mut state = init();
+                    let mut state = init(worker);
                     let mut done = Vec::new();
                     loop {
                         let index = next_job.fetch_add(1, Ordering::Relaxed);

@@ -1,3 +1,4 @@
 //! What is computed: the tutorial's workloads, each a list of jobs with a way to check every result.
 
 pub mod cpu;
+pub mod io;

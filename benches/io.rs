@@ -1,0 +1,76 @@
+//! `cargo bench --bench io`: the tutorial's I/O programs — every strategy downloads `CB_SITES`
+//! pages from the embedded latency-controlled server (or `CB_TARGET_URL`).
+//!
+//! Each iteration downloads every page and checks every status and body; a failed download ends
+//! the run. After a strategy is measured, it runs once more untimed with a timeline recorder.
+
+use std::path::Path;
+use std::time::Duration;
+
+use concurrency_bench::config::{exit_with_config_error, Config};
+use concurrency_bench::matrix::IoMatrix;
+use concurrency_bench::output::{self, BenchMeta};
+use concurrency_bench::strategy::Strategy;
+use concurrency_bench::timeline::Probe;
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+
+const GROUP: &str = "io/download";
+const SAMPLES: usize = 10;
+
+fn io(c: &mut Criterion) {
+    let config = Config::from_env_or_exit();
+    let worker = Path::new(env!("CARGO_BIN_EXE_cb-worker"));
+    let matrix = IoMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
+    let workload = matrix.workload();
+    let server_latency_ms = matrix
+        .measure_request_ms()
+        .unwrap_or_else(|error| fail(&error));
+    let home = output::criterion_home();
+    let mut group = c.benchmark_group(GROUP);
+    group
+        .throughput(Throughput::Elements(workload.jobs.len() as u64))
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(SAMPLES)
+        .warm_up_time(Duration::from_millis(500));
+    for strategy in Strategy::IO {
+        let meta = BenchMeta {
+            server_latency_ms: Some(server_latency_ms),
+            ..BenchMeta::io(
+                GROUP,
+                strategy,
+                &config,
+                workload.jobs.len(),
+                matrix.latency_ms(),
+            )
+        };
+        // One iteration per sample for the slow strategies (Criterion then warns that it cannot
+        // complete the samples in time: expected), several for the fast ones.
+        let ideal = Duration::from_nanos(meta.ideal_ns().unwrap_or(0.0) as u64);
+        group.measurement_time((ideal * SAMPLES as u32).max(Duration::from_secs(2)));
+        let mut measured = false;
+        group.bench_function(strategy.name(), |b| {
+            measured = true;
+            b.iter(|| {
+                matrix
+                    .run_verified(strategy, &workload, &Probe::OFF)
+                    .unwrap_or_else(|error| fail(&error))
+            })
+        });
+        if measured {
+            output::record_benchmark(&home, &meta, |probe| {
+                matrix.run_verified(strategy, &workload, probe)
+            })
+            .unwrap_or_else(|error| fail(&error));
+        }
+    }
+    group.finish();
+}
+
+/// A failed download ends the benchmark: it is never timed as if it had worked.
+fn fail(error: &dyn std::fmt::Display) -> ! {
+    eprintln!("concurrency-bench: {error}");
+    std::process::exit(1)
+}
+
+criterion_group!(benches, io);
+criterion_main!(benches);

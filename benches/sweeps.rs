@@ -1,0 +1,78 @@
+//! `cargo bench --bench sweeps`: the scaling sweeps (workers, request count, latency, problem
+//! size) as parameterized Criterion groups, whose reports draw a line chart per group. Long
+//! (about 12 minutes on 2 cores), so a plain `cargo bench` does not run it.
+
+use std::path::Path;
+
+use concurrency_bench::config::{exit_with_config_error, Config};
+use concurrency_bench::output;
+use concurrency_bench::sweep::{Sweep, SweepPoint, SAMPLES};
+use concurrency_bench::timeline::Probe;
+use criterion::{
+    criterion_group, criterion_main, AxisScale, BenchmarkId, Criterion, PlotConfiguration,
+    SamplingMode, Throughput,
+};
+
+fn sweeps(c: &mut Criterion) {
+    let base = Config::from_env_or_exit();
+    let worker = Path::new(env!("CARGO_BIN_EXE_cb-worker"));
+    let home = output::criterion_home();
+    for sweep in Sweep::ALL {
+        let mut group = c.benchmark_group(sweep.group());
+        let scale = if sweep.logarithmic() {
+            AxisScale::Logarithmic
+        } else {
+            AxisScale::Linear
+        };
+        group
+            .plot_config(PlotConfiguration::default().summary_scale(scale))
+            .sampling_mode(SamplingMode::Flat)
+            .sample_size(SAMPLES)
+            .warm_up_time(std::time::Duration::from_millis(300));
+        for &parameter in sweep.parameters() {
+            let point = SweepPoint::new(sweep, &base, parameter, worker)
+                .unwrap_or_else(|error| exit_with_config_error(&error));
+            if sweep == Sweep::IoLatency && parameter == 0 {
+                output::record_server_capacity(&home, sweep.group(), &point)
+                    .unwrap_or_else(|error| fail(&error));
+            }
+            group.throughput(Throughput::Elements(point.elements()));
+            for &strategy in sweep.strategies() {
+                let meta = point.meta(strategy);
+                if let Some(reason) = &meta.skipped {
+                    eprintln!(
+                        "{}/{}/{parameter}: {reason}",
+                        sweep.group(),
+                        strategy.name()
+                    );
+                    output::record_meta(&home, &meta).unwrap_or_else(|error| fail(&error));
+                    continue;
+                }
+                group.measurement_time(point.measurement_time(strategy));
+                let mut measured = false;
+                let id = BenchmarkId::new(strategy.name(), parameter);
+                group.bench_with_input(id, &parameter, |b, _| {
+                    measured = true;
+                    b.iter(|| {
+                        point
+                            .run_verified(strategy, &Probe::OFF)
+                            .unwrap_or_else(|error| fail(&error))
+                    })
+                });
+                if measured {
+                    output::record_meta(&home, &meta).unwrap_or_else(|error| fail(&error));
+                }
+            }
+        }
+        group.finish();
+    }
+}
+
+/// A failed or wrong run ends the benchmark: it is never timed as if it had worked.
+fn fail(error: &dyn std::fmt::Display) -> ! {
+    eprintln!("concurrency-bench: {error}");
+    std::process::exit(1)
+}
+
+criterion_group!(benches, sweeps);
+criterion_main!(benches);

@@ -1,0 +1,341 @@
+//! The I/O half of the matrix: every [`Strategy::IO`] over the download workload.
+//!
+//! What the tutorial creates once per program is created here once, outside any timing: the
+//! embedded server, the runtimes, and the clients — one blocking client (the Session), one per
+//! pool thread (the thread-local Sessions), one per rayon thread, one async client per runtime
+//! (the `ClientSession`), and a warm process pool whose workers each built their own client.
+//! Building clients once also keeps their connections alive across iterations: thousands of
+//! iterations opening fresh connections would exhaust the loopback ports (TIME_WAIT).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use mock_server::page_body;
+use tokio::runtime::Runtime;
+
+use crate::config::Config;
+use crate::matrix::RunError;
+use crate::process::{PoolError, ProcessPool, WireJob, WireResult};
+use crate::server::Server;
+use crate::strategy::{self, Strategy};
+use crate::timeline::Probe;
+use crate::workload::io::{
+    async_client, blocking_client, Download, Expect, Fetched, IoWorkload, Page,
+};
+
+/// The worker argument that builds one HTTP client per process (the tutorial's `initializer=`).
+const HTTP_WORKER: &[&str] = &["--http-client"];
+
+/// What the I/O strategies need across runs. Built once, outside any timing.
+pub struct IoMatrix {
+    config: Config,
+    worker_exe: PathBuf,
+    server: Server,
+    session: reqwest::blocking::Client,
+    thread_sessions: Vec<reqwest::blocking::Client>,
+    rayon_sessions: Vec<reqwest::blocking::Client>,
+    multi_thread: Runtime,
+    multi_thread_client: reqwest::Client,
+    current_thread: Runtime,
+    current_thread_client: reqwest::Client,
+    warm_pool: Mutex<ProcessPool>,
+}
+
+impl std::fmt::Debug for IoMatrix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IoMatrix")
+            .field("server", &self.server)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IoMatrix {
+    /// Starts the embedded server (unless `CB_TARGET_URL` names another; in a child process if
+    /// this one can't hold enough sockets), builds the clients and runtimes, and starts the warm
+    /// process pool.
+    pub fn new(config: &Config, worker_exe: &Path) -> Result<IoMatrix, String> {
+        IoMatrix::with_server(config, worker_exe, Server::start(config, worker_exe)?)
+    }
+
+    /// Like [`IoMatrix::new`], downloading from `server`.
+    pub fn with_server(
+        config: &Config,
+        worker_exe: &Path,
+        server: Server,
+    ) -> Result<IoMatrix, String> {
+        let client_error = |error: reqwest::Error| format!("cannot build an HTTP client: {error}");
+        let sessions = |count: usize| -> Result<Vec<_>, String> {
+            (0..count)
+                .map(|_| blocking_client().map_err(client_error))
+                .collect()
+        };
+        let runtime_error = |error| format!("cannot build a tokio runtime: {error}");
+        let matrix = IoMatrix {
+            worker_exe: worker_exe.to_owned(),
+            session: blocking_client().map_err(client_error)?,
+            thread_sessions: sessions(config.workers)?,
+            rayon_sessions: sessions(::rayon::current_num_threads())?,
+            multi_thread: tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(runtime_error)?,
+            multi_thread_client: async_client().map_err(client_error)?,
+            current_thread: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(runtime_error)?,
+            current_thread_client: async_client().map_err(client_error)?,
+            warm_pool: Mutex::new(
+                ProcessPool::start(worker_exe, HTTP_WORKER, config.processes)
+                    .map_err(|error| error.to_string())?,
+            ),
+            config: config.clone(),
+            server,
+        };
+        if let Server::External(_) = matrix.server {
+            matrix.check_target_is_reachable()?;
+        }
+        Ok(matrix)
+    }
+
+    /// The configuration the matrix was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Where the downloads go: the embedded server's URL or `CB_TARGET_URL`.
+    pub fn base_url(&self) -> &str {
+        self.server.base_url()
+    }
+
+    /// The server the downloads go to.
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// The server's latency per request in milliseconds, when the matrix set it (embedded
+    /// server); `None` for a server it did not start.
+    pub fn latency_ms(&self) -> Option<f64> {
+        self.server.settings().map(|_| self.config.latency_ms)
+    }
+
+    /// The tutorial's download list, `CB_SITES` long, checked byte for byte against the embedded
+    /// server's pages or by `Content-Length` against another server.
+    pub fn workload(&self) -> IoWorkload {
+        self.workload_of(self.config.sites)
+    }
+
+    /// The download list with `sites` downloads.
+    pub fn workload_of(&self, sites: usize) -> IoWorkload {
+        let base_url = self.base_url();
+        match self.server.settings() {
+            Some(settings) => {
+                let jython: Arc<[u8]> =
+                    page_body(Page::Jython, settings.body_len(Page::Jython)).into();
+                let dice: Arc<[u8]> = page_body(Page::Dice, settings.body_len(Page::Dice)).into();
+                let body = move |page| match page {
+                    Page::Jython => Arc::clone(&jython),
+                    Page::Dice => Arc::clone(&dice),
+                };
+                IoWorkload::new(base_url, sites, Some(&body))
+            }
+            None => IoWorkload::new(base_url, sites, None),
+        }
+    }
+
+    /// Runs the downloads with `strategy` and returns every download's outcome, in job order.
+    pub fn run(
+        &self,
+        strategy: Strategy,
+        workload: &IoWorkload,
+        probe: &Probe,
+    ) -> Result<Vec<Fetched>, RunError> {
+        let jobs = &workload.jobs;
+        let workers = self.config.workers;
+        let outcomes = match strategy {
+            Strategy::Sequential => {
+                strategy::sequential::run(jobs, probe, |job| job.fetch_blocking(&self.session))
+            }
+            Strategy::ThreadPool => strategy::thread_pool::run(
+                jobs,
+                workers,
+                probe,
+                |worker| &self.thread_sessions[worker],
+                |session, job| job.fetch_blocking(session),
+            ),
+            Strategy::ThreadPoolSharedClient => strategy::thread_pool::run(
+                jobs,
+                workers,
+                probe,
+                |_| &self.session,
+                |session, job| job.fetch_blocking(session),
+            ),
+            Strategy::ThreadPerJob => {
+                strategy::thread_per_job::run(jobs, probe, |job| job.fetch_blocking(&self.session))
+            }
+            Strategy::AsyncTokio => {
+                self.tasks(&self.multi_thread, &self.multi_thread_client, jobs, probe)
+            }
+            Strategy::TokioCurrentThread => self.tasks(
+                &self.current_thread,
+                &self.current_thread_client,
+                jobs,
+                probe,
+            ),
+            Strategy::TokioBounded => self.run_bounded(workload, workers, probe),
+            Strategy::ProcessPool => {
+                let results = strategy::process_pool::run(
+                    &self.worker_exe,
+                    HTTP_WORKER,
+                    self.config.processes,
+                    &wire_jobs(jobs),
+                    probe,
+                );
+                from_wire(results).map_err(|message| error(strategy, message))?
+            }
+            Strategy::ProcessPoolWarm => {
+                let mut pool = self
+                    .warm_pool
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let results = strategy::process_pool::run_warm(&mut pool, &wire_jobs(jobs), probe);
+                from_wire(results).map_err(|message| error(strategy, message))?
+            }
+            Strategy::Rayon => strategy::rayon::run(
+                jobs,
+                probe,
+                || &self.rayon_sessions[::rayon::current_thread_index().unwrap_or(0)],
+                |session, job| job.fetch_blocking(session),
+            ),
+            Strategy::SpawnBlocking | Strategy::GilThreads => {
+                return Err(error(
+                    strategy,
+                    "is a CPU strategy, not an I/O one".to_owned(),
+                ))
+            }
+        };
+        Ok(outcomes)
+    }
+
+    /// Runs and checks every download; returns the bytes received. What each iteration does.
+    pub fn run_verified(
+        &self,
+        strategy: Strategy,
+        workload: &IoWorkload,
+        probe: &Probe,
+    ) -> Result<u64, RunError> {
+        let outcomes = self.run(strategy, workload, probe)?;
+        workload
+            .verify(&outcomes)
+            .map_err(|message| error(strategy, message))
+    }
+
+    /// One task per download, all spawned at once, gathered in order; the task's row in the
+    /// timeline is its job.
+    fn tasks(
+        &self,
+        runtime: &Runtime,
+        client: &reqwest::Client,
+        jobs: &[Download],
+        probe: &Probe,
+    ) -> Vec<Fetched> {
+        strategy::async_tokio::run(runtime, jobs, |index, job| {
+            let (client, job, probe) = (client.clone(), job.clone(), probe.clone());
+            async move {
+                probe
+                    .span_async(index, index, job.fetch_async(&client))
+                    .await
+            }
+        })
+    }
+
+    /// What one request really takes: the median of 21 sequential downloads of the small page,
+    /// in milliseconds. The floor under every strategy's time per round of requests.
+    pub fn measure_request_ms(&self) -> Result<f64, RunError> {
+        let job = &self.workload_of(2).jobs[1];
+        let mut times: Vec<f64> = (0..21)
+            .map(|_| {
+                let start = Instant::now();
+                job.fetch_blocking(&self.session)
+                    .map(|_| start.elapsed().as_secs_f64() * 1e3)
+                    .map_err(|failure| error(Strategy::Sequential, failure.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        times.sort_by(f64::total_cmp);
+        Ok(times[times.len() / 2])
+    }
+
+    /// The server's capacity: `requests` downloads with `in_flight` at a time on the
+    /// multi-thread runtime, as fast as the server answers. Returns requests per second.
+    pub fn measure_capacity(&self, requests: usize, in_flight: usize) -> Result<f64, RunError> {
+        let workload = self.workload_of(requests);
+        let start = Instant::now();
+        let outcomes = self.run_bounded(&workload, in_flight, &Probe::OFF);
+        let seconds = start.elapsed().as_secs_f64();
+        workload
+            .verify(&outcomes)
+            .map_err(|message| error(Strategy::TokioBounded, message))?;
+        Ok(requests as f64 / seconds)
+    }
+
+    fn run_bounded(&self, workload: &IoWorkload, limit: usize, probe: &Probe) -> Vec<Fetched> {
+        let client = &self.multi_thread_client;
+        strategy::tokio_bounded::run(
+            &self.multi_thread,
+            &workload.jobs,
+            limit,
+            probe,
+            |_, job| {
+                let (client, job) = (client.clone(), job.clone());
+                async move { job.fetch_async(&client).await }
+            },
+        )
+    }
+
+    /// One download from a server we did not start, so a wrong `CB_TARGET_URL` fails at once.
+    fn check_target_is_reachable(&self) -> Result<(), String> {
+        let probe_job = &self.workload_of(1).jobs[0];
+        probe_job
+            .fetch_blocking(&self.session)
+            .map(drop)
+            .map_err(|error| format!("CB_TARGET_URL={}: {error}", self.base_url()))
+    }
+}
+
+fn error(strategy: Strategy, message: String) -> RunError {
+    RunError {
+        strategy,
+        workload: "io/download".to_owned(),
+        message,
+    }
+}
+
+fn wire_jobs(jobs: &[Download]) -> Vec<WireJob> {
+    jobs.iter()
+        .map(|job| WireJob::Download {
+            url: job.url.clone(),
+            page: job.page,
+            body_len: match &job.expect {
+                Expect::Body { bytes, .. } => Some(bytes.len() as u64),
+                Expect::ContentLength => None,
+            },
+        })
+        .collect()
+}
+
+fn from_wire(results: Result<Vec<WireResult>, PoolError>) -> Result<Vec<Fetched>, String> {
+    results
+        .map_err(|error| error.to_string())?
+        .into_iter()
+        .enumerate()
+        .map(|(index, result)| match result {
+            WireResult::Value(bytes) => Ok(Ok(bytes as usize)),
+            WireResult::DownloadFailed(error) => Ok(Err(error)),
+            WireResult::Failed(message) => {
+                Err(format!("job {index} failed in a worker: {message}"))
+            }
+        })
+        .collect()
+}

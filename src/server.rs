@@ -1,0 +1,154 @@
+//! Where the I/O benchmarks download from: the embedded mock server in this process, the same
+//! server in a child process, or a server the user started (`CB_TARGET_URL`).
+//!
+//! In-process is the default (no setup, nothing left behind). A child process is chosen when the
+//! downloads need more sockets than one process may open: with client and server in one process
+//! every connection costs two file descriptors, so 10,000 concurrent downloads need over 20,000.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use mock_server::{MockSite, ServerConfig};
+
+use crate::config::Config;
+use crate::limits::ensure_fds;
+
+/// File name of the mock-server binary of this package, expected beside the worker binary.
+pub const SERVER_EXE: &str = "cb-mock-server";
+
+/// Descriptors the process needs besides the sockets of the downloads.
+const SPARE_FDS: u64 = 512;
+
+/// A running (or given) server.
+#[derive(Debug)]
+pub enum Server {
+    /// The embedded server, in this process.
+    InProcess(MockSite),
+    /// The embedded server's binary, in a child process; killed and reaped on drop.
+    Child(ChildServer),
+    /// A server the user started.
+    External(String),
+}
+
+impl Server {
+    /// Starts the server `config` asks for, able to hold `config.sites` connections at once.
+    /// `worker_exe` locates this package's binaries (the server binary sits beside it).
+    pub fn start(config: &Config, worker_exe: &Path) -> Result<Server, String> {
+        let sites = config.sites as u64;
+        if let Some(url) = &config.target_url {
+            ensure_fds(sites + SPARE_FDS, &format!("CB_SITES={sites}"))?;
+            return Ok(Server::External(url.clone()));
+        }
+        let settings = server_config(config);
+        if ensure_fds(2 * sites + SPARE_FDS, "").is_ok() {
+            return MockSite::start_blocking(settings)
+                .map(Server::InProcess)
+                .map_err(|error| format!("cannot start the mock server: {error}"));
+        }
+        ensure_fds(
+            sites + SPARE_FDS,
+            &format!("CB_SITES={sites} (with the server in a child process)"),
+        )?;
+        let exe = worker_exe.with_file_name(SERVER_EXE);
+        ChildServer::start(&exe, &settings).map(Server::Child)
+    }
+
+    /// The base URL, `http://host:port`.
+    pub fn base_url(&self) -> &str {
+        match self {
+            Server::InProcess(site) => site.base_url(),
+            Server::Child(child) => &child.base_url,
+            Server::External(url) => url,
+        }
+    }
+
+    /// The server's settings, when the suite started it (so bodies can be checked byte for byte).
+    pub fn settings(&self) -> Option<&ServerConfig> {
+        match self {
+            Server::InProcess(site) => Some(site.config()),
+            Server::Child(child) => Some(&child.settings),
+            Server::External(_) => None,
+        }
+    }
+
+    /// Where the server runs, for messages: `in-process`, `child process`, or `external`.
+    pub fn placement(&self) -> &'static str {
+        match self {
+            Server::InProcess(_) => "in-process",
+            Server::Child(_) => "child process",
+            Server::External(_) => "external",
+        }
+    }
+}
+
+/// The embedded server's settings from `CB_LATENCY_MS` and `CB_JITTER_MS`.
+pub fn server_config(config: &Config) -> ServerConfig {
+    ServerConfig {
+        latency: Duration::from_secs_f64(config.latency_ms / 1000.0),
+        jitter: Duration::from_secs_f64(config.jitter_ms / 1000.0),
+        ..ServerConfig::default()
+    }
+}
+
+/// The mock server running as a child process.
+#[derive(Debug)]
+pub struct ChildServer {
+    child: Child,
+    // Kept open: the child may print more (statistics on exit), and a closed pipe would fail it.
+    _stdout: BufReader<std::process::ChildStdout>,
+    base_url: String,
+    settings: ServerConfig,
+    exe: PathBuf,
+}
+
+impl ChildServer {
+    /// Starts `exe` with `settings` and reads its base URL from the first line of its stdout.
+    pub fn start(exe: &Path, settings: &ServerConfig) -> Result<ChildServer, String> {
+        let ms = |duration: Duration| format!("{}", duration.as_secs_f64() * 1e3);
+        let mut child = Command::new(exe)
+            .args(["--latency-ms", &ms(settings.latency)])
+            .args(["--jitter-ms", &ms(settings.jitter)])
+            .args(["--jython-bytes", &settings.jython_bytes.to_string()])
+            .args(["--dice-bytes", &settings.dice_bytes.to_string()])
+            .args(["--seed", &settings.seed.to_string()])
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .map_err(|error| format!("cannot start {}: {error}", exe.display()))?;
+        let stdout = child.stdout.take().expect("stdout was piped");
+        let mut first_line = String::new();
+        let mut stdout = BufReader::new(stdout);
+        let read = stdout.read_line(&mut first_line);
+        let server = ChildServer {
+            child,
+            _stdout: stdout,
+            base_url: first_line.trim().to_owned(),
+            settings: settings.clone(),
+            exe: exe.to_owned(),
+        };
+        match read {
+            Ok(_) if server.base_url.starts_with("http://") => Ok(server),
+            _ => Err(format!(
+                "{} did not print its URL (got {:?})",
+                exe.display(),
+                server.base_url
+            )),
+        }
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        // SIGTERM lets it exit cleanly; kill() is the fallback if the signal can't be sent.
+        let pid = self.child.id() as libc::pid_t;
+        // SAFETY: sending a signal to our own child, whose pid is valid until we reap it below.
+        if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
+            let _ = self.child.kill();
+        }
+        if self.child.wait().is_err() {
+            eprintln!("concurrency-bench: could not reap {}", self.exe.display());
+        }
+    }
+}

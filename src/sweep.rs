@@ -1,0 +1,348 @@
+//! Scaling sweeps: the tutorial's prose claims, measured as parameterized groups.
+//!
+//! - "the best thread count is not a constant, 5 to 10 on my machine" → [`Sweep::IoWorkers`];
+//! - "asyncio scales to hundreds of tasks where threads do not" → [`Sweep::IoRequests`];
+//! - process start-up makes multiprocessing lose on I/O, and the server's own limits at zero
+//!   latency → [`Sweep::IoLatency`];
+//! - more workers than cores → [`Sweep::CpuWorkers`];
+//! - where process start-up stops mattering → [`Sweep::CpuSize`].
+//!
+//! A [`SweepPoint`] is one parameter value of one sweep: the configuration it implies, the
+//! matrix built for it, and a plan per strategy — measured, or skipped with the predicted time
+//! that made it too slow for the sweep's budget.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::matrix::{CpuMatrix, IoMatrix, RunError};
+use crate::output::BenchMeta;
+use crate::strategy::{Kind, Strategy};
+use crate::timeline::Probe;
+use crate::workload::cpu::{CpuWorkload, Kernel};
+use crate::workload::io::IoWorkload;
+
+/// Samples per sweep point: Criterion's minimum.
+pub const SAMPLES: usize = 10;
+
+/// A point whose samples would take longer than this in all is skipped, and says so.
+pub const POINT_BUDGET: Duration = Duration::from_secs(90);
+
+/// One sweep: a Criterion group whose benchmarks are strategies × parameter values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sweep {
+    /// Pool size for 160 downloads at 20 ms.
+    IoWorkers,
+    /// Number of downloads at 50 ms.
+    IoRequests,
+    /// Server latency for 160 downloads.
+    IoLatency,
+    /// Pool size for the sum-of-squares jobs.
+    CpuWorkers,
+    /// Elements per sum-of-squares job, 20 jobs.
+    CpuSize,
+}
+
+impl Sweep {
+    /// Every sweep, in the order `cargo bench --bench sweeps` runs them.
+    pub const ALL: [Sweep; 5] = [
+        Sweep::IoWorkers,
+        Sweep::IoRequests,
+        Sweep::IoLatency,
+        Sweep::CpuWorkers,
+        Sweep::CpuSize,
+    ];
+
+    /// The Criterion group id.
+    pub fn group(self) -> &'static str {
+        match self {
+            Sweep::IoWorkers => "sweep/io_workers",
+            Sweep::IoRequests => "sweep/io_requests",
+            Sweep::IoLatency => "sweep/io_latency",
+            Sweep::CpuWorkers => "sweep/cpu_workers",
+            Sweep::CpuSize => "sweep/cpu_size",
+        }
+    }
+
+    /// The parameter's values.
+    pub fn parameters(self) -> &'static [u64] {
+        match self {
+            Sweep::IoWorkers => &[1, 2, 5, 10, 20, 40, 80, 160],
+            Sweep::IoRequests => &[10, 100, 1_000, 10_000],
+            Sweep::IoLatency => &[0, 1, 5, 20, 50],
+            Sweep::CpuWorkers => &[1, 2, 4, 8],
+            Sweep::CpuSize => &[100_000, 1_000_000, 10_000_000],
+        }
+    }
+
+    /// What the parameter is, for axis labels.
+    pub fn parameter_name(self) -> &'static str {
+        match self {
+            Sweep::IoWorkers | Sweep::CpuWorkers => "workers",
+            Sweep::IoRequests => "requests",
+            Sweep::IoLatency => "latency (ms)",
+            Sweep::CpuSize => "elements per job",
+        }
+    }
+
+    /// Whether the parameter spans decades (a log axis).
+    pub fn logarithmic(self) -> bool {
+        !matches!(self, Sweep::IoLatency | Sweep::CpuWorkers)
+    }
+
+    /// The strategies compared along the sweep.
+    pub fn strategies(self) -> &'static [Strategy] {
+        match self {
+            Sweep::IoWorkers => &[Strategy::ThreadPool, Strategy::TokioBounded],
+            Sweep::IoRequests => &[
+                Strategy::ThreadPerJob,
+                Strategy::ThreadPool,
+                Strategy::AsyncTokio,
+                Strategy::TokioCurrentThread,
+                Strategy::TokioBounded,
+            ],
+            Sweep::IoLatency => &[
+                Strategy::Sequential,
+                Strategy::ThreadPool,
+                Strategy::AsyncTokio,
+                Strategy::ProcessPool,
+            ],
+            Sweep::CpuWorkers => &[Strategy::ThreadPool, Strategy::Rayon, Strategy::ProcessPool],
+            Sweep::CpuSize => &[
+                Strategy::Sequential,
+                Strategy::Rayon,
+                Strategy::ProcessPool,
+                Strategy::ProcessPoolWarm,
+            ],
+        }
+    }
+
+    /// Waiting or computing.
+    pub fn kind(self) -> Kind {
+        match self {
+            Sweep::IoWorkers | Sweep::IoRequests | Sweep::IoLatency => Kind::Io,
+            Sweep::CpuWorkers | Sweep::CpuSize => Kind::Cpu,
+        }
+    }
+
+    /// The configuration at `parameter`, from the user's `base` (whose sizes the sweep overrides
+    /// only where the sweep is defined by them).
+    pub fn config_at(self, base: &Config, parameter: u64) -> Config {
+        let mut config = base.clone();
+        let count = usize::try_from(parameter).unwrap_or(usize::MAX);
+        match self {
+            Sweep::IoWorkers => {
+                config.workers = count;
+                config.sites = 160;
+                config.latency_ms = 20.0;
+            }
+            Sweep::IoRequests => {
+                config.sites = count;
+                config.latency_ms = 50.0;
+            }
+            Sweep::IoLatency => {
+                config.sites = 160;
+                config.latency_ms = parameter as f64;
+            }
+            Sweep::CpuWorkers => {
+                config.workers = count;
+                config.processes = count;
+            }
+            Sweep::CpuSize => {
+                config.cpu_start = parameter;
+                config.cpu_count = 20;
+            }
+        }
+        config
+    }
+}
+
+/// The matrix and workload of one parameter value.
+#[derive(Debug)]
+enum Work {
+    Io(Box<IoMatrix>, IoWorkload),
+    Cpu(Box<CpuMatrix>, CpuWorkload),
+}
+
+/// One parameter value of a sweep, ready to run.
+#[derive(Debug)]
+pub struct SweepPoint {
+    sweep: Sweep,
+    parameter: u64,
+    config: Config,
+    work: Work,
+}
+
+impl SweepPoint {
+    /// Builds the matrix for `sweep` at `parameter`, from the user's `base` configuration.
+    pub fn new(
+        sweep: Sweep,
+        base: &Config,
+        parameter: u64,
+        worker_exe: &Path,
+    ) -> Result<SweepPoint, String> {
+        SweepPoint::with_config(
+            sweep,
+            sweep.config_at(base, parameter),
+            parameter,
+            worker_exe,
+        )
+    }
+
+    /// Builds the matrix for `sweep` with an explicit configuration (tests use tiny ones).
+    pub fn with_config(
+        sweep: Sweep,
+        config: Config,
+        parameter: u64,
+        worker_exe: &Path,
+    ) -> Result<SweepPoint, String> {
+        let work = match sweep.kind() {
+            Kind::Io => {
+                let matrix = IoMatrix::new(&config, worker_exe)?;
+                let workload = matrix.workload();
+                Work::Io(Box::new(matrix), workload)
+            }
+            Kind::Cpu => {
+                let mut matrix = CpuMatrix::new(&config, worker_exe)?;
+                if sweep == Sweep::CpuWorkers {
+                    matrix = matrix.with_rayon_threads(config.workers)?;
+                }
+                let workload = CpuWorkload::new(Kernel::SumOfSquares, &config);
+                Work::Cpu(Box::new(matrix), workload)
+            }
+        };
+        Ok(SweepPoint {
+            sweep,
+            parameter,
+            config,
+            work,
+        })
+    }
+
+    /// The configuration this point runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Elements per iteration (Criterion's throughput).
+    pub fn elements(&self) -> u64 {
+        match &self.work {
+            Work::Io(_, workload) => workload.jobs.len() as u64,
+            Work::Cpu(_, workload) => workload.elements(),
+        }
+    }
+
+    /// What the benchmark of `strategy` at this point measures, and whether it is skipped.
+    pub fn meta(&self, strategy: Strategy) -> BenchMeta {
+        let group = self.sweep.group();
+        let mut meta = match &self.work {
+            Work::Io(matrix, workload) => BenchMeta::io(
+                group,
+                strategy,
+                &self.config,
+                workload.jobs.len(),
+                matrix.latency_ms(),
+            ),
+            Work::Cpu(matrix, workload) => {
+                let mut meta = BenchMeta::cpu(
+                    group,
+                    strategy,
+                    &self.config,
+                    workload.jobs.len(),
+                    workload.elements(),
+                );
+                if strategy == Strategy::Rayon {
+                    meta.concurrency = matrix.rayon_threads().min(workload.jobs.len());
+                }
+                meta
+            }
+        };
+        meta.workload = match self.sweep.kind() {
+            Kind::Io => "download".to_owned(),
+            Kind::Cpu => Kernel::SumOfSquares.name().to_owned(),
+        };
+        meta.parameter = Some(self.parameter);
+        if let Some(predicted) = meta.ideal_ns().map(|ns| Duration::from_nanos(ns as u64)) {
+            let total = predicted * SAMPLES as u32;
+            if total > POINT_BUDGET {
+                meta.skipped = Some(format!(
+                    "not measured: at least {predicted:.1?} per iteration (⌈N/C⌉·L), \
+                     {total:.0?} for {SAMPLES} samples, over the sweep's {POINT_BUDGET:?} budget per point"
+                ));
+            }
+        }
+        meta
+    }
+
+    /// Runs `strategy` once at this point and checks every result.
+    pub fn run_verified(&self, strategy: Strategy, probe: &Probe) -> Result<(), RunError> {
+        match &self.work {
+            Work::Io(matrix, workload) => matrix.run_verified(strategy, workload, probe).map(drop),
+            Work::Cpu(matrix, workload) => matrix.run_verified(strategy, workload, probe),
+        }
+    }
+
+    /// The server's requests per second at this point's latency (I/O sweeps only).
+    pub fn measure_server_capacity(
+        &self,
+        requests: usize,
+        in_flight: usize,
+    ) -> Option<Result<f64, RunError>> {
+        match &self.work {
+            Work::Io(matrix, _) => Some(matrix.measure_capacity(requests, in_flight)),
+            Work::Cpu(..) => None,
+        }
+    }
+
+    /// Measurement time for `strategy`: one iteration per sample when slow, at least 2 s.
+    pub fn measurement_time(&self, strategy: Strategy) -> Duration {
+        let ideal = self.meta(strategy).ideal_ns().unwrap_or(0.0);
+        (Duration::from_nanos(ideal as u64) * SAMPLES as u32).max(Duration::from_secs(2))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Config {
+        Config::from_lookup(|_| None).unwrap()
+    }
+
+    #[test]
+    fn configs_follow_the_parameter() {
+        let base = base();
+        assert_eq!(Sweep::IoWorkers.config_at(&base, 40).workers, 40);
+        assert_eq!(Sweep::IoRequests.config_at(&base, 1000).sites, 1000);
+        assert_eq!(Sweep::IoRequests.config_at(&base, 1000).latency_ms, 50.0);
+        assert_eq!(Sweep::IoLatency.config_at(&base, 5).latency_ms, 5.0);
+        let cpu = Sweep::CpuWorkers.config_at(&base, 8);
+        assert_eq!((cpu.workers, cpu.processes), (8, 8));
+        let size = Sweep::CpuSize.config_at(&base, 100_000);
+        assert_eq!((size.cpu_start, size.cpu_count), (100_000, 20));
+    }
+
+    #[test]
+    fn groups_and_strategies_are_the_issues() {
+        let groups: Vec<&str> = Sweep::ALL.iter().map(|s| s.group()).collect();
+        assert_eq!(
+            groups,
+            [
+                "sweep/io_workers",
+                "sweep/io_requests",
+                "sweep/io_latency",
+                "sweep/cpu_workers",
+                "sweep/cpu_size"
+            ]
+        );
+        for sweep in Sweep::ALL {
+            for strategy in sweep.strategies() {
+                let list = match sweep.kind() {
+                    Kind::Io => &Strategy::IO[..],
+                    Kind::Cpu => &Strategy::CPU[..],
+                };
+                assert!(list.contains(strategy), "{sweep:?} {strategy:?}");
+            }
+        }
+    }
+}

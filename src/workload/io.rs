@@ -1,0 +1,360 @@
+//! The tutorial's I/O workload: `CB_SITES` downloads alternating between a full home page
+//! (`/jython`) and a small page (`/dice`), every one checked.
+//!
+//! A download counts only if the status is 200, the whole body was read, and the body is right:
+//! byte for byte against the embedded server's known page, or, against another server
+//! (`CB_TARGET_URL`), its length against the `Content-Length` header. Anything else is a
+//! [`DownloadError`] — reported, never timed as a success.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use mock_server::Page;
+
+/// How a downloaded body is checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// Exactly these bytes (the embedded server's page).
+    Body {
+        /// The page the bytes are of.
+        page: Page,
+        /// The page's content.
+        bytes: Arc<[u8]>,
+    },
+    /// As many bytes as the response's `Content-Length` says (a server we did not start).
+    ContentLength,
+}
+
+/// One download job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Download {
+    /// The page.
+    pub page: Page,
+    /// Its full URL.
+    pub url: String,
+    /// How its body is checked.
+    pub expect: Expect,
+}
+
+/// Why a download does not count.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DownloadError {
+    /// The request or the body's transfer failed (connection refused or reset, timeout...).
+    Transport {
+        /// The URL.
+        url: String,
+        /// The client's message.
+        message: String,
+    },
+    /// The status was not 200.
+    Status {
+        /// The URL.
+        url: String,
+        /// The status received.
+        status: u16,
+    },
+    /// The body's length was wrong.
+    Length {
+        /// The URL.
+        url: String,
+        /// The length expected.
+        expected: usize,
+        /// The length received.
+        got: usize,
+    },
+    /// The body had the right length but other bytes.
+    Content {
+        /// The URL.
+        url: String,
+        /// The first differing byte.
+        offset: usize,
+    },
+    /// A server we did not start sent no `Content-Length` to check the body against.
+    NoContentLength {
+        /// The URL.
+        url: String,
+    },
+}
+
+impl DownloadError {
+    /// A short name of the failure's kind: `transport`, `status`, `length`, `content`,
+    /// `no_content_length`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DownloadError::Transport { .. } => "transport",
+            DownloadError::Status { .. } => "status",
+            DownloadError::Length { .. } => "length",
+            DownloadError::Content { .. } => "content",
+            DownloadError::NoContentLength { .. } => "no_content_length",
+        }
+    }
+}
+
+impl fmt::Display for DownloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DownloadError::Transport { url, message } => write!(f, "GET {url}: {message}"),
+            DownloadError::Status { url, status } => {
+                write!(f, "GET {url}: status {status}, expected 200")
+            }
+            DownloadError::Length { url, expected, got } => {
+                write!(f, "GET {url}: {got} bytes, expected {expected}")
+            }
+            DownloadError::Content { url, offset } => {
+                write!(f, "GET {url}: wrong content from byte {offset}")
+            }
+            DownloadError::NoContentLength { url } => {
+                write!(f, "GET {url}: no Content-Length to check the body against")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DownloadError {}
+
+/// A download's outcome: the number of bytes received and checked, or why not.
+pub type Fetched = Result<usize, DownloadError>;
+
+impl Download {
+    /// Checks a finished response: status, then body against [`Expect`].
+    pub fn check(&self, status: u16, content_length: Option<u64>, body: &[u8]) -> Fetched {
+        let url = || self.url.clone();
+        if status != 200 {
+            return Err(DownloadError::Status { url: url(), status });
+        }
+        match &self.expect {
+            Expect::Body { bytes, .. } => {
+                if body.len() != bytes.len() {
+                    return Err(DownloadError::Length {
+                        url: url(),
+                        expected: bytes.len(),
+                        got: body.len(),
+                    });
+                }
+                if let Some(offset) = body.iter().zip(bytes.iter()).position(|(a, b)| a != b) {
+                    return Err(DownloadError::Content { url: url(), offset });
+                }
+            }
+            Expect::ContentLength => {
+                let expected =
+                    content_length.ok_or_else(|| DownloadError::NoContentLength { url: url() })?;
+                if body.len() as u64 != expected {
+                    return Err(DownloadError::Length {
+                        url: url(),
+                        expected: usize::try_from(expected).unwrap_or(usize::MAX),
+                        got: body.len(),
+                    });
+                }
+            }
+        }
+        Ok(body.len())
+    }
+
+    /// Downloads with a blocking client (the tutorial's `session.get(url)`), reading the whole body.
+    pub fn fetch_blocking(&self, client: &reqwest::blocking::Client) -> Fetched {
+        let transport = |error: reqwest::Error| DownloadError::Transport {
+            url: self.url.clone(),
+            message: error_chain(&error),
+        };
+        let response = client.get(&self.url).send().map_err(transport)?;
+        let status = response.status().as_u16();
+        let content_length = response.content_length();
+        let body = response.bytes().map_err(transport)?;
+        self.check(status, content_length, &body)
+    }
+
+    /// Downloads with an async client (the tutorial's `async with session.get(url)`), reading
+    /// the whole body — unlike the 2018 asyncio program, which printed `Content-Length` and
+    /// never read it.
+    pub async fn fetch_async(&self, client: &reqwest::Client) -> Fetched {
+        let transport = |error: reqwest::Error| DownloadError::Transport {
+            url: self.url.clone(),
+            message: error_chain(&error),
+        };
+        let response = client.get(&self.url).send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let content_length = response.content_length();
+        let body = response.bytes().await.map_err(transport)?;
+        self.check(status, content_length, &body)
+    }
+}
+
+/// An error and its causes on one line: reqwest's top-level message alone rarely says why.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// The client settings every strategy shares: no proxy from the environment (loopback only), a
+/// per-request timeout, keep-alive connections.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A blocking client, like one `requests.Session`.
+pub fn blocking_client() -> reqwest::Result<reqwest::blocking::Client> {
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+}
+
+/// An async client, like one `aiohttp.ClientSession`.
+pub fn async_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+}
+
+/// The I/O workload: the download jobs, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IoWorkload {
+    /// The jobs: `/jython` and `/dice` alternating.
+    pub jobs: Vec<Download>,
+}
+
+impl IoWorkload {
+    /// `sites` downloads from `base_url` (`http://host:port`), alternating the two pages. With
+    /// `bodies` (the embedded server's), bodies are checked byte for byte; without, against
+    /// their `Content-Length`.
+    pub fn new(
+        base_url: &str,
+        sites: usize,
+        bodies: Option<&dyn Fn(Page) -> Arc<[u8]>>,
+    ) -> IoWorkload {
+        let expects: Vec<Expect> = Page::ALL
+            .iter()
+            .map(|&page| match bodies {
+                Some(body) => Expect::Body {
+                    page,
+                    bytes: body(page),
+                },
+                None => Expect::ContentLength,
+            })
+            .collect();
+        let jobs = (0..sites)
+            .map(|index| {
+                let which = index % Page::ALL.len();
+                let page = Page::ALL[which];
+                Download {
+                    page,
+                    url: format!("{base_url}{}", page.path()),
+                    expect: expects[which].clone(),
+                }
+            })
+            .collect();
+        IoWorkload { jobs }
+    }
+
+    /// Checks every outcome: all succeeded, and there is one per job. Returns the total bytes.
+    pub fn verify(&self, results: &[Fetched]) -> Result<u64, String> {
+        if results.len() != self.jobs.len() {
+            return Err(format!(
+                "expected {} downloads, got {}",
+                self.jobs.len(),
+                results.len()
+            ));
+        }
+        let failures: Vec<(usize, &DownloadError)> = results
+            .iter()
+            .enumerate()
+            .filter_map(|(index, result)| result.as_ref().err().map(|error| (index, error)))
+            .collect();
+        if let Some((index, first)) = failures.first() {
+            return Err(format!(
+                "{} of {} downloads failed; the first, job {index}: {first}",
+                failures.len(),
+                results.len()
+            ));
+        }
+        Ok(results.iter().flatten().map(|&bytes| bytes as u64).sum())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(expect: Expect) -> Download {
+        Download {
+            page: Page::Dice,
+            url: "http://127.0.0.1:1/dice".into(),
+            expect,
+        }
+    }
+
+    #[test]
+    fn bodies_are_checked_byte_for_byte() {
+        let bytes: Arc<[u8]> = Arc::from(&b"hello world"[..]);
+        let download = job(Expect::Body {
+            page: Page::Dice,
+            bytes,
+        });
+        assert_eq!(download.check(200, None, b"hello world"), Ok(11));
+        assert_eq!(
+            download
+                .check(500, None, b"hello world")
+                .unwrap_err()
+                .kind(),
+            "status"
+        );
+        assert_eq!(
+            download.check(200, None, b"hello").unwrap_err().kind(),
+            "length"
+        );
+        let error = download.check(200, None, b"hello_world").unwrap_err();
+        assert_eq!(error.kind(), "content");
+        assert!(error.to_string().contains("byte 5"), "{error}");
+    }
+
+    #[test]
+    fn other_servers_are_checked_against_content_length() {
+        let download = job(Expect::ContentLength);
+        assert_eq!(download.check(200, Some(3), b"abc"), Ok(3));
+        assert_eq!(
+            download.check(200, Some(4), b"abc").unwrap_err().kind(),
+            "length"
+        );
+        assert_eq!(
+            download.check(200, None, b"abc").unwrap_err().kind(),
+            "no_content_length"
+        );
+    }
+
+    #[test]
+    fn jobs_alternate_and_verify_counts_failures() {
+        let workload = IoWorkload::new("http://127.0.0.1:9", 5, None);
+        let pages: Vec<Page> = workload.jobs.iter().map(|job| job.page).collect();
+        assert_eq!(
+            pages,
+            [
+                Page::Jython,
+                Page::Dice,
+                Page::Jython,
+                Page::Dice,
+                Page::Jython
+            ]
+        );
+        assert_eq!(workload.jobs[1].url, "http://127.0.0.1:9/dice");
+        let ok: Vec<Fetched> = vec![Ok(10); 5];
+        assert_eq!(workload.verify(&ok), Ok(50));
+        let mut bad = ok.clone();
+        bad[3] = Err(DownloadError::Status {
+            url: "u".into(),
+            status: 503,
+        });
+        let message = workload.verify(&bad).unwrap_err();
+        assert!(
+            message.starts_with("1 of 5 downloads failed; the first, job 3"),
+            "{message}"
+        );
+        assert!(workload.verify(&ok[..4]).is_err());
+    }
+}

@@ -1,0 +1,218 @@
+//! Every I/O strategy downloads every page, exactly, in order, from the embedded server and from
+//! a server it did not start.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use concurrency_bench::config::Config;
+use concurrency_bench::matrix::IoMatrix;
+use concurrency_bench::server::{server_config, ChildServer, Server};
+use concurrency_bench::strategy::Strategy;
+use concurrency_bench::timeline::{Probe, Timeline};
+use concurrency_bench::workload::io::{Expect, Page};
+use mock_server::{MockSite, ServerConfig};
+
+const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
+
+fn config(pairs: &[(&str, &str)]) -> Config {
+    Config::from_lookup(|name| {
+        pairs
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_string())
+    })
+    .unwrap()
+}
+
+fn small() -> Config {
+    config(&[
+        ("CB_SITES", "24"),
+        ("CB_LATENCY_MS", "5"),
+        ("CB_WORKERS", "3"),
+        ("CB_PROCESSES", "2"),
+    ])
+}
+
+#[test]
+fn every_strategy_downloads_every_page_exactly_and_in_order() {
+    let config = small();
+    let matrix = IoMatrix::new(&config, Path::new(WORKER)).unwrap();
+    let workload = matrix.workload();
+    assert_eq!(workload.jobs.len(), 24);
+    let settings = matrix.server().settings().expect("an embedded server");
+    assert_eq!(matrix.server().placement(), "in-process");
+    let lengths = [
+        settings.body_len(Page::Jython),
+        settings.body_len(Page::Dice),
+    ];
+    let expected_total: u64 = (0..24).map(|i| lengths[i % 2] as u64).sum();
+    for strategy in Strategy::IO {
+        let outcomes = matrix.run(strategy, &workload, &Probe::OFF).unwrap();
+        let bytes: Vec<usize> = outcomes
+            .iter()
+            .map(|outcome| {
+                *outcome
+                    .as_ref()
+                    .unwrap_or_else(|e| panic!("{}: {e}", strategy.name()))
+            })
+            .collect();
+        let want: Vec<usize> = (0..24).map(|i| lengths[i % 2]).collect();
+        assert_eq!(bytes, want, "{}", strategy.name());
+        assert_eq!(
+            matrix
+                .run_verified(strategy, &workload, &Probe::OFF)
+                .unwrap(),
+            expected_total,
+            "{}",
+            strategy.name()
+        );
+    }
+}
+
+#[test]
+fn concurrent_strategies_overlap_their_waits() {
+    let config = config(&[
+        ("CB_SITES", "40"),
+        ("CB_LATENCY_MS", "50"),
+        ("CB_WORKERS", "4"),
+    ]);
+    let matrix = IoMatrix::new(&config, Path::new(WORKER)).unwrap();
+    let workload = matrix.workload();
+    // 40 downloads at 50 ms: 2 s one after another. Overlapped, far less; generous bounds.
+    for (strategy, bound_ms) in [
+        (Strategy::AsyncTokio, 1000),
+        (Strategy::TokioCurrentThread, 1000),
+        (Strategy::ThreadPerJob, 1000),
+        (Strategy::ThreadPool, 1500),
+        (Strategy::TokioBounded, 1500),
+    ] {
+        let start = Instant::now();
+        matrix
+            .run_verified(strategy, &workload, &Probe::OFF)
+            .unwrap();
+        let elapsed = start.elapsed().as_millis();
+        assert!(elapsed < bound_ms, "{}: {elapsed} ms", strategy.name());
+    }
+    let start = Instant::now();
+    matrix
+        .run_verified(Strategy::Sequential, &workload, &Probe::OFF)
+        .unwrap();
+    assert!(
+        start.elapsed().as_millis() >= 40 * 50,
+        "sequential waited less than N·L"
+    );
+}
+
+#[test]
+fn bounded_strategies_never_exceed_their_limit() {
+    let config = small();
+    let matrix = IoMatrix::new(&config, Path::new(WORKER)).unwrap();
+    let workload = matrix.workload();
+    for strategy in [
+        Strategy::ThreadPool,
+        Strategy::TokioBounded,
+        Strategy::ProcessPool,
+    ] {
+        let timeline = Arc::new(Timeline::new());
+        matrix
+            .run_verified(strategy, &workload, &timeline.probe())
+            .unwrap();
+        let spans = timeline.spans();
+        assert_eq!(spans.len(), workload.jobs.len());
+        let limit = if strategy == Strategy::ProcessPool {
+            config.processes
+        } else {
+            config.workers
+        };
+        assert!(
+            spans.iter().all(|span| span.worker < limit),
+            "{}",
+            strategy.name()
+        );
+        // At any job's start, at most `limit` jobs are running.
+        for span in &spans {
+            let running = spans
+                .iter()
+                .filter(|other| other.start_ns <= span.start_ns && span.start_ns < other.end_ns)
+                .count();
+            assert!(running <= limit, "{}: {running} in flight", strategy.name());
+        }
+    }
+}
+
+#[test]
+fn another_server_is_checked_by_content_length() {
+    let other = MockSite::start_blocking(ServerConfig {
+        latency: std::time::Duration::from_millis(1),
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    let config = config(&[
+        ("CB_SITES", "6"),
+        ("CB_TARGET_URL", other.base_url()),
+        ("CB_PROCESSES", "1"),
+    ]);
+    let matrix = IoMatrix::new(&config, Path::new(WORKER)).unwrap();
+    assert_eq!(matrix.server().placement(), "external");
+    assert_eq!(matrix.latency_ms(), None);
+    let workload = matrix.workload();
+    assert!(workload
+        .jobs
+        .iter()
+        .all(|job| job.expect == Expect::ContentLength));
+    for strategy in [
+        Strategy::Sequential,
+        Strategy::AsyncTokio,
+        Strategy::ProcessPool,
+    ] {
+        let bytes = matrix
+            .run_verified(strategy, &workload, &Probe::OFF)
+            .unwrap();
+        assert_eq!(bytes, 3 * (50_000 + 2_000), "{}", strategy.name());
+    }
+}
+
+#[test]
+fn the_server_can_run_in_a_child_process_and_is_stopped_with_the_matrix() {
+    let config = small();
+    let exe = Path::new(env!("CARGO_BIN_EXE_cb-mock-server"));
+    let child = ChildServer::start(exe, &server_config(&config)).unwrap();
+    let matrix = IoMatrix::with_server(&config, Path::new(WORKER), Server::Child(child)).unwrap();
+    assert_eq!(matrix.server().placement(), "child process");
+    let url = matrix.base_url().to_owned();
+    let workload = matrix.workload();
+    assert!(
+        matches!(workload.jobs[0].expect, Expect::Body { .. }),
+        "bytes are still checked"
+    );
+    for strategy in [Strategy::AsyncTokio, Strategy::ThreadPool] {
+        matrix
+            .run_verified(strategy, &workload, &Probe::OFF)
+            .unwrap();
+    }
+    drop(matrix);
+    let address = url.trim_start_matches("http://");
+    assert!(
+        std::net::TcpStream::connect(address).is_err(),
+        "the child server still listens at {address}"
+    );
+}
+
+#[test]
+fn an_unreachable_target_is_an_error_naming_it() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let config = config(&[("CB_TARGET_URL", &url), ("CB_PROCESSES", "1")]);
+    let error = IoMatrix::new(&config, Path::new(WORKER)).unwrap_err();
+    assert!(
+        error.starts_with(&format!("CB_TARGET_URL={url}")),
+        "{error}"
+    );
+    assert!(!error.contains('\n'), "{error}");
+}
