@@ -1,11 +1,275 @@
-//! `target-report`: turns Criterion's output for this suite into one summary page, compares
-//! baselines with an exit code for CI, and keeps a history across commits.
+//! `target-report`: the summary page, baseline comparison and commit history of the
+//! concurrency-bench Criterion results. See the library crate (`target_report`) for what it is
+//! for and not for, and for the statistical methods.
 //!
-//! It reads `target/criterion/` (Criterion 0.8's files, pinned in the workspace) and the
-//! `cb-meta.json` / `cb-timeline.json` files the benches write beside them. It does not run
-//! benchmarks. Its commands are being built; until then it says so and exits with status 2.
+//! Exit status: 0 success (for `compare`: nothing regressed), 1 `compare` found a regression,
+//! 2 bad input or usage (one line on stderr naming the file; nothing written).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use target_report::compare::{self, DEFAULT_THRESHOLD_PCT};
+use target_report::export::{Exporter, Html, Json, Markdown, Table};
+use target_report::history::{self, HistoryReport, Record};
+use target_report::{machine, output, summary, svg, Error, Result};
+
+#[derive(Parser)]
+#[command(
+    name = "target-report",
+    version,
+    about = "Summary page, baseline comparison and commit history for concurrency-bench's Criterion results",
+    long_about = "Summary page, baseline comparison and commit history for concurrency-bench's Criterion results.\n\nExit status: 0 on success (compare: nothing regressed), 1 when compare finds a regression, 2 on bad input (one line on stderr naming the file; nothing is written or overwritten)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write index.html, summary.md and summary.json: a table per group, timelines, "which to use".
+    #[command(
+        long_about = "Write index.html, summary.md and summary.json for the latest run: one table per group (strategy, median with its 95% CI, throughput, speed-up vs sequential with a bootstrap 95% CI, and for I/O the efficiency against the ideal ceil(N/C)*L from cb-meta.json), fastest first, with links to Criterion's pages; a Gantt timeline per strategy from cb-timeline.json; and a \"which to use\" section computed from the numbers. Missing pieces are listed, not fatal."
+    )]
+    Summary {
+        /// Criterion's output directory.
+        #[arg(long, default_value = "target/criterion")]
+        criterion_dir: PathBuf,
+        /// Where to write the three files (created if needed).
+        #[arg(long, default_value = "target/criterion/summary")]
+        out: PathBuf,
+        /// The baseline to summarise (`new` is the latest run).
+        #[arg(long, default_value = "new")]
+        baseline: String,
+    },
+    /// Compare two Criterion baselines; exit 1 if anything regressed.
+    #[command(
+        long_about = "Compare two Criterion baselines (names given to `cargo bench -- --save-baseline NAME`, or `new` for the latest run). For every benchmark in both: both medians, the change, its 95% CI and a verdict.\n\nMethod: the per-iteration times (times[i]/iters[i] in sample.json) of both sides are resampled with replacement 10,000 times (SplitMix64, seed fixed per benchmark id, so results repeat) to get a 95% percentile-bootstrap interval of median(new)/median(old) - 1. A benchmark is `regressed` (or `improved`) only when that interval excludes 0 AND the change is more than --threshold percent; otherwise `unchanged`. Benchmarks only on one side are listed as added/removed.\n\nExit status: 0 nothing regressed, 1 something regressed, 2 bad input."
+    )]
+    Compare {
+        /// The old baseline name.
+        old: String,
+        /// The new baseline name (`new` = the latest run).
+        new: String,
+        /// Criterion's output directory.
+        #[arg(long, default_value = "target/criterion")]
+        criterion_dir: PathBuf,
+        /// Smallest change that counts, in percent.
+        #[arg(long, default_value_t = DEFAULT_THRESHOLD_PCT, value_name = "PCT", allow_negative_numbers = true)]
+        threshold: f64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Append the latest results (new/) to the history file, tagged with commit and machine.
+    Record {
+        /// Criterion's output directory.
+        #[arg(long, default_value = "target/criterion")]
+        criterion_dir: PathBuf,
+        /// History file [default: bench-history.jsonl at the workspace root].
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+    },
+    /// Render a trend chart per benchmark across the history, marking step changes.
+    #[command(
+        long_about = "Render one SVG trend chart per benchmark across the history file's records (in file order) and an index.html listing them.\n\nStep changes: an optimal piecewise-constant fit of the log-medians (PELT) under an L1 cost divided by a robust noise scale (1.4826 x median absolute successive difference / sqrt 2, floored by Criterion's own interval widths and 0.1%), with a penalty of 3 ln(n) per segment; a step must last at least two records. Corrupt lines are reported with their line numbers and skipped."
+    )]
+    History {
+        /// History file [default: bench-history.jsonl at the workspace root].
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+        /// Where to write index.html and the charts (created if needed).
+        #[arg(long, default_value = "target/criterion/history")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// Aligned plain text.
+    Table,
+    /// A Markdown table ready to paste into a pull request.
+    Markdown,
+    /// JSON for scripts.
+    Json,
+}
 
 fn main() {
-    eprintln!("target-report: no commands yet (summary, compare, record and history are coming)");
-    std::process::exit(2);
+    // A panic would be a bug, but the promise to callers is one line and status 2, never a
+    // backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "target-report: internal error: {}",
+            info.to_string().replace('\n', " ")
+        );
+        std::process::exit(2);
+    }));
+    let cli = Cli::parse();
+    let code = match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("target-report: error: {e}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Prints to stdout, treating a closed pipe (`| head`) as success.
+fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::msg(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn default_history(given: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::msg(format!("cannot read the current directory: {e}")))?;
+    machine::workspace_root(&cwd)
+        .map(|root| root.join(history::DEFAULT_FILE))
+        .ok_or_else(|| {
+            Error::at(
+                &cwd,
+                "no Cargo.toml with [workspace] here or above; pass --history FILE",
+            )
+        })
+}
+
+fn run(command: Command) -> Result<i32> {
+    match command {
+        Command::Summary {
+            criterion_dir,
+            out,
+            baseline,
+        } => {
+            let s = summary::build(&criterion_dir, &baseline, &out)?;
+            output::write_files(
+                &out,
+                &[
+                    ("index.html".into(), Html.render(&s).into_bytes()),
+                    ("summary.md".into(), Markdown.render(&s).into_bytes()),
+                    ("summary.json".into(), Json.render(&s).into_bytes()),
+                ],
+            )?;
+            let rows: usize = s.tables.iter().map(|t| t.rows.len()).sum();
+            let unmeasured: usize = s.tables.iter().map(|t| t.unmeasured.len()).sum();
+            print(&format!(
+                "wrote index.html, summary.md and summary.json to {}: {} workloads, {rows} measured strategies{}\n",
+                out.display(),
+                s.tables.len(),
+                if unmeasured + s.missing.len() > 0 {
+                    format!(", {} gaps listed under Missing", unmeasured + s.missing.len())
+                } else {
+                    String::new()
+                }
+            ))?;
+            Ok(0)
+        }
+        Command::Compare {
+            old,
+            new,
+            criterion_dir,
+            threshold,
+            format,
+        } => {
+            let c = compare::build(&criterion_dir, &old, &new, threshold)?;
+            let text = match format {
+                Format::Table => Table.render(&c),
+                Format::Markdown => Markdown.render(&c),
+                Format::Json => Json.render(&c),
+            };
+            print(&text)?;
+            Ok(if c.regressions() > 0 { 1 } else { 0 })
+        }
+        Command::Record {
+            criterion_dir,
+            history,
+        } => {
+            let path = default_history(history)?;
+            let (benchmarks, skipped) = history::collect(&criterion_dir)?;
+            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+            let repo = machine::workspace_root(&cwd).unwrap_or(cwd);
+            let git = machine::git_info(&repo, Some(&path));
+            if git.commit.is_none() {
+                eprintln!(
+                    "target-report: warning: {} is not a git checkout (or git is missing): the record has no commit",
+                    repo.display()
+                );
+            }
+            let record = Record {
+                schema: 1,
+                recorded_at: machine::utc_now(),
+                git,
+                machine: machine::machine(),
+                benchmarks,
+            };
+            history::append(&path, &record)?;
+            for s in &skipped {
+                eprintln!("target-report: warning: {s}: no estimates.json, not recorded");
+            }
+            print(&format!(
+                "recorded {} benchmarks at {}{} to {}\n",
+                record.benchmarks.len(),
+                record
+                    .git
+                    .commit
+                    .as_deref()
+                    .map_or("no commit", |c| &c[..c.len().min(12)]),
+                if record.git.dirty == Some(true) {
+                    " (dirty tree)"
+                } else {
+                    ""
+                },
+                path.display()
+            ))?;
+            Ok(0)
+        }
+        Command::History { history, out } => {
+            let path = default_history(history)?;
+            let loaded = history::load(&path)?;
+            for (line, why) in &loaded.corrupt {
+                eprintln!(
+                    "target-report: warning: {}:{line}: corrupt line skipped: {why}",
+                    path.display()
+                );
+            }
+            let report = HistoryReport::build(&path, loaded)?;
+            let mut files = vec![("index.html".to_string(), Html.render(&report).into_bytes())];
+            for (series, file) in &report.charts {
+                let points: Vec<svg::trend::TrendPoint> = series
+                    .points
+                    .iter()
+                    .map(|p| svg::trend::TrendPoint {
+                        label: p.label(),
+                        median_ns: p.median_ns,
+                        lower_ns: p.lower_ns,
+                        upper_ns: p.upper_ns,
+                    })
+                    .collect();
+                let chart = svg::trend::render(&series.id, &points, &series.fit);
+                files.push((
+                    file.clone(),
+                    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{chart}\n").into_bytes(),
+                ));
+            }
+            output::write_files(&out, &files)?;
+            let steps: usize = report.charts.iter().map(|(s, _)| s.fit.steps.len()).sum();
+            print(&format!(
+                "wrote index.html and {} charts to {} from {} records: {steps} step changes\n",
+                report.charts.len(),
+                out.display(),
+                report.records
+            ))?;
+            Ok(0)
+        }
+    }
 }

@@ -1,0 +1,397 @@
+//! HTML: the summary page (`index.html`) and the history index.
+//!
+//! Pages are self-contained (inline CSS and SVG, no scripts, fonts or network), readable at
+//! phone width (viewport meta, tables in horizontally scrolling wrappers, charts scaled by
+//! `viewBox`), and written as well-formed XHTML-compatible markup — every element closed, every
+//! character escaped — so the test suite can parse them with a strict XML parser.
+
+use std::fmt::Write;
+
+use super::Exporter;
+use crate::history::HistoryReport;
+use crate::summary::{fmt_ns, fmt_rate, fmt_x, Efficiency, Row, Summary, Table, SEQUENTIAL};
+use crate::svg::{escape, gantt};
+
+/// The HTML format.
+pub struct Html;
+
+const CSS: &str = "\
+:root{color-scheme:light}\
+body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:12px;color:#222;background:#fff}\
+h1{font-size:1.45em;margin:.4em 0}\
+h2{font-size:1.2em;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:1.8em}\
+h3{font-size:1.02em;margin:1.2em 0 .4em}\
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:8px 0;border:1px solid #eee}\
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}\
+th,td{padding:5px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap;vertical-align:top}\
+th.name,td.name{text-align:left}\
+thead th{background:#f5f5f5;font-weight:600;white-space:normal;min-width:4em}\
+tr.fastest td{background:#eef7ee}\
+.ci{display:block;color:#666;font-size:.82em}\
+.muted{color:#666}\
+.note{color:#8a5a00}\
+figure{margin:0;border:1px solid #eee;padding:6px;background:#fff}\
+figcaption{font-size:.88em;margin-bottom:4px}\
+figure svg,figure img{width:100%;height:auto;display:block}\
+.timelines{display:grid;align-items:start;grid-template-columns:repeat(auto-fill,minmax(min(100%,520px),1fr));gap:10px}\
+code{background:#f3f3f3;padding:0 3px;border-radius:3px;font-size:.92em}\
+nav a{margin-right:.8em;white-space:nowrap}\
+ul{padding-left:1.2em}\
+@media (max-width:600px){body{font-size:14px;padding:8px}th,td{padding:4px 6px}}";
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        escape(title)
+    )
+}
+
+/// Escapes a generated sentence and turns its `backtick` spans into `<code>`.
+fn sentence(s: &str) -> String {
+    s.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{}</code>", escape(part))
+            } else {
+                escape(part)
+            }
+        })
+        .collect()
+}
+
+/// An id attribute value from free text.
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn link(href: &Option<String>, text: &str) -> String {
+    match href {
+        Some(h) => format!("<a href=\"{}\">{}</a>", escape(h), escape(text)),
+        None => escape(text),
+    }
+}
+
+fn interval_cell(class: &str, main: String, lower: String, upper: String) -> String {
+    format!("<td class=\"{class}\">{main}<span class=\"ci\">{lower} – {upper}</span></td>")
+}
+
+fn efficiency_cell(class: &str, e: &Option<Efficiency>) -> String {
+    match e {
+        Some(e) => interval_cell(
+            class,
+            format!("{:.0}%", e.ratio.point * 100.0),
+            format!("{:.0}%", e.ratio.lower * 100.0),
+            format!("{:.0}%", e.ratio.upper * 100.0),
+        ),
+        None => format!("<td class=\"{class}\">—</td>"),
+    }
+}
+
+fn row_html(i: usize, r: &Row, io: bool, measured_latency: bool) -> String {
+    let mut s = format!(
+        "<tr data-function=\"{}\"{}><td>{}</td><td class=\"name\">{}</td>",
+        escape(&r.function),
+        if i == 0 { " class=\"fastest\"" } else { "" },
+        i + 1,
+        link(&r.report, &r.function)
+    );
+    s.push_str(&interval_cell(
+        "median",
+        fmt_ns(r.median_ns.point),
+        fmt_ns(r.median_ns.lower),
+        fmt_ns(r.median_ns.upper),
+    ));
+    match &r.throughput {
+        Some(t) => s.push_str(&interval_cell(
+            "throughput",
+            fmt_rate(t.per_second.point, &t.unit),
+            fmt_rate(t.per_second.lower, &t.unit),
+            fmt_rate(t.per_second.upper, &t.unit),
+        )),
+        None => s.push_str("<td class=\"throughput\">—</td>"),
+    }
+    match r.speedup {
+        Some(sp) => s.push_str(&interval_cell(
+            "speedup",
+            fmt_x(sp.point),
+            fmt_x(sp.lower),
+            fmt_x(sp.upper),
+        )),
+        None if r.function == SEQUENTIAL => {
+            s.push_str("<td class=\"speedup\">1×<span class=\"ci\">reference</span></td>")
+        }
+        None => s.push_str("<td class=\"speedup\">—</td>"),
+    }
+    if io {
+        s.push_str(&efficiency_cell("efficiency", &r.efficiency));
+    }
+    if measured_latency {
+        s.push_str(&efficiency_cell(
+            "efficiency-measured",
+            &r.efficiency_measured_latency,
+        ));
+    }
+    let c = r
+        .meta
+        .as_ref()
+        .map_or("—".into(), |m| m.concurrency.to_string());
+    let _ = writeln!(
+        s,
+        "<td class=\"concurrency\">{c}</td><td class=\"rows\">{}</td></tr>",
+        r.timeline_summary
+            .as_ref()
+            .map_or("—".into(), |t| t.workers.to_string())
+    );
+    s
+}
+
+fn table_section(t: &Table) -> String {
+    let io = t.kind.as_deref() == Some("io");
+    let measured_latency = t
+        .rows
+        .iter()
+        .any(|r| r.efficiency_measured_latency.is_some());
+    let title = t.title();
+    let mut s = format!(
+        "<section class=\"workload\" id=\"w-{}\" data-group=\"{}\"{}>\n<h2>{}</h2>\n",
+        slug(&title),
+        escape(&t.group),
+        t.value
+            .as_ref()
+            .map_or(String::new(), |v| format!(" data-value=\"{}\"", escape(v))),
+        escape(&title)
+    );
+    // What the workload is, from cb-meta.json of any row.
+    if let Some(m) = t.rows.iter().find_map(|r| r.meta.as_ref()) {
+        let _ = write!(
+            s,
+            "<p class=\"muted\">{} work <code>{}</code>: N = {} jobs per iteration{}; {} cores, {} pool threads, {} processes. ",
+            if io { "I/O" } else { "CPU" },
+            escape(&m.workload),
+            m.jobs,
+            m.latency_ms
+                .map_or(String::new(), |l| format!(", server latency L = {l} ms")),
+            m.cores,
+            m.workers,
+            m.processes
+        );
+        if io {
+            s.push_str("Efficiency = ideal ⌈N/C⌉·L ÷ median, C = jobs in flight. ");
+        }
+        s.push_str("</p>\n");
+    }
+    let _ = writeln!(
+        s,
+        "<p>Criterion's {}.</p>",
+        match &t.violin {
+            Some(v) => format!(
+                "<a class=\"violin\" href=\"{}\">violin plot of the group</a>",
+                escape(v)
+            ),
+            None => "violin plot is missing (no report/violin.svg)".to_string(),
+        }
+    );
+    if !t.rows.is_empty() {
+        s.push_str("<div class=\"scroll\"><table class=\"results\">\n<thead><tr><th>#</th><th class=\"name\">strategy</th><th>median<span class=\"ci\">95% CI</span></th><th>throughput<span class=\"ci\">95% CI</span></th><th>speed-up vs sequential<span class=\"ci\">95% CI</span></th>");
+        if io {
+            s.push_str("<th>efficiency vs ⌈N/C⌉·L<span class=\"ci\">95% CI</span></th>");
+        }
+        if measured_latency {
+            s.push_str("<th>efficiency vs measured L<span class=\"ci\">95% CI</span></th>");
+        }
+        s.push_str("<th>C</th><th>timeline rows</th></tr></thead>\n<tbody>\n");
+        for (i, r) in t.rows.iter().enumerate() {
+            s.push_str(&row_html(i, r, io, measured_latency));
+        }
+        s.push_str("</tbody></table></div>\n");
+    }
+    if !t.notes.is_empty() || !t.unmeasured.is_empty() {
+        s.push_str("<ul class=\"notes\">\n");
+        for n in &t.notes {
+            let _ = writeln!(s, "<li class=\"note\">{}</li>", sentence(n));
+        }
+        for u in &t.unmeasured {
+            let why = match &u.skipped {
+                Some(reason) => format!("skipped by the bench: {}", escape(reason)),
+                None => format!("not measured: missing {}", escape(&u.missing.join(", "))),
+            };
+            let _ = writeln!(
+                s,
+                "<li class=\"note unmeasured\" data-function=\"{}\"><code>{}</code> {why}</li>",
+                escape(&u.function),
+                escape(&u.function)
+            );
+        }
+        s.push_str("</ul>\n");
+    }
+    // Parameter sweeps record no timelines: then the Missing section says so once, and no
+    // block of empty figures is drawn.
+    if t.rows.iter().any(|r| r.timeline.is_some()) {
+        let _ = writeln!(
+            s,
+            "<h3>Timelines</h3>\n<p class=\"muted\">One untimed run per strategy (cb-timeline.json): a row per worker, a bar per job from start to end, on the same scale within each chart.</p>\n<div class=\"timelines\">"
+        );
+        for r in &t.rows {
+            let _ = write!(
+                s,
+                "<figure class=\"timeline\" data-function=\"{}\">",
+                escape(&r.function)
+            );
+            match (&r.timeline, &r.timeline_summary) {
+                (Some(tl), Some(ts)) => {
+                    let _ = write!(
+                        s,
+                        "<figcaption><code>{}</code>: {} jobs on {} worker{}, {} wall, workers busy {:.0}% of it</figcaption>{}",
+                        escape(&r.function),
+                        ts.jobs,
+                        ts.workers,
+                        if ts.workers == 1 { "" } else { "s" },
+                        fmt_ns(ts.wall_ns as f64),
+                        ts.utilisation * 100.0,
+                        gantt::render(tl, &format!("{title} / {}", r.function))
+                    );
+                }
+                _ => {
+                    let _ = write!(
+                        s,
+                        "<figcaption><code>{}</code>: no cb-timeline.json</figcaption>",
+                        escape(&r.function)
+                    );
+                }
+            }
+            s.push_str("</figure>\n");
+        }
+        s.push_str("</div>\n");
+    }
+    s.push_str("</section>\n");
+    s
+}
+
+impl Exporter<Summary> for Html {
+    fn render(&self, sm: &Summary) -> String {
+        let measured: usize = sm.tables.iter().map(|t| t.rows.len()).sum();
+        let mut body = format!(
+            "<header>\n<h1>Which concurrency strategy is fastest?</h1>\n<p class=\"muted\">{} workloads, {measured} measured strategies, from <code>{}</code> (baseline <code>{}</code>). Times are Criterion's medians per iteration with their 95% confidence intervals; speed-ups and leads carry 95% bootstrap intervals computed from <code>sample.json</code>.</p>\n<nav>",
+            sm.tables.len(),
+            escape(&sm.criterion_dir),
+            escape(&sm.baseline)
+        );
+        body.push_str("<a href=\"#which-to-use\">Which to use</a>\n");
+        for t in &sm.tables {
+            let title = t.title();
+            let _ = writeln!(
+                body,
+                "<a href=\"#w-{}\">{}</a>",
+                slug(&title),
+                escape(&title)
+            );
+        }
+        if !sm.missing.is_empty() {
+            body.push_str("<a href=\"#missing\">Missing</a>\n");
+        }
+        body.push_str("</nav>\n</header>\n<section id=\"which-to-use\">\n<h2>Which to use</h2>\n");
+        for t in &sm.tables {
+            let _ = writeln!(
+                body,
+                "<h3>{}</h3>\n<ul class=\"advice\" data-group=\"{}\">",
+                escape(&t.title()),
+                escape(&t.group)
+            );
+            for line in &t.advice.sentences {
+                let _ = writeln!(body, "<li>{}</li>", sentence(line));
+            }
+            body.push_str("</ul>\n");
+        }
+        body.push_str("</section>\n");
+        for t in &sm.tables {
+            body.push_str(&table_section(t));
+        }
+        if !sm.missing.is_empty() {
+            body.push_str("<section id=\"missing\">\n<h2>Missing</h2>\n<ul>\n");
+            for m in &sm.missing {
+                let _ = writeln!(body, "<li class=\"note\">{}</li>", sentence(m));
+            }
+            body.push_str("</ul>\n</section>\n");
+        }
+        page("concurrency-bench summary", &body)
+    }
+}
+
+impl Exporter<HistoryReport> for Html {
+    fn render(&self, h: &HistoryReport) -> String {
+        let mut body = format!(
+            "<header>\n<h1>Benchmark history</h1>\n<p class=\"muted\">{} records from <code>{}</code>, in file order. Steps: optimal L1 piecewise-constant fit of the log-medians (PELT) with a penalty scaled by the series' noise; a step must last two records.</p>\n</header>\n",
+            h.records,
+            escape(&h.source)
+        );
+        if !h.corrupt.is_empty() {
+            body.push_str("<section id=\"corrupt\">\n<h2>Skipped lines</h2>\n<ul>\n");
+            for (line, why) in &h.corrupt {
+                let _ = writeln!(
+                    body,
+                    "<li class=\"note\" data-line=\"{line}\">line {line}: {}</li>",
+                    escape(why)
+                );
+            }
+            body.push_str("</ul>\n</section>\n");
+        }
+        if !h.machine_changes.is_empty() {
+            body.push_str("<section id=\"machines\">\n<h2>Machine changes</h2>\n<p class=\"muted\">A step at one of these records may come from the machine, not the code.</p>\n<ul>\n");
+            for (record, m) in &h.machine_changes {
+                let _ = writeln!(body, "<li>record {}: {}</li>", record + 1, escape(m));
+            }
+            body.push_str("</ul>\n</section>\n");
+        }
+        body.push_str("<section id=\"steps\">\n<h2>Benchmarks</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th class=\"name\">benchmark</th><th>records</th><th>latest median</th><th class=\"name\">step changes</th></tr></thead>\n<tbody>\n");
+        for (series, file) in &h.charts {
+            let steps: Vec<String> = series
+                .fit
+                .steps
+                .iter()
+                .map(|st| {
+                    let p = &series.points[st.index];
+                    format!(
+                        "{:+.1}% at <code>{}</code> (record {})",
+                        (st.ratio - 1.0) * 100.0,
+                        escape(&p.label()),
+                        p.record + 1
+                    )
+                })
+                .collect();
+            let latest = series.points.last().map_or(f64::NAN, |p| p.median_ns);
+            let _ = writeln!(
+                body,
+                "<tr data-benchmark=\"{}\"><td class=\"name\"><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"name\">{}</td></tr>",
+                escape(&series.id),
+                escape(&slug(file)),
+                escape(&series.id),
+                series.points.len(),
+                fmt_ns(latest),
+                if steps.is_empty() { "none".to_string() } else { steps.join("; ") }
+            );
+        }
+        body.push_str("</tbody></table></div>\n</section>\n<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"timelines\">\n");
+        for (series, file) in &h.charts {
+            let _ = writeln!(
+                body,
+                "<figure class=\"trend\" id=\"{}\"><figcaption><code>{}</code>: {} step change(s)</figcaption><img src=\"{}\" alt=\"{}\"/></figure>",
+                escape(&slug(file)),
+                escape(&series.id),
+                series.fit.steps.len(),
+                escape(file),
+                escape(&format!("trend of {}", series.id))
+            );
+        }
+        body.push_str("</div>\n</section>\n");
+        page("concurrency-bench history", &body)
+    }
+}

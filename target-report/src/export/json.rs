@@ -1,0 +1,37 @@
+//! JSON: the reports' own fields, pretty-printed, for scripts. Times are nanoseconds per
+//! iteration, changes and efficiencies are fractions (0.05 = 5%).
+
+use super::Exporter;
+use crate::compare::{self, Comparison, Verdict};
+use crate::summary::Summary;
+
+/// The JSON format.
+pub struct Json;
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    // Serialising plain structs of strings and finite numbers cannot fail; a failure would be
+    // a programming error, so say so rather than write a broken file.
+    let mut s = serde_json::to_string_pretty(value).expect("report structs serialise to JSON");
+    s.push('\n');
+    s
+}
+
+impl Exporter<Summary> for Json {
+    fn render(&self, report: &Summary) -> String {
+        to_json(report)
+    }
+}
+
+impl Exporter<Comparison> for Json {
+    fn render(&self, report: &Comparison) -> String {
+        let mut value = serde_json::to_value(report).expect("report structs serialise to JSON");
+        // The counts and the method travel with the data, so a script need not recount them.
+        if let Some(obj) = value.as_object_mut() {
+            for v in [Verdict::Regressed, Verdict::Improved, Verdict::Unchanged] {
+                obj.insert(v.as_str().to_string(), report.count(v).into());
+            }
+            obj.insert("method".to_string(), compare::METHOD.into());
+        }
+        to_json(&value)
+    }
+}

@@ -1,0 +1,218 @@
+//! Markdown: `summary.md` beside the HTML page, and `compare --format markdown` ready to paste
+//! into a pull request.
+
+use super::table::pct;
+use super::{md_escape, Exporter};
+use crate::compare::{self, Comparison, Verdict};
+use crate::summary::{fmt_ns, fmt_rate, fmt_x, Summary, Table, SEQUENTIAL};
+
+/// The Markdown format.
+pub struct Markdown;
+
+/// Turns the `backtick` spans of generated sentences into Markdown code spans and escapes the
+/// rest.
+fn sentence(s: &str) -> String {
+    s.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("`{part}`")
+            } else {
+                md_escape(part)
+            }
+        })
+        .collect()
+}
+
+fn summary_table(t: &Table) -> String {
+    let io = t.kind.as_deref() == Some("io");
+    let measured_latency = t
+        .rows
+        .iter()
+        .any(|r| r.efficiency_measured_latency.is_some());
+    let mut head = vec![
+        "#",
+        "strategy",
+        "median (95% CI)",
+        "throughput",
+        "speed-up vs sequential (95% CI)",
+    ];
+    if io {
+        head.push("efficiency vs ⌈N/C⌉·L");
+    }
+    if measured_latency {
+        head.push("efficiency vs measured L");
+    }
+    head.push("C");
+    let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
+    for (i, r) in t.rows.iter().enumerate() {
+        let name = match &r.report {
+            Some(href) => format!("[{}]({href})", md_escape(&r.function)),
+            None => md_escape(&r.function),
+        };
+        let mut cells = vec![
+            (i + 1).to_string(),
+            name,
+            format!(
+                "{} ({}–{})",
+                fmt_ns(r.median_ns.point),
+                fmt_ns(r.median_ns.lower),
+                fmt_ns(r.median_ns.upper)
+            ),
+            r.throughput
+                .as_ref()
+                .map_or("—".into(), |t| fmt_rate(t.per_second.point, &t.unit)),
+            match r.speedup {
+                Some(s) => format!("{} ({}–{})", fmt_x(s.point), fmt_x(s.lower), fmt_x(s.upper)),
+                None if r.function == SEQUENTIAL => "1× (reference)".into(),
+                None => "—".into(),
+            },
+        ];
+        let eff = |e: &Option<crate::summary::Efficiency>| {
+            e.as_ref().map_or("—".into(), |e| {
+                format!(
+                    "{:.0}% ({:.0}–{:.0}%)",
+                    e.ratio.point * 100.0,
+                    e.ratio.lower * 100.0,
+                    e.ratio.upper * 100.0
+                )
+            })
+        };
+        if io {
+            cells.push(eff(&r.efficiency));
+        }
+        if measured_latency {
+            cells.push(eff(&r.efficiency_measured_latency));
+        }
+        cells.push(
+            r.meta
+                .as_ref()
+                .map_or("—".into(), |m| m.concurrency.to_string()),
+        );
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+impl Exporter<Summary> for Markdown {
+    fn render(&self, s: &Summary) -> String {
+        let mut out = format!(
+            "# Which concurrency strategy is fastest?\n\nMeasured by Criterion in `{}` (baseline `{}`). Times are medians per iteration with 95% confidence intervals; speed-ups and leads have 95% bootstrap intervals.\n\n## Which to use\n\n",
+            s.criterion_dir, s.baseline
+        );
+        for t in &s.tables {
+            out.push_str(&format!("**{}**\n\n", md_escape(&t.title())));
+            for line in &t.advice.sentences {
+                out.push_str(&format!("- {}\n", sentence(line)));
+            }
+            out.push('\n');
+        }
+        for t in &s.tables {
+            out.push_str(&format!("## {}\n\n", md_escape(&t.title())));
+            if let Some(v) = &t.violin {
+                out.push_str(&format!("[Violin plot]({v})\n\n"));
+            }
+            if !t.rows.is_empty() {
+                out.push_str(&summary_table(t));
+                out.push('\n');
+            }
+            for n in &t.notes {
+                out.push_str(&format!("- {}\n", sentence(n)));
+            }
+            for u in &t.unmeasured {
+                let why = match &u.skipped {
+                    Some(reason) => format!("skipped by the bench: {}", md_escape(reason)),
+                    None => format!("not measured: missing {}", u.missing.join(", ")),
+                };
+                out.push_str(&format!("- `{}` {why}\n", u.function));
+            }
+            if !t.notes.is_empty() || !t.unmeasured.is_empty() {
+                out.push('\n');
+            }
+        }
+        if !s.missing.is_empty() {
+            out.push_str("## Missing\n\n");
+            for m in &s.missing {
+                out.push_str(&format!("- {}\n", sentence(m)));
+            }
+            out.push('\n');
+        }
+        out.push_str("Timelines of each strategy are in `index.html`.\n");
+        out
+    }
+}
+
+impl Exporter<Comparison> for Markdown {
+    fn render(&self, c: &Comparison) -> String {
+        let mut out = format!(
+            "### Benchmarks: `{}` → `{}`\n\n**{} regressed**, {} improved, {} unchanged (threshold {}%).\n\n",
+            c.old,
+            c.new,
+            c.count(Verdict::Regressed),
+            c.count(Verdict::Improved),
+            c.count(Verdict::Unchanged),
+            c.threshold_pct
+        );
+        out.push_str(&format!(
+            "| benchmark | `{}` | `{}` | change | 95% CI | verdict |\n|---|---:|---:|---:|---|---|\n",
+            c.old, c.new
+        ));
+        // Regressions first, so the reviewer sees them without scrolling.
+        let mut entries: Vec<_> = c.entries.iter().collect();
+        entries.sort_by_key(|e| match e.verdict {
+            Verdict::Regressed => 0,
+            Verdict::Improved => 1,
+            Verdict::Unchanged => 2,
+        });
+        for e in entries {
+            let verdict = match e.verdict {
+                Verdict::Regressed => "**regressed**",
+                v => v.as_str(),
+            };
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} to {} | {verdict} |\n",
+                md_escape(&e.id),
+                fmt_ns(e.old_median_ns),
+                fmt_ns(e.new_median_ns),
+                pct(e.change.point),
+                pct(e.change.lower),
+                pct(e.change.upper)
+            ));
+        }
+        out.push('\n');
+        if !c.added.is_empty() {
+            out.push_str(&format!(
+                "Added (only in `{}`): {}\n\n",
+                c.new,
+                c.added
+                    .iter()
+                    .map(|a| md_escape(a))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if !c.removed.is_empty() {
+            out.push_str(&format!(
+                "Removed (only in `{}`): {}\n\n",
+                c.old,
+                c.removed
+                    .iter()
+                    .map(|a| md_escape(a))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for i in &c.incomplete {
+            out.push_str(&format!("Not compared: {}\n\n", md_escape(i)));
+        }
+        let few = c.few_samples().len();
+        if few > 0 {
+            out.push_str(&format!(
+                "Note: {few} benchmarks have fewer than {} samples on a side (`--quick` keeps as few as 2): their intervals reflect little run-to-run noise; re-run without `--quick` before trusting a verdict.\n\n",
+                compare::FEW_SAMPLES
+            ));
+        }
+        out.push_str(&format!("<sub>{}</sub>\n", compare::METHOD));
+        out
+    }
+}

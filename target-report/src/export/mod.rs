@@ -1,0 +1,46 @@
+//! Output formats, one per file behind one trait (the layout of hyperfine's `src/export/`):
+//! `html.rs`, `markdown.rs`, `json.rs` and `table.rs` each implement [`Exporter`] for the
+//! reports they can show ([`crate::summary::Summary`], [`crate::compare::Comparison`],
+//! [`crate::history::HistoryReport`]).
+
+pub mod html;
+pub mod json;
+pub mod markdown;
+pub mod table;
+
+pub use html::Html;
+pub use json::Json;
+pub use markdown::Markdown;
+pub use table::Table;
+
+/// Renders a report of type `R` into one file's (or stdout's) text.
+///
+/// Rendering cannot fail: every number was checked when the report was built, so a failed
+/// export can only be a failed write, which the caller handles (see [`crate::output`]).
+pub trait Exporter<R: ?Sized> {
+    /// The report as text in this format.
+    fn render(&self, report: &R) -> String;
+}
+
+/// Escapes text for Markdown table cells and prose: `|` would end a cell, and `*_` `` ` ``
+/// `[` would start markup.
+pub(crate) fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '|' | '*' | '_' | '`' | '[' | ']' | '\\' | '<' | '>') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_escape_protects_table_cells() {
+        assert_eq!(md_escape("io/a|b_c"), r"io/a\|b\_c");
+    }
+}

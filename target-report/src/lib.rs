@@ -1,0 +1,62 @@
+//! `target-report` turns the files that `cargo bench` leaves in `target/criterion/` into answers
+//! for the concurrency-bench suite ("which strategy is fastest for I/O and for CPU work?"):
+//!
+//! * `summary` — one page (`index.html`, plus `summary.md` and `summary.json`) with a table per
+//!   benchmark group (median and its 95% confidence interval, throughput, speed-up against
+//!   `sequential`, efficiency against the ideal ⌈N/C⌉·L for I/O), a Gantt timeline per strategy
+//!   drawn from the `cb-timeline.json` run, and a "which to use" section computed from the numbers.
+//! * `compare OLD NEW` — every benchmark in two Criterion baselines, with a verdict
+//!   (regressed / improved / unchanged) and an exit code for CI.
+//! * `record` / `history` — an append-only JSON-lines history of results across commits, and a
+//!   trend chart per benchmark with detected step changes.
+//!
+//! It is **not** a benchmark runner (it never runs `cargo bench`), not a general Criterion viewer
+//! (it knows this suite's `cb-meta.json` / `cb-timeline.json` side files), and not a replacement
+//! for Criterion's own pages, which it links to.
+//!
+//! # Inputs
+//! Criterion 0.8.2's JSON files are undocumented internals; the workspace pins `=0.8.2` and
+//! [`criterion`] mirrors the structs of its `report.rs`, `estimate.rs` and `lib.rs`
+//! (`BenchmarkId`, `Estimates`, `SavedSample`). Benchmarks are discovered by walking the
+//! Criterion directory for `<baseline>/benchmark.json`, so new groups (sweeps with a parameter
+//! value, `<group>/<function>/<value>/`) need no change here.
+//!
+//! # Statistics
+//! * **Ratios of medians** (speed-up, change between baselines, lead of the fastest strategy) get
+//!   a 95% percentile-bootstrap confidence interval: both samples of per-iteration times
+//!   (`times[i] / iters[i]` from `sample.json`) are resampled independently with replacement,
+//!   [`stats::BOOTSTRAP_RESAMPLES`] times, with a SplitMix64 generator seeded from the benchmark's
+//!   id, so the same input always gives the same interval. The median uses Criterion's own
+//!   definition (linear interpolation between order statistics), so point estimates equal the
+//!   `median.point_estimate` values in `estimates.json`.
+//! * **compare** calls a change *regressed* (or *improved*) only when it is statistically
+//!   significant — the 95% interval of `median(new)/median(old) − 1` excludes 0 — **and** its point
+//!   estimate is larger than `--threshold` percent (default 5). Otherwise it is *unchanged*.
+//! * **"no better than sequential"** means the 95% interval of the speed-up reaches 1× or below.
+//! * **history** finds step changes with an optimal penalised piecewise-constant fit (PELT) of
+//!   the log-medians under an L1 cost scaled by a robust noise estimate; see [`steps`].
+
+//!
+//! # History file
+//! `bench-history.jsonl` (default: at the workspace root, outside `target/` so `cargo clean`
+//! keeps it) holds one JSON object per line: the commit, its date, a dirty-tree flag, the
+//! machine (CPU model, cores) and every benchmark's median with its interval. `record` appends
+//! under an exclusive `flock` with a single `write(2)` on an `O_APPEND` descriptor (see
+//! [`history::append`]); readers skip and report a corrupt line by number and never rewrite it.
+
+#![warn(missing_docs)]
+
+pub mod compare;
+pub mod criterion;
+pub mod error;
+pub mod export;
+pub mod history;
+pub mod machine;
+pub mod meta;
+pub mod output;
+pub mod stats;
+pub mod steps;
+pub mod summary;
+pub mod svg;
+
+pub use error::{Error, Result};

@@ -1,0 +1,190 @@
+//! The suite's own side files beside Criterion's: `cb-meta.json` (what a benchmark ran) and
+//! `cb-timeline.json` (one untimed run, one span per job). Unknown fields are ignored so the
+//! benches can add fields without breaking this tool.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::criterion::load_optional;
+use crate::error::{Error, Result};
+
+/// `cb-meta.json`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct Meta {
+    /// Format version; this tool reads version 1.
+    pub schema: u32,
+    /// Criterion group, e.g. `io/download`.
+    pub group: String,
+    /// Criterion function name.
+    pub function: String,
+    /// The strategy that ran.
+    pub strategy: String,
+    /// `io` or `cpu`.
+    pub kind: String,
+    /// The workload, e.g. `download`.
+    pub workload: String,
+    /// Jobs per iteration (N).
+    pub jobs: u64,
+    /// Elements per iteration (the Criterion throughput).
+    pub elements: u64,
+    /// Jobs in flight at once (C).
+    pub concurrency: u64,
+    /// The embedded server's configured latency L in ms; `null` for CPU work or an external server.
+    pub latency_ms: Option<f64>,
+    /// Cores on the machine that ran it.
+    pub cores: u64,
+    /// Threads in the thread pools.
+    pub workers: u64,
+    /// Processes in the process pools.
+    pub processes: u64,
+    /// The embedded server's measured single-request time in ms, when the bench measured it.
+    #[serde(default)]
+    pub server_latency_ms: Option<f64>,
+    /// The swept parameter's value for `sweep/...` groups (Criterion's `<value>` directory).
+    #[serde(default)]
+    pub parameter: Option<u64>,
+    /// Why a planned benchmark was not measured, when it was not.
+    #[serde(default)]
+    pub skipped: Option<String>,
+}
+
+impl Meta {
+    /// The ideal wall time ⌈N/C⌉·L in nanoseconds for a latency `latency_ms`: N jobs, C at a
+    /// time, each taking exactly L. `None` without jobs or concurrency.
+    pub fn ideal_ns(&self, latency_ms: f64) -> Option<f64> {
+        if self.jobs == 0 || self.concurrency == 0 || !(latency_ms.is_finite() && latency_ms > 0.0)
+        {
+            return None;
+        }
+        let rounds = self.jobs.div_ceil(self.concurrency);
+        Some(rounds as f64 * latency_ms * 1e6)
+    }
+}
+
+/// Loads and checks `cb-meta.json`; `Ok(None)` when absent.
+pub fn load_meta(path: &Path) -> Result<Option<Meta>> {
+    let Some(m) = load_optional::<Meta>(path)? else {
+        return Ok(None);
+    };
+    if m.schema != 1 {
+        return Err(Error::at(
+            path,
+            format!("unsupported schema {} (this tool reads 1)", m.schema),
+        ));
+    }
+    Ok(Some(m))
+}
+
+/// One job's execution in the timeline run.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
+pub struct Span {
+    /// Job index.
+    pub job: u64,
+    /// The row: thread, task slot or process that ran it.
+    pub worker: u64,
+    /// Start, ns since the run began.
+    pub start_ns: u64,
+    /// End, ns since the run began.
+    pub end_ns: u64,
+}
+
+/// `cb-timeline.json`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct Timeline {
+    /// Format version; this tool reads version 1.
+    pub schema: u32,
+    /// Criterion group.
+    pub group: String,
+    /// Criterion function.
+    pub function: String,
+    /// Wall time of the whole run.
+    pub wall_ns: u64,
+    /// One span per job.
+    pub spans: Vec<Span>,
+}
+
+impl Timeline {
+    /// Distinct worker ids in ascending order: the Gantt chart's rows.
+    pub fn workers(&self) -> Vec<u64> {
+        let mut w: Vec<u64> = self.spans.iter().map(|s| s.worker).collect();
+        w.sort_unstable();
+        w.dedup();
+        w
+    }
+
+    /// Sum of job durations ÷ (rows × wall time): how busy the workers were.
+    pub fn utilisation(&self) -> f64 {
+        let rows = self.workers().len() as f64;
+        if rows == 0.0 || self.wall_ns == 0 {
+            return 0.0;
+        }
+        let busy: u64 = self.spans.iter().map(|s| s.end_ns - s.start_ns).sum();
+        busy as f64 / (rows * self.wall_ns as f64)
+    }
+}
+
+/// Loads and checks `cb-timeline.json`; `Ok(None)` when absent. Spans must end after they start.
+pub fn load_timeline(path: &Path) -> Result<Option<Timeline>> {
+    let Some(t) = load_optional::<Timeline>(path)? else {
+        return Ok(None);
+    };
+    if t.schema != 1 {
+        return Err(Error::at(
+            path,
+            format!("unsupported schema {} (this tool reads 1)", t.schema),
+        ));
+    }
+    if let Some(s) = t.spans.iter().find(|s| s.end_ns < s.start_ns) {
+        return Err(Error::at(
+            path,
+            format!("corrupt timeline: job {} ends before it starts", s.job),
+        ));
+    }
+    Ok(Some(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(jobs: u64, concurrency: u64) -> Meta {
+        Meta {
+            schema: 1,
+            group: "io/download".into(),
+            function: "thread_pool".into(),
+            strategy: "thread_pool".into(),
+            kind: "io".into(),
+            workload: "download".into(),
+            jobs,
+            elements: jobs,
+            concurrency,
+            latency_ms: Some(20.0),
+            cores: 2,
+            workers: 5,
+            processes: 2,
+            server_latency_ms: None,
+            parameter: None,
+            skipped: None,
+        }
+    }
+
+    #[test]
+    fn ideal_rounds_up_the_number_of_waves() {
+        // 160 jobs, 5 at a time: 32 waves of 20 ms.
+        assert_eq!(meta(160, 5).ideal_ns(20.0), Some(640e6));
+        // 161 jobs need a 33rd wave.
+        assert_eq!(meta(161, 5).ideal_ns(20.0), Some(660e6));
+        assert_eq!(meta(160, 0).ideal_ns(20.0), None);
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_and_server_latency_is_optional() {
+        let text = r#"{"schema":1,"group":"g","function":"f","strategy":"f","kind":"io",
+            "workload":"w","jobs":4,"elements":4,"concurrency":2,"latency_ms":null,"cores":2,
+            "workers":5,"processes":2,"future_field":[1,2],"server_latency_ms":2.5}"#;
+        let m: Meta = serde_json::from_str(text).unwrap();
+        assert_eq!(m.server_latency_ms, Some(2.5));
+        assert_eq!(m.latency_ms, None);
+    }
+}

@@ -1,0 +1,796 @@
+//! The `summary` command's model: one table per workload (a group, or a group at one parameter
+//! value), computed from Criterion's files and the suite's side files, plus what is missing.
+//! Rendering lives in [`crate::export`].
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::criterion::{self, BenchDir, Measured};
+use crate::error::{Error, Result};
+use crate::meta::{self, Meta, Timeline};
+use crate::stats::{self, Interval};
+
+/// The function name that speed-ups are measured against.
+pub const SEQUENTIAL: &str = "sequential";
+
+/// Everything the summary page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The Criterion directory, as given on the command line.
+    pub criterion_dir: String,
+    /// The baseline read (`new` = the latest run).
+    pub baseline: String,
+    /// One table per workload, sorted by group then parameter value.
+    pub tables: Vec<Table>,
+    /// Gaps, one line per workload and kind: strategies not measured, without `cb-meta.json`,
+    /// without `cb-timeline.json`.
+    pub missing: Vec<String>,
+}
+
+/// One workload: a group, or a parameterised group at one value.
+#[derive(Debug, Clone, Serialize)]
+pub struct Table {
+    /// Criterion group, e.g. `io/download`.
+    pub group: String,
+    /// Parameter value for `<group>/<function>/<value>` benchmarks.
+    pub value: Option<String>,
+    /// `io` or `cpu`, from `cb-meta.json`.
+    pub kind: Option<String>,
+    /// Relative link to Criterion's violin plot of the group, when the file exists.
+    pub violin: Option<String>,
+    /// Measured strategies, fastest (lowest median) first.
+    pub rows: Vec<Row>,
+    /// Strategies found without a complete measurement, and what they lack.
+    pub unmeasured: Vec<Unmeasured>,
+    /// Gaps specific to this table (no `sequential`, no meta, ...).
+    pub notes: Vec<String>,
+    /// The "which to use" verdict computed from the rows.
+    pub advice: Advice,
+}
+
+impl Table {
+    /// `group` or `group/value`: the workload's name.
+    pub fn title(&self) -> String {
+        match &self.value {
+            Some(v) => format!("{}/{}", self.group, v),
+            None => self.group.clone(),
+        }
+    }
+
+    /// The row measured for `function`, if any.
+    pub fn row(&self, function: &str) -> Option<&Row> {
+        self.rows.iter().find(|r| r.function == function)
+    }
+}
+
+/// One measured strategy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Criterion's full id, e.g. `io/download/thread_pool`.
+    pub id: String,
+    /// Criterion function name: the strategy.
+    pub function: String,
+    /// Directory relative to the Criterion directory.
+    pub dir: String,
+    /// Median time per iteration in ns, with Criterion's 95% interval (from `estimates.json`).
+    pub median_ns: Interval,
+    /// Number of samples in `sample.json`.
+    pub samples: usize,
+    /// Throughput per second (interval mapped from the median's), when the bench declared one.
+    pub throughput: Option<Throughput>,
+    /// `median(sequential) / median(this)` with a bootstrap 95% interval; `None` for
+    /// `sequential` itself (the reference) and without a `sequential` row in the same table.
+    pub speedup: Option<Interval>,
+    /// I/O only: ideal ⌈N/C⌉·L ÷ median, with L the configured latency.
+    pub efficiency: Option<Efficiency>,
+    /// I/O only: the same with L = the server's measured single-request time, when recorded.
+    pub efficiency_measured_latency: Option<Efficiency>,
+    /// `cb-meta.json`, when present.
+    pub meta: Option<Meta>,
+    /// Relative link to Criterion's page for this benchmark, when the file exists.
+    pub report: Option<String>,
+    /// Shape of the timeline run, when `cb-timeline.json` is present.
+    pub timeline_summary: Option<TimelineSummary>,
+    /// The timeline itself, for the Gantt chart (not repeated in `summary.json`).
+    #[serde(skip)]
+    pub timeline: Option<Timeline>,
+    /// Per-iteration times, for intervals computed across rows (not in `summary.json`).
+    #[serde(skip)]
+    pub per_iteration: Vec<f64>,
+}
+
+/// Throughput with an interval and a unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Throughput {
+    /// Amount per second: point and 95% interval.
+    pub per_second: Interval,
+    /// `elem`, `B` or `bit`.
+    pub unit: String,
+}
+
+/// Efficiency against the ideal wall time of an I/O workload.
+#[derive(Debug, Clone, Serialize)]
+pub struct Efficiency {
+    /// The latency L used, ms.
+    pub latency_ms: f64,
+    /// ⌈N/C⌉·L in ns.
+    pub ideal_ns: f64,
+    /// ideal ÷ median, with the interval mapped from the median's.
+    pub ratio: Interval,
+}
+
+/// The shape of one timeline run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineSummary {
+    /// Wall time of the run, ns.
+    pub wall_ns: u64,
+    /// Jobs (spans).
+    pub jobs: usize,
+    /// Distinct workers (rows).
+    pub workers: usize,
+    /// Busy time ÷ (workers × wall).
+    pub utilisation: f64,
+}
+
+/// A strategy found without a complete measurement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unmeasured {
+    /// Function name.
+    pub function: String,
+    /// Directory relative to the Criterion directory.
+    pub dir: String,
+    /// The files it lacks.
+    pub missing: Vec<String>,
+    /// The bench's reason for not measuring it (`skipped` in `cb-meta.json`).
+    pub skipped: Option<String>,
+}
+
+/// The "which to use" verdict for one workload.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Advice {
+    /// The strategy with the lowest median.
+    pub fastest: Option<String>,
+    /// The second fastest and how much longer it takes: `median(next)/median(fastest) − 1`
+    /// with a bootstrap 95% interval.
+    pub runner_up: Option<Lead>,
+    /// Strategies whose difference from the fastest is not significant (interval includes 0).
+    pub tied_with_fastest: Vec<String>,
+    /// Strategies whose speed-up interval reaches 1× or below, with that interval.
+    pub no_better_than_sequential: Vec<(String, Interval)>,
+    /// The verdict in words, generated from the fields above.
+    pub sentences: Vec<String>,
+}
+
+/// How far one strategy is behind the fastest.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lead {
+    /// The slower strategy.
+    pub function: String,
+    /// `median(it)/median(fastest) − 1`, with its interval.
+    pub extra: Interval,
+    /// The interval excludes 0.
+    pub significant: bool,
+}
+
+/// Builds the summary of `baseline` (usually `new`) under `criterion_dir`, with links relative
+/// to `out_dir` (where `index.html` will be written).
+///
+/// Fails on a missing Criterion directory, no benchmarks at all, or any corrupt file.
+pub fn build(criterion_dir: &Path, baseline: &str, out_dir: &Path) -> Result<Summary> {
+    let dirs = criterion::discover(criterion_dir)?;
+    if dirs.is_empty() {
+        return Err(Error::at(
+            criterion_dir,
+            "no benchmarks found (no <benchmark>/<baseline>/benchmark.json or cb-meta.json); run `cargo bench` first",
+        ));
+    }
+    let link = |target: PathBuf| -> Option<String> {
+        target
+            .is_file()
+            .then(|| relative_href(out_dir, &target))
+            .flatten()
+    };
+
+    // (group, value) → rows and unmeasured entries; BTreeMap for a stable order.
+    let mut tables: BTreeMap<(String, SortKey), TableDraft> = BTreeMap::new();
+    let mut any_measured_baseline = false;
+
+    for dir in &dirs {
+        let measured = criterion::load_measured(dir, baseline)?;
+        let meta = meta::load_meta(&dir.path.join("cb-meta.json"))?;
+        let timeline = meta::load_timeline(&dir.path.join("cb-timeline.json"))?;
+        if measured.is_some() {
+            any_measured_baseline = true;
+        }
+        let (group, function, value) = identity(dir, measured.as_ref(), meta.as_ref());
+        let draft = tables
+            .entry((group.clone(), SortKey::new(value.clone())))
+            .or_insert_with(|| TableDraft {
+                group: group.clone(),
+                value: value.clone(),
+                violin: link(
+                    criterion_dir
+                        .join(dir.group_dir())
+                        .join("report/violin.svg"),
+                ),
+                ..TableDraft::default()
+            });
+        if let Some(m) = &meta {
+            draft.kinds.push(m.kind.clone());
+        }
+
+        let mut lacks = Vec::new();
+        let complete = match &measured {
+            None => {
+                lacks.push(format!("{baseline}/benchmark.json"));
+                None
+            }
+            Some(Measured {
+                id,
+                estimates,
+                sample,
+            }) => {
+                if estimates.is_none() {
+                    lacks.push(format!("{baseline}/estimates.json"));
+                }
+                if sample.is_none() {
+                    lacks.push(format!("{baseline}/sample.json"));
+                }
+                match (estimates, sample) {
+                    (Some(e), Some(s)) => Some((id, e, s)),
+                    _ => None,
+                }
+            }
+        };
+        let Some((id, estimates, sample)) = complete else {
+            if meta.is_none() {
+                lacks.push("cb-meta.json".into());
+            }
+            draft.unmeasured.push(Unmeasured {
+                function,
+                dir: dir.rel.clone(),
+                missing: lacks,
+                skipped: meta.as_ref().and_then(|m| m.skipped.clone()),
+            });
+            continue;
+        };
+
+        let median = estimates.median;
+        let median_ns = Interval {
+            point: median.point_estimate,
+            lower: median.confidence_interval.lower_bound,
+            upper: median.confidence_interval.upper_bound,
+        };
+        // A rate is amount/time, so the interval's ends swap: the slowest time bounds it below.
+        let rate = |amount: f64| Interval {
+            point: amount / median_ns.point,
+            lower: amount / median_ns.upper,
+            upper: amount / median_ns.lower,
+        };
+        let throughput = id.throughput.as_ref().map(|t| {
+            let (amount, unit) = t.amount();
+            Throughput {
+                per_second: rate(amount as f64 * 1e9),
+                unit: unit.to_string(),
+            }
+        });
+        let efficiency_for = |m: &Meta, latency_ms: Option<f64>| {
+            let latency_ms = latency_ms?;
+            let ideal_ns = m.ideal_ns(latency_ms)?;
+            (m.kind == "io").then(|| Efficiency {
+                latency_ms,
+                ideal_ns,
+                ratio: rate(ideal_ns),
+            })
+        };
+        draft.rows.push(Row {
+            id: id.full_id.clone(),
+            function,
+            dir: dir.rel.clone(),
+            median_ns,
+            samples: sample.times.len(),
+            throughput,
+            speedup: None,
+            efficiency: meta.as_ref().and_then(|m| efficiency_for(m, m.latency_ms)),
+            efficiency_measured_latency: meta
+                .as_ref()
+                .and_then(|m| efficiency_for(m, m.server_latency_ms)),
+            report: link(dir.path.join("report/index.html")),
+            timeline_summary: timeline.as_ref().map(|t| TimelineSummary {
+                wall_ns: t.wall_ns,
+                jobs: t.spans.len(),
+                workers: t.workers().len(),
+                utilisation: t.utilisation(),
+            }),
+            timeline,
+            meta,
+            per_iteration: sample.per_iteration(),
+        });
+    }
+
+    if !any_measured_baseline {
+        // Side files alone are no summary: without a single measurement there is nothing to rank.
+        let what = if baseline == "new" {
+            "no benchmark has new/benchmark.json (no Criterion run yet?)".to_string()
+        } else {
+            format!("unknown baseline '{baseline}': no benchmark has {baseline}/benchmark.json")
+        };
+        return Err(Error::at(criterion_dir, what));
+    }
+
+    let tables: Vec<Table> = tables.into_values().map(TableDraft::finish).collect();
+    // One line per workload and kind of gap, so a sweep without timelines is one line, not fifty.
+    let mut missing = Vec::new();
+    for t in &tables {
+        let list = |pred: &dyn Fn(&Row) -> bool| {
+            t.rows
+                .iter()
+                .filter(|r| pred(r))
+                .map(|r| format!("`{}`", r.function))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let unmeasured = t
+            .unmeasured
+            .iter()
+            .map(|u| match &u.skipped {
+                Some(reason) => format!("`{}` (skipped: {reason})", u.function),
+                None => format!("`{}` (missing {})", u.function, u.missing.join(", ")),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let title = t.title();
+        for (what, names) in [
+            ("not measured", unmeasured),
+            (
+                "no cb-meta.json (no efficiency or kind) for",
+                list(&|r| r.meta.is_none()),
+            ),
+            (
+                "no cb-timeline.json (no timeline) for",
+                list(&|r| r.timeline.is_none()),
+            ),
+        ] {
+            if !names.is_empty() {
+                missing.push(format!("{title}: {what} {names}"));
+            }
+        }
+    }
+    Ok(Summary {
+        criterion_dir: criterion_dir.display().to_string(),
+        baseline: baseline.to_string(),
+        tables,
+        missing,
+    })
+}
+
+/// group, function and parameter value of a benchmark directory, from the best source at hand.
+fn identity(
+    dir: &BenchDir,
+    measured: Option<&Measured>,
+    meta: Option<&Meta>,
+) -> (String, String, Option<String>) {
+    if let Some(m) = measured {
+        let function =
+            m.id.function_id
+                .clone()
+                .unwrap_or_else(|| m.id.full_id.clone());
+        return (m.id.group_id.clone(), function, m.id.value_str.clone());
+    }
+    // Without benchmark.json the parameter value is in cb-meta.json or, failing that, in the
+    // path: <group>/<function>/<value>.
+    let parts: Vec<&str> = dir.rel.split('/').collect();
+    let value = meta
+        .and_then(|m| m.parameter.map(|p| p.to_string()))
+        .or_else(|| (parts.len() >= 3).then(|| parts[2..].join("/")));
+    match meta {
+        Some(m) => (m.group.clone(), m.function.clone(), value),
+        None => (
+            parts[0].to_string(),
+            parts.get(1).unwrap_or(&"?").to_string(),
+            value,
+        ),
+    }
+}
+
+/// Orders parameter values numerically when they are numbers, as Criterion's summaries do.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey {
+    None,
+    Number(OrderedF64, String),
+    Text(String),
+}
+
+impl SortKey {
+    fn new(value: Option<String>) -> Self {
+        match value {
+            None => SortKey::None,
+            Some(v) => match v.parse::<f64>() {
+                Ok(x) if x.is_finite() => SortKey::Number(OrderedF64(x), v),
+                _ => SortKey::Text(v),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrderedF64(f64);
+impl Eq for OrderedF64 {}
+impl PartialOrd for OrderedF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OrderedF64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+#[derive(Default)]
+struct TableDraft {
+    group: String,
+    value: Option<String>,
+    kinds: Vec<String>,
+    violin: Option<String>,
+    rows: Vec<Row>,
+    unmeasured: Vec<Unmeasured>,
+}
+
+impl TableDraft {
+    fn finish(mut self) -> Table {
+        self.rows
+            .sort_by(|a, b| a.median_ns.point.total_cmp(&b.median_ns.point));
+        self.unmeasured.sort_by(|a, b| a.function.cmp(&b.function));
+        let mut notes = Vec::new();
+        self.kinds.sort();
+        self.kinds.dedup();
+        let kind = match self.kinds.as_slice() {
+            [k] => Some(k.clone()),
+            [] => {
+                notes.push("No cb-meta.json in this group: kind and ideal time unknown.".into());
+                None
+            }
+            many => {
+                notes.push(format!(
+                    "cb-meta.json files disagree on the kind ({}).",
+                    many.join(", ")
+                ));
+                None
+            }
+        };
+        let title = match &self.value {
+            Some(v) => format!("{}/{}", self.group, v),
+            None => self.group.clone(),
+        };
+
+        let sequential = self.rows.iter().position(|r| r.function == SEQUENTIAL);
+        match sequential {
+            Some(s) => {
+                let seq_times = self.rows[s].per_iteration.clone();
+                let seq_median = self.rows[s].median_ns.point;
+                for row in self.rows.iter_mut().filter(|r| r.function != SEQUENTIAL) {
+                    let seed = stats::seed_for(&format!("speedup {}", row.id));
+                    let ci = stats::ratio_of_medians(
+                        &seq_times,
+                        &row.per_iteration,
+                        stats::BOOTSTRAP_RESAMPLES,
+                        seed,
+                    );
+                    // The point is the ratio of Criterion's own median estimates (identical to
+                    // the ratio of sample medians: same data, same median definition).
+                    row.speedup = Some(Interval {
+                        point: seq_median / row.median_ns.point,
+                        ..ci
+                    });
+                }
+            }
+            None if !self.rows.is_empty() => notes.push(format!(
+                "No `{SEQUENTIAL}` measurement in {title}, so no speed-ups."
+            )),
+            None => {}
+        }
+        let advice = advise(&title, kind.as_deref(), &self.rows);
+        Table {
+            group: self.group,
+            value: self.value,
+            kind,
+            violin: self.violin,
+            rows: self.rows,
+            unmeasured: self.unmeasured,
+            notes,
+            advice,
+        }
+    }
+}
+
+/// Computes the "which to use" verdict from rows sorted fastest first.
+fn advise(title: &str, kind: Option<&str>, rows: &[Row]) -> Advice {
+    let mut advice = Advice::default();
+    let Some(fastest) = rows.first() else {
+        advice
+            .sentences
+            .push(format!("Nothing in {title} was measured."));
+        return advice;
+    };
+    advice.fastest = Some(fastest.function.clone());
+
+    let mut first = format!(
+        "Fastest for {title}: `{}` at {} (median)",
+        fastest.function,
+        fmt_ns(fastest.median_ns.point)
+    );
+    if let Some(s) = fastest.speedup.filter(|_| fastest.function != SEQUENTIAL) {
+        first.push_str(&format!(
+            ", {} the speed of `{SEQUENTIAL}` (95% CI {}–{})",
+            fmt_x(s.point),
+            fmt_x(s.lower),
+            fmt_x(s.upper)
+        ));
+    }
+    if let (Some("io"), Some(e), Some(m)) = (kind, &fastest.efficiency, &fastest.meta) {
+        first.push_str(&format!(
+            "; it reaches {:.0}% of the ideal ⌈{}/{}⌉ × {} ms = {}",
+            e.ratio.point * 100.0,
+            m.jobs,
+            m.concurrency,
+            e.latency_ms,
+            fmt_ns(e.ideal_ns)
+        ));
+    }
+    first.push('.');
+    advice.sentences.push(first);
+
+    // Everyone whose gap to the fastest is not significant is tied with it.
+    let leads: Vec<Lead> = rows[1..]
+        .iter()
+        .map(|r| {
+            let ci = stats::ratio_of_medians(
+                &r.per_iteration,
+                &fastest.per_iteration,
+                stats::BOOTSTRAP_RESAMPLES,
+                stats::seed_for(&format!("lead {} {}", fastest.id, r.id)),
+            );
+            Lead {
+                function: r.function.clone(),
+                extra: Interval {
+                    point: r.median_ns.point / fastest.median_ns.point,
+                    ..ci
+                }
+                .map(|x| x - 1.0),
+                significant: ci.lower > 1.0,
+            }
+        })
+        .collect();
+    advice.tied_with_fastest = leads
+        .iter()
+        .filter(|l| !l.significant)
+        .map(|l| l.function.clone())
+        .collect();
+    if let Some(next) = leads.first() {
+        let pct = |x: f64| format!("{:.1}%", x * 100.0);
+        advice.sentences.push(if next.significant {
+            format!(
+                "It is ahead of the next, `{}`, which takes {} longer (95% CI {} to {}).",
+                next.function,
+                pct(next.extra.point),
+                pct(next.extra.lower),
+                pct(next.extra.upper)
+            )
+        } else {
+            format!(
+                "It is not measurably ahead of `{}` ({} longer, but the 95% CI {} to {} includes no difference); tied with the fastest: {}.",
+                next.function,
+                pct(next.extra.point),
+                pct(next.extra.lower),
+                pct(next.extra.upper),
+                advice
+                    .tied_with_fastest
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
+    }
+
+    if rows.iter().any(|r| r.function == SEQUENTIAL) {
+        advice.no_better_than_sequential = rows
+            .iter()
+            .filter(|r| r.function != SEQUENTIAL)
+            .filter_map(|r| r.speedup.map(|s| (r.function.clone(), s)))
+            .filter(|(_, s)| s.lower <= 1.0)
+            .collect();
+        let list = |slower: bool| {
+            advice
+                .no_better_than_sequential
+                .iter()
+                .filter(|(_, s)| (s.upper < 1.0) == slower)
+                .map(|(f, s)| {
+                    format!(
+                        "`{f}` ({}, CI {}–{})",
+                        fmt_x(s.point),
+                        fmt_x(s.lower),
+                        fmt_x(s.upper)
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let (slower, same) = (list(true), list(false));
+        if slower.is_empty() && same.is_empty() {
+            advice.sentences.push(format!(
+                "Every other strategy is faster than `{SEQUENTIAL}` (speed-up CI above 1×)."
+            ));
+        }
+        if !slower.is_empty() {
+            advice.sentences.push(format!(
+                "Slower than `{SEQUENTIAL}` (whole speed-up CI below 1×): {}.",
+                slower.join(", ")
+            ));
+        }
+        if !same.is_empty() {
+            advice.sentences.push(format!(
+                "No measurable gain over `{SEQUENTIAL}` (speed-up CI includes 1×): {}.",
+                same.join(", ")
+            ));
+        }
+    } else {
+        advice.sentences.push(format!(
+            "No `{SEQUENTIAL}` run in {title}: which strategies are no better than it cannot be judged."
+        ));
+    }
+    advice
+}
+
+/// Formats nanoseconds with a readable unit (ns, µs, ms, s), 3 significant digits.
+pub fn fmt_ns(ns: f64) -> String {
+    let (v, unit) = if ns >= 1e9 {
+        (ns / 1e9, "s")
+    } else if ns >= 1e6 {
+        (ns / 1e6, "ms")
+    } else if ns >= 1e3 {
+        (ns / 1e3, "µs")
+    } else {
+        (ns, "ns")
+    };
+    format!("{} {unit}", sig3(v))
+}
+
+/// Formats a speed-up factor, e.g. `4.21×`.
+pub fn fmt_x(x: f64) -> String {
+    format!("{}×", sig3(x))
+}
+
+/// Formats a rate per second with an SI prefix, e.g. `2.31 Gelem/s`.
+pub fn fmt_rate(per_second: f64, unit: &str) -> String {
+    let (v, prefix) = if per_second >= 1e9 {
+        (per_second / 1e9, "G")
+    } else if per_second >= 1e6 {
+        (per_second / 1e6, "M")
+    } else if per_second >= 1e3 {
+        (per_second / 1e3, "k")
+    } else {
+        (per_second, "")
+    };
+    format!("{} {prefix}{unit}/s", sig3(v))
+}
+
+/// Three significant digits without a trailing exponent.
+pub fn sig3(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    let a = v.abs();
+    let decimals = if a >= 100.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else {
+        3
+    };
+    format!("{v:.decimals$}")
+}
+
+/// The href of `target` as seen from a page in `from_dir`, or `None` if it cannot be expressed
+/// (different drive prefixes). Both paths are made absolute and normalised lexically, because
+/// `from_dir` may not exist yet.
+pub fn relative_href(from_dir: &Path, target: &Path) -> Option<String> {
+    let from = absolute(from_dir);
+    let to = absolute(target);
+    let from_parts: Vec<Component> = from.components().collect();
+    let to_parts: Vec<Component> = to.components().collect();
+    if from_parts.first() != to_parts.first() {
+        return None;
+    }
+    let common = from_parts
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut parts: Vec<String> = vec!["..".to_string(); from_parts.len() - common];
+    parts.extend(
+        to_parts[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    Some(parts.join("/"))
+}
+
+/// `path` made absolute against the current directory, with `.` and `..` resolved lexically.
+pub fn absolute(path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("/"))
+            .join(path)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_links_walk_up_and_down() {
+        assert_eq!(
+            relative_href(
+                Path::new("/a/criterion/summary"),
+                Path::new("/a/criterion/io_download/report/violin.svg")
+            )
+            .unwrap(),
+            "../io_download/report/violin.svg"
+        );
+        assert_eq!(
+            relative_href(Path::new("/x/out"), Path::new("/x/out/f.svg")).unwrap(),
+            "f.svg"
+        );
+        assert_eq!(
+            relative_href(Path::new("/x/./out/../o2"), Path::new("/y/f")).unwrap(),
+            "../../y/f"
+        );
+    }
+
+    #[test]
+    fn number_formats_keep_three_significant_digits() {
+        assert_eq!(fmt_ns(694_728_707.25), "695 ms");
+        assert_eq!(fmt_ns(1_234.0), "1.23 µs");
+        assert_eq!(fmt_ns(3_430_448_374.0), "3.43 s");
+        assert_eq!(fmt_x(4.2149), "4.21×");
+        assert_eq!(fmt_rate(230.3, "elem"), "230 elem/s");
+        assert_eq!(fmt_rate(2.31e9, "elem"), "2.31 Gelem/s");
+    }
+
+    #[test]
+    fn numeric_parameter_values_sort_as_numbers() {
+        let mut keys = [
+            SortKey::new(Some("10".into())),
+            SortKey::new(Some("9".into())),
+            SortKey::new(None),
+        ];
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                SortKey::None,
+                SortKey::new(Some("9".into())),
+                SortKey::new(Some("10".into()))
+            ]
+        );
+    }
+}
