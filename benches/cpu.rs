@@ -29,13 +29,17 @@ fn cpu(c: &mut Criterion) {
             .warm_up_time(Duration::from_millis(500))
             .measurement_time(Duration::from_secs(3));
         for strategy in Strategy::CPU {
+            let slowdown = config.slowdown_of(&group_id, strategy.name());
             let mut measured = false;
             group.bench_function(strategy.name(), |b| {
                 measured = true;
                 b.iter(|| {
                     matrix
                         .run_verified(strategy, &workload, &Probe::OFF)
-                        .unwrap_or_else(|error| fail(&error))
+                        .unwrap_or_else(|error| fail(&error));
+                    if let Some(pause) = slowdown {
+                        std::thread::sleep(pause);
+                    }
                 })
             });
             if measured {

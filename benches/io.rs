@@ -46,14 +46,18 @@ fn io(c: &mut Criterion) {
         // One iteration per sample for the slow strategies (Criterion then warns that it cannot
         // complete the samples in time: expected), several for the fast ones.
         let ideal = Duration::from_nanos(meta.ideal_ns().unwrap_or(0.0) as u64);
-        group.measurement_time((ideal * SAMPLES as u32).max(Duration::from_secs(2)));
+        group.measurement_time((ideal * SAMPLES as u32).max(Duration::from_secs(4)));
+        let slowdown = config.slowdown_of(GROUP, strategy.name());
         let mut measured = false;
         group.bench_function(strategy.name(), |b| {
             measured = true;
             b.iter(|| {
                 matrix
                     .run_verified(strategy, &workload, &Probe::OFF)
-                    .unwrap_or_else(|error| fail(&error))
+                    .unwrap_or_else(|error| fail(&error));
+                if let Some(pause) = slowdown {
+                    std::thread::sleep(pause);
+                }
             })
         });
         if measured {

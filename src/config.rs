@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 /// The suite's configuration, read once at start-up.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +31,11 @@ pub struct Config {
     /// `CB_TARGET_URL`: an existing server (`http://host:port`) to download from instead of the
     /// embedded one.
     pub target_url: Option<String>,
+    /// `CB_TIMEOUT_MS`: every request's timeout, blocking and async clients alike.
+    pub timeout_ms: u64,
+    /// `CB_TEST_SLOWDOWN`: `<group>/<function>:<ms>` makes every iteration of that one benchmark
+    /// sleep this long after its work. For testing regression detection only.
+    pub test_slowdown: Option<(String, Duration)>,
 }
 
 /// How many recursive fib jobs a run has: the 2024 revision's 20.
@@ -99,6 +105,18 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "each delay is uniform in latency ± jitter (seeded: runs repeat)",
     },
     Variable {
+        name: "CB_TIMEOUT_MS",
+        default: "30000",
+        allowed: "an integer number of milliseconds from 1 to 3600000",
+        meaning: "every request's timeout (a timed-out download is a failure, never a hang)",
+    },
+    Variable {
+        name: "CB_TEST_SLOWDOWN",
+        default: "(none)",
+        allowed: "<group>/<function>:<milliseconds>, e.g. cpu/fib/rayon:50",
+        meaning: "testing only: adds a sleep to every iteration of one benchmark",
+    },
+    Variable {
         name: "CB_TARGET_URL",
         default: "(embedded server)",
         allowed: "an http://host:port URL of a server that serves /jython and /dice",
@@ -142,18 +160,31 @@ impl Config {
 
     /// Every variable's effective value as text, in [`VARIABLES`] order.
     pub fn values(&self) -> Vec<(&'static Variable, String)> {
-        let values = [
-            self.cpu_start.to_string(),
-            self.cpu_count.to_string(),
-            self.fib_n.to_string(),
-            self.workers.to_string(),
-            self.processes.to_string(),
-            self.sites.to_string(),
-            self.latency_ms.to_string(),
-            self.jitter_ms.to_string(),
-            self.target_url.clone().unwrap_or_default(),
-        ];
-        VARIABLES.iter().zip(values).collect()
+        VARIABLES
+            .iter()
+            .map(|variable| (variable, self.value_of(variable.name)))
+            .collect()
+    }
+
+    fn value_of(&self, name: &str) -> String {
+        match name {
+            "CB_CPU_START" => self.cpu_start.to_string(),
+            "CB_CPU_COUNT" => self.cpu_count.to_string(),
+            "CB_FIB_N" => self.fib_n.to_string(),
+            "CB_WORKERS" => self.workers.to_string(),
+            "CB_PROCESSES" => self.processes.to_string(),
+            "CB_SITES" => self.sites.to_string(),
+            "CB_LATENCY_MS" => self.latency_ms.to_string(),
+            "CB_JITTER_MS" => self.jitter_ms.to_string(),
+            "CB_TIMEOUT_MS" => self.timeout_ms.to_string(),
+            "CB_TEST_SLOWDOWN" => self
+                .test_slowdown
+                .as_ref()
+                .map(|(id, delay)| format!("{id}:{}", delay.as_millis()))
+                .unwrap_or_default(),
+            "CB_TARGET_URL" => self.target_url.clone().unwrap_or_default(),
+            other => unreachable!("{other} is not in VARIABLES"),
+        }
     }
 
     /// Reads the configuration through `lookup` (the environment, or a table in tests).
@@ -168,6 +199,8 @@ impl Config {
             latency_ms: read(&lookup, "CB_LATENCY_MS", 20.0, 0.0..=60_000.0)?,
             jitter_ms: read(&lookup, "CB_JITTER_MS", 0.0, 0.0..=60_000.0)?,
             target_url: read_url(&lookup, "CB_TARGET_URL")?,
+            timeout_ms: read(&lookup, "CB_TIMEOUT_MS", 30_000, 1..=3_600_000)?,
+            test_slowdown: read_slowdown(&lookup, "CB_TEST_SLOWDOWN")?,
         })
     }
 }
@@ -208,6 +241,44 @@ where
             allowed,
         }),
     }
+}
+
+impl Config {
+    /// `CB_TIMEOUT_MS` as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+
+    /// The deliberate slowdown of benchmark `group/function`, if `CB_TEST_SLOWDOWN` names it.
+    pub fn slowdown_of(&self, group: &str, function: &str) -> Option<Duration> {
+        let (id, delay) = self.test_slowdown.as_ref()?;
+        (*id == format!("{group}/{function}")).then_some(*delay)
+    }
+}
+
+/// Reads `<group>/<function>:<ms>`.
+fn read_slowdown(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<(String, Duration)>, ConfigError> {
+    let Some(raw) = lookup(name).filter(|value| !value.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let error = || ConfigError {
+        name,
+        value: raw.clone(),
+        allowed: "<group>/<function>:<milliseconds>, e.g. cpu/fib/rayon:50",
+    };
+    let (id, ms) = raw.trim().rsplit_once(':').ok_or_else(error)?;
+    let ms: u64 = ms
+        .parse()
+        .ok()
+        .filter(|&ms| ms <= 60_000)
+        .ok_or_else(error)?;
+    if id.matches('/').count() < 2 {
+        return Err(error());
+    }
+    Ok(Some((id.to_owned(), Duration::from_millis(ms))))
 }
 
 /// Reads an `http://host:port` URL (no path, query or credentials: the suite appends the paths).
@@ -294,6 +365,13 @@ mod tests {
             ("CB_TARGET_URL", "http://127.0.0.1:0"),
             ("CB_TARGET_URL", "http://127.0.0.1:99999"),
             ("CB_TARGET_URL", "http://127.0.0.1:8080/path"),
+            ("CB_TIMEOUT_MS", "0"),
+            ("CB_TIMEOUT_MS", "-1"),
+            ("CB_TIMEOUT_MS", "1.5"),
+            ("CB_TEST_SLOWDOWN", "rayon"),
+            ("CB_TEST_SLOWDOWN", "cpu/fib:5"),
+            ("CB_TEST_SLOWDOWN", "cpu/fib/rayon:-5"),
+            ("CB_TEST_SLOWDOWN", "cpu/fib/rayon:soon"),
         ];
         for (name, value) in cases {
             let error = with(&[(name, value)]).unwrap_err();
@@ -335,6 +413,17 @@ mod tests {
     }
 
     #[test]
+    fn a_slowdown_names_one_benchmark() {
+        let config = with(&[("CB_TEST_SLOWDOWN", "cpu/fib/rayon:50")]).unwrap();
+        assert_eq!(
+            config.slowdown_of("cpu/fib", "rayon"),
+            Some(Duration::from_millis(50))
+        );
+        assert_eq!(config.slowdown_of("cpu/fib", "sequential"), None);
+        assert_eq!(with(&[]).unwrap().slowdown_of("cpu/fib", "rayon"), None);
+    }
+
+    #[test]
     fn values_follow_the_table() {
         let config = with(&[("CB_SITES", "7")]).unwrap();
         let values = config.values();
@@ -356,6 +445,8 @@ mod tests {
             "CB_LATENCY_MS",
             "CB_JITTER_MS",
             "CB_TARGET_URL",
+            "CB_TIMEOUT_MS",
+            "CB_TEST_SLOWDOWN",
         ] {
             assert!(VARIABLES.iter().any(|v| v.name == name), "{name}");
         }

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use concurrency_bench::workload::cpu::{fib, sum_of_squares, sum_of_squares_closed_form};
+use concurrency_bench::workload::cpu::{fib, sum_of_squares_closed_form, CpuJob, Kernel};
 
 /// The fastest of a few runs: the least disturbed by a noisy neighbour.
 fn best_of(runs: usize, mut work: impl FnMut()) -> Duration {
@@ -27,18 +27,17 @@ fn best_of(runs: usize, mut work: impl FnMut()) -> Duration {
     ignore = "measures optimized code: run with --release"
 )]
 fn sum_of_squares_cost_grows_linearly() {
+    // The job exactly as the benchmarks run it.
+    let job = |n| CpuJob {
+        kernel: Kernel::SumOfSquares,
+        n: std::hint::black_box(n),
+    };
     let n = 2_000_000u64;
     let small = best_of(7, || {
-        assert_eq!(
-            sum_of_squares(std::hint::black_box(n)),
-            sum_of_squares_closed_form(n)
-        );
+        assert_eq!(job(n).run(), sum_of_squares_closed_form(n))
     });
     let large = best_of(7, || {
-        assert_eq!(
-            sum_of_squares(std::hint::black_box(8 * n)),
-            sum_of_squares_closed_form(8 * n)
-        );
+        assert_eq!(job(8 * n).run(), sum_of_squares_closed_form(8 * n))
     });
     let ratio = large.as_secs_f64() / small.as_secs_f64();
     let ns_per_element = large.as_secs_f64() * 1e9 / (8 * n) as f64;

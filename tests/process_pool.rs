@@ -1,25 +1,45 @@
-//! The process pool: workers start, answer, fail loudly, and are always reaped.
+//! The process pool: workers start, answer, fail loudly, never hang, and are always reaped.
 
-use std::path::Path;
-use std::process::Command;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-use concurrency_bench::process::{PoolError, ProcessPool, WireJob, WireResult};
+use concurrency_bench::process::{JobOutcome, PoolError, ProcessPool, WireJob, WireResult};
 use concurrency_bench::timeline::Probe;
 use concurrency_bench::workload::cpu::{CpuJob, Kernel};
 
+const NO_ARGS: &[&str] = &[];
 const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
 
-fn cpu_jobs(count: u64) -> Vec<CpuJob> {
+fn cpu_jobs(count: u64, n: u64) -> Vec<CpuJob> {
     (0..count)
-        .map(|n| CpuJob {
+        .map(|x| CpuJob {
             kernel: Kernel::SumOfSquares,
-            n: 1000 + n,
+            n: n + x,
         })
         .collect()
 }
 
 fn jobs(count: u64) -> Vec<WireJob> {
-    cpu_jobs(count).into_iter().map(WireJob::Cpu).collect()
+    cpu_jobs(count, 1000)
+        .into_iter()
+        .map(WireJob::Cpu)
+        .collect()
+}
+
+fn expected(count: u64) -> Vec<WireResult> {
+    cpu_jobs(count, 1000)
+        .iter()
+        .map(|job| WireResult::Value(job.expected()))
+        .collect()
+}
+
+fn values(outcomes: Vec<JobOutcome>) -> Vec<WireResult> {
+    outcomes
+        .into_iter()
+        .map(|outcome| outcome.unwrap())
+        .collect()
 }
 
 /// Whether a process with this pid exists (a zombie still does).
@@ -27,20 +47,53 @@ fn exists(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// This process's children that are zombies (state Z in /proc/PID/stat).
+fn zombie_children() -> Vec<u32> {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+            let after = &stat[stat.rfind(')')? + 2..];
+            let mut fields = after.split_whitespace();
+            let (state, ppid) = (fields.next()?, fields.next()?);
+            (state == "Z" && ppid == me).then(|| entry.file_name().to_str()?.parse().ok())?
+        })
+        .collect()
+}
+
+/// No zombie children stay behind. Tests run in parallel, so another test's child may be a
+/// zombie for an instant between its exit and its reaping: only one that stays counts.
+fn assert_no_zombies() {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !zombie_children().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "zombies: {:?}",
+            zombie_children()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 #[test]
 fn map_returns_results_in_order_and_drop_reaps_every_worker() {
-    let mut pool = ProcessPool::start(Path::new(WORKER), &[], 3).unwrap();
+    let mut pool = ProcessPool::start(Path::new(WORKER), NO_ARGS, 3).unwrap();
     assert_eq!(pool.len(), 3);
     let pids = pool.pids();
-    let jobs = jobs(25);
-    let results = pool.map(&jobs, &Probe::OFF).unwrap();
-    let expected: Vec<WireResult> = cpu_jobs(25)
-        .iter()
-        .map(|job| WireResult::Value(job.expected()))
-        .collect();
-    assert_eq!(results, expected);
+    assert_eq!(values(pool.map(&jobs(25), &Probe::OFF)), expected(25));
     // A pool serves many maps.
-    assert_eq!(pool.map(&jobs, &Probe::OFF).unwrap(), expected);
+    assert_eq!(values(pool.map(&jobs(25), &Probe::OFF)), expected(25));
     drop(pool);
     for pid in pids {
         assert!(
@@ -52,7 +105,7 @@ fn map_returns_results_in_order_and_drop_reaps_every_worker() {
 
 #[test]
 fn a_missing_executable_is_named() {
-    let error = ProcessPool::start(Path::new("/nonexistent/cb-worker"), &[], 2).unwrap_err();
+    let error = ProcessPool::start(Path::new("/nonexistent/cb-worker"), NO_ARGS, 2).unwrap_err();
     assert!(matches!(error, PoolError::Spawn { .. }));
     assert!(
         error.to_string().contains("/nonexistent/cb-worker"),
@@ -62,23 +115,116 @@ fn a_missing_executable_is_named() {
 
 #[test]
 fn a_program_that_is_not_a_worker_is_refused() {
-    let error = ProcessPool::start(Path::new("/bin/true"), &[], 1).unwrap_err();
+    let error = ProcessPool::start(Path::new("/bin/true"), NO_ARGS, 1).unwrap_err();
     assert!(error.to_string().contains("expected a hello"), "{error}");
 }
 
 #[test]
-fn a_killed_worker_fails_the_map_and_nothing_is_left_behind() {
-    let mut pool = ProcessPool::start(Path::new(WORKER), &[], 2).unwrap();
+fn a_killed_worker_fails_only_its_job_and_is_replaced() {
+    let mut pool = ProcessPool::start(Path::new(WORKER), NO_ARGS, 2).unwrap();
     let pids = pool.pids();
-    let status = Command::new("kill")
-        .args(["-KILL", &pids[0].to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let error = pool.map(&jobs(10), &Probe::OFF).unwrap_err();
-    assert!(error.to_string().starts_with("worker process 0"), "{error}");
+    signal(pids[0], "KILL");
+    let outcomes = pool.map(&jobs(10), &Probe::OFF);
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter_map(|outcome| outcome.as_ref().err().map(ToString::to_string))
+        .collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "only the job the dead worker held: {failed:?}"
+    );
+    assert!(failed[0].starts_with("worker process 0"), "{failed:?}");
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 9);
+    assert_no_zombies();
+    // The next map starts a replacement and every job succeeds.
+    assert_eq!(values(pool.map(&jobs(10), &Probe::OFF)), expected(10));
+    assert_eq!(pool.pids().len(), 2);
+    assert!(!pool.pids().contains(&pids[0]));
     drop(pool);
-    for pid in pids {
-        assert!(!exists(pid), "worker {pid} was not reaped");
-    }
+    assert_no_zombies();
+}
+
+#[test]
+fn a_hung_worker_times_out_and_is_killed() {
+    let timeout = Duration::from_millis(400);
+    let mut pool = ProcessPool::start(Path::new(WORKER), NO_ARGS, 2)
+        .unwrap()
+        .with_job_timeout(timeout);
+    let pids = pool.pids();
+    signal(pids[1], "STOP");
+    let start = Instant::now();
+    let outcomes = pool.map(&jobs(8), &Probe::OFF);
+    let elapsed = start.elapsed();
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter_map(|outcome| outcome.as_ref().err().map(ToString::to_string))
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].contains("no answer within"), "{failed:?}");
+    assert!(elapsed < timeout * 5, "the map took {elapsed:?}");
+    assert!(
+        !exists(pids[1]),
+        "the hung worker was not killed and reaped"
+    );
+    drop(pool);
+    assert_no_zombies();
+}
+
+/// A fake worker: says hello, then answers any job with a frame header claiming 4 GiB.
+fn lying_worker(dir: &Path) -> PathBuf {
+    let path = dir.join("lying-worker.sh");
+    let mut file = std::fs::File::create(&path).unwrap();
+    writeln!(
+        file,
+        r"#!/bin/sh
+printf '\013\000\000\000cb-worker 1'
+head -c 13 >/dev/null
+printf '\377\377\377\377garbage'
+sleep 5"
+    )
+    .unwrap();
+    drop(file);
+    Command::new("chmod").arg("+x").arg(&path).status().unwrap();
+    path
+}
+
+#[test]
+fn a_frame_claiming_too_many_bytes_is_refused_without_allocating_it() {
+    let dir = std::env::temp_dir().join(format!("cb-pool-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut pool = ProcessPool::start(&lying_worker(&dir), NO_ARGS, 1).unwrap();
+    let start = Instant::now();
+    let outcomes = pool.map(&jobs(1), &Probe::OFF);
+    let error = outcomes[0].as_ref().unwrap_err().to_string();
+    assert!(error.contains("more than the"), "{error}");
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "waited for the liar"
+    );
+    drop(pool);
+    assert_no_zombies();
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_worker_refuses_garbage_with_one_line() {
+    let mut worker = Command::new(WORKER)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = worker.stdin.take().unwrap();
+    stdin.write_all(&u32::MAX.to_le_bytes()).unwrap();
+    drop(stdin);
+    let output = worker.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("more than the"), "{stderr}");
+
+    let output = Command::new(WORKER).arg("--bogus").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown argument"));
 }

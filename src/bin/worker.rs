@@ -3,11 +3,12 @@
 //! Started by `ProcessPool` with pipes on stdin and stdout: it runs its initializer, says hello,
 //! then answers each job frame with one result frame until stdin closes. It is not meant to be
 //! run by hand. `--http-client` is the tutorial's `initializer=`: one HTTP client per process,
-//! built before the first job.
+//! built before the first job; `--timeout-ms N` sets its request timeout (default 30000).
 
 use std::collections::HashMap;
 use std::io::{self, BufReader, BufWriter};
 use std::sync::Arc;
+use std::time::Duration;
 
 use concurrency_bench::process::protocol::{read_frame, write_frame, WireJob, WireResult, HELLO};
 use concurrency_bench::workload::io::{blocking_client, Download, Expect, Page};
@@ -19,15 +20,36 @@ fn main() {
     }
 }
 
-fn serve() -> io::Result<()> {
-    let client = match std::env::args().nth(1).as_deref() {
-        None => None,
-        Some("--http-client") => Some(blocking_client().map_err(io::Error::other)?),
-        Some(other) => {
-            return Err(io::Error::other(format!(
-                "unknown argument {other:?} (only --http-client)"
-            )))
+/// The worker's arguments: whether to build a client, and its timeout.
+fn parse_args() -> Result<Option<Duration>, String> {
+    let mut http_client = false;
+    let mut timeout = Duration::from_secs(30);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--http-client" => http_client = true,
+            "--timeout-ms" => {
+                let value = args.next().unwrap_or_default();
+                let ms: u64 =
+                    value.parse().ok().filter(|&ms| ms > 0).ok_or_else(|| {
+                        format!("--timeout-ms {value:?}: expected milliseconds > 0")
+                    })?;
+                timeout = Duration::from_millis(ms);
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?} (expected --http-client, --timeout-ms N)"
+                ))
+            }
         }
+    }
+    Ok(http_client.then_some(timeout))
+}
+
+fn serve() -> io::Result<()> {
+    let client = match parse_args().map_err(io::Error::other)? {
+        Some(timeout) => Some(blocking_client(timeout).map_err(io::Error::other)?),
+        None => None,
     };
     let mut bodies: HashMap<(Page, u64), Arc<[u8]>> = HashMap::new();
     let mut from_pool = BufReader::new(io::stdin().lock());

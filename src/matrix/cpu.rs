@@ -7,10 +7,13 @@ use tokio::runtime::Runtime;
 
 use crate::config::Config;
 use crate::matrix::RunError;
-use crate::process::{ProcessPool, WireJob, WireResult};
+use crate::process::{JobOutcome, ProcessPool, WireJob, WireResult};
 use crate::strategy::{self, Strategy};
 use crate::timeline::Probe;
 use crate::workload::cpu::{CpuJob, CpuWorkload};
+
+/// CPU workers need no initializer.
+const NO_ARGS: &[&str] = &[];
 
 /// What the CPU strategies need across runs. Built once, outside any timing.
 #[derive(Debug)]
@@ -34,7 +37,7 @@ impl CpuMatrix {
             .enable_all()
             .build()
             .map_err(|error| format!("cannot build the tokio runtime: {error}"))?;
-        let warm_pool = ProcessPool::start(worker_exe, &[], config.processes)
+        let warm_pool = ProcessPool::start(worker_exe, NO_ARGS, config.processes)
             .map_err(|error| error.to_string())?;
         Ok(CpuMatrix {
             config: config.clone(),
@@ -97,11 +100,13 @@ impl CpuMatrix {
                 let wire = wire_jobs(jobs);
                 let results = strategy::process_pool::run(
                     &self.worker_exe,
-                    &[],
+                    NO_ARGS,
                     self.config.processes,
+                    None,
                     &wire,
                     probe,
-                );
+                )
+                .map_err(|error| self.error(strategy, workload, error.to_string()))?;
                 from_wire(results).map_err(|message| self.error(strategy, workload, message))?
             }
             Strategy::ProcessPoolWarm => {
@@ -111,6 +116,7 @@ impl CpuMatrix {
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 let results = strategy::process_pool::run_warm(&mut pool, &wire, probe);
+                drop(pool);
                 from_wire(results).map_err(|message| self.error(strategy, workload, message))?
             }
             Strategy::Rayon => {
@@ -168,19 +174,18 @@ fn wire_jobs(jobs: &[CpuJob]) -> Vec<WireJob> {
     jobs.iter().copied().map(WireJob::Cpu).collect()
 }
 
-fn from_wire(
-    results: Result<Vec<WireResult>, crate::process::PoolError>,
-) -> Result<Vec<u128>, String> {
+/// A CPU job can only fail by losing its worker: any failure fails the run.
+fn from_wire(results: Vec<JobOutcome>) -> Result<Vec<u128>, String> {
     results
-        .map_err(|error| error.to_string())?
         .into_iter()
         .enumerate()
         .map(|(index, result)| match result {
-            WireResult::Value(value) => Ok(value),
-            WireResult::Failed(message) => {
+            Err(error) => Err(format!("job {index}: {error}")),
+            Ok(WireResult::Value(value)) => Ok(value),
+            Ok(WireResult::Failed(message)) => {
                 Err(format!("job {index} failed in a worker: {message}"))
             }
-            WireResult::DownloadFailed(error) => Err(format!(
+            Ok(WireResult::DownloadFailed(error)) => Err(format!(
                 "job {index}: a download result for a CPU job: {error}"
             )),
         })

@@ -9,23 +9,23 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mock_server::page_body;
 use tokio::runtime::Runtime;
 
 use crate::config::Config;
 use crate::matrix::RunError;
-use crate::process::{PoolError, ProcessPool, WireJob, WireResult};
+use crate::process::{JobOutcome, ProcessPool, WireJob, WireResult};
 use crate::server::Server;
 use crate::strategy::{self, Strategy};
 use crate::timeline::Probe;
 use crate::workload::io::{
-    async_client, blocking_client, Download, Expect, Fetched, IoWorkload, Page,
+    async_client, blocking_client, Download, DownloadError, Expect, Fetched, IoWorkload, Page,
 };
 
-/// The worker argument that builds one HTTP client per process (the tutorial's `initializer=`).
-const HTTP_WORKER: &[&str] = &["--http-client"];
+/// Extra time a worker gets beyond the request timeout before the pool gives up on it.
+const WORKER_GRACE: Duration = Duration::from_secs(5);
 
 /// What the I/O strategies need across runs. Built once, outside any timing.
 pub struct IoMatrix {
@@ -66,30 +66,32 @@ impl IoMatrix {
         server: Server,
     ) -> Result<IoMatrix, String> {
         let client_error = |error: reqwest::Error| format!("cannot build an HTTP client: {error}");
+        let timeout = config.timeout();
         let sessions = |count: usize| -> Result<Vec<_>, String> {
             (0..count)
-                .map(|_| blocking_client().map_err(client_error))
+                .map(|_| blocking_client(timeout).map_err(client_error))
                 .collect()
         };
         let runtime_error = |error| format!("cannot build a tokio runtime: {error}");
         let matrix = IoMatrix {
             worker_exe: worker_exe.to_owned(),
-            session: blocking_client().map_err(client_error)?,
+            session: blocking_client(timeout).map_err(client_error)?,
             thread_sessions: sessions(config.workers)?,
             rayon_sessions: sessions(::rayon::current_num_threads())?,
             multi_thread: tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .map_err(runtime_error)?,
-            multi_thread_client: async_client().map_err(client_error)?,
+            multi_thread_client: async_client(timeout).map_err(client_error)?,
             current_thread: tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .map_err(runtime_error)?,
-            current_thread_client: async_client().map_err(client_error)?,
+            current_thread_client: async_client(timeout).map_err(client_error)?,
             warm_pool: Mutex::new(
-                ProcessPool::start(worker_exe, HTTP_WORKER, config.processes)
-                    .map_err(|error| error.to_string())?,
+                ProcessPool::start(worker_exe, &worker_args(config), config.processes)
+                    .map_err(|error| error.to_string())?
+                    .with_job_timeout(config.timeout() + WORKER_GRACE),
             ),
             config: config.clone(),
             server,
@@ -185,23 +187,23 @@ impl IoMatrix {
                 probe,
             ),
             Strategy::TokioBounded => self.run_bounded(workload, workers, probe),
-            Strategy::ProcessPool => {
-                let results = strategy::process_pool::run(
-                    &self.worker_exe,
-                    HTTP_WORKER,
-                    self.config.processes,
-                    &wire_jobs(jobs),
-                    probe,
-                );
-                from_wire(results).map_err(|message| error(strategy, message))?
-            }
+            Strategy::ProcessPool => strategy::process_pool::run(
+                &self.worker_exe,
+                &worker_args(&self.config),
+                self.config.processes,
+                Some(self.config.timeout() + WORKER_GRACE),
+                &wire_jobs(jobs),
+                probe,
+            )
+            .map(|outcomes| from_wire(jobs, outcomes))
+            .map_err(|failure| error(strategy, failure.to_string()))?,
             Strategy::ProcessPoolWarm => {
                 let mut pool = self
                     .warm_pool
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
-                let results = strategy::process_pool::run_warm(&mut pool, &wire_jobs(jobs), probe);
-                from_wire(results).map_err(|message| error(strategy, message))?
+                let outcomes = strategy::process_pool::run_warm(&mut pool, &wire_jobs(jobs), probe);
+                from_wire(jobs, outcomes)
             }
             Strategy::Rayon => strategy::rayon::run(
                 jobs,
@@ -325,17 +327,31 @@ fn wire_jobs(jobs: &[Download]) -> Vec<WireJob> {
         .collect()
 }
 
-fn from_wire(results: Result<Vec<WireResult>, PoolError>) -> Result<Vec<Fetched>, String> {
-    results
-        .map_err(|error| error.to_string())?
-        .into_iter()
-        .enumerate()
-        .map(|(index, result)| match result {
-            WireResult::Value(bytes) => Ok(Ok(bytes as usize)),
-            WireResult::DownloadFailed(error) => Ok(Err(error)),
-            WireResult::Failed(message) => {
-                Err(format!("job {index} failed in a worker: {message}"))
+/// The workers' answers as download outcomes; a job whose worker died or hung is a
+/// [`DownloadError::Worker`] in its place.
+fn from_wire(jobs: &[Download], outcomes: Vec<JobOutcome>) -> Vec<Fetched> {
+    jobs.iter()
+        .zip(outcomes)
+        .map(|(job, outcome)| {
+            let lost = |message: String| DownloadError::Worker {
+                url: job.url.clone(),
+                message,
+            };
+            match outcome {
+                Ok(WireResult::Value(bytes)) => Ok(bytes as usize),
+                Ok(WireResult::DownloadFailed(error)) => Err(error),
+                Ok(WireResult::Failed(message)) => Err(lost(format!("worker failed: {message}"))),
+                Err(error) => Err(lost(error.to_string())),
             }
         })
         .collect()
+}
+
+/// The worker's initializer: one HTTP client per process, with the suite's request timeout.
+fn worker_args(config: &Config) -> [String; 3] {
+    [
+        "--http-client".to_owned(),
+        "--timeout-ms".to_owned(),
+        config.timeout_ms.to_string(),
+    ]
 }

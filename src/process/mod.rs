@@ -6,5 +6,5 @@
 pub mod pool;
 pub mod protocol;
 
-pub use pool::{PoolError, ProcessPool};
+pub use pool::{JobOutcome, PoolError, ProcessPool};
 pub use protocol::{WireJob, WireResult};

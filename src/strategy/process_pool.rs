@@ -9,28 +9,30 @@
 //! show what the work costs once start-up is paid.
 
 use std::path::Path;
+use std::time::Duration;
 
-use crate::process::{PoolError, ProcessPool, WireJob, WireResult};
+use crate::process::{JobOutcome, PoolError, ProcessPool, WireJob};
 use crate::timeline::Probe;
 
-/// Starts a pool of `processes` workers, maps the jobs over it, and shuts it down.
+/// Starts a pool of `processes` workers, maps the jobs over it, and shuts it down. A job that
+/// got no answer (its worker died or timed out) is an error in its place.
 pub fn run(
     worker_exe: &Path,
-    worker_args: &[&str],
+    worker_args: &[impl AsRef<str>],
     processes: usize,
+    job_timeout: Option<Duration>,
     jobs: &[WireJob],
     probe: &Probe,
-) -> Result<Vec<WireResult>, PoolError> {
+) -> Result<Vec<JobOutcome>, PoolError> {
     let mut pool = ProcessPool::start(worker_exe, worker_args, processes)?;
-    pool.map(jobs, probe)
+    if let Some(timeout) = job_timeout {
+        pool = pool.with_job_timeout(timeout);
+    }
+    Ok(pool.map(jobs, probe))
     // `pool` drops here: stdin closed, every worker waited for.
 }
 
 /// Maps the jobs over an already running pool.
-pub fn run_warm(
-    pool: &mut ProcessPool,
-    jobs: &[WireJob],
-    probe: &Probe,
-) -> Result<Vec<WireResult>, PoolError> {
+pub fn run_warm(pool: &mut ProcessPool, jobs: &[WireJob], probe: &Probe) -> Vec<JobOutcome> {
     pool.map(jobs, probe)
 }

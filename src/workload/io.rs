@@ -41,11 +41,32 @@ pub struct Download {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DownloadError {
-    /// The request or the body's transfer failed (connection refused or reset, timeout...).
-    Transport {
+    /// No response within the request timeout (`CB_TIMEOUT_MS`).
+    Timeout {
         /// The URL.
         url: String,
         /// The client's message.
+        message: String,
+    },
+    /// The request failed before a response arrived: refused, reset or closed connection.
+    Connection {
+        /// The URL.
+        url: String,
+        /// The client's message.
+        message: String,
+    },
+    /// The response started, but its body could not be read whole (cut short, reset).
+    Body {
+        /// The URL.
+        url: String,
+        /// The client's message.
+        message: String,
+    },
+    /// The worker process that held the download died or did not answer.
+    Worker {
+        /// The URL.
+        url: String,
+        /// The pool's message.
         message: String,
     },
     /// The status was not 200.
@@ -79,11 +100,14 @@ pub enum DownloadError {
 }
 
 impl DownloadError {
-    /// A short name of the failure's kind: `transport`, `status`, `length`, `content`,
-    /// `no_content_length`.
+    /// A short name of the failure's kind: `timeout`, `connection`, `body`, `worker`, `status`,
+    /// `length`, `content`, `no_content_length`.
     pub fn kind(&self) -> &'static str {
         match self {
-            DownloadError::Transport { .. } => "transport",
+            DownloadError::Timeout { .. } => "timeout",
+            DownloadError::Connection { .. } => "connection",
+            DownloadError::Body { .. } => "body",
+            DownloadError::Worker { .. } => "worker",
             DownloadError::Status { .. } => "status",
             DownloadError::Length { .. } => "length",
             DownloadError::Content { .. } => "content",
@@ -95,7 +119,12 @@ impl DownloadError {
 impl fmt::Display for DownloadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DownloadError::Transport { url, message } => write!(f, "GET {url}: {message}"),
+            DownloadError::Timeout { url, message } => write!(f, "GET {url}: timed out: {message}"),
+            DownloadError::Connection { url, message } => write!(f, "GET {url}: {message}"),
+            DownloadError::Body { url, message } => {
+                write!(f, "GET {url}: reading the body: {message}")
+            }
+            DownloadError::Worker { url, message } => write!(f, "GET {url}: {message}"),
             DownloadError::Status { url, status } => {
                 write!(f, "GET {url}: status {status}, expected 200")
             }
@@ -154,14 +183,15 @@ impl Download {
 
     /// Downloads with a blocking client (the tutorial's `session.get(url)`), reading the whole body.
     pub fn fetch_blocking(&self, client: &reqwest::blocking::Client) -> Fetched {
-        let transport = |error: reqwest::Error| DownloadError::Transport {
-            url: self.url.clone(),
-            message: error_chain(&error),
-        };
-        let response = client.get(&self.url).send().map_err(transport)?;
+        let response = client
+            .get(&self.url)
+            .send()
+            .map_err(|error| self.failed(error, Stage::Request))?;
         let status = response.status().as_u16();
         let content_length = response.content_length();
-        let body = response.bytes().map_err(transport)?;
+        let body = response
+            .bytes()
+            .map_err(|error| self.failed(error, Stage::Body))?;
         self.check(status, content_length, &body)
     }
 
@@ -169,16 +199,36 @@ impl Download {
     /// the whole body — unlike the 2018 asyncio program, which printed `Content-Length` and
     /// never read it.
     pub async fn fetch_async(&self, client: &reqwest::Client) -> Fetched {
-        let transport = |error: reqwest::Error| DownloadError::Transport {
-            url: self.url.clone(),
-            message: error_chain(&error),
-        };
-        let response = client.get(&self.url).send().await.map_err(transport)?;
+        let response = client
+            .get(&self.url)
+            .send()
+            .await
+            .map_err(|error| self.failed(error, Stage::Request))?;
         let status = response.status().as_u16();
         let content_length = response.content_length();
-        let body = response.bytes().await.map_err(transport)?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| self.failed(error, Stage::Body))?;
         self.check(status, content_length, &body)
     }
+
+    /// Classifies a client error by kind: a timeout, or a failure before or during the body.
+    fn failed(&self, error: reqwest::Error, stage: Stage) -> DownloadError {
+        let (url, message) = (self.url.clone(), error_chain(&error));
+        match stage {
+            _ if error.is_timeout() => DownloadError::Timeout { url, message },
+            Stage::Request => DownloadError::Connection { url, message },
+            Stage::Body => DownloadError::Body { url, message },
+        }
+    }
+}
+
+/// Where a download failed.
+#[derive(Clone, Copy)]
+enum Stage {
+    Request,
+    Body,
 }
 
 /// An error and its causes on one line: reqwest's top-level message alone rarely says why.
@@ -193,23 +243,21 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     message
 }
 
-/// The client settings every strategy shares: no proxy from the environment (loopback only), a
-/// per-request timeout, keep-alive connections.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A blocking client, like one `requests.Session`.
-pub fn blocking_client() -> reqwest::Result<reqwest::blocking::Client> {
+/// A blocking client, like one `requests.Session`: no proxy from the environment (loopback
+/// only), keep-alive connections, and `timeout` for every request.
+pub fn blocking_client(timeout: Duration) -> reqwest::Result<reqwest::blocking::Client> {
     reqwest::blocking::Client::builder()
         .no_proxy()
-        .timeout(REQUEST_TIMEOUT)
+        .timeout(timeout)
         .build()
 }
 
-/// An async client, like one `aiohttp.ClientSession`.
-pub fn async_client() -> reqwest::Result<reqwest::Client> {
+/// An async client, like one `aiohttp.ClientSession`, with the same settings as
+/// [`blocking_client`] (reqwest's async client has no timeout unless given one).
+pub fn async_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .no_proxy()
-        .timeout(REQUEST_TIMEOUT)
+        .timeout(timeout)
         .build()
 }
 
