@@ -3,24 +3,33 @@
 //! Shared by the `mock-server` binary and the suite's `cb-mock-server` (which the benches start
 //! as a child process when one process cannot hold enough sockets).
 //!
-//! Prints its base URL as the first line of stdout, serves `/jython` and `/dice` until SIGINT
-//! or SIGTERM, then exits 0. Bad arguments: one line on stderr, exit 2. Cannot start (port in
-//! use...): one line on stderr, exit 1.
+//! Prints its base URL as the first line of stdout, serves `/jython` and `/dice` (faulting the
+//! requests `--faults` or the `--*-rate` flags ask for) and `/__stats` until SIGINT or SIGTERM,
+//! then prints the counts on stderr in one line and exits 0. Bad arguments: one line on stderr,
+//! exit 2. Cannot start (port in use...): one line on stderr, exit 1.
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::{MockSite, ServerConfig, DEFAULT_RECYCLE_EVERY, MAX_BODY_BYTES, MAX_DELAY};
+use crate::config::TRUNCATE_UNSUPPORTED;
+use crate::faults::parse_rate;
+use crate::{
+    Faults, MockSite, ServerConfig, DEFAULT_RECYCLE_EVERY, MAX_BODY_BYTES, MAX_DELAY, MAX_STALL,
+    STATS_PATH,
+};
 use clap::Parser;
 
 /// Serves the tutorial's two pages (/jython and /dice) from a local port, each response
-/// delayed by a chosen latency, for benchmarking HTTP clients. Any other path gets 404.
+/// delayed by a chosen latency, for benchmarking HTTP clients; optionally, a chosen share of
+/// the page requests fail (HTTP 500, connection closed, or a stalled response). GET /__stats
+/// returns the counts as JSON ({"ok":N,"error":N,"reset":N,"stall":N,"truncate":0}). Any
+/// other path gets 404.
 ///
 /// The first line of stdout is the base URL (e.g. http://127.0.0.1:40123); the server then
-/// runs until SIGINT or SIGTERM and exits 0. Exit status 2: bad arguments; 1: the server
-/// could not start (e.g. the port is in use).
+/// runs until SIGINT or SIGTERM, prints the counts on stderr in one line and exits 0. Exit
+/// status 2: bad arguments; 1: the server could not start (e.g. the port is in use).
 #[derive(Parser, Debug)]
 #[command(name = "mock-server", version)]
 struct Cli {
@@ -45,8 +54,8 @@ struct Cli {
     #[arg(long, value_name = "BYTES", default_value = "2000", value_parser = parse_body_bytes, allow_negative_numbers = true)]
     dice_bytes: usize,
 
-    /// Seed of the jitter RNG, decimal or 0x-prefixed hex: the same seed repeats the same
-    /// sequence of delays.
+    /// Seed of the jitter and fault RNGs, decimal or 0x-prefixed hex: the same seed repeats
+    /// the same sequence of delays and faults.
     #[arg(long, default_value = "0x5eed", value_parser = parse_seed, allow_negative_numbers = true)]
     seed: u64,
 
@@ -63,6 +72,34 @@ struct Cli {
     /// Allow --bind to a non-loopback address, which lets other machines reach the server.
     #[arg(long)]
     allow_remote: bool,
+
+    /// Share of page requests answered with HTTP 500 (0 to 1). The rates of all kinds sum to
+    /// at most 1: at most one fault per request, drawn from the seed and the request's index.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate, allow_negative_numbers = true)]
+    error_rate: Option<f64>,
+
+    /// Share of page requests whose connection is closed before any response (0 to 1).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate, allow_negative_numbers = true)]
+    reset_rate: Option<f64>,
+
+    /// Share of page requests whose response waits --stall-ms instead of the latency (0 to 1).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate, allow_negative_numbers = true)]
+    stall_rate: Option<f64>,
+
+    /// Truncated bodies are not supported (hyper will not send a Content-Length longer than
+    /// the body): only 0 is accepted.
+    #[arg(long, value_name = "RATE", value_parser = parse_truncate_rate, allow_negative_numbers = true)]
+    truncate_rate: Option<f64>,
+
+    /// How long a stalled response waits, in milliseconds (above 0, at most 3600000).
+    #[arg(long, value_name = "MS", default_value = "60000", value_parser = parse_stall_ms, allow_negative_numbers = true)]
+    stall_ms: f64,
+
+    /// All the fault rates in one spec, instead of the --*-rate flags: e.g.
+    /// error:0.05,reset:0.02,stall:0.01 (kinds error, reset, stall; truncate only at 0).
+    #[arg(long, value_name = "SPEC", value_parser = parse_faults,
+          conflicts_with_all = ["error_rate", "reset_rate", "stall_rate", "truncate_rate"])]
+    faults: Option<Faults>,
 }
 
 fn parse_ms(s: &str) -> Result<f64, String> {
@@ -94,6 +131,63 @@ fn parse_seed(s: &str) -> Result<u64, String> {
     parsed.map_err(|_| "must be an unsigned 64-bit integer (decimal or 0x hex)".to_owned())
 }
 
+fn parse_truncate_rate(s: &str) -> Result<f64, String> {
+    let rate = parse_rate(s)?;
+    if rate == 0.0 {
+        Ok(rate)
+    } else {
+        Err(format!("{TRUNCATE_UNSUPPORTED}; only 0 is accepted"))
+    }
+}
+
+fn parse_stall_ms(s: &str) -> Result<f64, String> {
+    let max_ms = MAX_STALL.as_secs_f64() * 1e3;
+    match s.trim().parse::<f64>() {
+        Ok(ms) if ms.is_finite() && ms > 0.0 && ms <= max_ms => Ok(ms),
+        _ => Err(format!(
+            "must be a number of milliseconds above 0, at most {max_ms}"
+        )),
+    }
+}
+
+fn parse_faults(s: &str) -> Result<Faults, String> {
+    let faults = Faults::parse(s)?;
+    if faults.truncate_rate != 0.0 {
+        return Err(TRUNCATE_UNSUPPORTED.to_owned());
+    }
+    Ok(faults)
+}
+
+/// The faults the flags ask for, or a one-line message naming the flags at fault.
+fn faults_from(cli: &Cli) -> Result<Faults, String> {
+    let stall = ms_to_duration(cli.stall_ms);
+    if let Some(faults) = cli.faults {
+        return Ok(Faults { stall, ..faults });
+    }
+    let flags = [
+        ("--error-rate", cli.error_rate),
+        ("--reset-rate", cli.reset_rate),
+        ("--stall-rate", cli.stall_rate),
+        ("--truncate-rate", cli.truncate_rate),
+    ];
+    let faults = Faults {
+        error_rate: cli.error_rate.unwrap_or(0.0),
+        reset_rate: cli.reset_rate.unwrap_or(0.0),
+        stall_rate: cli.stall_rate.unwrap_or(0.0),
+        truncate_rate: cli.truncate_rate.unwrap_or(0.0),
+        stall,
+    };
+    faults.validate().map_err(|problem| {
+        let given: Vec<&str> = flags
+            .iter()
+            .filter(|(_, rate)| rate.is_some())
+            .map(|(flag, _)| *flag)
+            .collect();
+        format!("{}: {problem}", given.join(", "))
+    })?;
+    Ok(faults)
+}
+
 fn ms_to_duration(ms: f64) -> Duration {
     // Rounded to the nanosecond; `parse_ms` already bounded it, so the cast cannot overflow.
     Duration::from_nanos((ms * 1e6).round() as u64)
@@ -122,6 +216,13 @@ pub fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    let faults = match faults_from(&cli) {
+        Ok(faults) => faults,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let config = ServerConfig {
         latency: ms_to_duration(cli.latency_ms),
         jitter: ms_to_duration(cli.jitter_ms),
@@ -129,6 +230,7 @@ pub fn main() -> ExitCode {
         dice_bytes: cli.dice_bytes,
         seed: cli.seed,
         recycle_every: cli.recycle_every,
+        faults,
     };
     // Our own thread only waits for signals: wiremock serves on a thread of its own.
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -164,14 +266,20 @@ async fn serve(addr: SocketAddr, config: ServerConfig) -> Result<(), String> {
         let _ = stdout.flush();
     }
     let c = site.config();
+    let faults = if c.faults.is_none() {
+        "no faults".to_owned()
+    } else {
+        format!("faults {} (stall {:?})", c.faults, c.faults.stall)
+    };
     eprintln!(
-        "mock-server: /jython ({} bytes), /dice ({} bytes), delay {:?} ± {:?}, seed {:#x}; stop with SIGINT or SIGTERM",
+        "mock-server: /jython ({} bytes), /dice ({} bytes), delay {:?} ± {:?}, {faults}, seed {:#x}, counts at {STATS_PATH}; stop with SIGINT or SIGTERM",
         c.jython_bytes, c.dice_bytes, c.latency, c.jitter, c.seed
     );
     let signal = stop.await;
     eprintln!(
-        "mock-server: {signal}: stopping after {} page responses",
-        site.requests_served()
+        "mock-server: {signal}: stopping after {} page requests: {}",
+        site.requests_served(),
+        site.fault_counts().to_json()
     );
     Ok(())
 }

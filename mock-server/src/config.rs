@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::faults::{fault_for, FaultKind, Faults};
+
 /// One of the two pages the tutorial downloads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Page {
@@ -36,7 +38,7 @@ impl fmt::Display for Page {
     }
 }
 
-/// Seed of the jitter RNG when none is given, so that runs repeat by default.
+/// Seed of the jitter and fault RNGs when none is given, so that runs repeat by default.
 pub const DEFAULT_SEED: u64 = 0x5eed;
 
 /// Requests between two memory recycles by default.
@@ -57,7 +59,7 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_DELAY: Duration = Duration::from_secs(60);
 
 /// Settings of a [`MockSite`](crate::MockSite).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ServerConfig {
     /// Base delay of every response (default 20 ms, at most [`MAX_DELAY`]).
     pub latency: Duration,
@@ -68,14 +70,17 @@ pub struct ServerConfig {
     pub jython_bytes: usize,
     /// Length of the `/dice` body in bytes (default 2 000, 1 to [`MAX_BODY_BYTES`]).
     pub dice_bytes: usize,
-    /// Seed of the jitter RNG (default [`DEFAULT_SEED`]): the same seed gives the same
-    /// sequence of delays.
+    /// Seed of the jitter and fault RNGs (default [`DEFAULT_SEED`]): the same seed gives the
+    /// same sequence of delays and faults.
     pub seed: u64,
     /// Requests between two memory recycles (default [`DEFAULT_RECYCLE_EVERY`]); `0` never
     /// recycles, and then the server's memory grows by about 8 KB per request. Debug builds
     /// stop recycling after 65 000 recycles: wiremock counts resets in a `u16` that would
     /// overflow (a panic with overflow checks on).
     pub recycle_every: u64,
+    /// Faults to inject into page requests (default [`Faults::none`]); see [`fault_for`] and
+    /// [`MockSite`](crate::MockSite). `truncate_rate` must be 0: see [`FaultKind::Truncate`].
+    pub faults: Faults,
 }
 
 impl Default for ServerConfig {
@@ -87,6 +92,7 @@ impl Default for ServerConfig {
             dice_bytes: 2_000,
             seed: DEFAULT_SEED,
             recycle_every: DEFAULT_RECYCLE_EVERY,
+            faults: Faults::none(),
         }
     }
 }
@@ -104,6 +110,13 @@ impl ServerConfig {
     /// requests): `response_delay(self.latency, self.jitter, self.seed, index)`.
     pub fn delay_for(&self, index: u64) -> Duration {
         response_delay(self.latency, self.jitter, self.seed, index)
+    }
+
+    /// Fault of the `index`-th page request (counting from 0 in the order the server handles
+    /// requests, the same index as [`ServerConfig::delay_for`]'s):
+    /// `fault_for(&self.faults, self.seed, index)`.
+    pub fn fault_for(&self, index: u64) -> Option<FaultKind> {
+        fault_for(&self.faults, self.seed, index)
     }
 
     /// Checks every field against its documented range.
@@ -127,9 +140,20 @@ impl ServerConfig {
                 });
             }
         }
+        let faults_error = |problem| ConfigError {
+            field: "faults",
+            problem,
+        };
+        self.faults.validate().map_err(faults_error)?;
+        if self.faults.truncate_rate != 0.0 {
+            return Err(faults_error(TRUNCATE_UNSUPPORTED.to_owned()));
+        }
         Ok(())
     }
 }
+
+/// Why a non-zero [`Faults::truncate_rate`] is refused, in one line.
+pub(crate) const TRUNCATE_UNSUPPORTED: &str = "truncated bodies are not supported: hyper (under wiremock) will not send a Content-Length longer than the body (debug builds panic)";
 
 /// A [`ServerConfig`] field outside its documented range.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,7 +176,7 @@ impl std::error::Error for ConfigError {}
 ///
 /// Counter-based rather than stateful so that a delay depends only on (seed, index): the
 /// responder needs no lock, and tests can recompute any delay.
-fn splitmix64(seed: u64, index: u64) -> u64 {
+pub(crate) fn splitmix64(seed: u64, index: u64) -> u64 {
     let mut z = seed.wrapping_add(index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -246,5 +270,33 @@ mod tests {
             ..ServerConfig::default()
         };
         assert_eq!(bad.validate().unwrap_err().field, "jitter");
+        let bad = ServerConfig {
+            faults: Faults {
+                error_rate: 0.7,
+                reset_rate: 0.7,
+                ..Faults::none()
+            },
+            ..ServerConfig::default()
+        };
+        let error = bad.validate().unwrap_err();
+        assert_eq!(error.field, "faults");
+        assert!(error.problem.contains("sum to 1.4"), "{error}");
+    }
+
+    #[test]
+    fn truncate_is_refused_by_the_server_config() {
+        let config = ServerConfig {
+            faults: Faults::parse("error:0.1,truncate:0.01").unwrap(),
+            ..ServerConfig::default()
+        };
+        let error = config.validate().unwrap_err();
+        assert_eq!(error.field, "faults");
+        assert!(error.problem.contains("truncated bodies are not supported"));
+        assert_eq!(error.to_string().lines().count(), 1);
+        let config = ServerConfig {
+            faults: Faults::parse("error:0.1,truncate:0").unwrap(),
+            ..ServerConfig::default()
+        };
+        assert_eq!(config.validate(), Ok(()));
     }
 }

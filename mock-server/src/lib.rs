@@ -6,10 +6,15 @@
 //! pages from `127.0.0.1` with a chosen, reproducible delay:
 //!
 //! * [`Page::Jython`] at `/jython` (a full home page, 50 000 bytes by default) and
-//!   [`Page::Dice`] at `/dice` (2 000 bytes); any other path gets `404`;
+//!   [`Page::Dice`] at `/dice` (2 000 bytes); [`STATS_PATH`] (`/__stats`) serves the
+//!   counts of [`MockSite::fault_counts`] as JSON; any other path gets `404`;
 //! * every response waits `latency ± jitter` (see [`response_delay`]); the waits of concurrent
 //!   requests overlap, as they would on a real site;
 //! * bodies are deterministic ([`page_body`]), so clients can check every byte they download;
+//! * optionally, a chosen share of page requests fail: HTTP 500, connection closed without a
+//!   response, or a response stalled past any client timeout ([`Faults`]); which requests
+//!   fail is, like the delays, a pure function of the seed and the request's index
+//!   ([`fault_for`]), and the server counts what it injected ([`MockSite::fault_counts`]);
 //! * memory stays bounded however many requests arrive (see [`MockSite`]).
 //!
 //! [`MockSite`] runs the server inside a process (benchmarks, tests); the `mock-server`
@@ -24,6 +29,7 @@
 
 pub mod cli;
 mod config;
+mod faults;
 pub mod proc_stats;
 mod site;
 
@@ -31,4 +37,5 @@ pub use config::{
     page_body, response_delay, ConfigError, Page, ServerConfig, DEFAULT_RECYCLE_EVERY,
     DEFAULT_SEED, MAX_BODY_BYTES, MAX_DELAY,
 };
-pub use site::{MockSite, StartError, LISTEN_BACKLOG};
+pub use faults::{fault_for, FaultCounts, FaultKind, Faults, DEFAULT_STALL, MAX_STALL};
+pub use site::{MockSite, StartError, ERROR_BODY, LISTEN_BACKLOG, STATS_PATH};

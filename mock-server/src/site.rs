@@ -1,4 +1,5 @@
-//! The running server: a dedicated wiremock server, its responder, and memory recycling.
+//! The running server: a dedicated wiremock server, its mocks (faults included), and memory
+//! recycling.
 
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -6,13 +7,14 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use tokio::runtime::{Handle, RuntimeFlavor};
 use wiremock::matchers::path;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::config::{page_body, ConfigError, Page, ServerConfig};
+use crate::faults::{FaultCounts, FaultKind};
 
 /// Length of the listening socket's queue of not-yet-accepted connections.
 ///
@@ -29,11 +31,52 @@ pub const LISTEN_BACKLOG: u32 = 4096;
 /// mocks. Release builds wrap around harmlessly, since we keep no `MockId`.
 const DEBUG_RECYCLE_LIMIT: u64 = 65_000;
 
+/// Path of the statistics endpoint: `GET /__stats` returns [`MockSite::fault_counts`] as
+/// [`FaultCounts::to_json`] (`application/json`). It is never faulted, has no delay and is not
+/// a page request.
+pub const STATS_PATH: &str = "/__stats";
+
+/// Body of an injected HTTP 500 ([`FaultKind::Error`]), sent as `text/plain`.
+pub const ERROR_BODY: &str = "mock-server: injected error\n";
+
 /// A running server for the two pages, dedicated to its owner.
 ///
 /// It listens on `127.0.0.1` (or the address given to [`MockSite::start_at`]) and serves
 /// until dropped. Dropping it is safe from sync code and from inside a tokio runtime: it owns
-/// no runtime; wiremock's server runs on wiremock's own thread.
+/// no runtime; wiremock's server runs on wiremock's own thread. Dropping it also drops the
+/// connections still waiting out a delay or a stall.
+///
+/// # Faults
+///
+/// Each page request (`/jython` or `/dice`, any method) takes the next index from one counter,
+/// from 0, in the order wiremock handles requests; [`ServerConfig::fault_for`] of that index
+/// decides its fault (see [`fault_for`](crate::fault_for)), as [`ServerConfig::delay_for`]
+/// decides its delay:
+///
+/// * no fault: the page, after the request's delay;
+/// * [`FaultKind::Error`]: HTTP 500 with the body [`ERROR_BODY`], after the request's delay;
+/// * [`FaultKind::Reset`]: the connection is closed at once, without a byte of response (the
+///   client reads end-of-file: hyper's "connection closed before message completed");
+/// * [`FaultKind::Stall`]: the page, after [`Faults::stall`](crate::Faults::stall) instead of
+///   the request's delay.
+///
+/// [`FaultKind::Truncate`] cannot be produced (see its documentation): the configuration is
+/// refused. [`MockSite::fault_counts`] counts the outcomes, and `GET` [`STATS_PATH`] serves
+/// them.
+///
+/// How: a mock of the highest priority, mounted in front of the pages, matches a request only
+/// if it is a page request to reset. Its matcher takes the request's index and decides the
+/// request's fault, for every page request; when the request is not a reset, the page's mock
+/// matches next and its responder answers with that decision. The decision passes from the
+/// matcher to the responder in a one-request slot, which is safe because wiremock 0.6.5 runs
+/// both back to back for each request: `MountedMockSet::handle_request` (`mock_set.rs`, lines
+/// 63–72) sorts the mocks by priority (a stable sort) and, in one loop with no `.await`, calls
+/// each mock's matchers until one matches and then that mock's responder, all on the server's
+/// single thread while the request handler holds wiremock's state lock for writing
+/// (`mock_server/hyper.rs`, lines 34–38). So no other request's matcher can run in between.
+/// The responder also checks that the decision is for the very request it answers (wiremock
+/// passes both the same `&Request`); a mismatch would be counted by
+/// [`MockSite::decision_misses`], served as a good page, and never happens with wiremock 0.6.5.
 ///
 /// # Bounded memory
 ///
@@ -41,28 +84,80 @@ const DEBUG_RECYCLE_LIMIT: u64 = 65_000;
 /// recording disabled) and frees them only in `MockServer::reset`, which also unmounts the
 /// mocks. (Rotating scoped mocks would not help: dropping a `MockGuard` only marks its mock
 /// out of scope; the mock and its copies stay in wiremock's list.) So every
-/// [`ServerConfig::recycle_every`] requests the responder schedules a recycle: `reset()`, then
-/// mount both pages again. No request can fall in between and get a 404: the recycle runs as
-/// a task on wiremock's own current-thread runtime (the one calling the responder), and
-/// `reset` and both `register`s complete within one poll of that task. wiremock's request
-/// handlers run on that same single thread and never hold its lock across a yield, so none
-/// can run, or be queued for the lock, between the reset and the mounts. Should a `register`
-/// ever yield (only possible if another thread held wiremock's lock),
+/// [`ServerConfig::recycle_every`] page requests the fault matcher schedules a recycle:
+/// `reset()`, then mount all the mocks again. No request can fall in between and get a 404:
+/// the recycle runs as a task on wiremock's own current-thread runtime (the one calling the
+/// matcher), and `reset` and the `register`s complete within one poll of that task.
+/// wiremock's request handlers run on that same single thread and never hold its lock across
+/// a yield, so none can run, or be queued for the lock, between the reset and the mounts.
+/// Should a `register` ever yield (only possible if another thread held wiremock's lock),
 /// [`MockSite::recycle_faults`] counts it. Responses already produced are not affected:
-/// their delay and body no longer depend on the mocks.
+/// their delay and body no longer depend on the mocks, and the counts and the index live
+/// outside wiremock, so a recycle changes neither.
 pub struct MockSite {
     server: Arc<MockServer>,
     shared: Arc<Shared>,
     base_url: String,
 }
 
-/// State shared by the site and the responders of its mocks.
+/// The fault decided for one page request, on its way from the matcher to the responder.
+#[derive(Clone, Copy)]
+struct Decision {
+    /// Address of the `Request` it was decided for, to check it reaches the same request.
+    request: usize,
+    index: u64,
+    fault: Option<FaultKind>,
+}
+
+fn address_of(request: &Request) -> usize {
+    request as *const Request as usize
+}
+
+/// [`FaultCounts`], shared by the responders.
+#[derive(Default)]
+struct AtomicCounts {
+    ok: AtomicU64,
+    error: AtomicU64,
+    reset: AtomicU64,
+    stall: AtomicU64,
+    truncate: AtomicU64,
+}
+
+impl AtomicCounts {
+    fn add(&self, fault: Option<FaultKind>) {
+        let count = match fault {
+            None => &self.ok,
+            Some(FaultKind::Error) => &self.error,
+            Some(FaultKind::Reset) => &self.reset,
+            Some(FaultKind::Stall) => &self.stall,
+            Some(FaultKind::Truncate) => &self.truncate,
+        };
+        count.fetch_add(1, Relaxed);
+    }
+
+    fn snapshot(&self) -> FaultCounts {
+        FaultCounts {
+            ok: self.ok.load(Relaxed),
+            error: self.error.load(Relaxed),
+            reset: self.reset.load(Relaxed),
+            stall: self.stall.load(Relaxed),
+            truncate: self.truncate.load(Relaxed),
+        }
+    }
+}
+
+/// State shared by the site and the matchers and responders of its mocks.
 struct Shared {
     config: ServerConfig,
     jython_body: Vec<u8>,
     dice_body: Vec<u8>,
-    /// Responses produced so far; also the index of the next response's delay.
-    served: AtomicU64,
+    /// Page requests so far; also the index of the next one.
+    next_index: AtomicU64,
+    counts: AtomicCounts,
+    /// Set by [`FaultMatcher`] for the request being matched, taken by that request's
+    /// responder right after (see [`MockSite`] for why nothing can come in between).
+    pending: Mutex<Option<Decision>>,
+    decision_misses: AtomicU64,
     recycles_scheduled: AtomicU64,
     recycles_done: AtomicU64,
     recycle_faults: AtomicU64,
@@ -79,17 +174,53 @@ impl Shared {
         }
     }
 
-    fn mock(self: &Arc<Self>, page: Page) -> Mock {
-        Mock::given(path(page.path())).respond_with(PageResponder {
-            page,
-            shared: Arc::clone(self),
-        })
+    /// Every mock of the site, in mounting order.
+    fn mocks(self: &Arc<Self>) -> [Mock; 4] {
+        let page = |page: Page| {
+            Mock::given(path(page.path())).respond_with(PageResponder {
+                page,
+                shared: Arc::clone(self),
+            })
+        };
+        [
+            Mock::given(FaultMatcher(Arc::clone(self)))
+                .respond_with_err(reset_responder(Arc::clone(self)))
+                .with_priority(1),
+            page(Page::Jython),
+            page(Page::Dice),
+            Mock::given(path(STATS_PATH)).respond_with(StatsResponder(Arc::clone(self))),
+        ]
     }
 
-    /// Called by the responder after its `served`-th response; schedules a recycle when due.
-    fn after_response(self: &Arc<Self>, served: u64) {
+    fn set_decision(&self, decision: Decision) {
+        *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = Some(decision);
+    }
+
+    /// The decision [`FaultMatcher`] left for `request`; if there is none (never with
+    /// wiremock 0.6.5), counts a miss and gives the request a fresh index and no fault.
+    fn take_decision(&self, request: &Request) -> Decision {
+        let taken = self
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match taken {
+            Some(decision) if decision.request == address_of(request) => decision,
+            _ => {
+                self.decision_misses.fetch_add(1, Relaxed);
+                Decision {
+                    request: address_of(request),
+                    index: self.next_index.fetch_add(1, Relaxed),
+                    fault: None,
+                }
+            }
+        }
+    }
+
+    /// Called by the matcher for the `requests`-th page request; schedules a recycle when due.
+    fn after_request(self: &Arc<Self>, requests: u64) {
         let every = self.config.recycle_every;
-        if every == 0 || served % every != 0 {
+        if every == 0 || requests % every != 0 {
             return;
         }
         if cfg!(debug_assertions) && self.recycles_scheduled.load(Relaxed) >= DEBUG_RECYCLE_LIMIT {
@@ -112,10 +243,10 @@ impl Shared {
     }
 }
 
-/// Frees the requests wiremock stored, keeping both pages mounted for every request.
+/// Frees the requests wiremock stored, keeping every mock mounted for every request.
 async fn recycle(server: Arc<MockServer>, shared: Arc<Shared>) {
     // Built before the reset so that nothing but the mounting happens between the two.
-    let fresh = Page::ALL.map(|page| shared.mock(page));
+    let fresh = shared.mocks();
     server.reset().await;
     let mut yielded = false;
     for mock in fresh {
@@ -133,27 +264,91 @@ async fn recycle(server: Arc<MockServer>, shared: Arc<Shared>) {
     shared.recycles_done.fetch_add(1, Relaxed);
 }
 
-/// wiremock calls `respond` once per matched request, on its server thread, while holding its
-/// lock: keep it short.
+/// Matcher of the highest-priority mock: gives every page request its index and its fault,
+/// and matches only the requests to reset (see [`MockSite`]). wiremock calls it once per
+/// request, on its server thread, while holding its lock: keep it short.
+struct FaultMatcher(Arc<Shared>);
+
+impl Match for FaultMatcher {
+    fn matches(&self, request: &Request) -> bool {
+        let shared = &self.0;
+        let path = request.url.path();
+        if !Page::ALL.iter().any(|page| page.path() == path) {
+            return false;
+        }
+        let index = shared.next_index.fetch_add(1, Relaxed);
+        let fault = shared.config.fault_for(index);
+        // Read by this request's responder, which wiremock calls next, before any other
+        // request's matcher (see `MockSite`).
+        shared.set_decision(Decision {
+            request: address_of(request),
+            index,
+            fault,
+        });
+        shared.after_request(index + 1);
+        fault == Some(FaultKind::Reset)
+    }
+}
+
+/// Answers the requests [`FaultMatcher`] chose to reset with an error, on which hyper closes
+/// the connection without writing anything. (A closure: wiremock 0.6.5 does not export its
+/// `RespondErr` trait, only implements it for such functions.)
+fn reset_responder(shared: Arc<Shared>) -> impl Fn(&Request) -> io::Error + Send + Sync {
+    move |request| {
+        // Only to clear the slot: this mock matched, so the decision was a reset (a miss is
+        // counted by `take_decision`).
+        shared.take_decision(request);
+        shared.counts.add(Some(FaultKind::Reset));
+        io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "mock-server: injected reset",
+        )
+    }
+}
+
+/// Answers a page request that is not a reset, as [`FaultMatcher`] decided. wiremock calls
+/// `respond` once per matched request, on its server thread, while holding its lock: keep it
+/// short.
 struct PageResponder {
     page: Page,
     shared: Arc<Shared>,
 }
 
 impl Respond for PageResponder {
-    fn respond(&self, _request: &Request) -> ResponseTemplate {
-        let index = self.shared.served.fetch_add(1, Relaxed);
-        self.shared.after_response(index + 1);
-        let delay = self.shared.config.delay_for(index);
-        // Fault injection belongs here: pick an error template from `index` and the seed, as the
-        // delay is, so a seed reproduces the faults too.
-        let response = ResponseTemplate::new(200)
-            .set_body_raw(self.shared.body(self.page).to_vec(), "text/html");
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let shared = &self.shared;
+        let Decision { index, fault, .. } = shared.take_decision(request);
+        let page = || ResponseTemplate::new(200).set_body_raw(shared.body(self.page), "text/html");
+        let (response, delay, outcome) = match fault {
+            Some(FaultKind::Error) => (
+                ResponseTemplate::new(500).set_body_raw(ERROR_BODY, "text/plain"),
+                shared.config.delay_for(index),
+                fault,
+            ),
+            Some(FaultKind::Stall) => (page(), shared.config.faults.stall, fault),
+            // Resets are answered by `ResetResponder`, and `ServerConfig::validate` refuses
+            // truncation: neither reaches this point.
+            None | Some(FaultKind::Reset | FaultKind::Truncate) => {
+                debug_assert_eq!(fault, None);
+                (page(), shared.config.delay_for(index), None)
+            }
+        };
+        shared.counts.add(outcome);
         if delay.is_zero() {
             response // no timer at all, rather than a zero-length one
         } else {
             response.set_delay(delay)
         }
+    }
+}
+
+/// Serves [`MockSite::fault_counts`] at [`STATS_PATH`].
+struct StatsResponder(Arc<Shared>);
+
+impl Respond for StatsResponder {
+    fn respond(&self, _request: &Request) -> ResponseTemplate {
+        let json = self.0.counts.snapshot().to_json();
+        ResponseTemplate::new(200).set_body_raw(json, "application/json")
     }
 }
 
@@ -198,7 +393,10 @@ impl MockSite {
             jython_body: page_body(Page::Jython, config.jython_bytes),
             dice_body: page_body(Page::Dice, config.dice_bytes),
             config,
-            served: AtomicU64::new(0),
+            next_index: AtomicU64::new(0),
+            counts: AtomicCounts::default(),
+            pending: Mutex::new(None),
+            decision_misses: AtomicU64::new(0),
             recycles_scheduled: AtomicU64::new(0),
             recycles_done: AtomicU64::new(0),
             recycle_faults: AtomicU64::new(0),
@@ -206,8 +404,8 @@ impl MockSite {
         });
         // Set before mounting: no responder can run before this.
         let _ = shared.server.set(Arc::downgrade(&server));
-        for page in Page::ALL {
-            server.register(shared.mock(page)).await;
+        for mock in shared.mocks() {
+            server.register(mock).await;
         }
         Ok(MockSite {
             base_url: format!("http://{}", server.address()),
@@ -264,12 +462,31 @@ impl MockSite {
         &self.shared.config
     }
 
-    /// Page responses produced so far (404s not included).
+    /// Page requests handled so far, answered or faulted: every request to `/jython` or
+    /// `/dice` that reached wiremock's matching, including those answered with a 500, reset
+    /// or stalled. 404s and [`STATS_PATH`] are not included. Also the index the next page
+    /// request will get (see [`MockSite`]).
     ///
-    /// Counted by the responder when it builds a response, that is before the response's
-    /// delay has elapsed: a request still waiting out its latency is already counted.
+    /// Counted when the server decides the response, that is before the response's delay has
+    /// elapsed: a request still waiting out its latency (or stall) is already counted.
     pub fn requests_served(&self) -> u64 {
-        self.shared.served.load(Relaxed)
+        self.shared.next_index.load(Relaxed)
+    }
+
+    /// Page requests answered well and faulted, by kind, so far (see [`MockSite`]).
+    ///
+    /// Counted at the same moment as [`MockSite::requests_served`], and summing to it once
+    /// the requests in progress have been answered. The fields are read one by one: under
+    /// load, a snapshot may be a few requests out of step between fields.
+    pub fn fault_counts(&self) -> FaultCounts {
+        self.shared.counts.snapshot()
+    }
+
+    /// Page requests whose responder did not find the fault decision made for them (and were
+    /// served as good pages). 0 with wiremock 0.6.5, which runs a request's matcher and
+    /// responder back to back; the tests check it.
+    pub fn decision_misses(&self) -> u64 {
+        self.shared.decision_misses.load(Relaxed)
     }
 
     /// Memory recycles completed so far (see [`MockSite`]).
@@ -291,6 +508,7 @@ impl fmt::Debug for MockSite {
             .field("base_url", &self.base_url)
             .field("config", &self.shared.config)
             .field("requests_served", &self.requests_served())
+            .field("fault_counts", &self.fault_counts())
             .finish()
     }
 }

@@ -1,11 +1,14 @@
-//! The `mock-server` binary: URL on the first line, serving, signals, and argument errors.
+//! The `mock-server` binary: URL on the first line, serving, faults, statistics, signals, and
+//! argument errors.
+
+mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use mock_server::{page_body, Page};
+use mock_server::{fault_for, page_body, FaultCounts, FaultKind, Faults, Page};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mock-server");
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -124,6 +127,19 @@ fn serves_then_stops_on(signal: &str) {
     child.signal(signal);
     let status = child.wait();
     assert_eq!(status.code(), Some(0), "exit after {signal}: {status:?}");
+    let stderr = child.stderr();
+    let last = stderr.lines().last().unwrap_or("");
+    let counts = FaultCounts {
+        ok: 2,
+        ..FaultCounts::default()
+    };
+    assert!(
+        last.contains(&format!(
+            "SIG{signal}: stopping after 2 page requests: {}",
+            counts.to_json()
+        )),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -225,9 +241,165 @@ fn help_documents_every_flag() {
         "--recycle-every",
         "--bind",
         "--allow-remote",
+        "--error-rate",
+        "--reset-rate",
+        "--stall-rate",
+        "--truncate-rate",
+        "--stall-ms",
+        "--faults",
+        "/__stats",
         "SIGTERM",
     ] {
         assert!(stdout.contains(flag), "--help does not mention {flag}");
     }
     assert!(stdout.contains(&mock_server::MAX_BODY_BYTES.to_string()));
+}
+
+/// Runs the binary with `args` (which must select `faults` and `seed`, no latency and default
+/// page sizes), sends `requests` sequential page requests and checks each against
+/// `fault_for`, then `/__stats`, then the counts in the exit line after SIGTERM.
+fn faulted_run(args: &[&str], faults: Faults, seed: u64, requests: u64) -> FaultCounts {
+    let mut child = ChildGuard::spawn(args);
+    let (line, _rest) = first_line(child.0.stdout.take().unwrap());
+    let url = line.trim_end();
+    let client = common::blocking_client(Duration::from_millis(300));
+    let bodies = [
+        page_body(Page::Jython, 50_000),
+        page_body(Page::Dice, 2_000),
+    ];
+    let mut observed = FaultCounts::default();
+    for index in 0..requests {
+        let which = (index % 2) as usize;
+        let page_url = format!("{url}{}", Page::ALL[which].path());
+        let outcome = common::classify(&client, &page_url, &bodies[which])
+            .unwrap_or_else(|e| panic!("{args:?}, request {index}: {e}"));
+        assert_eq!(
+            outcome,
+            fault_for(&faults, seed, index),
+            "{args:?}, request {index}"
+        );
+        observed.add(outcome);
+    }
+    let (status, stats) = get(&format!("{url}/__stats"));
+    assert_eq!(status, 200);
+    assert_eq!(String::from_utf8(stats).unwrap(), observed.to_json());
+
+    child.signal("TERM");
+    let status = child.wait();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let stderr = child.stderr();
+    let last = stderr.lines().last().unwrap_or("");
+    let expected = format!(
+        "stopping after {requests} page requests: {}",
+        observed.to_json()
+    );
+    assert!(last.contains(&expected), "{stderr}");
+    observed
+}
+
+#[test]
+fn rate_flags_inject_the_predicted_faults_and_report_them() {
+    let args = [
+        "--latency-ms",
+        "0",
+        "--seed",
+        "5",
+        "--error-rate",
+        "0.2",
+        "--reset-rate",
+        "0.2",
+        "--stall-rate",
+        "0.05",
+        "--stall-ms",
+        "1500",
+    ];
+    let faults = Faults {
+        error_rate: 0.2,
+        reset_rate: 0.2,
+        stall_rate: 0.05,
+        stall: Duration::from_millis(1500),
+        ..Faults::none()
+    };
+    let counts = faulted_run(&args, faults, 5, 60);
+    for kind in [FaultKind::Error, FaultKind::Reset, FaultKind::Stall] {
+        assert!(counts.get(kind) > 0, "seed 5 gives no {kind}: {counts:?}");
+    }
+    assert!(counts.ok > 0);
+}
+
+#[test]
+fn faults_spec_is_an_alternative_to_the_rate_flags() {
+    let args = [
+        "--latency-ms",
+        "0",
+        "--seed",
+        "9",
+        "--faults",
+        "reset:0.2, error:0.3",
+    ];
+    let faults = Faults::parse("error:0.3,reset:0.2").unwrap();
+    let counts = faulted_run(&args, faults, 9, 40);
+    assert!(
+        counts.error > 0 && counts.reset > 0 && counts.ok > 0,
+        "{counts:?}"
+    );
+}
+
+#[test]
+fn bad_fault_values_exit_2_with_one_line_naming_flag_and_problem() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["--error-rate", "1.5"], &["--error-rate", "1.5", "0 to 1"]),
+        (
+            &["--reset-rate", "-0.1"],
+            &["--reset-rate", "-0.1", "0 to 1"],
+        ),
+        (&["--stall-rate", "NaN"], &["--stall-rate", "NaN"]),
+        (&["--error-rate", "x"], &["--error-rate", "not a number"]),
+        (
+            &[
+                "--error-rate",
+                "0.6",
+                "--reset-rate",
+                "0.3",
+                "--stall-rate",
+                "0.2",
+            ],
+            &["--error-rate", "--reset-rate", "--stall-rate", "sum to 1.1"],
+        ),
+        (
+            &["--truncate-rate", "0.01"],
+            &["--truncate-rate", "not supported"],
+        ),
+        (&["--stall-ms", "0"], &["--stall-ms"]),
+        (&["--stall-ms", "-5"], &["--stall-ms"]),
+        (&["--stall-ms", "3600001"], &["--stall-ms"]),
+        (
+            &["--faults", "error:0.1,bogus:0.2"],
+            &["--faults", "unknown fault kind `bogus`"],
+        ),
+        (&["--faults", "error:1.5"], &["--faults", "rate 1.5"]),
+        (&["--faults", "stall:NaN"], &["--faults", "rate NaN"]),
+        (
+            &["--faults", "error:0.6,stall:0.6"],
+            &["--faults", "sum to 1.2"],
+        ),
+        (&["--faults", "error:0.1,error:0.2"], &["--faults", "twice"]),
+        (
+            &["--faults", "truncate:0.1"],
+            &["--faults", "not supported"],
+        ),
+        (
+            &["--faults", "error:0.1", "--reset-rate", "0.1"],
+            &["--faults", "--reset-rate", "cannot be used with"],
+        ),
+    ];
+    for (args, expected) in cases {
+        let (code, stdout, stderr) = run(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert_eq!(stdout, "", "{args:?}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        for part in *expected {
+            assert!(stderr.contains(part), "{args:?}: {part:?} not in {stderr}");
+        }
+    }
 }

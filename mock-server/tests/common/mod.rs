@@ -71,3 +71,73 @@ pub async fn hammer(
     }
     failures.load(Relaxed)
 }
+
+/// A blocking client for fault tests: no proxy, no retries beyond hyper's own (see
+/// `classify`), and a short `timeout` that a stall outlasts.
+pub fn blocking_client(timeout: Duration) -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(timeout)
+        .build()
+        .expect("building the blocking HTTP client")
+}
+
+/// GETs `url` and says which fault, if any, the client saw:
+///
+/// * `Ok(None)`: status 200 and exactly `expected` as the body;
+/// * `Error`: status 500 and exactly `mock_server::ERROR_BODY`;
+/// * `Reset`: the request failed before any response, and not by the timeout;
+/// * `Stall`: the client's timeout expired before any response;
+/// * `Truncate`: the body failed, or came shorter than its Content-Length.
+///
+/// Anything else (a 200 with other bytes, a 404...) is `Err` with a description.
+pub fn classify(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    expected: &[u8],
+) -> Result<Option<mock_server::FaultKind>, String> {
+    use mock_server::FaultKind;
+    let response = match client.get(url).send() {
+        Err(e) if e.is_timeout() => return Ok(Some(FaultKind::Stall)),
+        Err(e) if e.is_connect() => return Err(format!("cannot connect: {}", chain(&e))),
+        Err(e) => {
+            let text = chain(&e);
+            // hyper's words when the server closes the connection before a response.
+            return if text.contains("connection closed before message completed") {
+                Ok(Some(FaultKind::Reset))
+            } else {
+                Err(format!("request failed: {text}"))
+            };
+        }
+        Ok(response) => response,
+    };
+    let status = response.status().as_u16();
+    let declared = response.content_length();
+    match response.bytes() {
+        Err(e) if e.is_timeout() => Err(format!("body timed out: {}", chain(&e))),
+        Err(_) => Ok(Some(FaultKind::Truncate)),
+        Ok(body) if declared.is_some_and(|len| (body.len() as u64) < len) => {
+            Ok(Some(FaultKind::Truncate))
+        }
+        Ok(body) => match status {
+            200 if body[..] == expected[..] => Ok(None),
+            500 if body[..] == *mock_server::ERROR_BODY.as_bytes() => Ok(Some(FaultKind::Error)),
+            _ => Err(format!(
+                "unexpected response: status {status}, {} bytes",
+                body.len()
+            )),
+        },
+    }
+}
+
+/// An error and its sources, in one line.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
