@@ -2,7 +2,8 @@
 //! pages from the embedded latency-controlled server (or `CB_TARGET_URL`).
 //!
 //! Each iteration downloads every page and checks every status and body; a failed download ends
-//! the run. After a strategy is measured, it runs once more untimed with a timeline recorder.
+//! the run — unless `CB_FAULTS` asks the server to inject faults: then the failures they cause
+//! are counted and written to `cb-faults.json` beside Criterion's output. After a strategy is measured, it runs once more untimed with a timeline recorder.
 
 use std::path::Path;
 use std::time::Duration;
@@ -12,7 +13,9 @@ use concurrency_bench::matrix::IoMatrix;
 use concurrency_bench::output::{self, BenchMeta};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
+use concurrency_bench::workload::io::FailureTally;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use mock_server::FaultCounts;
 
 const GROUP: &str = "io/download";
 const SAMPLES: usize = 10;
@@ -49,11 +52,13 @@ fn io(c: &mut Criterion) {
         group.measurement_time((ideal * SAMPLES as u32).max(Duration::from_secs(4)));
         let slowdown = config.slowdown_of(GROUP, strategy.name());
         let mut measured = false;
+        let mut tally = FailureTally::default();
+        let injected_before = server_counts(&matrix);
         group.bench_function(strategy.name(), |b| {
             measured = true;
             b.iter(|| {
                 matrix
-                    .run_verified(strategy, &workload, &Probe::OFF)
+                    .run_counted(strategy, &workload, &Probe::OFF, &mut tally)
                     .unwrap_or_else(|error| fail(&error));
                 if let Some(pause) = slowdown {
                     std::thread::sleep(pause);
@@ -61,13 +66,34 @@ fn io(c: &mut Criterion) {
             })
         });
         if measured {
+            if !config.faults.is_none() {
+                let injected_after = server_counts(&matrix);
+                output::record_faults(
+                    &home,
+                    &meta,
+                    &config,
+                    &tally,
+                    injected_before,
+                    injected_after,
+                )
+                .unwrap_or_else(|error| fail(&error));
+            }
             output::record_benchmark(&home, &meta, |probe| {
-                matrix.run_verified(strategy, &workload, probe)
+                matrix.run_counted(strategy, &workload, probe, &mut FailureTally::default())
             })
             .unwrap_or_else(|error| fail(&error));
         }
     }
     group.finish();
+}
+
+/// What the embedded server has injected so far (zeros for a server the suite did not start).
+fn server_counts(matrix: &IoMatrix) -> FaultCounts {
+    matrix
+        .server()
+        .fault_counts()
+        .unwrap_or_else(|error| fail(&error))
+        .unwrap_or_default()
 }
 
 /// A failed download ends the benchmark: it is never timed as if it had worked.

@@ -30,14 +30,19 @@ fn sweeps(c: &mut Criterion) {
             .sample_size(SAMPLES)
             .warm_up_time(std::time::Duration::from_millis(300));
         for &parameter in sweep.parameters() {
-            let point = SweepPoint::new(sweep, &base, parameter, worker)
-                .unwrap_or_else(|error| exit_with_config_error(&error));
             if sweep == Sweep::IoLatency && parameter == 0 {
+                let point = SweepPoint::new(sweep, &base, parameter, worker)
+                    .unwrap_or_else(|error| exit_with_config_error(&error));
                 output::record_server_capacity(&home, sweep.group(), &point)
                     .unwrap_or_else(|error| fail(&error));
             }
-            group.throughput(Throughput::Elements(point.elements()));
             for &strategy in sweep.strategies() {
+                // A fresh point (server, clients, pools) per strategy: a client's pooled
+                // connections stay open, and at 10,000 downloads the sockets of several
+                // strategies' clients together would exceed the open-file limit.
+                let point = SweepPoint::new(sweep, &base, parameter, worker)
+                    .unwrap_or_else(|error| exit_with_config_error(&error));
+                group.throughput(Throughput::Elements(point.elements()));
                 let meta = point.meta(strategy);
                 if let Some(reason) = &meta.skipped {
                     eprintln!(

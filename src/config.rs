@@ -33,6 +33,9 @@ pub struct Config {
     pub target_url: Option<String>,
     /// `CB_TIMEOUT_MS`: every request's timeout, blocking and async clients alike.
     pub timeout_ms: u64,
+    /// `CB_FAULTS`: faults the embedded server injects (`error:0.05,reset:0.02,stall:0.01`);
+    /// with them, failed downloads are expected and counted instead of failing the run.
+    pub faults: mock_server::Faults,
     /// `CB_TEST_SLOWDOWN`: `<group>/<function>:<ms>` makes every iteration of that one benchmark
     /// sleep this long after its work. For testing regression detection only.
     pub test_slowdown: Option<(String, Duration)>,
@@ -111,6 +114,12 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "every request's timeout (a timed-out download is a failure, never a hang)",
     },
     Variable {
+        name: "CB_FAULTS",
+        default: "none",
+        allowed: "kind:rate pairs, e.g. error:0.05,reset:0.02,stall:0.01 (kinds error, reset, stall; rates 0 to 1, summing to at most 1)",
+        meaning: "faults the embedded server injects; failures are then counted, not fatal",
+    },
+    Variable {
         name: "CB_TEST_SLOWDOWN",
         default: "(none)",
         allowed: "<group>/<function>:<milliseconds>, e.g. cpu/fib/rayon:50",
@@ -177,6 +186,7 @@ impl Config {
             "CB_LATENCY_MS" => self.latency_ms.to_string(),
             "CB_JITTER_MS" => self.jitter_ms.to_string(),
             "CB_TIMEOUT_MS" => self.timeout_ms.to_string(),
+            "CB_FAULTS" => self.faults.to_string(),
             "CB_TEST_SLOWDOWN" => self
                 .test_slowdown
                 .as_ref()
@@ -201,6 +211,7 @@ impl Config {
             target_url: read_url(&lookup, "CB_TARGET_URL")?,
             timeout_ms: read(&lookup, "CB_TIMEOUT_MS", 30_000, 1..=3_600_000)?,
             test_slowdown: read_slowdown(&lookup, "CB_TEST_SLOWDOWN")?,
+            faults: read_faults(&lookup, "CB_FAULTS")?,
         })
     }
 }
@@ -254,6 +265,31 @@ impl Config {
         let (id, delay) = self.test_slowdown.as_ref()?;
         (*id == format!("{group}/{function}")).then_some(*delay)
     }
+}
+
+/// Reads a fault spec. Truncated bodies cannot be produced through wiremock (see the
+/// mock-server crate), so a truncate rate is refused rather than silently ignored.
+fn read_faults(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<mock_server::Faults, ConfigError> {
+    let Some(raw) = lookup(name).filter(|value| !value.trim().is_empty()) else {
+        return Ok(mock_server::Faults::none());
+    };
+    let error = |allowed| ConfigError {
+        name,
+        value: raw.clone(),
+        allowed,
+    };
+    let faults = mock_server::Faults::parse(&raw).map_err(|_| {
+        error("kind:rate pairs, e.g. error:0.05,reset:0.02,stall:0.01 (kinds error, reset, stall; rates 0 to 1, summing to at most 1)")
+    })?;
+    if faults.truncate_rate > 0.0 {
+        return Err(error(
+            "no truncate: wiremock cannot send a body shorter than its Content-Length",
+        ));
+    }
+    Ok(faults)
 }
 
 /// Reads `<group>/<function>:<ms>`.
@@ -336,6 +372,14 @@ mod tests {
         assert_eq!(config.latency_ms, 20.0);
         assert_eq!(config.jitter_ms, 0.0);
         assert_eq!(config.target_url, None);
+        assert!(config.faults.is_none());
+    }
+
+    #[test]
+    fn faults_are_read() {
+        let config = with(&[("CB_FAULTS", "error:0.05,reset:0.02")]).unwrap();
+        assert_eq!(config.faults.error_rate, 0.05);
+        assert_eq!(config.faults.reset_rate, 0.02);
     }
 
     #[test]
@@ -368,6 +412,11 @@ mod tests {
             ("CB_TIMEOUT_MS", "0"),
             ("CB_TIMEOUT_MS", "-1"),
             ("CB_TIMEOUT_MS", "1.5"),
+            ("CB_FAULTS", "error"),
+            ("CB_FAULTS", "boom:0.1"),
+            ("CB_FAULTS", "error:1.5"),
+            ("CB_FAULTS", "error:0.7,reset:0.7"),
+            ("CB_FAULTS", "truncate:0.1"),
             ("CB_TEST_SLOWDOWN", "rayon"),
             ("CB_TEST_SLOWDOWN", "cpu/fib:5"),
             ("CB_TEST_SLOWDOWN", "cpu/fib/rayon:-5"),
@@ -446,6 +495,7 @@ mod tests {
             "CB_JITTER_MS",
             "CB_TARGET_URL",
             "CB_TIMEOUT_MS",
+            "CB_FAULTS",
             "CB_TEST_SLOWDOWN",
         ] {
             assert!(VARIABLES.iter().any(|v| v.name == name), "{name}");

@@ -257,6 +257,72 @@ pub fn record_server_capacity(
         .map_err(|error| format!("cannot write {}: {error}", path.display()))
 }
 
+/// File name of [`FaultReport`] inside a benchmark's directory.
+pub const FAULTS_FILE: &str = "cb-faults.json";
+
+/// A benchmark run with `CB_FAULTS`: what the clients saw fail and what the server injected.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultReport {
+    /// [`SCHEMA`].
+    pub schema: u32,
+    /// Criterion group id.
+    pub group: String,
+    /// Criterion function id.
+    pub function: String,
+    /// The fault spec, as `CB_FAULTS` gave it.
+    pub faults: String,
+    /// `CB_TIMEOUT_MS`.
+    pub timeout_ms: u64,
+    /// Runs of the workload counted (warm-up and measurement).
+    pub runs: u64,
+    /// Downloads attempted in those runs.
+    pub downloads: u64,
+    /// Failed downloads seen by the clients, by kind (`status`, `connection`, `timeout`).
+    pub failed: std::collections::BTreeMap<String, u64>,
+    /// Faults the server injected meanwhile, by kind (`error`, `reset`, `stall`), and `ok`.
+    pub injected: std::collections::BTreeMap<String, u64>,
+}
+
+/// Writes a [`FaultReport`] for `meta`'s benchmark from the clients' `tally` and the server's
+/// counts before and after, and prints its one-line summary.
+pub fn record_faults(
+    criterion_home: &Path,
+    meta: &BenchMeta,
+    config: &Config,
+    tally: &crate::workload::io::FailureTally,
+    before: mock_server::FaultCounts,
+    after: mock_server::FaultCounts,
+) -> Result<(), String> {
+    let mut injected = std::collections::BTreeMap::new();
+    injected.insert("ok".to_owned(), after.ok - before.ok);
+    for kind in mock_server::FaultKind::ALL {
+        injected.insert(kind.name().to_owned(), after.get(kind) - before.get(kind));
+    }
+    let report = FaultReport {
+        schema: SCHEMA,
+        group: meta.group.clone(),
+        function: meta.function.clone(),
+        faults: config.faults.to_string(),
+        timeout_ms: config.timeout_ms,
+        runs: tally.runs,
+        downloads: tally.downloads,
+        failed: tally.failed.clone(),
+        injected,
+    };
+    eprintln!(
+        "{}/{}: {} of {} downloads failed {:?}; the server injected {:?}",
+        meta.group,
+        meta.function,
+        tally.total_failed(),
+        tally.downloads,
+        report.failed,
+        report.injected
+    );
+    let path = benchmark_dir(criterion_home, &meta.group, &meta.function, meta.parameter)
+        .join(FAULTS_FILE);
+    write_json(&path, &report).map_err(|error| format!("cannot write {}: {error}", path.display()))
+}
+
 /// Writes only the [`BenchMeta`] of a benchmark (a sweep point, or one that was skipped).
 pub fn record_meta(criterion_home: &Path, meta: &BenchMeta) -> Result<(), String> {
     let path =

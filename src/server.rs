@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use mock_server::{MockSite, ServerConfig};
+use mock_server::{FaultCounts, MockSite, ServerConfig, STATS_PATH};
 
 use crate::config::Config;
 use crate::limits::ensure_fds;
@@ -38,6 +38,12 @@ impl Server {
     pub fn start(config: &Config, worker_exe: &Path) -> Result<Server, String> {
         let sites = config.sites as u64;
         if let Some(url) = &config.target_url {
+            if !config.faults.is_none() {
+                return Err(format!(
+                    "CB_FAULTS={} needs the embedded server: it cannot inject faults into CB_TARGET_URL={url}",
+                    config.faults
+                ));
+            }
             ensure_fds(sites + SPARE_FDS, &format!("CB_SITES={sites}"))?;
             return Ok(Server::External(url.clone()));
         }
@@ -73,6 +79,16 @@ impl Server {
         }
     }
 
+    /// What the server has injected so far, by kind (`None` for a server the suite did not
+    /// start). A child server is asked over HTTP, at its stats path.
+    pub fn fault_counts(&self) -> Result<Option<FaultCounts>, String> {
+        match self {
+            Server::InProcess(site) => Ok(Some(site.fault_counts())),
+            Server::Child(child) => child.fault_counts().map(Some),
+            Server::External(_) => Ok(None),
+        }
+    }
+
     /// Where the server runs, for messages: `in-process`, `child process`, or `external`.
     pub fn placement(&self) -> &'static str {
         match self {
@@ -88,6 +104,7 @@ pub fn server_config(config: &Config) -> ServerConfig {
     ServerConfig {
         latency: Duration::from_secs_f64(config.latency_ms / 1000.0),
         jitter: Duration::from_secs_f64(config.jitter_ms / 1000.0),
+        faults: config.faults,
         ..ServerConfig::default()
     }
 }
@@ -113,6 +130,8 @@ impl ChildServer {
             .args(["--jython-bytes", &settings.jython_bytes.to_string()])
             .args(["--dice-bytes", &settings.dice_bytes.to_string()])
             .args(["--seed", &settings.seed.to_string()])
+            .args(["--faults", &settings.faults.to_string()])
+            .args(["--stall-ms", &ms(settings.faults.stall)])
             .stdout(Stdio::piped())
             .stdin(Stdio::null())
             .spawn()
@@ -136,6 +155,35 @@ impl ChildServer {
                 server.base_url
             )),
         }
+    }
+}
+
+impl ChildServer {
+    /// The child's counts, from its stats page.
+    fn fault_counts(&self) -> Result<FaultCounts, String> {
+        let url = format!("{}{STATS_PATH}", self.base_url);
+        let text = reqwest::blocking::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .and_then(|client| client.get(&url).send())
+            .and_then(|response| response.error_for_status())
+            .and_then(|response| response.text())
+            .map_err(|error| format!("GET {url}: {error}"))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|error| format!("GET {url}: {error}"))?;
+        let count = |kind: &str| {
+            json.get(kind)
+                .and_then(serde_json::Value::as_u64)
+                .ok_or_else(|| format!("GET {url}: no count {kind:?} in {text}"))
+        };
+        Ok(FaultCounts {
+            ok: count("ok")?,
+            error: count("error")?,
+            reset: count("reset")?,
+            stall: count("stall")?,
+            truncate: count("truncate")?,
+        })
     }
 }
 

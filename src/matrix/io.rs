@@ -21,7 +21,8 @@ use crate::server::Server;
 use crate::strategy::{self, Strategy};
 use crate::timeline::Probe;
 use crate::workload::io::{
-    async_client, blocking_client, Download, DownloadError, Expect, Fetched, IoWorkload, Page,
+    async_client, blocking_client, Download, DownloadError, Expect, FailureTally, Fetched,
+    IoWorkload, Page, FAULT_KINDS,
 };
 
 /// Extra time a worker gets beyond the request timeout before the pool gives up on it.
@@ -219,6 +220,45 @@ impl IoMatrix {
             }
         };
         Ok(outcomes)
+    }
+
+    /// What each benchmark iteration does: runs, counts failures in `tally`, and checks. Without
+    /// `CB_FAULTS` any failed download fails the run; with them, the failures the injected
+    /// faults cause (status, connection, timeout) are expected and only counted, and any other
+    /// failure (wrong bytes, a lost worker) still fails the run. Returns the bytes received.
+    pub fn run_counted(
+        &self,
+        strategy: Strategy,
+        workload: &IoWorkload,
+        probe: &Probe,
+        tally: &mut FailureTally,
+    ) -> Result<u64, RunError> {
+        let outcomes = self.run(strategy, workload, probe)?;
+        tally.add(&outcomes);
+        if self.config.faults.is_none() {
+            return workload
+                .verify(&outcomes)
+                .map_err(|message| error(strategy, message));
+        }
+        let expected = |error: &DownloadError| {
+            FAULT_KINDS.iter().any(|&(kind, client_kind)| {
+                client_kind == error.kind() && self.config.faults.rate(kind) > 0.0
+            })
+        };
+        let mut bytes = 0;
+        for (index, outcome) in outcomes.iter().enumerate() {
+            match outcome {
+                Ok(received) => bytes += *received as u64,
+                Err(failure) if expected(failure) => {}
+                Err(failure) => {
+                    return Err(error(
+                        strategy,
+                        format!("job {index}: {failure} (not a fault that CB_FAULTS injects)"),
+                    ))
+                }
+            }
+        }
+        Ok(bytes)
     }
 
     /// Runs and checks every download; returns the bytes received. What each iteration does.

@@ -261,6 +261,46 @@ pub fn async_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
         .build()
 }
 
+/// Failed downloads counted by kind, across runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FailureTally {
+    /// Runs counted.
+    pub runs: u64,
+    /// Downloads attempted in those runs.
+    pub downloads: u64,
+    /// Failed downloads by [`DownloadError::kind`].
+    pub failed: std::collections::BTreeMap<String, u64>,
+}
+
+impl FailureTally {
+    /// Counts one run's outcomes.
+    pub fn add(&mut self, outcomes: &[Fetched]) {
+        self.runs += 1;
+        self.downloads += outcomes.len() as u64;
+        for error in outcomes.iter().filter_map(|outcome| outcome.as_ref().err()) {
+            *self.failed.entry(error.kind().to_owned()).or_default() += 1;
+        }
+    }
+
+    /// Failed downloads of `kind`.
+    pub fn count(&self, kind: &str) -> u64 {
+        self.failed.get(kind).copied().unwrap_or(0)
+    }
+
+    /// All failed downloads.
+    pub fn total_failed(&self) -> u64 {
+        self.failed.values().sum()
+    }
+}
+
+/// The client-side kind of failure each injected server fault produces: a 500 is a `status`
+/// failure, a dropped connection a `connection` failure, a stall a `timeout`.
+pub const FAULT_KINDS: [(mock_server::FaultKind, &str); 3] = [
+    (mock_server::FaultKind::Error, "status"),
+    (mock_server::FaultKind::Reset, "connection"),
+    (mock_server::FaultKind::Stall, "timeout"),
+];
+
 /// The I/O workload: the download jobs, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IoWorkload {

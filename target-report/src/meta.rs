@@ -76,6 +76,62 @@ pub fn load_meta(path: &Path) -> Result<Option<Meta>> {
     Ok(Some(m))
 }
 
+/// `cb-faults.json`: a run under injected faults (`CB_FAULTS`): what the clients saw fail and
+/// what the server injected meanwhile.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct FaultRun {
+    /// Format version; this tool reads version 1.
+    pub schema: u32,
+    /// The fault spec, e.g. `error:0.05,reset:0.02`.
+    pub faults: String,
+    /// The request timeout, ms.
+    pub timeout_ms: u64,
+    /// Runs of the workload counted.
+    pub runs: u64,
+    /// Downloads attempted in those runs.
+    pub downloads: u64,
+    /// Failed downloads by the client's kind (`status`, `connection`, `timeout`, ...).
+    pub failed: std::collections::BTreeMap<String, u64>,
+    /// What the server injected, by fault kind, and `ok`.
+    pub injected: std::collections::BTreeMap<String, u64>,
+}
+
+impl FaultRun {
+    /// One sentence: how many downloads failed, by kind, against what the server injected.
+    pub fn describe(&self, function: &str) -> String {
+        let list = |counts: &std::collections::BTreeMap<String, u64>| {
+            counts
+                .iter()
+                .map(|(kind, n)| format!("{kind} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let failed: u64 = self.failed.values().sum();
+        format!(
+            "`{function}` under faults `{}` (timeout {} ms): {failed} of {} downloads failed ({}); the server injected: {}.",
+            self.faults,
+            self.timeout_ms,
+            self.downloads,
+            if failed == 0 { "none".to_owned() } else { list(&self.failed) },
+            list(&self.injected)
+        )
+    }
+}
+
+/// Loads `cb-faults.json`; `Ok(None)` when absent (a run without injected faults).
+pub fn load_faults(path: &Path) -> Result<Option<FaultRun>> {
+    let Some(run) = load_optional::<FaultRun>(path)? else {
+        return Ok(None);
+    };
+    if run.schema != 1 {
+        return Err(Error::at(
+            path,
+            format!("unsupported schema {} (this tool reads 1)", run.schema),
+        ));
+    }
+    Ok(Some(run))
+}
+
 /// One job's execution in the timeline run.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
 pub struct Span {

@@ -93,6 +93,8 @@ pub struct Row {
     pub report: Option<String>,
     /// Shape of the timeline run, when `cb-timeline.json` is present.
     pub timeline_summary: Option<TimelineSummary>,
+    /// Failures under injected faults, when the run had `CB_FAULTS` (`cb-faults.json`).
+    pub faults: Option<meta::FaultRun>,
     /// The timeline itself, for the Gantt chart (not repeated in `summary.json`).
     #[serde(skip)]
     pub timeline: Option<Timeline>,
@@ -201,6 +203,7 @@ pub fn build(criterion_dir: &Path, baseline: &str, out_dir: &Path) -> Result<Sum
         let measured = criterion::load_measured(dir, baseline)?;
         let meta = meta::load_meta(&dir.path.join("cb-meta.json"))?;
         let timeline = meta::load_timeline(&dir.path.join("cb-timeline.json"))?;
+        let faults = meta::load_faults(&dir.path.join("cb-faults.json"))?;
         if measured.is_some() {
             any_measured_baseline = true;
         }
@@ -305,6 +308,7 @@ pub fn build(criterion_dir: &Path, baseline: &str, out_dir: &Path) -> Result<Sum
                 utilisation: t.utilisation(),
             }),
             timeline,
+            faults,
             meta,
             per_iteration: sample.per_iteration(),
         });
@@ -491,6 +495,11 @@ impl TableDraft {
                 "No `{SEQUENTIAL}` measurement in {title}, so no speed-ups."
             )),
             None => {}
+        }
+        for row in &self.rows {
+            if let Some(faults) = &row.faults {
+                notes.push(faults.describe(&row.function));
+            }
         }
         let advice = advise(&title, kind.as_deref(), &self.rows);
         Table {

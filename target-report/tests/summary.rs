@@ -434,3 +434,65 @@ fn parameterised_sweeps_get_one_table_per_value_in_numeric_order() {
         .collect();
     assert_eq!(sweep_sections, ["1", "4", "16"]);
 }
+
+#[test]
+fn failures_under_injected_faults_are_shown() {
+    let (tmp, crit) = fixture_copy("sum-faults");
+    let faults = serde_json::json!({
+        "schema": 1,
+        "group": "io/download",
+        "function": "thread_pool",
+        "faults": "error:0.05,reset:0.02",
+        "timeout_ms": 300,
+        "runs": 12,
+        "downloads": 192,
+        "failed": {"connection": 4, "status": 9},
+        "injected": {"ok": 179, "error": 9, "reset": 4, "stall": 0, "truncate": 0}
+    });
+    fs::write(
+        crit.join("io_download/thread_pool/cb-faults.json"),
+        faults.to_string(),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let s = summarise(&crit, &out);
+    let io = s["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["group"] == "io/download")
+        .unwrap()
+        .clone();
+    let row = io["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["function"] == "thread_pool")
+        .unwrap();
+    assert_eq!(row["faults"]["failed"]["status"], 9);
+    let note = io["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .find(|n| n.contains("under faults"))
+        .expect("a note on the faulty run");
+    assert!(
+        note.contains("13 of 192 downloads failed (connection 4, status 9)"),
+        "{note}"
+    );
+    assert!(note.contains("error 9"), "{note}");
+    let markdown = fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        markdown.contains("13 of 192 downloads failed"),
+        "{markdown}"
+    );
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("13 of 192 downloads failed"));
+
+    // A corrupt cb-faults.json is an error naming the file, like any other side file.
+    fs::write(crit.join("io_download/thread_pool/cb-faults.json"), "{").unwrap();
+    let o = run(&["summary", "--criterion-dir", p(&crit), "--out", p(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cb-faults.json"), "{}", stderr(&o));
+}

@@ -1,0 +1,124 @@
+//! Under injected faults every strategy finishes in bounded time and every failure is counted:
+//! what the clients count equals what the server injected, kind by kind.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use concurrency_bench::config::Config;
+use concurrency_bench::matrix::IoMatrix;
+use concurrency_bench::strategy::Strategy;
+use concurrency_bench::timeline::Probe;
+use concurrency_bench::workload::io::{FailureTally, FAULT_KINDS};
+
+const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
+
+fn faulty(sites: &str, faults: &str, timeout_ms: &str) -> Config {
+    let pairs = [
+        ("CB_SITES", sites),
+        ("CB_LATENCY_MS", "2"),
+        ("CB_WORKERS", "4"),
+        ("CB_PROCESSES", "2"),
+        ("CB_TIMEOUT_MS", timeout_ms),
+        ("CB_FAULTS", faults),
+    ];
+    Config::from_lookup(|name| {
+        pairs
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_string())
+    })
+    .unwrap()
+}
+
+#[test]
+fn every_strategy_counts_exactly_the_faults_the_server_injected() {
+    let config = faulty("60", "error:0.1,reset:0.1,stall:0.05", "250");
+    let matrix = IoMatrix::new(&config, Path::new(WORKER)).unwrap();
+    let workload = matrix.workload();
+    for strategy in Strategy::IO {
+        let before = matrix.server().fault_counts().unwrap().unwrap();
+        let mut tally = FailureTally::default();
+        let start = Instant::now();
+        let bytes = matrix
+            .run_counted(strategy, &workload, &Probe::OFF, &mut tally)
+            .unwrap_or_else(|error| panic!("{error}"));
+        let elapsed = start.elapsed();
+        let after = matrix.server().fault_counts().unwrap().unwrap();
+        let name = strategy.name();
+        for (kind, client_kind) in FAULT_KINDS {
+            let injected = after.get(kind) - before.get(kind);
+            assert_eq!(
+                tally.count(client_kind),
+                injected,
+                "{name}: {client_kind} failures vs {kind:?} faults injected"
+            );
+        }
+        assert!(
+            tally.total_failed() > 0,
+            "{name}: no faults drawn in 60 requests"
+        );
+        println!(
+            "{name:<26} injected error {:>2} reset {:>2} stall {:>2} | counted status {:>2} connection {:>2} timeout {:>2} | {elapsed:>9.1?}",
+            after.error - before.error,
+            after.reset - before.reset,
+            after.stall - before.stall,
+            tally.count("status"),
+            tally.count("connection"),
+            tally.count("timeout"),
+        );
+        let ok = after.ok - before.ok;
+        assert_eq!(
+            ok + tally.total_failed(),
+            60,
+            "{name}: every download accounted for"
+        );
+        assert!(bytes > 0);
+        // Bounded: stalls cost the timeout each, never the server's 60 s stall. Generous for
+        // the one-at-a-time strategies (60 downloads, a few 250 ms timeouts).
+        assert!(
+            elapsed < Duration::from_secs(10),
+            "{name}: {elapsed:?} under faults"
+        );
+    }
+}
+
+#[test]
+fn without_cb_faults_a_failure_fails_the_run() {
+    // A server with faults but a configuration that does not expect them: the matrix would
+    // never build one, so ask it to run against a faulty child server it did not configure.
+    let config = faulty("20", "none", "250");
+    let expecting = faulty("20", "error:0.5", "250");
+    let exe = Path::new(env!("CARGO_BIN_EXE_cb-mock-server"));
+    let child = concurrency_bench::server::ChildServer::start(
+        exe,
+        &concurrency_bench::server::server_config(&expecting),
+    )
+    .unwrap();
+    let matrix = IoMatrix::with_server(
+        &config,
+        Path::new(WORKER),
+        concurrency_bench::server::Server::Child(child),
+    )
+    .unwrap();
+    let workload = matrix.workload();
+    let mut tally = FailureTally::default();
+    let error = matrix
+        .run_counted(Strategy::Sequential, &workload, &Probe::OFF, &mut tally)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("downloads failed"), "{error}");
+    assert!(tally.count("status") > 0, "the failures were still counted");
+    let counts = matrix.server().fault_counts().unwrap().unwrap();
+    assert_eq!(counts.error, tally.count("status"));
+}
+
+#[test]
+fn faults_need_the_embedded_server() {
+    let mut config = faulty("10", "error:0.1", "1000");
+    config.target_url = Some("http://127.0.0.1:9".to_owned());
+    let error = IoMatrix::new(&config, Path::new(WORKER)).unwrap_err();
+    assert!(
+        error.starts_with("CB_FAULTS=error:0.1 needs the embedded server"),
+        "{error}"
+    );
+}
