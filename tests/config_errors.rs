@@ -1,4 +1,9 @@
 //! Bad `CB_*` values end the run with one line naming the variable, and exit status 2.
+//!
+//! `cb-config` reads the configuration with the same call the bench binaries make first
+//! (`Config::from_env_or_exit`); `.ci/run` also runs the real bench binaries with bad values and
+//! checks that nothing under target/criterion changed. An unreachable `CB_TARGET_URL` is caught
+//! when the I/O matrix is built (tests/io_strategies.rs).
 
 use std::process::Command;
 
@@ -35,6 +40,18 @@ fn garbage_values_give_one_line_and_exit_2() {
         ("CB_JITTER_MS", "1e12"),
         ("CB_TARGET_URL", "ftp://127.0.0.1:21"),
         ("CB_TARGET_URL", "http://127.0.0.1"),
+        ("CB_TARGET_URL", "http://127.0.0.1:70000"),
+        ("CB_TIMEOUT_MS", "0"),
+        ("CB_TIMEOUT_MS", "soon"),
+        ("CB_TIMEOUT_MS", "99999999999"),
+        ("CB_FAULTS", "explode:0.1"),
+        ("CB_FAULTS", "error:1.5"),
+        ("CB_FAULTS", "reset:-0.1"),
+        ("CB_FAULTS", "error:NaN"),
+        ("CB_FAULTS", "error:0.6,stall:0.6"),
+        ("CB_FAULTS", "truncate:0.1"),
+        ("CB_TEST_SLOWDOWN", "cpu/fib/rayon"),
+        ("CB_TEST_SLOWDOWN", "cpu/fib/rayon:-1"),
     ];
     for (name, value) in cases {
         let output = run_with(name, value);

@@ -1,0 +1,58 @@
+//! Load: 10,000 concurrent downloads at 50 ms against the embedded server, zero failures.
+//!
+//! With client and server in one process every connection costs two file descriptors, more
+//! than the usual hard limit of 20,000 allows; the suite then runs the server in a child
+//! process (or says which limit to raise). Bounded: one run of 10,000 requests on loopback.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use concurrency_bench::config::Config;
+use concurrency_bench::limits::raise_fd_limit;
+use concurrency_bench::matrix::IoMatrix;
+use concurrency_bench::strategy::Strategy;
+use concurrency_bench::timeline::Probe;
+
+const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
+
+#[test]
+fn ten_thousand_concurrent_downloads_complete_without_a_failure() {
+    let config = Config::from_lookup(|name| {
+        match name {
+            "CB_SITES" => Some("10000"),
+            "CB_LATENCY_MS" => Some("50"),
+            "CB_PROCESSES" => Some("1"),
+            "CB_WORKERS" => Some("1"),
+            _ => None,
+        }
+        .map(str::to_owned)
+    })
+    .unwrap();
+    let limit = raise_fd_limit().unwrap();
+    let matrix = match IoMatrix::new(&config, Path::new(WORKER)) {
+        Ok(matrix) => matrix,
+        Err(error) => {
+            // Only acceptable failure: the machine's limit is below what even a child-process
+            // server needs, and the message says which limit to raise.
+            assert!(
+                limit < 10_512,
+                "limit {limit} should have sufficed: {error}"
+            );
+            assert!(error.contains("ulimit -Hn"), "{error}");
+            return;
+        }
+    };
+    println!(
+        "open-file limit {limit}: server {}",
+        matrix.server().placement()
+    );
+    let workload = matrix.workload();
+    let start = Instant::now();
+    let bytes = matrix
+        .run_verified(Strategy::AsyncTokio, &workload, &Probe::OFF)
+        .unwrap_or_else(|error| panic!("{error}"));
+    let elapsed = start.elapsed();
+    println!("10,000 downloads ({bytes} bytes) in {elapsed:?}");
+    assert_eq!(bytes, 5_000 * (50_000 + 2_000));
+    assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
+}
