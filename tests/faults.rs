@@ -32,7 +32,10 @@ fn faulty(sites: &str, faults: &str, timeout_ms: &str) -> Config {
 
 #[test]
 fn every_strategy_counts_exactly_the_faults_the_server_injected() {
-    let config = faulty("60", "error:0.1,reset:0.1,stall:0.05", "250");
+    // The timeout must separate stalls (60 s) from answers slowed by a busy machine: a 500 that
+    // arrives after the timeout is counted as a timeout, not a status failure.
+    let timeout = Duration::from_millis(1500);
+    let config = faulty("40", "error:0.1,reset:0.1,stall:0.05", "1500");
     let matrix = IoMatrix::new(&config, Path::new(WORKER)).unwrap();
     let workload = matrix.workload();
     for strategy in Strategy::IO {
@@ -55,7 +58,7 @@ fn every_strategy_counts_exactly_the_faults_the_server_injected() {
         }
         assert!(
             tally.total_failed() > 0,
-            "{name}: no faults drawn in 60 requests"
+            "{name}: no faults drawn in 40 requests"
         );
         println!(
             "{name:<26} injected error {:>2} reset {:>2} stall {:>2} | counted status {:>2} connection {:>2} timeout {:>2} | {elapsed:>9.1?}",
@@ -69,15 +72,16 @@ fn every_strategy_counts_exactly_the_faults_the_server_injected() {
         let ok = after.ok - before.ok;
         assert_eq!(
             ok + tally.total_failed(),
-            60,
+            40,
             "{name}: every download accounted for"
         );
         assert!(bytes > 0);
-        // Bounded: stalls cost the timeout each, never the server's 60 s stall. Generous for
-        // the one-at-a-time strategies (60 downloads, a few 250 ms timeouts).
+        // Bounded: a stall costs at most the timeout, never the server's 60 s; the rest of the
+        // run is milliseconds. Generous: the machine may be busy.
+        let bound = timeout * (tally.count("timeout") as u32) + Duration::from_secs(10);
         assert!(
-            elapsed < Duration::from_secs(10),
-            "{name}: {elapsed:?} under faults"
+            elapsed < bound,
+            "{name}: {elapsed:?} under faults, bound {bound:?}"
         );
     }
 }
