@@ -77,28 +77,10 @@ impl BenchMeta {
         jobs: usize,
         elements: u64,
     ) -> BenchMeta {
-        BenchMeta {
-            schema: SCHEMA,
-            group: group.to_owned(),
-            function: strategy.name().to_owned(),
-            strategy,
-            kind: Kind::Cpu,
-            workload: group.trim_start_matches("cpu/").to_owned(),
-            jobs,
-            elements,
-            concurrency: strategy.concurrency(Kind::Cpu, config, jobs),
-            latency_ms: None,
-            server_latency_ms: None,
-            cores: crate::config::available_cores(),
-            workers: config.workers,
-            processes: config.processes,
-            parameter: None,
-            skipped: None,
-        }
+        let workload = group.trim_start_matches("cpu/");
+        BenchMeta::new(group, strategy, Kind::Cpu, workload, config, jobs, elements)
     }
-}
 
-impl BenchMeta {
     /// The metadata of an I/O benchmark of `jobs` downloads at `latency_ms` per request (unknown
     /// for a server the suite did not start).
     pub fn io(
@@ -109,16 +91,39 @@ impl BenchMeta {
         latency_ms: Option<f64>,
     ) -> BenchMeta {
         BenchMeta {
+            latency_ms,
+            ..BenchMeta::new(
+                group,
+                strategy,
+                Kind::Io,
+                "download",
+                config,
+                jobs,
+                jobs as u64,
+            )
+        }
+    }
+
+    fn new(
+        group: &str,
+        strategy: Strategy,
+        kind: Kind,
+        workload: &str,
+        config: &Config,
+        jobs: usize,
+        elements: u64,
+    ) -> BenchMeta {
+        BenchMeta {
             schema: SCHEMA,
             group: group.to_owned(),
             function: strategy.name().to_owned(),
             strategy,
-            kind: Kind::Io,
-            workload: "download".to_owned(),
+            kind,
+            workload: workload.to_owned(),
             jobs,
-            elements: jobs as u64,
-            concurrency: strategy.concurrency(Kind::Io, config, jobs),
-            latency_ms,
+            elements,
+            concurrency: strategy.concurrency(kind, config, jobs),
+            latency_ms: None,
             server_latency_ms: None,
             cores: crate::config::available_cores(),
             workers: config.workers,

@@ -65,8 +65,15 @@ impl Timeline {
         nanos_since(self.origin)
     }
 
-    fn record(&self, span: Span) {
-        lock(&self.spans).push(span);
+    /// Records job `job` on row `worker`, from `start_ns` until now.
+    fn record_since(&self, worker: usize, job: usize, start_ns: u64) {
+        let end_ns = self.elapsed_ns();
+        lock(&self.spans).push(Span {
+            job,
+            worker,
+            start_ns,
+            end_ns,
+        });
     }
 
     /// A small number for the calling thread, stable within this timeline: the row of strategies
@@ -101,12 +108,7 @@ impl Probe {
             Some(timeline) => {
                 let start_ns = timeline.elapsed_ns();
                 let result = work();
-                timeline.record(Span {
-                    job,
-                    worker,
-                    start_ns,
-                    end_ns: timeline.elapsed_ns(),
-                });
+                timeline.record_since(worker, job, start_ns);
                 result
             }
         }
@@ -131,12 +133,7 @@ impl Probe {
             Some(timeline) => {
                 let start_ns = timeline.elapsed_ns();
                 let result = work.await;
-                timeline.record(Span {
-                    job,
-                    worker,
-                    start_ns,
-                    end_ns: timeline.elapsed_ns(),
-                });
+                timeline.record_since(worker, job, start_ns);
                 result
             }
         }
