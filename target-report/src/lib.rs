@@ -5,6 +5,9 @@
 //!   benchmark group (median and its 95% confidence interval, throughput, speed-up against
 //!   `sequential`, efficiency against the ideal ⌈N/C⌉·L for I/O), a Gantt timeline per strategy
 //!   drawn from the `cb-timeline.json` run, and a "which to use" section computed from the numbers.
+//!   Parameter sweeps (groups whose benchmarks have a value) are also drawn as one chart each —
+//!   median against the parameter per strategy, with the ideal for I/O — with findings such as
+//!   the best worker count ([`sweeps`], [`svg::sweep`]).
 //! * `compare OLD NEW` — every benchmark in two Criterion baselines, with a verdict
 //!   (regressed / improved / unchanged) and an exit code for CI.
 //! * `record` / `history` — an append-only JSON-lines history of results across commits, and a
@@ -58,5 +61,6 @@ pub mod stats;
 pub mod steps;
 pub mod summary;
 pub mod svg;
+pub mod sweeps;
 
 pub use error::{Error, Result};

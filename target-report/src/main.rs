@@ -29,9 +29,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write index.html, summary.md and summary.json: a table per group, timelines, "which to use".
+    /// Write index.html, summary.md and summary.json: a table per group, timelines, a chart per sweep, "which to use".
     #[command(
-        long_about = "Write index.html, summary.md and summary.json for the latest run: one table per group (strategy, median with its 95% CI, throughput, speed-up vs sequential with a bootstrap 95% CI, and for I/O the efficiency against the ideal ceil(N/C)*L from cb-meta.json), fastest first, with links to Criterion's pages; a Gantt timeline per strategy from cb-timeline.json; and a \"which to use\" section computed from the numbers. Missing pieces are listed, not fatal."
+        long_about = "Write index.html, summary.md and summary.json for the latest run: one table per group (strategy, median with its 95% CI, throughput, speed-up vs sequential with a bootstrap 95% CI, and for I/O the efficiency against the ideal ceil(N/C)*L from cb-meta.json), fastest first, with links to Criterion's pages; a Gantt timeline per strategy from cb-timeline.json; and a \"which to use\" section computed from the numbers. Parameter sweeps (groups with a value) get a chart of median against the parameter per strategy (with the ideal for I/O, also written as sweep_<name>.svg for summary.md) and findings such as the best worker count. Missing pieces are listed, not fatal."
     )]
     Summary {
         /// Criterion's output directory.
@@ -152,18 +152,29 @@ fn run(command: Command) -> Result<i32> {
             baseline,
         } => {
             let s = summary::build(&criterion_dir, &baseline, &out)?;
-            output::write_files(
-                &out,
-                &[
-                    ("index.html".into(), Html.render(&s).into_bytes()),
-                    ("summary.md".into(), Markdown.render(&s).into_bytes()),
-                    ("summary.json".into(), Json.render(&s).into_bytes()),
-                ],
-            )?;
+            let mut files = vec![
+                ("index.html".to_string(), Html.render(&s).into_bytes()),
+                ("summary.md".to_string(), Markdown.render(&s).into_bytes()),
+                ("summary.json".to_string(), Json.render(&s).into_bytes()),
+            ];
+            // summary.md shows each sweep's chart as an image beside it (index.html inlines them).
+            for sw in &s.sweeps {
+                let chart = svg::sweep::render(&sw.chart());
+                files.push((
+                    sw.chart_file(),
+                    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{chart}\n").into_bytes(),
+                ));
+            }
+            output::write_files(&out, &files)?;
             let rows: usize = s.tables.iter().map(|t| t.rows.len()).sum();
             let unmeasured: usize = s.tables.iter().map(|t| t.unmeasured.len()).sum();
             print(&format!(
-                "wrote index.html, summary.md and summary.json to {}: {} workloads, {rows} measured strategies{}\n",
+                "wrote index.html, summary.md and summary.json{} to {}: {} workloads, {rows} measured strategies{}\n",
+                if s.sweeps.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and {} sweep charts", s.sweeps.len())
+                },
                 out.display(),
                 s.tables.len(),
                 if unmeasured + s.missing.len() > 0 {

@@ -132,6 +132,45 @@ pub fn load_faults(path: &Path) -> Result<Option<FaultRun>> {
     Ok(Some(run))
 }
 
+/// `cb-server-capacity.json` in an I/O sweep's group directory: how many requests per second
+/// the embedded mock server answers at zero latency. A strategy whose throughput comes close to
+/// it measures the server, not itself.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct ServerCapacity {
+    /// Format version; this tool reads version 1.
+    pub schema: u32,
+    /// Requests sent in the measurement.
+    pub requests: u64,
+    /// Requests in flight at once.
+    pub in_flight: u64,
+    /// Requests answered per second.
+    pub requests_per_s: f64,
+}
+
+/// File name of [`ServerCapacity`] inside a sweep group's directory.
+pub const CAPACITY_FILE: &str = "cb-server-capacity.json";
+
+/// Loads and checks `cb-server-capacity.json`; `Ok(None)` when absent. The rate must be a
+/// positive number.
+pub fn load_capacity(path: &Path) -> Result<Option<ServerCapacity>> {
+    let Some(c) = load_optional::<ServerCapacity>(path)? else {
+        return Ok(None);
+    };
+    if c.schema != 1 {
+        return Err(Error::at(
+            path,
+            format!("unsupported schema {} (this tool reads 1)", c.schema),
+        ));
+    }
+    if !(c.requests_per_s.is_finite() && c.requests_per_s > 0.0) {
+        return Err(Error::at(
+            path,
+            "corrupt capacity: requests_per_s must be a positive number",
+        ));
+    }
+    Ok(Some(c))
+}
+
 /// One job's execution in the timeline run.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
 pub struct Span {

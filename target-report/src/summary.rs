@@ -1,6 +1,6 @@
 //! The `summary` command's model: one table per workload (a group, or a group at one parameter
-//! value), computed from Criterion's files and the suite's side files, plus what is missing.
-//! Rendering lives in [`crate::export`].
+//! value), computed from Criterion's files and the suite's side files, the parameter sweeps seen
+//! as curves ([`crate::sweeps`]), plus what is missing. Rendering lives in [`crate::export`].
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -11,6 +11,7 @@ use crate::criterion::{self, BenchDir, Measured};
 use crate::error::{Error, Result};
 use crate::meta::{self, Meta, Timeline};
 use crate::stats::{self, Interval};
+use crate::sweeps::{self, Sweep};
 
 /// The function name that speed-ups are measured against.
 pub const SEQUENTIAL: &str = "sequential";
@@ -24,6 +25,9 @@ pub struct Summary {
     pub baseline: String,
     /// One table per workload, sorted by group then parameter value.
     pub tables: Vec<Table>,
+    /// Groups with a parameter value, one curve per strategy, with their findings (the same
+    /// measurements as their per-value tables).
+    pub sweeps: Vec<Sweep>,
     /// Gaps, one line per workload and kind: strategies not measured, without `cb-meta.json`,
     /// without `cb-timeline.json`.
     pub missing: Vec<String>,
@@ -147,6 +151,9 @@ pub struct Unmeasured {
     pub missing: Vec<String>,
     /// The bench's reason for not measuring it (`skipped` in `cb-meta.json`).
     pub skipped: Option<String>,
+    /// `cb-meta.json`, when present (for a sweep point's ideal time; not in `summary.json`).
+    #[serde(skip)]
+    pub meta: Option<Meta>,
 }
 
 /// The "which to use" verdict for one workload.
@@ -213,11 +220,25 @@ pub fn build(criterion_dir: &Path, baseline: &str, out_dir: &Path) -> Result<Sum
             .or_insert_with(|| TableDraft {
                 group: group.clone(),
                 value: value.clone(),
-                violin: link(
-                    criterion_dir
-                        .join(dir.group_dir())
-                        .join("report/violin.svg"),
-                ),
+                // A sweep value has its own violin plot (<group>/<value>/report/) beside the
+                // group's.
+                violin: value
+                    .as_ref()
+                    .and_then(|v| {
+                        link(
+                            criterion_dir
+                                .join(dir.group_dir())
+                                .join(v)
+                                .join("report/violin.svg"),
+                        )
+                    })
+                    .or_else(|| {
+                        link(
+                            criterion_dir
+                                .join(dir.group_dir())
+                                .join("report/violin.svg"),
+                        )
+                    }),
                 ..TableDraft::default()
             });
         if let Some(m) = &meta {
@@ -256,6 +277,7 @@ pub fn build(criterion_dir: &Path, baseline: &str, out_dir: &Path) -> Result<Sum
                 dir: dir.rel.clone(),
                 missing: lacks,
                 skipped: meta.as_ref().and_then(|m| m.skipped.clone()),
+                meta: meta.clone(),
             });
             continue;
         };
@@ -362,10 +384,12 @@ pub fn build(criterion_dir: &Path, baseline: &str, out_dir: &Path) -> Result<Sum
             }
         }
     }
+    let sweeps = sweeps::build(criterion_dir, &tables, out_dir)?;
     Ok(Summary {
         criterion_dir: criterion_dir.display().to_string(),
         baseline: baseline.to_string(),
         tables,
+        sweeps,
         missing,
     })
 }

@@ -366,22 +366,13 @@ fn parameterised_sweeps_get_one_table_per_value_in_numeric_order() {
     let (tmp, crit) = fixture_copy("sum-sweep");
     for value in [16u64, 4, 1] {
         for function in ["sequential", "thread_pool"] {
-            let src = crit.join("cpu_fib").join(function);
-            let dst = crit
-                .join("sweep_workers")
-                .join(function)
-                .join(value.to_string());
-            copy_dir(&src.join("new"), &dst.join("new"));
-            let mut id = read_json(&dst.join("new/benchmark.json"));
-            id["group_id"] = "sweep/workers".into();
-            id["value_str"] = value.to_string().into();
-            id["full_id"] = format!("sweep/workers/{function}/{value}").into();
-            id["directory_name"] = format!("sweep_workers/{function}/{value}").into();
-            fs::write(dst.join("new/benchmark.json"), id.to_string()).unwrap();
-            let mut meta = read_json(&src.join("cb-meta.json"));
-            meta["group"] = "sweep/workers".into();
-            meta["parameter"] = value.into();
-            fs::write(dst.join("cb-meta.json"), meta.to_string()).unwrap();
+            add_sweep_point(
+                &crit,
+                &format!("cpu_fib/{function}"),
+                "sweep/workers",
+                function,
+                value,
+            );
         }
     }
     let out = tmp.path().join("out");

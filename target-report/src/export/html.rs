@@ -10,7 +10,8 @@ use std::fmt::Write;
 use super::Exporter;
 use crate::history::HistoryReport;
 use crate::summary::{fmt_ns, fmt_rate, fmt_x, Efficiency, Row, Summary, Table, SEQUENTIAL};
-use crate::svg::{escape, gantt};
+use crate::svg::{escape, gantt, sweep as sweep_chart};
+use crate::sweeps::{fmt_value, Sweep};
 
 /// The HTML format.
 pub struct Html;
@@ -33,6 +34,10 @@ tr.fastest td{background:#eef7ee}\
 figure{margin:0;border:1px solid #eee;padding:6px;background:#fff}\
 figcaption{font-size:.88em;margin-bottom:4px}\
 figure svg,figure img{width:100%;height:auto;display:block}\
+figure.sweep-chart{max-width:820px;margin:10px 0}\
+details.per-value{margin:10px 0}\
+details.per-value>summary{cursor:pointer;font-weight:600}\
+ul.findings li{margin:.25em 0}\
 .timelines{display:grid;align-items:start;grid-template-columns:repeat(auto-fill,minmax(min(100%,520px),1fr));gap:10px}\
 code{background:#f3f3f3;padding:0 3px;border-radius:3px;font-size:.92em}\
 nav a{margin-right:.8em;white-space:nowrap}\
@@ -154,15 +159,18 @@ fn row_html(i: usize, r: &Row, io: bool, measured_latency: bool) -> String {
     s
 }
 
-fn table_section(t: &Table) -> String {
+/// A workload's section; `nested` inside a sweep's section (an `h3`, with its "which to use"
+/// sentences, which the page's "Which to use" replaces by the sweep's findings).
+fn table_section(t: &Table, nested: bool) -> String {
     let io = t.kind.as_deref() == Some("io");
     let measured_latency = t
         .rows
         .iter()
         .any(|r| r.efficiency_measured_latency.is_some());
     let title = t.title();
+    let h = if nested { "h3" } else { "h2" };
     let mut s = format!(
-        "<section class=\"workload\" id=\"w-{}\" data-group=\"{}\"{}>\n<h2>{}</h2>\n",
+        "<section class=\"workload\" id=\"w-{}\" data-group=\"{}\"{}>\n<{h}>{}</{h}>\n",
         slug(&title),
         escape(&t.group),
         t.value
@@ -170,6 +178,13 @@ fn table_section(t: &Table) -> String {
             .map_or(String::new(), |v| format!(" data-value=\"{}\"", escape(v))),
         escape(&title)
     );
+    if nested {
+        s.push_str("<ul class=\"advice\">\n");
+        for line in &t.advice.sentences {
+            let _ = writeln!(s, "<li>{}</li>", sentence(line));
+        }
+        s.push_str("</ul>\n");
+    }
     // What the workload is, from cb-meta.json of any row.
     if let Some(m) = t.rows.iter().find_map(|r| r.meta.as_ref()) {
         let _ = write!(
@@ -194,8 +209,9 @@ fn table_section(t: &Table) -> String {
         "<p>Criterion's {}.</p>",
         match &t.violin {
             Some(v) => format!(
-                "<a class=\"violin\" href=\"{}\">violin plot of the group</a>",
-                escape(v)
+                "<a class=\"violin\" href=\"{}\">violin plot of the {}</a>",
+                escape(v),
+                if t.value.is_some() { "value" } else { "group" }
             ),
             None => "violin plot is missing (no report/violin.svg)".to_string(),
         }
@@ -276,6 +292,69 @@ fn table_section(t: &Table) -> String {
     s
 }
 
+/// A sweep's section: what was swept, the findings, the chart, the points not measured, and the
+/// per-value tables folded away under a `<details>`.
+fn sweep_section(sw: &Sweep, tables: &[&Table]) -> String {
+    let mut s = format!(
+        "<section class=\"sweep\" id=\"s-{}\" data-group=\"{}\">\n<h2>{}</h2>\n<p class=\"muted\">{}{}</p>\n<ul class=\"findings\" data-group=\"{}\">\n",
+        slug(&sw.group),
+        escape(&sw.group),
+        escape(&sw.group),
+        escape(&sw.describe()),
+        match &sw.report {
+            Some(r) => format!(
+                " <a class=\"criterion-report\" href=\"{}\">Criterion's report of the group</a>.",
+                escape(r)
+            ),
+            None => String::new(),
+        },
+        escape(&sw.group)
+    );
+    for line in &sw.sentences {
+        let _ = writeln!(s, "<li>{}</li>", sentence(line));
+    }
+    s.push_str("</ul>\n");
+    let io = sw.kind.as_deref() == Some("io");
+    let _ = writeln!(
+        s,
+        "<figure class=\"sweep-chart\" data-group=\"{}\"><figcaption>Median time per iteration against {}, one line per strategy; whiskers are the 95% CI of each median{}.</figcaption>{}</figure>",
+        escape(&sw.group),
+        escape(&sw.parameter_name),
+        match (io, sw.points.iter().any(|p| p.latency_ms == Some(0.0))) {
+            (true, true) => "; dashed lines are each strategy's ideal ⌈N/C⌉·L (none where L = 0)",
+            (true, false) => "; dashed lines are each strategy's ideal ⌈N/C⌉·L",
+            _ => "",
+        },
+        sweep_chart::render(&sw.chart())
+    );
+    if !sw.findings.not_measured.is_empty() {
+        s.push_str("<ul class=\"notes not-measured\">\n");
+        for n in &sw.findings.not_measured {
+            let _ = writeln!(
+                s,
+                "<li class=\"note\" data-strategy=\"{}\" data-parameter=\"{}\"><code>{}</code> at {} {}: {}</li>",
+                escape(&n.strategy),
+                escape(&n.parameter),
+                escape(&n.strategy),
+                escape(&fmt_value(&n.parameter)),
+                escape(&sw.parameter_name),
+                escape(&n.reason)
+            );
+        }
+        s.push_str("</ul>\n");
+    }
+    let _ = writeln!(
+        s,
+        "<details class=\"per-value\"><summary>One table per value ({}): every strategy with throughput, speed-up and efficiency</summary>",
+        tables.len()
+    );
+    for t in tables {
+        s.push_str(&table_section(t, true));
+    }
+    s.push_str("</details>\n</section>\n");
+    s
+}
+
 impl Exporter<Summary> for Html {
     fn render(&self, sm: &Summary) -> String {
         let measured: usize = sm.tables.iter().map(|t| t.rows.len()).sum();
@@ -286,7 +365,17 @@ impl Exporter<Summary> for Html {
             escape(&sm.baseline)
         );
         body.push_str("<a href=\"#which-to-use\">Which to use</a>\n");
-        for t in &sm.tables {
+        // A sweep's per-value tables live in its section: one link per sweep.
+        let is_sweep = |t: &Table| sm.sweeps.iter().any(|sw| sw.group == t.group);
+        for sw in &sm.sweeps {
+            let _ = writeln!(
+                body,
+                "<a href=\"#s-{}\">{}</a>",
+                slug(&sw.group),
+                escape(&sw.group)
+            );
+        }
+        for t in sm.tables.iter().filter(|t| !is_sweep(t)) {
             let title = t.title();
             let _ = writeln!(
                 body,
@@ -299,7 +388,7 @@ impl Exporter<Summary> for Html {
             body.push_str("<a href=\"#missing\">Missing</a>\n");
         }
         body.push_str("</nav>\n</header>\n<section id=\"which-to-use\">\n<h2>Which to use</h2>\n");
-        for t in &sm.tables {
+        for t in sm.tables.iter().filter(|t| !is_sweep(t)) {
             let _ = writeln!(
                 body,
                 "<h3>{}</h3>\n<ul class=\"advice\" data-group=\"{}\">",
@@ -311,9 +400,27 @@ impl Exporter<Summary> for Html {
             }
             body.push_str("</ul>\n");
         }
+        for sw in &sm.sweeps {
+            let _ = writeln!(
+                body,
+                "<h3><a href=\"#s-{}\">{}</a></h3>\n<ul class=\"advice findings\" data-group=\"{}\">",
+                slug(&sw.group),
+                escape(&sw.group),
+                escape(&sw.group)
+            );
+            for line in &sw.sentences {
+                let _ = writeln!(body, "<li>{}</li>", sentence(line));
+            }
+            body.push_str("</ul>\n");
+        }
         body.push_str("</section>\n");
-        for t in &sm.tables {
-            body.push_str(&table_section(t));
+        // Sweeps first: their charts are compact answers, the groups below carry long timelines.
+        for sw in &sm.sweeps {
+            let tables: Vec<&Table> = sm.tables.iter().filter(|t| t.group == sw.group).collect();
+            body.push_str(&sweep_section(sw, &tables));
+        }
+        for t in sm.tables.iter().filter(|t| !is_sweep(t)) {
+            body.push_str(&table_section(t, false));
         }
         if !sm.missing.is_empty() {
             body.push_str("<section id=\"missing\">\n<h2>Missing</h2>\n<ul>\n");

@@ -5,6 +5,7 @@ use super::table::pct;
 use super::{md_escape, Exporter};
 use crate::compare::{self, Comparison, Verdict};
 use crate::summary::{fmt_ns, fmt_rate, fmt_x, Summary, Table, SEQUENTIAL};
+use crate::sweeps::{fmt_value, Sweep};
 
 /// The Markdown format.
 pub struct Markdown;
@@ -94,41 +95,107 @@ fn summary_table(t: &Table) -> String {
     out
 }
 
+/// One workload: its table, notes and unmeasured strategies; `nested` under a sweep (a `###`
+/// heading, with its "which to use" sentences, which the top section replaces by the sweep's
+/// findings).
+fn table_block(t: &Table, nested: bool) -> String {
+    let mut out = format!(
+        "{} {}\n\n",
+        if nested { "###" } else { "##" },
+        md_escape(&t.title())
+    );
+    if nested {
+        for line in &t.advice.sentences {
+            out.push_str(&format!("- {}\n", sentence(line)));
+        }
+        out.push('\n');
+    }
+    if let Some(v) = &t.violin {
+        out.push_str(&format!("[Violin plot]({v})\n\n"));
+    }
+    if !t.rows.is_empty() {
+        out.push_str(&summary_table(t));
+        out.push('\n');
+    }
+    for n in &t.notes {
+        out.push_str(&format!("- {}\n", sentence(n)));
+    }
+    for u in &t.unmeasured {
+        let why = match &u.skipped {
+            Some(reason) => format!("skipped by the bench: {}", md_escape(reason)),
+            None => format!("not measured: missing {}", u.missing.join(", ")),
+        };
+        out.push_str(&format!("- `{}` {why}\n", u.function));
+    }
+    if !t.notes.is_empty() || !t.unmeasured.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+/// A sweep's head: what was swept, the findings, the chart (an SVG file written beside
+/// `summary.md`, see [`Sweep::chart_file`]) and the points not measured with their reasons.
+fn sweep_head(sw: &Sweep) -> String {
+    let mut out = format!(
+        "## {}\n\n{}\n\n",
+        md_escape(&sw.group),
+        md_escape(&sw.describe())
+    );
+    for line in &sw.sentences {
+        out.push_str(&format!("- {}\n", sentence(line)));
+    }
+    out.push_str(&format!(
+        "\n![{}: median time per iteration against {}]({})\n\n",
+        md_escape(&sw.group),
+        md_escape(&sw.parameter_name),
+        sw.chart_file()
+    ));
+    for n in &sw.findings.not_measured {
+        out.push_str(&format!(
+            "- `{}` at {} {} not measured: {}\n",
+            n.strategy,
+            md_escape(&fmt_value(&n.parameter)),
+            md_escape(&sw.parameter_name),
+            md_escape(&n.reason)
+        ));
+    }
+    if !sw.findings.not_measured.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
 impl Exporter<Summary> for Markdown {
     fn render(&self, s: &Summary) -> String {
         let mut out = format!(
             "# Which concurrency strategy is fastest?\n\nMeasured by Criterion in `{}` (baseline `{}`). Times are medians per iteration with 95% confidence intervals; speed-ups and leads have 95% bootstrap intervals.\n\n## Which to use\n\n",
             s.criterion_dir, s.baseline
         );
-        for t in &s.tables {
+        // Sweeps first, each with its findings and chart and then its per-value tables; the
+        // plain groups follow.
+        let is_sweep = |t: &Table| s.sweeps.iter().any(|sw| sw.group == t.group);
+        for t in s.tables.iter().filter(|t| !is_sweep(t)) {
             out.push_str(&format!("**{}**\n\n", md_escape(&t.title())));
             for line in &t.advice.sentences {
                 out.push_str(&format!("- {}\n", sentence(line)));
             }
             out.push('\n');
         }
-        for t in &s.tables {
-            out.push_str(&format!("## {}\n\n", md_escape(&t.title())));
-            if let Some(v) = &t.violin {
-                out.push_str(&format!("[Violin plot]({v})\n\n"));
+        for sw in &s.sweeps {
+            out.push_str(&format!("**{}**\n\n", md_escape(&sw.group)));
+            for line in &sw.sentences {
+                out.push_str(&format!("- {}\n", sentence(line)));
             }
-            if !t.rows.is_empty() {
-                out.push_str(&summary_table(t));
-                out.push('\n');
+            out.push('\n');
+        }
+        for sw in &s.sweeps {
+            out.push_str(&sweep_head(sw));
+            for t in s.tables.iter().filter(|t| t.group == sw.group) {
+                out.push_str(&table_block(t, true));
             }
-            for n in &t.notes {
-                out.push_str(&format!("- {}\n", sentence(n)));
-            }
-            for u in &t.unmeasured {
-                let why = match &u.skipped {
-                    Some(reason) => format!("skipped by the bench: {}", md_escape(reason)),
-                    None => format!("not measured: missing {}", u.missing.join(", ")),
-                };
-                out.push_str(&format!("- `{}` {why}\n", u.function));
-            }
-            if !t.notes.is_empty() || !t.unmeasured.is_empty() {
-                out.push('\n');
-            }
+        }
+        for t in s.tables.iter().filter(|t| !is_sweep(t)) {
+            out.push_str(&table_block(t, false));
         }
         if !s.missing.is_empty() {
             out.push_str("## Missing\n\n");

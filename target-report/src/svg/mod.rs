@@ -3,6 +3,7 @@
 //! the XHTML-compatible pages.
 
 pub mod gantt;
+pub mod sweep;
 pub mod trend;
 
 /// Escapes text for XML/HTML content and attribute values.

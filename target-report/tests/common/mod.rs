@@ -134,3 +134,65 @@ pub fn parse_html(text: &str) -> roxmltree::Document<'_> {
     };
     roxmltree::Document::parse_with_options(text, opts).expect("the page is well-formed")
 }
+
+/// Adds one point of a parameter sweep to `crit`, laid out as Criterion does for
+/// `BenchmarkId::new(function, value)` in group `group`: `<group_dir>/<function>/<value>/new/`,
+/// a copy of the real measurement of benchmark `src` (e.g. `cpu_fib/thread_pool`), with
+/// `benchmark.json` and `cb-meta.json` rewritten for the new identity. Returns the new directory.
+pub fn add_sweep_point(crit: &Path, src: &str, group: &str, function: &str, value: u64) -> PathBuf {
+    let src = crit.join(src);
+    let rel = format!("{}/{function}/{value}", group.replace('/', "_"));
+    let dst = crit.join(&rel);
+    copy_dir(&src.join("new"), &dst.join("new"));
+    let mut id = read_json(&dst.join("new/benchmark.json"));
+    id["group_id"] = group.into();
+    id["function_id"] = function.into();
+    id["value_str"] = value.to_string().into();
+    id["full_id"] = format!("{group}/{function}/{value}").into();
+    id["directory_name"] = rel.into();
+    fs::write(dst.join("new/benchmark.json"), id.to_string()).unwrap();
+    let mut meta = read_json(&src.join("cb-meta.json"));
+    meta["group"] = group.into();
+    meta["function"] = function.into();
+    meta["strategy"] = function.into();
+    meta["parameter"] = value.into();
+    fs::write(dst.join("cb-meta.json"), meta.to_string()).unwrap();
+    dst
+}
+
+/// Changes fields of a benchmark directory's `cb-meta.json`.
+pub fn edit_meta(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut meta = read_json(&dir.join("cb-meta.json"));
+    edit(&mut meta);
+    fs::write(dir.join("cb-meta.json"), meta.to_string()).unwrap();
+}
+
+/// Rewrites a benchmark's `new/estimates.json` to a median of `median` ns with the 95% interval
+/// `lower..upper`, and its `new/sample.json` to eleven one-iteration samples spread over that
+/// interval with `median` in the middle (so bootstrap intervals computed from the samples agree).
+pub fn set_median(dir: &Path, median: f64, lower: f64, upper: f64) {
+    assert!(lower <= median && median <= upper);
+    let path = dir.join("new/estimates.json");
+    let mut e = read_json(&path);
+    e["median"]["point_estimate"] = median.into();
+    e["median"]["confidence_interval"]["lower_bound"] = lower.into();
+    e["median"]["confidence_interval"]["upper_bound"] = upper.into();
+    fs::write(&path, e.to_string()).unwrap();
+    let mut times: Vec<f64> = (0..5)
+        .map(|i| lower + (median - lower) * i as f64 / 5.0)
+        .collect();
+    times.push(median);
+    times.extend((1..=5).map(|i| median + (upper - median) * i as f64 / 5.0));
+    let sample = serde_json::json!({
+        "sampling_mode": "Flat",
+        "iters": vec![1.0; times.len()],
+        "times": times,
+    });
+    fs::write(dir.join("new/sample.json"), sample.to_string()).unwrap();
+}
+
+/// Turns a sweep point into one the bench skipped: only `cb-meta.json`, with `reason`.
+pub fn skip_point(dir: &Path, reason: &str) {
+    fs::remove_dir_all(dir.join("new")).unwrap();
+    edit_meta(dir, |m| m["skipped"] = reason.into());
+}

@@ -1,0 +1,721 @@
+//! `target-report summary` over parameter sweeps: synthetic sweep groups built from the
+//! fixture's real Criterion files, with medians set to known values so every finding can be
+//! checked against a hand computation.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use common::*;
+use serde_json::{json, Value};
+
+const MS: f64 = 1e6;
+
+/// Median `m` ns with a symmetric interval of ±`rel` (a fraction).
+fn point(crit: &Path, src: &str, group: &str, function: &str, value: u64, m: f64, rel: f64) {
+    let dir = add_sweep_point(crit, src, group, function, value);
+    set_median(&dir, m, m * (1.0 - rel), m * (1.0 + rel));
+}
+
+/// An I/O point of N jobs at latency `l` ms with C = `c`.
+#[allow(clippy::too_many_arguments)]
+fn io_point(
+    crit: &Path,
+    group: &str,
+    function: &str,
+    value: u64,
+    (jobs, c, l): (u64, u64, f64),
+    m: f64,
+    lower: f64,
+    upper: f64,
+) {
+    let dir = add_sweep_point(crit, "io_download/thread_pool", group, function, value);
+    set_median(&dir, m, lower, upper);
+    edit_meta(&dir, |meta| {
+        meta["jobs"] = jobs.into();
+        meta["elements"] = jobs.into();
+        meta["concurrency"] = c.into();
+        meta["latency_ms"] = l.into();
+        meta["server_latency_ms"] = Value::Null;
+    });
+}
+
+/// The fixture plus four sweeps with known numbers (see each block).
+fn sweep_fixture(tag: &str) -> (TempDir, std::path::PathBuf) {
+    let (tmp, crit) = fixture_copy(tag);
+
+    // sweep/io_workers: 160 jobs at 20 ms, C = workers. thread_pool is best at 20 (380 ms) and
+    // 40 (390 ms) overlaps it; 10 (450 ms) does not. 80 was skipped by the bench.
+    let g = "sweep/io_workers";
+    for (w, m, rel) in [
+        (1u64, 3300.0, 0.01),
+        (2, 1700.0, 0.01),
+        (5, 700.0, 0.01),
+        (10, 450.0, 0.02),
+        (20, 380.0, 0.02),
+        (40, 390.0, 0.015),
+    ] {
+        let m = m * MS;
+        io_point(
+            &crit,
+            g,
+            "thread_pool",
+            w,
+            (160, w, 20.0),
+            m,
+            m * (1.0 - rel),
+            m * (1.0 + rel),
+        );
+    }
+    io_point(&crit, g, "thread_pool", 80, (160, 80, 20.0), 1.0, 1.0, 1.0);
+    skip_point(
+        &crit.join("sweep_io_workers/thread_pool/80"),
+        "not measured: too slow for the budget",
+    );
+    // tokio_bounded keeps improving: best at the largest value, alone.
+    for (w, m) in [
+        (1u64, 3300.0),
+        (10, 340.0),
+        (40, 90.0),
+        (80, 50.0),
+        (160, 30.0),
+    ] {
+        let m = m * MS;
+        io_point(
+            &crit,
+            g,
+            "tokio_bounded",
+            w,
+            (160, w, 20.0),
+            m,
+            m * 0.99,
+            m * 1.01,
+        );
+    }
+
+    // sweep/io_requests at 50 ms: thread_pool (C = 5) measured up to 100, skipped at 1000.
+    let g = "sweep/io_requests";
+    for (n, m) in [(10u64, 100.0), (100, 1010.0)] {
+        let m = m * MS;
+        io_point(
+            &crit,
+            g,
+            "thread_pool",
+            n,
+            (n, 5, 50.0),
+            m,
+            m * 0.99,
+            m * 1.01,
+        );
+    }
+    io_point(
+        &crit,
+        g,
+        "thread_pool",
+        1000,
+        (1000, 5, 50.0),
+        1.0,
+        1.0,
+        1.0,
+    );
+    skip_point(
+        &crit.join("sweep_io_requests/thread_pool/1000"),
+        "not measured: at least 10.0s per iteration",
+    );
+    for (n, m) in [(10u64, 52.0), (100, 60.0), (1000, 240.0)] {
+        let m = m * MS;
+        io_point(
+            &crit,
+            g,
+            "async_tokio",
+            n,
+            (n, n, 50.0),
+            m,
+            m * 0.98,
+            m * 1.02,
+        );
+    }
+
+    // sweep/io_latency: 160 jobs; the server answers 40,000 requests/s. At 0 ms async_tokio
+    // runs at 90% of that (server-bound), sequential at 20%, thread_pool at 75% (tight CI),
+    // process_pool at 78% with a CI reaching 82% (possibly server-bound).
+    let g = "sweep/io_latency";
+    let rate_ns = |share: f64| 160.0 / (share * 40_000.0) * 1e9;
+    let zero = [
+        ("async_tokio", 160u64, 0.90, 0.89, 0.91),
+        ("sequential", 1, 0.20, 0.19, 0.21),
+        ("thread_pool", 5, 0.75, 0.745, 0.755),
+        ("process_pool", 2, 0.78, 0.74, 0.82),
+    ];
+    for (f, c, share, lo, hi) in zero {
+        // A higher share is a shorter time: the interval's ends swap.
+        io_point(
+            &crit,
+            g,
+            f,
+            0,
+            (160, c, 0.0),
+            rate_ns(share),
+            rate_ns(hi),
+            rate_ns(lo),
+        );
+        for l in [1u64, 5] {
+            let ideal = (160f64 / c as f64).ceil() * l as f64 * MS;
+            let m = ideal * 1.2 + 2.0 * MS;
+            io_point(&crit, g, f, l, (160, c, l as f64), m, m * 0.99, m * 1.01);
+        }
+    }
+    fs::write(
+        crit.join("sweep_io_latency/cb-server-capacity.json"),
+        json!({"schema": 1, "requests": 5000, "in_flight": 64, "requests_per_s": 40000.0})
+            .to_string(),
+    )
+    .unwrap();
+
+    // sweep/cpu_size: sequential grows 10×; process_pool_warm overtakes it at 1,000,000,
+    // process_pool at 10,000,000, thread_pool is faster from the start, rayon never is.
+    let g = "sweep/cpu_size";
+    let src = "cpu_sum_of_squares/sequential";
+    let sizes = [100_000u64, 1_000_000, 10_000_000];
+    for (f, ms) in [
+        ("sequential", [10.0, 100.0, 1000.0]),
+        ("process_pool_warm", [12.0, 60.0, 520.0]),
+        ("process_pool", [60.0, 110.0, 600.0]),
+        ("thread_pool", [5.0, 50.0, 500.0]),
+        ("rayon", [10.0, 100.5, 1001.0]),
+    ] {
+        for (size, m) in sizes.iter().zip(ms) {
+            point(&crit, src, g, f, *size, m * MS, 0.02);
+        }
+    }
+    (tmp, crit)
+}
+
+fn sweep<'a>(s: &'a Value, group: &str) -> &'a Value {
+    s["sweeps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["group"] == group)
+        .unwrap_or_else(|| panic!("no sweep {group}"))
+}
+
+fn by_strategy(list: &Value) -> BTreeMap<&str, &Value> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["strategy"].as_str().unwrap(), x))
+        .collect()
+}
+
+fn strs(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect()
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// The chart's label of a parameter value: `10k`, `10M`.
+fn compact(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{}M", v / 1e6)
+    } else if v >= 1e4 {
+        format!("{}k", v / 1e3)
+    } else {
+        format!("{v}")
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+}
+
+fn summarise(crit: &Path, out: &Path) -> Value {
+    let o = run(&["summary", "--criterion-dir", p(crit), "--out", p(out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("sweep charts"), "{}", stdout(&o));
+    read_json(&out.join("summary.json"))
+}
+
+#[test]
+fn findings_are_computed_from_the_sweep_numbers() {
+    let (tmp, crit) = sweep_fixture("sweep-findings");
+    let out = tmp.path().join("out");
+    let s = summarise(&crit, &out);
+    let groups: Vec<&str> = s["sweeps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            "sweep/cpu_size",
+            "sweep/io_latency",
+            "sweep/io_requests",
+            "sweep/io_workers"
+        ]
+    );
+
+    // Best worker count: the known minimum, with the overlapping neighbour and not the other.
+    let w = sweep(&s, "sweep/io_workers");
+    assert_eq!(w["parameter_name"], "workers");
+    assert_eq!(
+        strs(&w["values"]),
+        ["1", "2", "5", "10", "20", "40", "80", "160"]
+    );
+    let best = by_strategy(&w["findings"]["best"]);
+    assert_eq!(best["thread_pool"]["parameter"], "20");
+    assert_eq!(
+        strs(&best["thread_pool"]["indistinguishable"]),
+        ["20", "40"]
+    );
+    // Efficiency at the best: ⌈160/20⌉ × 20 ms = 160 ms over 380 ms.
+    assert!(close(f(&best["thread_pool"]["ideal_ns"]), 160.0 * MS));
+    assert!(close(
+        f(&best["thread_pool"]["efficiency"]["point"]),
+        160.0 / 380.0
+    ));
+    assert_eq!(best["tokio_bounded"]["parameter"], "160");
+    assert_eq!(strs(&best["tokio_bounded"]["indistinguishable"]), ["160"]);
+    let sentences = strs(&w["sentences"]);
+    assert!(
+        sentences
+            .iter()
+            .any(|x| x.contains("`thread_pool`: best at 20 workers")
+                && x.contains("20–40 are indistinguishable")
+                && x.contains("42% of the ideal ⌈160/20⌉ × 20 ms = 160 ms")),
+        "{sentences:?}"
+    );
+    // The skipped point is a point with its reason and its ideal (a lower bound), no median.
+    let skipped: Vec<&Value> = w["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["median_ns"].is_null())
+        .collect();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0]["strategy"], "thread_pool");
+    assert_eq!(skipped[0]["parameter"], "80");
+    assert_eq!(
+        skipped[0]["skipped"],
+        "not measured: too slow for the budget"
+    );
+    assert!(close(f(&skipped[0]["ideal_ns"]), 2.0 * 20.0 * MS));
+    let nm = &w["findings"]["not_measured"][0];
+    assert_eq!(
+        (nm["strategy"].as_str(), nm["parameter"].as_str()),
+        (Some("thread_pool"), Some("80"))
+    );
+    assert_eq!(nm["reason"], "not measured: too slow for the budget");
+    // Every measured point carries Criterion's median and the ideal ⌈N/C⌉·L.
+    for p in w["points"].as_array().unwrap() {
+        let c: f64 = p["parameter"].as_str().unwrap().parse().unwrap();
+        assert!(
+            close(f(&p["ideal_ns"]), (160.0 / c).ceil() * 20.0 * MS),
+            "{p}"
+        );
+        if !p["median_ns"].is_null() {
+            let est = read_json(
+                &crit
+                    .join(p["dir"].as_str().unwrap())
+                    .join("new/estimates.json"),
+            );
+            assert_eq!(
+                f(&p["median_ns"]["point"]),
+                f(&est["median"]["point_estimate"])
+            );
+        }
+    }
+
+    // Requests: each strategy at its largest measured value, and what was skipped above it.
+    let r = sweep(&s, "sweep/io_requests");
+    let largest = by_strategy(&r["findings"]["at_largest"]);
+    assert_eq!(largest["async_tokio"]["parameter"], "1000");
+    assert!(close(
+        f(&largest["async_tokio"]["median_ns"]["point"]),
+        240.0 * MS
+    ));
+    assert_eq!(largest["thread_pool"]["parameter"], "100");
+    assert_eq!(
+        strs(&largest["thread_pool"]["not_measured_above"]),
+        ["1000"]
+    );
+    let sentences = strs(&r["sentences"]);
+    assert!(
+        sentences
+            .iter()
+            .any(|x| x.starts_with("`async_tokio`: 1,000 requests in 240 ms")
+                && x.contains("21% of the ideal ⌈1000/1000⌉ × 50 ms = 50.0 ms")),
+        "{sentences:?}"
+    );
+    assert!(
+        sentences
+            .iter()
+            .any(|x| x.contains("Not measured") && x.contains("`thread_pool` at 1,000 requests")),
+        "{sentences:?}"
+    );
+
+    // Server capacity: shares of 40,000 requests/s at 0 ms, flagged from 80%.
+    let l = sweep(&s, "sweep/io_latency");
+    assert_eq!(l["parameter_name"], "latency (ms)");
+    let server = &l["findings"]["server"];
+    assert_eq!(f(&server["capacity"]["requests_per_s"]), 40_000.0);
+    let load = by_strategy(&server["at_zero"]);
+    assert_eq!(load.len(), 4);
+    for (name, share, bound, possibly) in [
+        ("async_tokio", 0.90, true, false),
+        ("sequential", 0.20, false, false),
+        ("thread_pool", 0.75, false, false),
+        ("process_pool", 0.78, false, true),
+    ] {
+        let x = load[name];
+        assert!(
+            (f(&x["share_of_capacity"]["point"]) - share).abs() < 1e-9,
+            "{name}: {x}"
+        );
+        assert!(close(f(&x["requests_per_s"]["point"]), share * 40_000.0));
+        assert_eq!(x["server_bound"], bound, "{name}");
+        assert_eq!(x["possibly_server_bound"], possibly, "{name}");
+    }
+    let sentences = strs(&l["sentences"]);
+    assert!(sentences.contains(
+        &"The mock server answers 40,000 requests/s (5000 requests, 64 in flight; cb-server-capacity.json)."
+    ));
+    assert!(
+        sentences.iter().any(
+            |x| x.contains("`async_tokio` completes 36,000 requests/s = 90%")
+                && x.contains("server-bound")
+        ),
+        "{sentences:?}"
+    );
+    // No ideal at 0 ms (nothing to wait for), one from 1 ms.
+    for p in l["points"].as_array().unwrap() {
+        assert_eq!(p["ideal_ns"].is_null(), p["parameter"] == "0", "{p}");
+    }
+
+    // Crossover: the first size whose CI lies entirely below sequential's.
+    let c = sweep(&s, "sweep/cpu_size");
+    assert_eq!(c["parameter_name"], "elements per job");
+    let cross = by_strategy(&c["findings"]["faster_than_sequential"]);
+    assert_eq!(cross["process_pool_warm"]["first_faster"], "1000000");
+    assert_eq!(cross["process_pool"]["first_faster"], "10000000");
+    assert_eq!(cross["thread_pool"]["first_faster"], "100000");
+    assert!(cross["rayon"]["first_faster"].is_null());
+    assert!(!cross.contains_key("sequential"));
+    let sentences = strs(&c["sentences"]);
+    for expected in [
+        "`process_pool_warm` overtakes `sequential` at 1,000,000 elements per job",
+        "`process_pool` overtakes `sequential` at 10,000,000 elements per job",
+        "`rayon` is never significantly faster than `sequential` in this range",
+        "`thread_pool` is significantly faster than `sequential` (CI entirely below) already at 100,000",
+    ] {
+        assert!(
+            sentences.iter().any(|x| x.starts_with(expected)),
+            "{expected} in {sentences:?}"
+        );
+    }
+    // Findings that do not apply stay empty.
+    assert!(c["findings"]["best"].as_array().unwrap().is_empty());
+    assert!(c["findings"]["server"].is_null());
+    assert!(w["findings"]["faster_than_sequential"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // Markdown: the same findings and the chart beside it.
+    let md = fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("## sweep/io\\_workers"));
+    assert!(md.contains("(sweep_io_workers.svg)"));
+    assert!(md.contains("20–40 are indistinguishable"));
+    assert!(md.contains("### sweep/io\\_workers/20"));
+}
+
+/// Every element with a class attribute containing `class`.
+fn by_class<'a, 'i>(node: roxmltree::Node<'a, 'i>, class: &str) -> Vec<roxmltree::Node<'a, 'i>> {
+    node.descendants()
+        .filter(|n| {
+            n.attribute("class")
+                .is_some_and(|c| c.split_whitespace().any(|x| x == class))
+        })
+        .collect()
+}
+
+/// `(strategy → count)` of the elements of class `class` in `svg`.
+fn per_strategy(svg: roxmltree::Node, class: &str) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for n in by_class(svg, class) {
+        *out.entry(n.attribute("data-strategy").unwrap().to_string())
+            .or_insert(0) += 1;
+    }
+    out
+}
+
+#[test]
+fn each_sweep_has_a_chart_with_a_line_per_strategy_and_dashed_ideals_for_io() {
+    let (tmp, crit) = sweep_fixture("sweep-charts");
+    let out = tmp.path().join("out");
+    let s = summarise(&crit, &out);
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    let doc = parse_html(&html);
+    let root = doc.root_element();
+    let sections = by_class(root, "sweep");
+    // One section per sweep (the svg elements carry class "sweep" too: count sections).
+    let sections: Vec<_> = sections
+        .into_iter()
+        .filter(|n| n.tag_name().name() == "section")
+        .collect();
+    assert_eq!(sections.len(), 4);
+    for sec in sections {
+        let group = sec.attribute("data-group").unwrap();
+        let sw = sweep(&s, group);
+        let strategies = strs(&sw["strategies"]);
+        let io = sw["kind"] == "io";
+        // The findings are at the top of the section, before the chart.
+        let findings = by_class(sec, "findings");
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].children().filter(|n| n.is_element()).count(),
+            sw["sentences"].as_array().unwrap().len()
+        );
+        let figure = by_class(sec, "sweep-chart");
+        assert_eq!(figure.len(), 1, "{group}");
+        assert!(findings[0].range().end < figure[0].range().start);
+        let svgs: Vec<_> = figure[0]
+            .descendants()
+            .filter(|n| n.tag_name().name() == "svg")
+            .collect();
+        assert_eq!(svgs.len(), 1);
+        let svg = svgs[0];
+        assert!(svg.attribute("viewBox").is_some(), "scales to a phone");
+        // One solid line per strategy, drawn through its measured medians.
+        let lines = per_strategy(svg, "series");
+        assert_eq!(
+            lines.keys().map(String::as_str).collect::<Vec<_>>(),
+            strategies,
+            "{group}"
+        );
+        assert!(lines.values().all(|n| *n == 1));
+        for line in by_class(svg, "series") {
+            assert!(line.attribute("stroke-dasharray").is_none());
+            let name = line.attribute("data-strategy").unwrap();
+            let measured = sw["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["strategy"] == name && !p["median_ns"].is_null())
+                .count();
+            let vertices = line.attribute("points").unwrap().split_whitespace().count();
+            assert_eq!(vertices, measured, "{group}/{name}");
+        }
+        // A marker and a whisker per measured point.
+        let measured = sw["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| !p["median_ns"].is_null())
+            .count();
+        assert_eq!(by_class(svg, "point").len(), measured);
+        assert_eq!(by_class(svg, "ci").len(), measured);
+        // I/O: one dashed ideal line per strategy, in its colour; CPU: none.
+        let ideals = by_class(svg, "ideal");
+        if io {
+            assert_eq!(ideals.len(), strategies.len(), "{group}");
+            for ideal in &ideals {
+                assert!(ideal.attribute("stroke-dasharray").is_some());
+                let name = ideal.attribute("data-strategy").unwrap();
+                let line = by_class(svg, "series")
+                    .into_iter()
+                    .find(|l| l.attribute("data-strategy") == Some(name))
+                    .unwrap();
+                assert_eq!(ideal.attribute("stroke"), line.attribute("stroke"));
+            }
+        } else {
+            assert!(ideals.is_empty(), "{group}");
+        }
+        // The axis is labelled with what the parameter is, and every value is marked.
+        let texts: Vec<&str> = svg.descendants().filter_map(|n| n.text()).collect();
+        let name = sw["parameter_name"].as_str().unwrap();
+        assert!(
+            texts.iter().any(|t| t.starts_with(name)),
+            "{group}: {texts:?}"
+        );
+        // A grid line per value; labels may be dropped where they would overlap, but never
+        // the first and the last.
+        assert_eq!(
+            by_class(svg, "x-grid").len(),
+            sw["values"].as_array().unwrap().len(),
+            "{group}"
+        );
+        let labels: Vec<&str> = by_class(svg, "x-tick")
+            .iter()
+            .filter_map(|n| n.text())
+            .collect();
+        let values: Vec<String> = strs(&sw["values"])
+            .iter()
+            .map(|v| compact(v.parse().unwrap()))
+            .collect();
+        assert_eq!(
+            labels.first().copied(),
+            values.first().map(String::as_str),
+            "{group}"
+        );
+        assert_eq!(
+            labels.last().copied(),
+            values.last().map(String::as_str),
+            "{group}"
+        );
+        assert!(
+            labels.iter().all(|l| values.iter().any(|v| v == l)),
+            "{group}: {labels:?}"
+        );
+        // The per-value tables are kept, after the chart.
+        let tables = by_class(sec, "workload");
+        assert_eq!(tables.len(), sw["values"].as_array().unwrap().len());
+        assert!(tables
+            .iter()
+            .all(|t| t.range().start > figure[0].range().end));
+        // The standalone chart for summary.md is the same drawing, valid XML on its own.
+        let file = out.join(format!("{}.svg", group.replace('/', "_")));
+        let text = fs::read_to_string(&file).unwrap();
+        let alone = roxmltree::Document::parse(&text).expect("the chart file is well-formed");
+        assert_eq!(
+            per_strategy(alone.root_element(), "series"),
+            lines,
+            "{group}"
+        );
+    }
+
+    // Skipped points: a hollow marker at the ideal, and a note with the reason.
+    let workers = by_class(root, "sweep")
+        .into_iter()
+        .find(|n| {
+            n.attribute("data-group") == Some("sweep/io_workers")
+                && n.tag_name().name() == "section"
+        })
+        .unwrap();
+    let chart = by_class(workers, "sweep-chart")[0];
+    let hollow = by_class(chart, "unmeasured");
+    assert_eq!(hollow.len(), 1);
+    assert_eq!(hollow[0].attribute("data-strategy"), Some("thread_pool"));
+    assert_eq!(hollow[0].attribute("fill"), Some("#fff"));
+    let notes = by_class(workers, "not-measured");
+    assert_eq!(notes.len(), 1);
+    let li: Vec<_> = notes[0].children().filter(|n| n.is_element()).collect();
+    assert_eq!(li.len(), 1);
+    assert_eq!(li[0].attribute("data-parameter"), Some("80"));
+    let text: String = li[0]
+        .descendants()
+        .filter_map(|n| n.text())
+        .collect::<String>();
+    assert!(text.contains("too slow for the budget"), "{text}");
+
+    // "Which to use" names the best worker count, and every nav link resolves.
+    let which = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some("which-to-use"))
+        .unwrap();
+    let advice: String = by_class(which, "findings")
+        .into_iter()
+        .find(|n| n.attribute("data-group") == Some("sweep/io_workers"))
+        .unwrap()
+        .descendants()
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(advice.contains("best at 20 workers"), "{advice}");
+    let ids: Vec<&str> = root
+        .descendants()
+        .filter_map(|n| n.attribute("id"))
+        .collect();
+    for a in root.descendants().filter(|n| n.tag_name().name() == "a") {
+        if let Some(anchor) = a.attribute("href").unwrap().strip_prefix('#') {
+            assert!(ids.contains(&anchor), "#{anchor}");
+        }
+    }
+}
+
+#[test]
+fn a_sweep_with_a_single_point_or_no_capacity_file_still_renders() {
+    let (tmp, crit) = fixture_copy("sweep-single");
+    point(
+        &crit,
+        "cpu_sum_of_squares/rayon",
+        "sweep/cpu_workers",
+        "rayon",
+        4,
+        20.0 * MS,
+        0.01,
+    );
+    // An I/O latency sweep without cb-server-capacity.json, with a single strategy.
+    io_point(
+        &crit,
+        "sweep/io_latency",
+        "async_tokio",
+        0,
+        (160, 160, 0.0),
+        5.0 * MS,
+        4.9 * MS,
+        5.1 * MS,
+    );
+    let out = tmp.path().join("out");
+    let s = summarise(&crit, &out);
+    let one = sweep(&s, "sweep/cpu_workers");
+    assert_eq!(one["points"].as_array().unwrap().len(), 1);
+    let best = &one["findings"]["best"][0];
+    assert_eq!(best["parameter"], "4");
+    assert_eq!(strs(&best["indistinguishable"]), ["4"]);
+    let l = sweep(&s, "sweep/io_latency");
+    assert!(l["findings"]["server"].is_null());
+    assert!(strs(&l["sentences"])
+        .iter()
+        .any(|x| x.contains("No cb-server-capacity.json")));
+
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    let doc = parse_html(&html);
+    for group in ["sweep/cpu_workers", "sweep/io_latency"] {
+        let fig = by_class(doc.root_element(), "sweep-chart")
+            .into_iter()
+            .find(|n| n.attribute("data-group") == Some(group))
+            .unwrap();
+        assert_eq!(by_class(fig, "series").len(), 1, "{group}");
+        assert_eq!(by_class(fig, "point").len(), 1, "{group}");
+        // Every coordinate is a finite number (no division by a zero-width range).
+        for n in fig.descendants() {
+            for attr in ["cx", "cy", "x", "y", "x1", "x2", "y1", "y2"] {
+                if let Some(v) = n.attribute(attr) {
+                    assert!(
+                        v.parse::<f64>().is_ok_and(f64::is_finite),
+                        "{group} {attr}={v}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_corrupt_capacity_file_is_an_error_naming_it() {
+    let (tmp, crit) = sweep_fixture("sweep-corrupt");
+    fs::write(
+        crit.join("sweep_io_latency/cb-server-capacity.json"),
+        r#"{"schema":1,"requests":5000,"in_flight":64,"requests_per_s":-3}"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = run(&["summary", "--criterion-dir", p(&crit), "--out", p(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cb-server-capacity.json"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.join("index.html").exists(), "nothing written");
+}
