@@ -11,7 +11,7 @@ use concurrency_bench::matrix::CpuMatrix;
 use concurrency_bench::output::{self, BenchMeta};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
-use concurrency_bench::workload::cpu::CpuWorkload;
+use concurrency_bench::workload::cpu::{CpuWorkload, Kernel};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 
 fn cpu(c: &mut Criterion) {
@@ -25,8 +25,9 @@ fn cpu(c: &mut Criterion) {
         group
             .throughput(Throughput::Elements(workload.elements()))
             .sampling_mode(SamplingMode::Flat)
-            .sample_size(10)
-            .warm_up_time(Duration::from_millis(500))
+            .sample_size(samples(workload.kernel))
+            .nresamples(20_000)
+            .warm_up_time(Duration::from_millis(300))
             .measurement_time(Duration::from_secs(3));
         for strategy in Strategy::CPU {
             let slowdown = config.slowdown_of(&group_id, strategy.name());
@@ -57,6 +58,16 @@ fn cpu(c: &mut Criterion) {
             }
         }
         group.finish();
+    }
+}
+
+/// Samples per benchmark: more for the short sum-of-squares runs (tens of ms, so a tight
+/// interval is cheap) than for fib (hundreds of ms per run, one run per sample), so that the
+/// whole bench stays within two minutes on 2 cores.
+fn samples(kernel: Kernel) -> usize {
+    match kernel {
+        Kernel::SumOfSquares => 20,
+        Kernel::Fib => 15,
     }
 }
 

@@ -6,6 +6,7 @@
 //! every connection costs two file descriptors, so 10,000 concurrent downloads need over 20,000.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -124,7 +125,20 @@ impl ChildServer {
     /// Starts `exe` with `settings` and reads its base URL from the first line of its stdout.
     pub fn start(exe: &Path, settings: &ServerConfig) -> Result<ChildServer, String> {
         let ms = |duration: Duration| format!("{}", duration.as_secs_f64() * 1e3);
-        let mut child = Command::new(exe)
+        let mut command = Command::new(exe);
+        // The server must not outlive the suite, even when a failed benchmark exits at once
+        // (no destructors run then): the kernel sends it SIGTERM when this thread ends.
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+        let mut child = command
             .args(["--latency-ms", &ms(settings.latency)])
             .args(["--jitter-ms", &ms(settings.jitter)])
             .args(["--jython-bytes", &settings.jython_bytes.to_string()])

@@ -200,6 +200,31 @@ fn the_server_can_run_in_a_child_process_and_is_stopped_with_the_matrix() {
 }
 
 #[test]
+fn a_child_server_dies_with_its_parent_even_without_a_drop() {
+    // A benchmark that fails exits at once, running no destructors: the server must still go.
+    let exe = Path::new(env!("CARGO_BIN_EXE_cb-mock-server"));
+    let url = std::thread::spawn(move || {
+        let child = ChildServer::start(exe, &server_config(&small())).unwrap();
+        let server = Server::Child(child);
+        let url = server.base_url().to_owned();
+        // Leak it: no drop, no SIGTERM from us. The thread that started it ends here.
+        std::mem::forget(server);
+        url
+    })
+    .join()
+    .unwrap();
+    let address = url.trim_start_matches("http://").to_owned();
+    let deadline = Instant::now() + std::time::Duration::from_secs(5);
+    while std::net::TcpStream::connect(&address).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the orphaned server still listens at {address}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
 fn an_unreachable_target_is_an_error_naming_it() {
     // A port that was just free: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
