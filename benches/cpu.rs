@@ -12,14 +12,21 @@ use concurrency_bench::output::{self, BenchMeta};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
 use concurrency_bench::workload::cpu::{CpuWorkload, Kernel};
-use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use criterion::{Criterion, SamplingMode, Throughput};
 
-fn cpu(c: &mut Criterion) {
+fn main() {
+    // Bad configuration stops the run before Criterion starts and prints anything of its own.
     let config = Config::from_env_or_exit();
     let worker = Path::new(env!("CARGO_BIN_EXE_cb-worker"));
     let matrix = CpuMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
+    let mut criterion = Criterion::default().configure_from_args();
+    cpu(&mut criterion, &config, &matrix);
+    criterion.final_summary();
+}
+
+fn cpu(c: &mut Criterion, config: &Config, matrix: &CpuMatrix) {
     let home = output::criterion_home();
-    for workload in CpuWorkload::all(&config) {
+    for workload in CpuWorkload::all(config) {
         let group_id = format!("cpu/{}", workload.kernel.name());
         let mut group = c.benchmark_group(&group_id);
         group
@@ -47,7 +54,7 @@ fn cpu(c: &mut Criterion) {
                 let meta = BenchMeta::cpu(
                     &group_id,
                     strategy,
-                    &config,
+                    config,
                     workload.jobs.len(),
                     workload.elements(),
                 );
@@ -76,6 +83,3 @@ fn fail(error: &dyn std::fmt::Display) -> ! {
     eprintln!("concurrency-bench: {error}");
     std::process::exit(1)
 }
-
-criterion_group!(benches, cpu);
-criterion_main!(benches);

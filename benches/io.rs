@@ -14,16 +14,24 @@ use concurrency_bench::output::{self, BenchMeta};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
 use concurrency_bench::workload::io::FailureTally;
-use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use criterion::{Criterion, SamplingMode, Throughput};
 use mock_server::FaultCounts;
 
 const GROUP: &str = "io/download";
 const SAMPLES: usize = 10;
 
-fn io(c: &mut Criterion) {
+fn main() {
+    // Bad configuration (an unreachable CB_TARGET_URL too) stops the run before Criterion
+    // starts and prints anything of its own.
     let config = Config::from_env_or_exit();
     let worker = Path::new(env!("CARGO_BIN_EXE_cb-worker"));
     let matrix = IoMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
+    let mut criterion = Criterion::default().configure_from_args();
+    io(&mut criterion, &config, &matrix);
+    criterion.final_summary();
+}
+
+fn io(c: &mut Criterion, config: &Config, matrix: &IoMatrix) {
     let workload = matrix.workload();
     let server_latency_ms = matrix
         .measure_request_ms()
@@ -41,7 +49,7 @@ fn io(c: &mut Criterion) {
             ..BenchMeta::io(
                 GROUP,
                 strategy,
-                &config,
+                config,
                 workload.jobs.len(),
                 matrix.latency_ms(),
             )
@@ -53,7 +61,7 @@ fn io(c: &mut Criterion) {
         let slowdown = config.slowdown_of(GROUP, strategy.name());
         let mut measured = false;
         let mut tally = FailureTally::default();
-        let injected_before = server_counts(&matrix);
+        let injected_before = server_counts(matrix);
         group.bench_function(strategy.name(), |b| {
             measured = true;
             b.iter(|| {
@@ -67,11 +75,11 @@ fn io(c: &mut Criterion) {
         });
         if measured {
             if !config.faults.is_none() {
-                let injected_after = server_counts(&matrix);
+                let injected_after = server_counts(matrix);
                 output::record_faults(
                     &home,
                     &meta,
-                    &config,
+                    config,
                     &tally,
                     injected_before,
                     injected_after,
@@ -101,6 +109,3 @@ fn fail(error: &dyn std::fmt::Display) -> ! {
     eprintln!("concurrency-bench: {error}");
     std::process::exit(1)
 }
-
-criterion_group!(benches, io);
-criterion_main!(benches);

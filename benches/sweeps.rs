@@ -8,13 +8,22 @@ use concurrency_bench::config::{exit_with_config_error, Config};
 use concurrency_bench::output;
 use concurrency_bench::sweep::{Sweep, SweepPoint, SAMPLES};
 use concurrency_bench::timeline::Probe;
-use criterion::{
-    criterion_group, criterion_main, AxisScale, BenchmarkId, Criterion, PlotConfiguration,
-    SamplingMode, Throughput,
-};
+use criterion::{AxisScale, BenchmarkId, Criterion, PlotConfiguration, SamplingMode, Throughput};
 
-fn sweeps(c: &mut Criterion) {
+fn main() {
+    // Bad configuration stops the run before Criterion starts and prints anything of its own.
     let base = Config::from_env_or_exit();
+    if let Some(url) = &base.target_url {
+        exit_with_config_error(&format!(
+            "CB_TARGET_URL={url}: the sweeps set the server's latency and load themselves; unset it"
+        ));
+    }
+    let mut criterion = Criterion::default().configure_from_args();
+    sweeps(&mut criterion, &base);
+    criterion.final_summary();
+}
+
+fn sweeps(c: &mut Criterion, base: &Config) {
     let worker = Path::new(env!("CARGO_BIN_EXE_cb-worker"));
     let home = output::criterion_home();
     for sweep in Sweep::ALL {
@@ -31,7 +40,7 @@ fn sweeps(c: &mut Criterion) {
             .warm_up_time(std::time::Duration::from_millis(300));
         for &parameter in sweep.parameters() {
             if sweep == Sweep::IoLatency && parameter == 0 {
-                let point = SweepPoint::new(sweep, &base, parameter, worker)
+                let point = SweepPoint::new(sweep, base, parameter, worker)
                     .unwrap_or_else(|error| exit_with_config_error(&error));
                 output::record_server_capacity(&home, sweep.group(), &point)
                     .unwrap_or_else(|error| fail(&error));
@@ -40,7 +49,7 @@ fn sweeps(c: &mut Criterion) {
                 // A fresh point (server, clients, pools) per strategy: a client's pooled
                 // connections stay open, and at 10,000 downloads the sockets of several
                 // strategies' clients together would exceed the open-file limit.
-                let point = SweepPoint::new(sweep, &base, parameter, worker)
+                let point = SweepPoint::new(sweep, base, parameter, worker)
                     .unwrap_or_else(|error| exit_with_config_error(&error));
                 group.throughput(Throughput::Elements(point.elements()));
                 let meta = point.meta(strategy);
@@ -78,6 +87,3 @@ fn fail(error: &dyn std::fmt::Display) -> ! {
     eprintln!("concurrency-bench: {error}");
     std::process::exit(1)
 }
-
-criterion_group!(benches, sweeps);
-criterion_main!(benches);
