@@ -389,7 +389,7 @@ mod tests {
 
     #[test]
     fn meta_round_trips_and_names_the_strategy() {
-        let config = Config::from_lookup(|_| None).unwrap();
+        let config = Config::from_pairs(&[]).unwrap();
         let meta = BenchMeta::cpu("cpu/fib", Strategy::ThreadPool, &config, 20, 1000);
         assert_eq!(meta.workload, "fib");
         assert_eq!(meta.concurrency, 5);

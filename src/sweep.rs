@@ -306,7 +306,7 @@ mod tests {
     use super::*;
 
     fn base() -> Config {
-        Config::from_lookup(|_| None).unwrap()
+        Config::from_pairs(&[]).unwrap()
     }
 
     #[test]

@@ -13,17 +13,13 @@ const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
 
 /// A small configuration: the same shape as the tutorial's, sized for a debug build.
 fn small_config() -> Config {
-    Config::from_lookup(|name| {
-        match name {
-            "CB_CPU_START" => Some("20000"),
-            "CB_CPU_COUNT" => Some("7"),
-            "CB_FIB_N" => Some("16"),
-            "CB_WORKERS" => Some("3"),
-            "CB_PROCESSES" => Some("2"),
-            _ => None,
-        }
-        .map(str::to_owned)
-    })
+    Config::from_pairs(&[
+        ("CB_CPU_START", "20000"),
+        ("CB_CPU_COUNT", "7"),
+        ("CB_FIB_N", "16"),
+        ("CB_WORKERS", "3"),
+        ("CB_PROCESSES", "2"),
+    ])
     .unwrap()
 }
 

@@ -13,20 +13,14 @@ use concurrency_bench::workload::io::{FailureTally, FAULT_KINDS};
 const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
 
 fn faulty(sites: &str, faults: &str, timeout_ms: &str) -> Config {
-    let pairs = [
+    Config::from_pairs(&[
         ("CB_SITES", sites),
         ("CB_LATENCY_MS", "2"),
         ("CB_WORKERS", "4"),
         ("CB_PROCESSES", "2"),
         ("CB_TIMEOUT_MS", timeout_ms),
         ("CB_FAULTS", faults),
-    ];
-    Config::from_lookup(|name| {
-        pairs
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_string())
-    })
+    ])
     .unwrap()
 }
 

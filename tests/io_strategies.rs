@@ -16,13 +16,7 @@ use mock_server::{MockSite, ServerConfig};
 const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
 
 fn config(pairs: &[(&str, &str)]) -> Config {
-    Config::from_lookup(|name| {
-        pairs
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_string())
-    })
-    .unwrap()
+    Config::from_pairs(pairs).unwrap()
 }
 
 fn small() -> Config {

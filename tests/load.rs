@@ -17,16 +17,12 @@ const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
 
 #[test]
 fn ten_thousand_concurrent_downloads_complete_without_a_failure() {
-    let config = Config::from_lookup(|name| {
-        match name {
-            "CB_SITES" => Some("10000"),
-            "CB_LATENCY_MS" => Some("50"),
-            "CB_PROCESSES" => Some("1"),
-            "CB_WORKERS" => Some("1"),
-            _ => None,
-        }
-        .map(str::to_owned)
-    })
+    let config = Config::from_pairs(&[
+        ("CB_SITES", "10000"),
+        ("CB_LATENCY_MS", "50"),
+        ("CB_PROCESSES", "1"),
+        ("CB_WORKERS", "1"),
+    ])
     .unwrap();
     let limit = raise_fd_limit().unwrap();
     let matrix = match IoMatrix::new(&config, Path::new(WORKER)) {

@@ -294,12 +294,11 @@ mod tests {
 
     #[test]
     fn workloads_follow_the_config() {
-        let config = Config::from_lookup(|name| match name {
-            "CB_CPU_START" => Some("100".into()),
-            "CB_CPU_COUNT" => Some("3".into()),
-            "CB_FIB_N" => Some("10".into()),
-            _ => None,
-        })
+        let config = Config::from_pairs(&[
+            ("CB_CPU_START", "100"),
+            ("CB_CPU_COUNT", "3"),
+            ("CB_FIB_N", "10"),
+        ])
         .unwrap();
         let sums = CpuWorkload::new(Kernel::SumOfSquares, &config);
         assert_eq!(
@@ -314,12 +313,7 @@ mod tests {
 
     #[test]
     fn verify_names_the_wrong_job() {
-        let config = Config::from_lookup(|name| match name {
-            "CB_CPU_START" => Some("10".into()),
-            "CB_CPU_COUNT" => Some("2".into()),
-            _ => None,
-        })
-        .unwrap();
+        let config = Config::from_pairs(&[("CB_CPU_START", "10"), ("CB_CPU_COUNT", "2")]).unwrap();
         let workload = CpuWorkload::new(Kernel::SumOfSquares, &config);
         let right: Vec<u128> = workload.jobs.iter().map(CpuJob::expected).collect();
         assert!(workload.verify(&right).is_ok());
