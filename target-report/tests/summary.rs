@@ -144,16 +144,6 @@ fn tables_speedups_and_efficiency_are_computed_from_criterion_json() {
     }
 }
 
-/// Every element with a class attribute containing `class`.
-fn by_class<'a, 'i>(node: roxmltree::Node<'a, 'i>, class: &str) -> Vec<roxmltree::Node<'a, 'i>> {
-    node.descendants()
-        .filter(|n| {
-            n.attribute("class")
-                .is_some_and(|c| c.split_whitespace().any(|x| x == class))
-        })
-        .collect()
-}
-
 fn tag<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> Vec<roxmltree::Node<'a, 'i>> {
     node.descendants()
         .filter(|n| n.is_element() && n.tag_name().name() == name)

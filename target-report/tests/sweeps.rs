@@ -439,16 +439,6 @@ fn findings_are_computed_from_the_sweep_numbers() {
     assert!(md.contains("### sweep/io\\_workers/20"));
 }
 
-/// Every element with a class attribute containing `class`.
-fn by_class<'a, 'i>(node: roxmltree::Node<'a, 'i>, class: &str) -> Vec<roxmltree::Node<'a, 'i>> {
-    node.descendants()
-        .filter(|n| {
-            n.attribute("class")
-                .is_some_and(|c| c.split_whitespace().any(|x| x == class))
-        })
-        .collect()
-}
-
 /// `(strategy → count)` of the elements of class `class` in `svg`.
 fn per_strategy(svg: roxmltree::Node, class: &str) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();

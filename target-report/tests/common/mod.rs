@@ -135,6 +135,19 @@ pub fn parse_html(text: &str) -> roxmltree::Document<'_> {
     roxmltree::Document::parse_with_options(text, opts).expect("the page is well-formed")
 }
 
+/// Every element with a class attribute containing `class`.
+pub fn by_class<'a, 'i>(
+    node: roxmltree::Node<'a, 'i>,
+    class: &str,
+) -> Vec<roxmltree::Node<'a, 'i>> {
+    node.descendants()
+        .filter(|n| {
+            n.attribute("class")
+                .is_some_and(|c| c.split_whitespace().any(|x| x == class))
+        })
+        .collect()
+}
+
 /// Adds one point of a parameter sweep to `crit`, laid out as Criterion does for
 /// `BenchmarkId::new(function, value)` in group `group`: `<group_dir>/<function>/<value>/new/`,
 /// a copy of the real measurement of benchmark `src` (e.g. `cpu_fib/thread_pool`), with
