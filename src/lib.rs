@@ -30,3 +30,11 @@ pub mod strategy;
 pub mod sweep;
 pub mod timeline;
 pub mod workload;
+
+/// Locks a mutex even if a thread panicked while holding it: the data guarded here (recorded
+/// spans, free slots, a warm pool) stays usable, and the panic itself is re-raised elsewhere.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

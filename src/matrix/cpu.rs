@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use tokio::runtime::Runtime;
 
 use crate::config::Config;
+use crate::lock;
 use crate::matrix::RunError;
 use crate::process::{JobOutcome, ProcessPool, WireJob, WireResult};
 use crate::strategy::{self, Strategy};
@@ -111,10 +112,7 @@ impl CpuMatrix {
             }
             Strategy::ProcessPoolWarm => {
                 let wire = wire_jobs(jobs);
-                let mut pool = self
-                    .warm_pool
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut pool = lock(&self.warm_pool);
                 let results = strategy::process_pool::run_warm(&mut pool, &wire, probe);
                 drop(pool);
                 from_wire(results).map_err(|message| self.error(strategy, workload, message))?

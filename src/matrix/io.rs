@@ -15,6 +15,7 @@ use mock_server::page_body;
 use tokio::runtime::Runtime;
 
 use crate::config::Config;
+use crate::lock;
 use crate::matrix::RunError;
 use crate::process::{JobOutcome, ProcessPool, WireJob, WireResult};
 use crate::server::Server;
@@ -199,10 +200,7 @@ impl IoMatrix {
             .map(|outcomes| from_wire(jobs, outcomes))
             .map_err(|failure| error(strategy, failure.to_string()))?,
             Strategy::ProcessPoolWarm => {
-                let mut pool = self
-                    .warm_pool
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut pool = lock(&self.warm_pool);
                 let outcomes = strategy::process_pool::run_warm(&mut pool, &wire_jobs(jobs), probe);
                 from_wire(jobs, outcomes)
             }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use tokio::runtime::Runtime;
 use tokio::sync::Semaphore;
 
+use crate::lock;
 use crate::strategy::async_tokio::join_or_resume_panic;
 use crate::timeline::Probe;
 
@@ -51,10 +52,4 @@ where
         }
         results
     })
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
