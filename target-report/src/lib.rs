@@ -57,6 +57,7 @@ pub mod history;
 pub mod machine;
 pub mod meta;
 pub mod output;
+pub mod rounds;
 pub mod stats;
 pub mod steps;
 pub mod summary;
