@@ -258,7 +258,9 @@ pub fn warm_up(measure: &mut Measure<'_>, warm_up: Duration) -> Result<Duration,
         let elapsed = measure(iters)?;
         total += elapsed;
         if total >= warm_up || iters >= 1 << 40 {
-            return Ok(elapsed / iters.min(u64::from(u32::MAX)) as u32);
+            return Ok(Duration::from_secs_f64(
+                elapsed.as_secs_f64() / iters as f64,
+            ));
         }
         iters *= 2;
     }
@@ -458,21 +460,21 @@ pub fn measure_group(
 /// Planning warm-up and rounds of the selected jobs, with one line saying what is coming.
 fn rounds_of(plan: &Plan, jobs: &mut [&mut Job<'_>], reference: Option<&str>) -> RoundsFile {
     let mut iters = Vec::with_capacity(jobs.len());
-    let mut round_time = Duration::ZERO;
+    let mut round_seconds = 0.0;
     for job in jobs.iter_mut() {
         let per_iteration = warm_up(&mut job.measure, plan.warm_up)
             .unwrap_or_else(|error| exit_with_run_error(&error));
         let count = iters_per_sample(plan.sample_target, per_iteration);
-        round_time += per_iteration * count.min(u64::from(u32::MAX)) as u32;
+        round_seconds += per_iteration.as_secs_f64() * count as f64;
         iters.push(count);
     }
     eprintln!(
-        "{}: {} strategies in {} interleaved rounds, about {:.0} s (order seed {}); \
-         Criterion then analyses those samples",
+        "{}: {} strategies in {} interleaved rounds, about {:.0} s (order seed {}); then \
+         Criterion analyses those samples (its \"estimated\" times below are not measuring)",
         plan.group,
         jobs.len(),
         plan.samples,
-        (round_time * plan.samples as u32).as_secs_f64(),
+        round_seconds * plan.samples as f64,
         plan.seed
     );
     run_rounds(plan, jobs, &iters, reference).unwrap_or_else(|error| exit_with_run_error(&error))

@@ -11,7 +11,7 @@ use concurrency_bench::criterion_args::CriterionArgs;
 use concurrency_bench::output::SideFiles;
 use concurrency_bench::rounds::{
     self, iters_per_sample, pause, replay_measurement_time, round_orders, run_rounds, Answer, Job,
-    Plan, Replay, RoundsFile,
+    Plan, Replay, RoundsFile, SplitMix64,
 };
 
 fn plan(group: &str, samples: usize, seed: u64) -> Plan {
@@ -45,6 +45,14 @@ fn fake_job<'a>(
         clock.set(clock.get() + elapsed);
         Ok(elapsed)
     })
+}
+
+#[test]
+fn the_generator_is_splitmix64() {
+    // Reference value of SplitMix64 seeded with 0 (from the published algorithm).
+    assert_eq!(SplitMix64::new(0).next_u64(), 0xE220_A839_7B1D_CDAF);
+    let mut rng = SplitMix64::new(1);
+    assert!((0..1000).all(|_| rng.below(7) < 7));
 }
 
 #[test]
