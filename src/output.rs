@@ -504,4 +504,45 @@ mod tests {
         assert_eq!(back, meta);
         std::fs::remove_dir_all(dir).unwrap();
     }
+
+    #[test]
+    fn side_files_go_into_every_baseline_and_nowhere_without_one() {
+        let dir = std::env::temp_dir().join(format!("cb-side-files-test-{}", std::process::id()));
+        let config = Config::from_pairs(&[]).unwrap();
+        let meta = BenchMeta::cpu("cpu/fib", Strategy::Rayon, &config, 20, 1000);
+
+        let nothing = SideFiles {
+            criterion_home: dir.clone(),
+            baselines: Vec::new(),
+        };
+        let mut ran = false;
+        record_benchmark(&nothing, &meta, |_| {
+            ran = true;
+            Ok::<(), String>(())
+        })
+        .unwrap();
+        assert!(!ran, "no timeline run when nothing is saved");
+        assert!(!dir.exists(), "nothing written");
+
+        let saved = SideFiles {
+            criterion_home: dir.clone(),
+            baselines: vec!["new".to_owned(), "x".to_owned()],
+        };
+        record_benchmark(&saved, &meta, |_| Ok::<(), String>(())).unwrap();
+        for baseline in ["new", "x"] {
+            let bench = dir.join("cpu_fib").join("rayon").join(baseline);
+            let back: BenchMeta =
+                serde_json::from_slice(&std::fs::read(bench.join(META_FILE)).unwrap()).unwrap();
+            assert_eq!(back, meta);
+            assert!(bench.join(TIMELINE_FILE).exists(), "{baseline}");
+        }
+        assert!(!dir.join("cpu_fib/rayon").join(META_FILE).exists());
+
+        saved.write_group_file("cpu/fib", "cb-x.json", &1).unwrap();
+        assert!(dir.join("cpu_fib/x/cb-x.json").exists());
+        saved.remove_group_file("cpu/fib", "cb-x.json").unwrap();
+        saved.remove_group_file("cpu/fib", "cb-x.json").unwrap();
+        assert!(!dir.join("cpu_fib/new/cb-x.json").exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

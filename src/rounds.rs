@@ -102,12 +102,13 @@ fn fnv1a(text: &str) -> u64 {
     })
 }
 
-/// A seed from the clock, for runs without `CB_ORDER_SEED`.
+/// A seed from the clock, for runs without `CB_ORDER_SEED`: 53 bits, so that it survives any
+/// JSON reader that keeps numbers as doubles.
 pub fn seed_from_clock() -> u64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    SplitMix64::new(now.as_nanos() as u64).next_u64()
+    SplitMix64::new(now.as_nanos() as u64).next_u64() >> 11
 }
 
 /// How one group is measured.
@@ -311,8 +312,9 @@ pub fn run_rounds(
 /// long enough that Criterion's estimate survives 20 ms of overshoot (see the module docs),
 /// at most one second (which still allows 1 s/(k − 1) of overshoot).
 pub fn pause(iters: u64) -> Duration {
-    let pause = Duration::from_millis(1) + Duration::from_millis(20) * (iters.max(1) - 1) as u32;
-    pause.min(Duration::from_secs(1))
+    // Beyond 50 iterations the one-second cap applies anyway.
+    let steps = (iters.max(1) - 1).min(50) as u32;
+    (Duration::from_millis(1) + Duration::from_millis(20) * steps).min(Duration::from_secs(1))
 }
 
 /// The measurement time that makes Criterion ask for `iters` iterations per sample after a
