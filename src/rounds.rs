@@ -399,16 +399,21 @@ pub fn measure_group(
         .sampling_mode(SamplingMode::Flat)
         .sample_size(plan.samples);
     if !args.interleaves() {
-        side_files
-            .remove_group_file(&plan.group, ROUNDS_FILE)
-            .unwrap_or_else(|error| exit_with_run_error(&error));
         group
             .warm_up_time(plan.warm_up)
             .measurement_time(plan.sample_target * plan.samples as u32);
-        return jobs
+        let measured: Vec<String> = jobs
             .iter_mut()
             .filter_map(|job| bench_live(group, job).then(|| job.name.clone()))
             .collect();
+        // Criterion replaced this group's samples without rounds (`--quick`): rounds an
+        // earlier run left would no longer describe them.
+        if !measured.is_empty() {
+            side_files
+                .remove_group_file(&plan.group, ROUNDS_FILE)
+                .unwrap_or_else(|error| exit_with_run_error(&error));
+        }
+        return measured;
     }
 
     let selected: Vec<bool> = jobs

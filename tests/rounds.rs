@@ -367,3 +367,55 @@ fn criterion_saves_exactly_the_rounds_samples() {
     assert_eq!(file.samples_of("b")[0].iters, 3);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn without_rounds_a_stale_rounds_file_goes_only_where_criterion_measured_anew() {
+    let dir = std::env::temp_dir().join(format!("cb-rounds-quick-{}", std::process::id()));
+    let home: PathBuf = dir.join("criterion");
+    let args = CriterionArgs::parse(["--bench", "--quick", "fib/a$"]).unwrap();
+    assert!(!args.interleaves());
+    let side_files = SideFiles {
+        criterion_home: home.clone(),
+        baselines: args.baseline_dirs(),
+    };
+    for group in ["cpu_fib", "cpu_sum_of_squares"] {
+        for baseline in ["new", "base"] {
+            let path = home.join(group).join(baseline).join("cb-rounds.json");
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "{}").unwrap();
+        }
+    }
+    let mut criterion = criterion::Criterion::default()
+        .output_directory(&home)
+        .without_plots()
+        .with_filter("fib/a$");
+    let clock = Cell::new(Duration::ZERO);
+    let calls = RefCell::new(Vec::new());
+    let no_load = |_| false;
+    for (group_id, function) in [("cpu/fib", "a"), ("cpu/sum_of_squares", "b")] {
+        let plan = Plan {
+            group: group_id.to_owned(),
+            samples: 10,
+            sample_target: Duration::from_millis(2),
+            warm_up: Duration::from_nanos(1),
+            seed: 1,
+        };
+        let jobs = vec![fake_job(
+            function,
+            Duration::from_micros(1),
+            &clock,
+            &no_load,
+            &calls,
+        )];
+        let mut group = criterion.benchmark_group(group_id);
+        group.nresamples(1000);
+        rounds::measure_group(&mut group, &args, &plan, None, jobs, &side_files);
+        group.finish();
+    }
+    for baseline in ["new", "base"] {
+        let rounds_file = |group: &str| home.join(group).join(baseline).join("cb-rounds.json");
+        assert!(!rounds_file("cpu_fib").exists(), "measured anew: stale");
+        assert!(rounds_file("cpu_sum_of_squares").exists(), "not run: kept");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
