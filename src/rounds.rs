@@ -476,10 +476,13 @@ fn rounds_of(plan: &Plan, jobs: &mut [&mut Job<'_>], reference: Option<&str>) ->
         iters.push(count);
     }
     eprintln!(
-        "{}: {} strategies in {} interleaved rounds, about {:.0} s (order seed {}); then \
-         Criterion analyses those samples (its \"estimated\" times below are not measuring)",
+        "{}: {} in {} interleaved rounds, about {:.0} s (order seed {}); then Criterion \
+         analyses those samples (its \"estimated\" times below are not measuring)",
         plan.group,
-        jobs.len(),
+        match jobs.len() {
+            1 => "1 strategy".to_owned(),
+            count => format!("{count} strategies"),
+        },
         plan.samples,
         round_seconds * plan.samples as f64,
         plan.seed
