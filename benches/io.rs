@@ -3,22 +3,29 @@
 //!
 //! Each iteration downloads every page and checks every status and body; a failed download ends
 //! the run — unless `CB_FAULTS` asks the server to inject faults: then the failures they cause
-//! are counted and written to `cb-faults.json` beside Criterion's output. After a strategy is measured, it runs once more untimed with a timeline recorder.
+//! are counted and written to `cb-faults.json` beside Criterion's output. The strategies are
+//! measured in interleaved rounds, then handed to Criterion (`rounds`); after that, each runs
+//! once more untimed with a timeline recorder.
 
+use std::cell::RefCell;
 use std::path::Path;
 use std::time::Duration;
 
 use concurrency_bench::config::{exit_with_config_error, Config};
-use concurrency_bench::matrix::IoMatrix;
-use concurrency_bench::output::{self, BenchMeta};
+use concurrency_bench::criterion_args::CriterionArgs;
+use concurrency_bench::matrix::{exit_with_run_error, FaultLedger, IoMatrix};
+use concurrency_bench::output::{self, BenchMeta, SideFiles};
+use concurrency_bench::rounds::{self, Job, Plan};
 use concurrency_bench::strategy::Strategy;
-use concurrency_bench::timeline::Probe;
 use concurrency_bench::workload::io::FailureTally;
-use criterion::{Criterion, SamplingMode, Throughput};
-use mock_server::FaultCounts;
+use criterion::{Criterion, Throughput};
 
 const GROUP: &str = "io/download";
+
+/// Samples per benchmark, and the target time of one sample: the slow strategies take one
+/// iteration per sample (sequential downloads take N·L ≈ 3.2 s), the fast ones several.
 const SAMPLES: usize = 10;
+const SAMPLE_TARGET: Duration = Duration::from_millis(400);
 
 fn main() {
     // Bad configuration (an unreachable CB_TARGET_URL too) stops the run before Criterion
@@ -27,23 +34,46 @@ fn main() {
     let worker = Path::new(env!("CARGO_BIN_EXE_cb-worker"));
     let matrix = IoMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
     let mut criterion = Criterion::default().configure_from_args();
-    io(&mut criterion, &config, &matrix);
+    // Read after Criterion has accepted the command line (it exits on anything it refuses).
+    let args = CriterionArgs::from_env_or_exit();
+    io(&mut criterion, &args, &config, &matrix);
     criterion.final_summary();
 }
 
-fn io(c: &mut Criterion, config: &Config, matrix: &IoMatrix) {
-    let workload = matrix.workload();
+fn io(c: &mut Criterion, args: &CriterionArgs, config: &Config, matrix: &IoMatrix) {
+    let workload = &matrix.workload();
     let server_latency_ms = matrix
         .measure_request_ms()
-        .unwrap_or_else(|error| fail(&error));
-    let home = output::criterion_home();
+        .unwrap_or_else(|error| exit_with_run_error(&error));
+    let side_files = SideFiles::for_run(args);
+    let plan = Plan::new(
+        GROUP,
+        config,
+        SAMPLES,
+        SAMPLE_TARGET,
+        Duration::from_millis(500),
+    );
+    let ledgers: Vec<RefCell<FaultLedger>> =
+        Strategy::IO.iter().map(|_| RefCell::default()).collect();
+    let jobs = Strategy::IO
+        .iter()
+        .zip(&ledgers)
+        .map(|(&strategy, ledger)| {
+            let slowdown = config.slowdown_of(GROUP, strategy.name());
+            let measure = matrix.measure_counted(strategy, workload, slowdown, ledger);
+            Job::new(strategy.name(), measure)
+        })
+        .collect();
     let mut group = c.benchmark_group(GROUP);
-    group
-        .throughput(Throughput::Elements(workload.jobs.len() as u64))
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(SAMPLES)
-        .warm_up_time(Duration::from_millis(500));
-    for strategy in Strategy::IO {
+    group.throughput(Throughput::Elements(workload.jobs.len() as u64));
+    let reference = Some(Strategy::Sequential.name());
+    let measured = rounds::measure_group(&mut group, args, &plan, reference, jobs, &side_files);
+    group.finish();
+
+    for (&strategy, ledger) in Strategy::IO.iter().zip(&ledgers) {
+        if !measured.iter().any(|name| name == strategy.name()) {
+            continue;
+        }
         let meta = BenchMeta {
             server_latency_ms: Some(server_latency_ms),
             ..BenchMeta::io(
@@ -54,58 +84,12 @@ fn io(c: &mut Criterion, config: &Config, matrix: &IoMatrix) {
                 matrix.latency_ms(),
             )
         };
-        // One iteration per sample for the slow strategies (Criterion then warns that it cannot
-        // complete the samples in time: expected), several for the fast ones.
-        let ideal = Duration::from_nanos(meta.ideal_ns().unwrap_or(0.0) as u64);
-        group.measurement_time((ideal * SAMPLES as u32).max(Duration::from_secs(4)));
-        let slowdown = config.slowdown_of(GROUP, strategy.name());
-        let mut measured = false;
-        let mut tally = FailureTally::default();
-        let injected_before = server_counts(matrix);
-        group.bench_function(strategy.name(), |b| {
-            measured = true;
-            b.iter(|| {
-                matrix
-                    .run_counted(strategy, &workload, &Probe::OFF, &mut tally)
-                    .unwrap_or_else(|error| fail(&error));
-                if let Some(pause) = slowdown {
-                    std::thread::sleep(pause);
-                }
-            })
-        });
-        if measured {
-            if !config.faults.is_none() {
-                let injected_after = server_counts(matrix);
-                output::record_faults(
-                    &home,
-                    &meta,
-                    config,
-                    &tally,
-                    injected_before,
-                    injected_after,
-                )
-                .unwrap_or_else(|error| fail(&error));
-            }
-            output::record_benchmark(&home, &meta, |probe| {
-                matrix.run_counted(strategy, &workload, probe, &mut FailureTally::default())
-            })
-            .unwrap_or_else(|error| fail(&error));
-        }
+        let ledger = ledger.borrow();
+        output::record_faults(&side_files, &meta, config, &ledger.tally, ledger.injected)
+            .unwrap_or_else(|error| exit_with_run_error(&error));
+        output::record_benchmark(&side_files, &meta, |probe| {
+            matrix.run_counted(strategy, workload, probe, &mut FailureTally::default())
+        })
+        .unwrap_or_else(|error| exit_with_run_error(&error));
     }
-    group.finish();
-}
-
-/// What the embedded server has injected so far (zeros for a server the suite did not start).
-fn server_counts(matrix: &IoMatrix) -> FaultCounts {
-    matrix
-        .server()
-        .fault_counts()
-        .unwrap_or_else(|error| fail(&error))
-        .unwrap_or_default()
-}
-
-/// A failed download ends the benchmark: it is never timed as if it had worked.
-fn fail(error: &dyn std::fmt::Display) -> ! {
-    eprintln!("concurrency-bench: {error}");
-    std::process::exit(1)
 }

@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use concurrency_bench::config::{exit_with_config_error, Config};
-use concurrency_bench::output;
+use concurrency_bench::criterion_args::CriterionArgs;
+use concurrency_bench::matrix::exit_with_run_error;
+use concurrency_bench::output::{self, SideFiles};
 use concurrency_bench::sweep::{Sweep, SweepPoint, SAMPLES};
 use concurrency_bench::timeline::Probe;
 use criterion::{AxisScale, BenchmarkId, Criterion, PlotConfiguration, SamplingMode, Throughput};
@@ -19,13 +21,13 @@ fn main() {
         ));
     }
     let mut criterion = Criterion::default().configure_from_args();
-    sweeps(&mut criterion, &base);
+    let args = CriterionArgs::from_env_or_exit();
+    sweeps(&mut criterion, &base, &SideFiles::for_run(&args));
     criterion.final_summary();
 }
 
-fn sweeps(c: &mut Criterion, base: &Config) {
+fn sweeps(c: &mut Criterion, base: &Config, side_files: &SideFiles) {
     let worker = Path::new(env!("CARGO_BIN_EXE_cb-worker"));
-    let home = output::criterion_home();
     for sweep in Sweep::ALL {
         let mut group = c.benchmark_group(sweep.group());
         let scale = if sweep.logarithmic() {
@@ -42,8 +44,8 @@ fn sweeps(c: &mut Criterion, base: &Config) {
             if sweep == Sweep::IoLatency && parameter == 0 {
                 let point = SweepPoint::new(sweep, base, parameter, worker)
                     .unwrap_or_else(|error| exit_with_config_error(&error));
-                output::record_server_capacity(&home, sweep.group(), &point)
-                    .unwrap_or_else(|error| fail(&error));
+                output::record_server_capacity(side_files, sweep.group(), &point)
+                    .unwrap_or_else(|error| exit_with_run_error(&error));
             }
             for &strategy in sweep.strategies() {
                 // A fresh point (server, clients, pools) per strategy: a client's pooled
@@ -59,7 +61,8 @@ fn sweeps(c: &mut Criterion, base: &Config) {
                         sweep.group(),
                         strategy.name()
                     );
-                    output::record_meta(&home, &meta).unwrap_or_else(|error| fail(&error));
+                    output::record_meta(side_files, &meta)
+                        .unwrap_or_else(|error| exit_with_run_error(&error));
                     continue;
                 }
                 group.measurement_time(point.measurement_time(strategy));
@@ -70,20 +73,15 @@ fn sweeps(c: &mut Criterion, base: &Config) {
                     b.iter(|| {
                         point
                             .run_verified(strategy, &Probe::OFF)
-                            .unwrap_or_else(|error| fail(&error))
+                            .unwrap_or_else(|error| exit_with_run_error(&error))
                     })
                 });
                 if measured {
-                    output::record_meta(&home, &meta).unwrap_or_else(|error| fail(&error));
+                    output::record_meta(side_files, &meta)
+                        .unwrap_or_else(|error| exit_with_run_error(&error));
                 }
             }
         }
         group.finish();
     }
-}
-
-/// A failed or wrong run ends the benchmark: it is never timed as if it had worked.
-fn fail(error: &dyn std::fmt::Display) -> ! {
-    eprintln!("concurrency-bench: {error}");
-    std::process::exit(1)
 }

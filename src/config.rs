@@ -39,6 +39,14 @@ pub struct Config {
     /// `CB_TEST_SLOWDOWN`: `<group>/<function>:<ms>` makes every iteration of that one benchmark
     /// sleep this long after its work. For testing regression detection only.
     pub test_slowdown: Option<(String, Duration)>,
+    /// `CB_SAMPLES`: samples per benchmark, the rounds of a group (default: each group's own).
+    pub samples: Option<usize>,
+    /// `CB_SAMPLE_MS`: the target time of one sample in milliseconds (default: each group's
+    /// own); a strategy takes as many iterations per sample as fit in it, at least one.
+    pub sample_ms: Option<u64>,
+    /// `CB_ORDER_SEED`: the seed of the shuffled order of the strategies in each round
+    /// (default: taken from the clock; recorded in `cb-rounds.json` either way).
+    pub order_seed: Option<u64>,
 }
 
 /// How many recursive fib jobs a run has: the 2024 revision's 20.
@@ -126,6 +134,24 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "testing only: adds a sleep to every iteration of one benchmark",
     },
     Variable {
+        name: "CB_SAMPLES",
+        default: "each group's own",
+        allowed: "an integer from 10 to 1000",
+        meaning: "samples per benchmark: the interleaved rounds of each group",
+    },
+    Variable {
+        name: "CB_SAMPLE_MS",
+        default: "each group's own",
+        allowed: "an integer number of milliseconds from 1 to 600000",
+        meaning: "target time of one sample (iterations per sample = target / time per iteration, at least 1)",
+    },
+    Variable {
+        name: "CB_ORDER_SEED",
+        default: "from the clock",
+        allowed: "an integer from 0 to 18446744073709551615",
+        meaning: "seed of the shuffled strategy order in each round (recorded in cb-rounds.json)",
+    },
+    Variable {
         name: "CB_TARGET_URL",
         default: "(embedded server)",
         allowed: "an http://host:port URL of a server that serves /jython and /dice",
@@ -192,6 +218,9 @@ impl Config {
                 .as_ref()
                 .map(|(id, delay)| format!("{id}:{}", delay.as_millis()))
                 .unwrap_or_default(),
+            "CB_SAMPLES" => optional(self.samples),
+            "CB_SAMPLE_MS" => optional(self.sample_ms),
+            "CB_ORDER_SEED" => optional(self.order_seed),
             "CB_TARGET_URL" => self.target_url.clone().unwrap_or_default(),
             other => unreachable!("{other} is not in VARIABLES"),
         }
@@ -223,6 +252,9 @@ impl Config {
             timeout_ms: read(&lookup, "CB_TIMEOUT_MS", 30_000, 1..=3_600_000)?,
             test_slowdown: read_slowdown(&lookup, "CB_TEST_SLOWDOWN")?,
             faults: read_faults(&lookup, "CB_FAULTS")?,
+            samples: read_optional(&lookup, "CB_SAMPLES", 10..=1000)?,
+            sample_ms: read_optional(&lookup, "CB_SAMPLE_MS", 1..=600_000)?,
+            order_seed: read_optional(&lookup, "CB_ORDER_SEED", 0..=u64::MAX)?,
         })
     }
 }
@@ -248,21 +280,38 @@ fn read<T>(
 where
     T: FromStr + PartialOrd,
 {
+    Ok(read_optional(lookup, name, range)?.unwrap_or(default))
+}
+
+/// Reads one variable that has no fixed default: absent or empty is `None`.
+fn read_optional<T>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<Option<T>, ConfigError>
+where
+    T: FromStr + PartialOrd,
+{
     let Some(raw) = lookup(name).filter(|value| !value.trim().is_empty()) else {
-        return Ok(default);
+        return Ok(None);
     };
     let allowed = VARIABLES
         .iter()
         .find(|variable| variable.name == name)
         .map_or("a valid value", |variable| variable.allowed);
     match raw.trim().parse::<T>() {
-        Ok(value) if range.contains(&value) => Ok(value),
+        Ok(value) if range.contains(&value) => Ok(Some(value)),
         _ => Err(ConfigError {
             name,
             value: raw,
             allowed,
         }),
     }
+}
+
+/// An optional value as `cb-config` shows it: empty when the default applies.
+fn optional(value: Option<impl ToString>) -> String {
+    value.map(|value| value.to_string()).unwrap_or_default()
 }
 
 impl Config {
@@ -375,6 +424,26 @@ mod tests {
         assert_eq!(config.jitter_ms, 0.0);
         assert_eq!(config.target_url, None);
         assert!(config.faults.is_none());
+        assert_eq!(config.samples, None);
+        assert_eq!(config.sample_ms, None);
+        assert_eq!(config.order_seed, None);
+    }
+
+    #[test]
+    fn round_settings_are_read() {
+        let config = with(&[
+            ("CB_SAMPLES", "12"),
+            ("CB_SAMPLE_MS", "250"),
+            ("CB_ORDER_SEED", "18446744073709551615"),
+        ])
+        .unwrap();
+        assert_eq!(config.samples, Some(12));
+        assert_eq!(config.sample_ms, Some(250));
+        assert_eq!(config.order_seed, Some(u64::MAX));
+        let shown = config.values();
+        assert!(shown
+            .iter()
+            .any(|(variable, value)| variable.name == "CB_SAMPLE_MS" && value == "250"));
     }
 
     #[test]
@@ -423,6 +492,15 @@ mod tests {
             ("CB_TEST_SLOWDOWN", "cpu/fib:5"),
             ("CB_TEST_SLOWDOWN", "cpu/fib/rayon:-5"),
             ("CB_TEST_SLOWDOWN", "cpu/fib/rayon:soon"),
+            ("CB_SAMPLES", "9"),
+            ("CB_SAMPLES", "1001"),
+            ("CB_SAMPLES", "ten"),
+            ("CB_SAMPLE_MS", "0"),
+            ("CB_SAMPLE_MS", "600001"),
+            ("CB_SAMPLE_MS", "1.5"),
+            ("CB_ORDER_SEED", "-1"),
+            ("CB_ORDER_SEED", "18446744073709551616"),
+            ("CB_ORDER_SEED", "random"),
         ];
         for (name, value) in cases {
             let error = with(&[(name, value)]).unwrap_err();
@@ -499,6 +577,9 @@ mod tests {
             "CB_TIMEOUT_MS",
             "CB_FAULTS",
             "CB_TEST_SLOWDOWN",
+            "CB_SAMPLES",
+            "CB_SAMPLE_MS",
+            "CB_ORDER_SEED",
         ] {
             assert!(VARIABLES.iter().any(|v| v.name == name), "{name}");
         }

@@ -14,17 +14,22 @@
 //! - [`server`]: where the downloads go (the embedded mock server, in or out of process);
 //! - [`timeline`]: who ran which job when, recorded from a real run;
 //! - [`config`]: every `CB_*` environment variable;
+//! - [`criterion_args`]: what Criterion will run and save, read from the bench's command line;
+//! - [`rounds`]: a group's strategies measured in interleaved rounds, handed to Criterion;
 //! - [`limits`]: enough file descriptors for thousands of sockets;
 //! - [`output`]: the small JSON files the benches write beside Criterion's output;
 //! - [`sweep`]: the scaling sweeps (`cargo bench --bench sweeps`).
 //!
-//! The bench files in `benches/` are thin: configuration, then the matrix, then Criterion groups.
+//! The bench files in `benches/` are thin: configuration, then the matrix, then each group's
+//! rounds, handed to Criterion.
 
 pub mod config;
+pub mod criterion_args;
 pub mod limits;
 pub mod matrix;
 pub mod output;
 pub mod process;
+pub mod rounds;
 pub mod server;
 pub mod strategy;
 pub mod sweep;

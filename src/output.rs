@@ -1,10 +1,19 @@
-//! The files the benches write beside Criterion's output, for `target-report`:
+//! The files the benches write beside Criterion's output, for `target-report`. They belong to a
+//! baseline, like Criterion's own files: each goes into every baseline directory Criterion
+//! writes in this run ([`SideFiles`]: `new/`, and the `--save-baseline` name, `base` by default),
+//! and a run that saves nothing (`--test`, `--list`, `--profile-time`, `--discard-baseline`,
+//! `--load-baseline`) writes none.
 //!
-//! - `<criterion>/<group>/<function>/cb-meta.json` ([`BenchMeta`]): what was measured — workload,
-//!   strategy, job count, concurrency, latency — so the report can compute speed-ups and the
-//!   ideal time ⌈N/C⌉·L without guessing.
-//! - `<criterion>/<group>/<function>/cb-timeline.json` ([`TimelineFile`]): one untimed run's
-//!   spans, for the timeline charts.
+//! - `<criterion>/<group>/<function>[/<value>]/<baseline>/cb-meta.json` ([`BenchMeta`]): what was
+//!   measured — workload, strategy, job count, concurrency, latency — so the report can compute
+//!   speed-ups and the ideal time ⌈N/C⌉·L without guessing.
+//! - `.../<baseline>/cb-timeline.json` ([`TimelineFile`]): one untimed run's spans, for the
+//!   timeline charts.
+//! - `.../<baseline>/cb-faults.json` ([`FaultReport`]): with `CB_FAULTS`, failures by kind.
+//! - `<criterion>/<group>/<baseline>/cb-rounds.json` ([`crate::rounds::RoundsFile`]): the
+//!   group's interleaved rounds.
+//! - `<criterion>/<group>/cb-server-capacity.json` ([`ServerCapacity`]): per sweep group, not
+//!   per baseline.
 //!
 //! `<group>` and `<function>` are directory names made the way Criterion makes them, so the files
 //! sit in the benchmark's own directory.
@@ -15,6 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::criterion_args::CriterionArgs;
 use crate::strategy::{Kind, Strategy};
 use crate::timeline::Span;
 
@@ -212,6 +222,94 @@ pub fn benchmark_dir(
     }
 }
 
+/// Where this run's side files go: Criterion's directory and the baseline directories Criterion
+/// writes in this run ([`CriterionArgs::baseline_dirs`]). Empty baselines: nothing is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SideFiles {
+    /// Criterion's output directory ([`criterion_home`]).
+    pub criterion_home: PathBuf,
+    /// The baseline directory names, e.g. `["new", "base"]`.
+    pub baselines: Vec<String>,
+}
+
+impl SideFiles {
+    /// The side files of this process's run: [`criterion_home`] and the baselines `args` save.
+    pub fn for_run(args: &CriterionArgs) -> SideFiles {
+        SideFiles {
+            criterion_home: criterion_home(),
+            baselines: args.baseline_dirs(),
+        }
+    }
+
+    /// Whether this run writes no side file at all.
+    pub fn is_empty(&self) -> bool {
+        self.baselines.is_empty()
+    }
+
+    /// The baseline directories of benchmark `function` of `group` (and `parameter`).
+    pub fn benchmark_dirs(
+        &self,
+        group: &str,
+        function: &str,
+        parameter: Option<u64>,
+    ) -> Vec<PathBuf> {
+        let dir = benchmark_dir(&self.criterion_home, group, function, parameter);
+        self.baselines.iter().map(|name| dir.join(name)).collect()
+    }
+
+    /// The baseline directories of `group` itself, for the group's own files.
+    pub fn group_dirs(&self, group: &str) -> Vec<PathBuf> {
+        let dir = self.criterion_home.join(criterion_dir_name(group));
+        self.baselines.iter().map(|name| dir.join(name)).collect()
+    }
+
+    /// Writes `value` as `file` into each of the group's baseline directories.
+    pub fn write_group_file(
+        &self,
+        group: &str,
+        file: &str,
+        value: &impl Serialize,
+    ) -> Result<(), String> {
+        write_all(&self.group_dirs(group), file, value)
+    }
+
+    /// Removes `file` from the group's baseline directories, where an earlier run left it and
+    /// this run did not make it anew.
+    pub fn remove_group_file(&self, group: &str, file: &str) -> Result<(), String> {
+        remove_all(&self.group_dirs(group), file)
+    }
+
+    fn write_benchmark_file(
+        &self,
+        meta: &BenchMeta,
+        file: &str,
+        value: &impl Serialize,
+    ) -> Result<(), String> {
+        let dirs = self.benchmark_dirs(&meta.group, &meta.function, meta.parameter);
+        write_all(&dirs, file, value)
+    }
+}
+
+fn write_all(dirs: &[PathBuf], file: &str, value: &impl Serialize) -> Result<(), String> {
+    dirs.iter().try_for_each(|dir| {
+        let path = dir.join(file);
+        write_json(&path, value)
+            .map_err(|error| format!("cannot write {}: {error}", path.display()))
+    })
+}
+
+fn remove_all(dirs: &[PathBuf], file: &str) -> Result<(), String> {
+    dirs.iter().try_for_each(|dir| {
+        let path = dir.join(file);
+        match std::fs::remove_file(&path) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => {
+                Err(format!("cannot remove {}: {error}", path.display()))
+            }
+            _ => Ok(()),
+        }
+    })
+}
+
 /// File name of [`ServerCapacity`] inside a sweep group's directory.
 pub const CAPACITY_FILE: &str = "cb-server-capacity.json";
 
@@ -235,12 +333,15 @@ pub const CAPACITY_REQUESTS: usize = 5_000;
 pub const CAPACITY_IN_FLIGHT: usize = 64;
 
 /// Measures the server of `point` at its latency and writes [`CAPACITY_FILE`] in the group's
-/// directory; prints the result too.
+/// directory; prints the result too. Not in a run that writes no side files.
 pub fn record_server_capacity(
-    criterion_home: &Path,
+    side_files: &SideFiles,
     group: &str,
     point: &crate::sweep::SweepPoint,
 ) -> Result<(), String> {
+    if side_files.is_empty() {
+        return Ok(());
+    }
     let requests_per_s = point
         .measure_server_capacity(CAPACITY_REQUESTS, CAPACITY_IN_FLIGHT)
         .ok_or_else(|| format!("{group}: not an I/O sweep"))?
@@ -255,7 +356,8 @@ pub fn record_server_capacity(
         in_flight: CAPACITY_IN_FLIGHT,
         requests_per_s,
     };
-    let path = criterion_home
+    let path = side_files
+        .criterion_home
         .join(criterion_dir_name(group))
         .join(CAPACITY_FILE);
     write_json(&path, &capacity)
@@ -288,20 +390,25 @@ pub struct FaultReport {
     pub injected: std::collections::BTreeMap<String, u64>,
 }
 
-/// Writes a [`FaultReport`] for `meta`'s benchmark from the clients' `tally` and the server's
-/// counts before and after, and prints its one-line summary.
+/// Writes a [`FaultReport`] for `meta`'s benchmark from the clients' `tally` and what the
+/// server `injected` meanwhile, and prints its one-line summary. Without `CB_FAULTS`, removes
+/// a report an earlier run left in this run's baseline directories instead.
 pub fn record_faults(
-    criterion_home: &Path,
+    side_files: &SideFiles,
     meta: &BenchMeta,
     config: &Config,
     tally: &crate::workload::io::FailureTally,
-    before: mock_server::FaultCounts,
-    after: mock_server::FaultCounts,
+    injected: mock_server::FaultCounts,
 ) -> Result<(), String> {
+    let dirs = side_files.benchmark_dirs(&meta.group, &meta.function, meta.parameter);
+    if config.faults.is_none() {
+        return remove_all(&dirs, FAULTS_FILE);
+    }
+    let counts = injected;
     let mut injected = std::collections::BTreeMap::new();
-    injected.insert("ok".to_owned(), after.ok - before.ok);
+    injected.insert("ok".to_owned(), counts.ok);
     for kind in mock_server::FaultKind::ALL {
-        injected.insert(kind.name().to_owned(), after.get(kind) - before.get(kind));
+        injected.insert(kind.name().to_owned(), counts.get(kind));
     }
     let report = FaultReport {
         schema: SCHEMA,
@@ -323,16 +430,12 @@ pub fn record_faults(
         report.failed,
         report.injected
     );
-    let path = benchmark_dir(criterion_home, &meta.group, &meta.function, meta.parameter)
-        .join(FAULTS_FILE);
-    write_json(&path, &report).map_err(|error| format!("cannot write {}: {error}", path.display()))
+    write_all(&dirs, FAULTS_FILE, &report)
 }
 
 /// Writes only the [`BenchMeta`] of a benchmark (a sweep point, or one that was skipped).
-pub fn record_meta(criterion_home: &Path, meta: &BenchMeta) -> Result<(), String> {
-    let path =
-        benchmark_dir(criterion_home, &meta.group, &meta.function, meta.parameter).join(META_FILE);
-    write_json(&path, meta).map_err(|error| format!("cannot write {}: {error}", path.display()))
+pub fn record_meta(side_files: &SideFiles, meta: &BenchMeta) -> Result<(), String> {
+    side_files.write_benchmark_file(meta, META_FILE, meta)
 }
 
 /// Writes `value` as pretty JSON to `path` through a temporary file and a rename, so a reader
@@ -349,14 +452,16 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> io::Result<()> {
 
 /// After a benchmark was measured: writes its [`BenchMeta`], calls `run_once` (which must run
 /// the strategy once more, untimed, with the probe, and check its results), and writes the
-/// [`TimelineFile`].
+/// [`TimelineFile`]. In a run that writes no side files, does nothing (not even the run).
 pub fn record_benchmark<T, E: std::fmt::Display>(
-    criterion_home: &Path,
+    side_files: &SideFiles,
     meta: &BenchMeta,
     run_once: impl FnOnce(&crate::timeline::Probe) -> Result<T, E>,
 ) -> Result<(), String> {
-    record_meta(criterion_home, meta)?;
-    let dir = benchmark_dir(criterion_home, &meta.group, &meta.function, meta.parameter);
+    if side_files.is_empty() {
+        return Ok(());
+    }
+    record_meta(side_files, meta)?;
 
     let timeline = std::sync::Arc::new(crate::timeline::Timeline::new());
     run_once(&timeline.probe()).map_err(|error| error.to_string())?;
@@ -367,8 +472,7 @@ pub fn record_benchmark<T, E: std::fmt::Display>(
         wall_ns: timeline.elapsed_ns(),
         spans: timeline.spans(),
     };
-    let path = dir.join(TIMELINE_FILE);
-    write_json(&path, &file).map_err(|error| format!("cannot write {}: {error}", path.display()))
+    side_files.write_benchmark_file(meta, TIMELINE_FILE, &file)
 }
 
 #[cfg(test)]
@@ -398,6 +502,47 @@ mod tests {
         write_json(&path, &meta).unwrap();
         let back: BenchMeta = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(back, meta);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn side_files_go_into_every_baseline_and_nowhere_without_one() {
+        let dir = std::env::temp_dir().join(format!("cb-side-files-test-{}", std::process::id()));
+        let config = Config::from_pairs(&[]).unwrap();
+        let meta = BenchMeta::cpu("cpu/fib", Strategy::Rayon, &config, 20, 1000);
+
+        let nothing = SideFiles {
+            criterion_home: dir.clone(),
+            baselines: Vec::new(),
+        };
+        let mut ran = false;
+        record_benchmark(&nothing, &meta, |_| {
+            ran = true;
+            Ok::<(), String>(())
+        })
+        .unwrap();
+        assert!(!ran, "no timeline run when nothing is saved");
+        assert!(!dir.exists(), "nothing written");
+
+        let saved = SideFiles {
+            criterion_home: dir.clone(),
+            baselines: vec!["new".to_owned(), "x".to_owned()],
+        };
+        record_benchmark(&saved, &meta, |_| Ok::<(), String>(())).unwrap();
+        for baseline in ["new", "x"] {
+            let bench = dir.join("cpu_fib").join("rayon").join(baseline);
+            let back: BenchMeta =
+                serde_json::from_slice(&std::fs::read(bench.join(META_FILE)).unwrap()).unwrap();
+            assert_eq!(back, meta);
+            assert!(bench.join(TIMELINE_FILE).exists(), "{baseline}");
+        }
+        assert!(!dir.join("cpu_fib/rayon").join(META_FILE).exists());
+
+        saved.write_group_file("cpu/fib", "cb-x.json", &1).unwrap();
+        assert!(dir.join("cpu_fib/x/cb-x.json").exists());
+        saved.remove_group_file("cpu/fib", "cb-x.json").unwrap();
+        saved.remove_group_file("cpu/fib", "cb-x.json").unwrap();
+        assert!(!dir.join("cpu_fib/new/cb-x.json").exists());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

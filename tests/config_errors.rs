@@ -52,6 +52,12 @@ fn garbage_values_give_one_line_and_exit_2() {
         ("CB_FAULTS", "truncate:0.1"),
         ("CB_TEST_SLOWDOWN", "cpu/fib/rayon"),
         ("CB_TEST_SLOWDOWN", "cpu/fib/rayon:-1"),
+        ("CB_SAMPLES", "5"),
+        ("CB_SAMPLES", "many"),
+        ("CB_SAMPLE_MS", "0"),
+        ("CB_SAMPLE_MS", "1000000"),
+        ("CB_ORDER_SEED", "-7"),
+        ("CB_ORDER_SEED", "0x10"),
     ];
     for (name, value) in cases {
         let output = run_with(name, value);

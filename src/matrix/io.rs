@@ -7,11 +7,12 @@
 //! Building clients once also keeps their connections alive across iterations: thousands of
 //! iterations opening fresh connections would exhaust the loopback ports (TIME_WAIT).
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mock_server::page_body;
+use mock_server::{page_body, FaultCounts};
 use tokio::runtime::Runtime;
 
 use crate::config::Config;
@@ -25,6 +26,27 @@ use crate::workload::io::{
     async_client, blocking_client, Download, DownloadError, Expect, FailureTally, Fetched,
     IoWorkload, Page, FAULT_KINDS,
 };
+
+/// What one I/O strategy saw fail across its samples, and what the server injected meanwhile.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FaultLedger {
+    /// The clients' failures by kind.
+    pub tally: FailureTally,
+    /// What the server injected while this strategy ran, by kind.
+    pub injected: FaultCounts,
+}
+
+impl FaultLedger {
+    /// Adds what the server injected between two readings of its counts.
+    pub fn add_injected(&mut self, before: FaultCounts, after: FaultCounts) {
+        let injected = &mut self.injected;
+        injected.ok += after.ok.saturating_sub(before.ok);
+        injected.error += after.error.saturating_sub(before.error);
+        injected.reset += after.reset.saturating_sub(before.reset);
+        injected.stall += after.stall.saturating_sub(before.stall);
+        injected.truncate += after.truncate.saturating_sub(before.truncate);
+    }
+}
 
 /// Extra time a worker gets beyond the request timeout before the pool gives up on it.
 const WORKER_GRACE: Duration = Duration::from_secs(5);
@@ -257,6 +279,42 @@ impl IoMatrix {
             }
         }
         Ok(bytes)
+    }
+
+    /// The measuring function of `strategy` for a group's rounds: times `iters` counted runs
+    /// ([`IoMatrix::run_counted`], each followed by `slowdown` inside the timing), counting the
+    /// clients' failures in `ledger` and — with `CB_FAULTS`, outside the timing — what the
+    /// server injected during them. Interleaved samples of other strategies are not counted.
+    pub fn measure_counted<'a>(
+        &'a self,
+        strategy: Strategy,
+        workload: &'a IoWorkload,
+        slowdown: Option<Duration>,
+        ledger: &'a RefCell<FaultLedger>,
+    ) -> impl FnMut(u64) -> Result<Duration, String> + 'a {
+        let mut timed = crate::rounds::timed(slowdown, move || {
+            let mut ledger = ledger.borrow_mut();
+            self.run_counted(strategy, workload, &Probe::OFF, &mut ledger.tally)
+        });
+        move |iters| {
+            let counting = !self.config.faults.is_none();
+            let before = if counting {
+                self.server_counts()?
+            } else {
+                None
+            };
+            let elapsed = timed(iters)?;
+            if let Some(before) = before {
+                let after = self.server_counts()?.unwrap_or_default();
+                ledger.borrow_mut().add_injected(before, after);
+            }
+            Ok(elapsed)
+        }
+    }
+
+    /// What the embedded server has injected so far (`None` for a server the suite did not start).
+    fn server_counts(&self) -> Result<Option<FaultCounts>, String> {
+        self.server.fault_counts()
     }
 
     /// Runs and checks every download; returns the bytes received. What each iteration does.

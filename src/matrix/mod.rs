@@ -9,7 +9,7 @@ use std::fmt;
 use crate::strategy::Strategy;
 
 pub use cpu::CpuMatrix;
-pub use io::IoMatrix;
+pub use io::{FaultLedger, IoMatrix};
 
 /// A run that failed or computed a wrong answer: never timed as if it had worked.
 #[derive(Debug)]
@@ -35,3 +35,10 @@ impl fmt::Display for RunError {
 }
 
 impl std::error::Error for RunError {}
+
+/// Prints a failed or wrong run as the one line the suite promises and exits with status 1: a
+/// run that failed is never timed as if it had worked.
+pub fn exit_with_run_error(error: &dyn fmt::Display) -> ! {
+    eprintln!("concurrency-bench: {error}");
+    std::process::exit(1)
+}

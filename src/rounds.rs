@@ -1,0 +1,539 @@
+//! Interleaved rounds: how a group's strategies are measured so that load that comes and goes
+//! lands on all of them alike instead of on the comparisons.
+//!
+//! 1. Planning warm-up: each selected strategy runs (real, verified runs) with 1, 2, 4, …
+//!    iterations until the group's warm-up time has passed; its last batch gives its time per
+//!    iteration t, and its iterations per sample are k = max(1, round(sample target / t)).
+//! 2. R rounds (R = the group's sample count): in each round every selected strategy takes one
+//!    sample of k verified iterations, in a fresh shuffled order ([`SplitMix64`], seeded by
+//!    `CB_ORDER_SEED` or the clock, mixed with the group's id). A load that starts halfway
+//!    slows half of *every* strategy's samples, not all of one strategy's.
+//! 3. The samples go to Criterion unchanged through `iter_custom` ([`measure_group`]), so its
+//!    `sample.json` holds exactly the (iters, ns) pairs of `cb-rounds.json` ([`RoundsFile`]).
+//!
+//! Handing samples over (Criterion 0.8.2, Flat sampling, `routine.rs` and `lib.rs`): Criterion
+//! first warms up, calling the routine with 1, 2, 4, … iterations until the summed *wall* time
+//! of the calls passes the warm-up time, and asks for ceil((measurement time / n) / met)
+//! iterations per sample, met being the warm-up's wall time per iteration. With a warm-up time
+//! of 1 ns there is exactly one warm-up call (iters = 1); it sleeps D ([`pause`]), so
+//! met = D·(1 + δ) with δ the sleep's overshoot. With the measurement time set to n·D·k,
+//! Criterion asks for ceil(k / (1 + δ)) iterations, which is k while δ < 1/(k − 1): D allows
+//! 20 ms of overshoot for k ≤ 50. Every measurement call for k iterations then returns the next
+//! measured sample. If Criterion ever asks for another count, nothing is scaled or faked: that
+//! strategy is measured live for Criterion's requests (real verified runs), listed in the file's
+//! `fallback`, and one warning line says so.
+//!
+//! Modes in which Criterion does not measure (`--test`, `--list`, `--profile-time`,
+//! `--load-baseline`) and `--quick` (Criterion's own adaptive sampling) run the strategies live,
+//! in order, as Criterion asks — no rounds.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, SamplingMode};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::criterion_args::CriterionArgs;
+use crate::matrix::exit_with_run_error;
+use crate::output::{SideFiles, SCHEMA};
+
+/// File name of [`RoundsFile`] inside a group's baseline directory.
+pub const ROUNDS_FILE: &str = "cb-rounds.json";
+
+/// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64): good enough to
+/// shuffle a handful of strategies, and the same sequence on every platform.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator that starts from `seed`.
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform integer in `0..bound` (`bound` > 0), without modulo bias.
+    pub fn below(&mut self, bound: u64) -> u64 {
+        let zone = u64::MAX - u64::MAX % bound;
+        loop {
+            let value = self.next_u64();
+            if value < zone {
+                return value % bound;
+            }
+        }
+    }
+
+    /// Shuffles `items` in place (Fisher–Yates).
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for last in (1..items.len()).rev() {
+            let other = self.below(last as u64 + 1) as usize;
+            items.swap(last, other);
+        }
+    }
+}
+
+/// The order of `count` strategies (indices) in each of `rounds` rounds: every index once per
+/// round, freshly shuffled each round, the same for the same `seed` and `group`.
+pub fn round_orders(count: usize, rounds: usize, seed: u64, group: &str) -> Vec<Vec<usize>> {
+    let mut rng = SplitMix64::new(seed ^ fnv1a(group));
+    (0..rounds)
+        .map(|_| {
+            let mut order: Vec<usize> = (0..count).collect();
+            rng.shuffle(&mut order);
+            order
+        })
+        .collect()
+}
+
+/// A stable hash of a group id, so that each group of one run gets its own orders.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xCBF2_9CE4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01B3)
+    })
+}
+
+/// A seed from the clock, for runs without `CB_ORDER_SEED`: 53 bits, so that it survives any
+/// JSON reader that keeps numbers as doubles.
+pub fn seed_from_clock() -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    SplitMix64::new(now.as_nanos() as u64).next_u64() >> 11
+}
+
+/// How one group is measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Criterion group id, e.g. `cpu/sum_of_squares`.
+    pub group: String,
+    /// Samples per strategy: the rounds (`CB_SAMPLES`, else the group's own).
+    pub samples: usize,
+    /// Target time of one sample (`CB_SAMPLE_MS`, else the group's own).
+    pub sample_target: Duration,
+    /// How long the planning warm-up of each strategy runs.
+    pub warm_up: Duration,
+    /// The seed of the round orders (`CB_ORDER_SEED`, else from the clock).
+    pub seed: u64,
+}
+
+impl Plan {
+    /// The plan of `group`: its own `samples` and `sample_target` unless `CB_SAMPLES` /
+    /// `CB_SAMPLE_MS` override them.
+    pub fn new(
+        group: &str,
+        config: &Config,
+        samples: usize,
+        sample_target: Duration,
+        warm_up: Duration,
+    ) -> Plan {
+        Plan {
+            group: group.to_owned(),
+            samples: config.samples.unwrap_or(samples),
+            sample_target: config
+                .sample_ms
+                .map_or(sample_target, Duration::from_millis),
+            warm_up,
+            seed: config.order_seed.unwrap_or_else(seed_from_clock),
+        }
+    }
+}
+
+/// Iterations per sample for a strategy that takes `per_iteration`: as many as fit in
+/// `target`, rounded, at least one.
+pub fn iters_per_sample(target: Duration, per_iteration: Duration) -> u64 {
+    if per_iteration.is_zero() {
+        return 1;
+    }
+    let ratio = target.as_secs_f64() / per_iteration.as_secs_f64();
+    (ratio.round() as u64).max(1)
+}
+
+/// What one measuring call of a strategy does: runs `iters` verified iterations and returns
+/// how long they took, or why a run failed.
+pub type Measure<'a> = Box<dyn FnMut(u64) -> Result<Duration, String> + 'a>;
+
+/// One strategy of a group: its Criterion function name and how to measure it.
+pub struct Job<'a> {
+    /// The Criterion function id (the strategy's name).
+    pub name: String,
+    /// Runs and times iterations.
+    pub measure: Measure<'a>,
+}
+
+impl<'a> Job<'a> {
+    /// A job named `name` measured by `measure`.
+    pub fn new(name: &str, measure: impl FnMut(u64) -> Result<Duration, String> + 'a) -> Job<'a> {
+        Job {
+            name: name.to_owned(),
+            measure: Box::new(measure),
+        }
+    }
+}
+
+/// The measuring function of one benchmark iteration: times `iters` calls of `iteration`
+/// (which runs the workload and checks every result), each followed by `slowdown`'s sleep
+/// inside the timing (`CB_TEST_SLOWDOWN`). The first failure ends the measurement.
+pub fn timed<T, E: std::fmt::Display>(
+    slowdown: Option<Duration>,
+    mut iteration: impl FnMut() -> Result<T, E>,
+) -> impl FnMut(u64) -> Result<Duration, String> {
+    move |iters| {
+        let start = Instant::now();
+        for _ in 0..iters {
+            std::hint::black_box(iteration().map_err(|error| error.to_string())?);
+            if let Some(pause) = slowdown {
+                std::thread::sleep(pause);
+            }
+        }
+        Ok(start.elapsed())
+    }
+}
+
+/// `cb-rounds.json`: the interleaved rounds of one group (schema 1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoundsFile {
+    /// [`SCHEMA`].
+    pub schema: u32,
+    /// Criterion group id.
+    pub group: String,
+    /// The strategy the others are compared with (`sequential`), when it was measured.
+    pub reference: Option<String>,
+    /// `CB_ORDER_SEED` or the seed taken from the clock; the orders derive from it and the
+    /// group id.
+    pub seed: u64,
+    /// Every round, in the order they ran.
+    pub rounds: Vec<Round>,
+    /// Function ids whose samples could not be replayed into Criterion and were measured live
+    /// (their `sample.json` holds those live samples, not the rounds').
+    pub fallback: Vec<String>,
+}
+
+/// One round: every measured strategy once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Round {
+    /// The function ids in the order they ran.
+    pub order: Vec<String>,
+    /// Their samples, in the same order.
+    pub samples: Vec<Sample>,
+}
+
+/// One sample: `iters` iterations that took `ns` nanoseconds in total.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Criterion function id.
+    pub function: String,
+    /// Iterations in the sample.
+    pub iters: u64,
+    /// Total time of those iterations, in nanoseconds.
+    pub ns: f64,
+}
+
+impl RoundsFile {
+    /// The samples of `function`, round by round.
+    pub fn samples_of(&self, function: &str) -> Vec<&Sample> {
+        self.rounds
+            .iter()
+            .flat_map(|round| round.samples.iter())
+            .filter(|sample| sample.function == function)
+            .collect()
+    }
+}
+
+/// The planning warm-up of one strategy: runs 1, 2, 4, … iterations until `warm_up` has
+/// passed; returns the time per iteration of the last batch (the earlier ones pay for first
+/// use: page faults, thread start-up, connections).
+pub fn warm_up(measure: &mut Measure<'_>, warm_up: Duration) -> Result<Duration, String> {
+    let mut iters = 1u64;
+    let mut total = Duration::ZERO;
+    loop {
+        let elapsed = measure(iters)?;
+        total += elapsed;
+        if total >= warm_up || iters >= 1 << 40 {
+            return Ok(Duration::from_secs_f64(
+                elapsed.as_secs_f64() / iters as f64,
+            ));
+        }
+        iters *= 2;
+    }
+}
+
+/// Measures `jobs` in `plan.samples` rounds, `iters[i]` iterations per sample for job `i`,
+/// each round in a fresh shuffled order. `reference` names the group's reference strategy.
+pub fn run_rounds(
+    plan: &Plan,
+    jobs: &mut [&mut Job<'_>],
+    iters: &[u64],
+    reference: Option<&str>,
+) -> Result<RoundsFile, String> {
+    let orders = round_orders(jobs.len(), plan.samples, plan.seed, &plan.group);
+    let mut rounds = Vec::with_capacity(orders.len());
+    for order in orders {
+        let mut samples = Vec::with_capacity(order.len());
+        for &index in &order {
+            let job = &mut jobs[index];
+            let elapsed = (job.measure)(iters[index])?;
+            samples.push(Sample {
+                function: job.name.clone(),
+                iters: iters[index],
+                ns: elapsed.as_nanos() as f64,
+            });
+        }
+        rounds.push(Round {
+            order: order
+                .iter()
+                .map(|&index| jobs[index].name.clone())
+                .collect(),
+            samples,
+        });
+    }
+    Ok(RoundsFile {
+        schema: SCHEMA,
+        group: plan.group.clone(),
+        reference: reference
+            .filter(|name| jobs.iter().any(|job| job.name == *name))
+            .map(str::to_owned),
+        seed: plan.seed,
+        rounds,
+        fallback: Vec::new(),
+    })
+}
+
+/// The sleep of Criterion's one warm-up call for a strategy of `iters` iterations per sample:
+/// long enough that Criterion's estimate survives 20 ms of overshoot (see the module docs),
+/// at most one second (which still allows 1 s/(k − 1) of overshoot).
+pub fn pause(iters: u64) -> Duration {
+    // Beyond 50 iterations the one-second cap applies anyway.
+    let steps = (iters.max(1) - 1).min(50) as u32;
+    (Duration::from_millis(1) + Duration::from_millis(20) * steps).min(Duration::from_secs(1))
+}
+
+/// The measurement time that makes Criterion ask for `iters` iterations per sample after a
+/// warm-up call of wall time [`pause`]`(iters)`: n·D·k.
+pub fn replay_measurement_time(samples: usize, iters: u64) -> Duration {
+    let nanos = pause(iters).as_nanos() * samples as u128 * u128::from(iters);
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+/// Feeds one strategy's measured samples to Criterion's `iter_custom` calls.
+#[derive(Debug)]
+pub struct Replay {
+    iters: u64,
+    samples: VecDeque<Duration>,
+    warmed_up: bool,
+    live: bool,
+}
+
+/// What a [`Replay`] answers one `iter_custom` call with.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Criterion's warm-up call: sleep this long and return it.
+    WarmUp(Duration),
+    /// The next measured sample.
+    Sample(Duration),
+    /// Criterion asked for something the rounds did not measure: measure it live (`first`:
+    /// the first such call).
+    Live {
+        /// Whether this is the first call answered live.
+        first: bool,
+    },
+}
+
+impl Replay {
+    /// A replay of `samples`, each of `iters` iterations.
+    pub fn new(iters: u64, samples: impl IntoIterator<Item = Duration>) -> Replay {
+        Replay {
+            iters,
+            samples: samples.into_iter().collect(),
+            warmed_up: false,
+            live: false,
+        }
+    }
+
+    /// The answer to Criterion's next call for `iters` iterations.
+    pub fn answer(&mut self, iters: u64) -> Answer {
+        if !self.warmed_up {
+            self.warmed_up = true;
+            return Answer::WarmUp(pause(self.iters));
+        }
+        if !self.live && iters == self.iters {
+            if let Some(sample) = self.samples.pop_front() {
+                return Answer::Sample(sample);
+            }
+        }
+        let first = !self.live;
+        self.live = true;
+        Answer::Live { first }
+    }
+
+    /// Whether any call had to be measured live.
+    pub fn fell_back(&self) -> bool {
+        self.live
+    }
+}
+
+/// Measures one group: interleaved rounds handed to Criterion when Criterion measures
+/// (`args.interleaves()`), else each job live as Criterion asks. `group` must be the Criterion
+/// group of `plan.group`; jobs keep their order in Criterion's report. Writes (or, without
+/// rounds, removes a stale) `cb-rounds.json` in the group's baseline directories. Returns the
+/// names of the jobs Criterion measured or ran. A failed run ends the process (exit 1, one
+/// line): it is never timed as if it had worked.
+pub fn measure_group(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    args: &CriterionArgs,
+    plan: &Plan,
+    reference: Option<&str>,
+    mut jobs: Vec<Job<'_>>,
+    side_files: &SideFiles,
+) -> Vec<String> {
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(plan.samples);
+    if !args.interleaves() {
+        group
+            .warm_up_time(plan.warm_up)
+            .measurement_time(plan.sample_target * plan.samples as u32);
+        let measured: Vec<String> = jobs
+            .iter_mut()
+            .filter_map(|job| bench_live(group, job).then(|| job.name.clone()))
+            .collect();
+        // Criterion replaced this group's samples without rounds (`--quick`): rounds an
+        // earlier run left would no longer describe them.
+        if !measured.is_empty() {
+            side_files
+                .remove_group_file(&plan.group, ROUNDS_FILE)
+                .unwrap_or_else(|error| exit_with_run_error(&error));
+        }
+        return measured;
+    }
+
+    let selected: Vec<bool> = jobs
+        .iter()
+        .map(|job| args.selects(&format!("{}/{}", plan.group, job.name)))
+        .collect();
+    let mut chosen: Vec<&mut Job<'_>> = jobs
+        .iter_mut()
+        .zip(&selected)
+        .filter_map(|(job, &selected)| selected.then_some(job))
+        .collect();
+    let record = (!chosen.is_empty()).then(|| rounds_of(plan, &mut chosen, reference));
+    drop(chosen);
+
+    group.warm_up_time(Duration::from_nanos(1));
+    let mut measured = Vec::new();
+    let mut fallback = Vec::new();
+    for job in &mut jobs {
+        let samples = record
+            .as_ref()
+            .map(|record| record.samples_of(&job.name))
+            .unwrap_or_default();
+        let ran = match samples.first() {
+            Some(first) => {
+                let times = samples
+                    .iter()
+                    .map(|sample| Duration::from_nanos(sample.ns as u64));
+                let mut replay = Replay::new(first.iters, times);
+                let ran = bench_replay(group, plan, job, &mut replay);
+                if replay.fell_back() {
+                    fallback.push(job.name.clone());
+                }
+                ran
+            }
+            // Not selected: Criterion does not call it (were it to, it is measured live).
+            None => bench_live(group, job),
+        };
+        if ran {
+            measured.push(job.name.clone());
+        }
+    }
+    if let Some(mut record) = record {
+        record.fallback = fallback;
+        side_files
+            .write_group_file(&plan.group, ROUNDS_FILE, &record)
+            .unwrap_or_else(|error| exit_with_run_error(&error));
+    }
+    measured
+}
+
+/// Planning warm-up and rounds of the selected jobs, with one line saying what is coming.
+fn rounds_of(plan: &Plan, jobs: &mut [&mut Job<'_>], reference: Option<&str>) -> RoundsFile {
+    let mut iters = Vec::with_capacity(jobs.len());
+    let mut round_seconds = 0.0;
+    for job in jobs.iter_mut() {
+        let per_iteration = warm_up(&mut job.measure, plan.warm_up)
+            .unwrap_or_else(|error| exit_with_run_error(&error));
+        let count = iters_per_sample(plan.sample_target, per_iteration);
+        round_seconds += per_iteration.as_secs_f64() * count as f64;
+        iters.push(count);
+    }
+    eprintln!(
+        "{}: {} in {} interleaved rounds, about {:.0} s (order seed {}); then Criterion \
+         analyses those samples (its \"estimated\" times below are not measuring)",
+        plan.group,
+        match jobs.len() {
+            1 => "1 strategy".to_owned(),
+            count => format!("{count} strategies"),
+        },
+        plan.samples,
+        round_seconds * plan.samples as f64,
+        plan.seed
+    );
+    run_rounds(plan, jobs, &iters, reference).unwrap_or_else(|error| exit_with_run_error(&error))
+}
+
+/// Hands a job's measured samples to Criterion; returns whether Criterion called it.
+fn bench_replay(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    plan: &Plan,
+    job: &mut Job<'_>,
+    replay: &mut Replay,
+) -> bool {
+    let mut ran = false;
+    let name = job.name.clone();
+    group.measurement_time(replay_measurement_time(plan.samples, replay.iters));
+    group.bench_function(&name, |b| {
+        ran = true;
+        b.iter_custom(|iters| match replay.answer(iters) {
+            Answer::WarmUp(pause) => {
+                std::thread::sleep(pause);
+                pause
+            }
+            Answer::Sample(sample) => sample,
+            Answer::Live { first } => {
+                if first {
+                    eprintln!(
+                        "{}/{}: Criterion asked for {iters} iterations per sample instead of {}; \
+                         measuring it live (listed in {ROUNDS_FILE} as fallback)",
+                        plan.group, job.name, replay.iters
+                    );
+                }
+                live(job, iters)
+            }
+        })
+    });
+    ran
+}
+
+/// Lets Criterion measure a job itself; returns whether Criterion called it.
+fn bench_live(group: &mut BenchmarkGroup<'_, WallTime>, job: &mut Job<'_>) -> bool {
+    let mut ran = false;
+    let name = job.name.clone();
+    group.bench_function(&name, |b| {
+        ran = true;
+        b.iter_custom(|iters| live(job, iters))
+    });
+    ran
+}
+
+fn live(job: &mut Job<'_>, iters: u64) -> Duration {
+    (job.measure)(iters).unwrap_or_else(|error| exit_with_run_error(&error))
+}
