@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::criterion::{self, load_optional};
+use crate::criterion;
 use crate::error::{Error, Result};
 use crate::history::Record;
 use crate::machine::{self, Machine};
@@ -71,15 +71,6 @@ impl Calibration {
         let cal: Calibration = criterion::load_json(path)?;
         cal.check().map_err(|why| Error::at(path, why))?;
         Ok(cal)
-    }
-
-    /// Reads `<criterion_dir>/cb-calibration.json` if it exists.
-    pub fn load_default(criterion_dir: &Path) -> Result<Option<(PathBuf, Calibration)>> {
-        let path = criterion_dir.join(CALIBRATION_FILE);
-        match load_optional::<serde_json::Value>(&path)? {
-            None => Ok(None),
-            Some(_) => Ok(Some((path.clone(), Calibration::load(&path)?))),
-        }
     }
 
     fn check(&self) -> std::result::Result<(), String> {

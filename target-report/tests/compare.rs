@@ -14,7 +14,7 @@ use common::*;
 use serde_json::{json, Value};
 use target_report::compare::Verdict;
 use target_report::stats::SplitMix64;
-use target_report::verdict;
+use target_report::{noise, verdict};
 
 /// Copies baseline `from` to a new baseline `to` in every benchmark of `crit`.
 fn copy_baseline(crit: &Path, from: &str, to: &str) {
@@ -520,4 +520,67 @@ fn rounds_missing_from_some_baselines_are_listed_and_bad_input_refused() {
     assert!(err.to_string().contains("3 and 2"), "{err}");
     let err = verdict::from_rounds(&crit, &old, &new, -1.0).unwrap_err();
     assert!(err.to_string().contains("--threshold"), "{err}");
+}
+
+/// Two benchmarks like CI's end-to-end check (`sequential` and `rayon`, ten samples of ~1%
+/// noise each), the new side of `rayon` `factor` times slower.
+fn ci_like(crit: &Path, factor: f64) {
+    for (function, f) in [("sequential", 1.0), ("rayon", factor)] {
+        write_baseline(crit, function, "ci-before", 1e6);
+        write_baseline(crit, function, "ci-after", 1e6 * f);
+    }
+}
+
+#[test]
+fn cis_deliberate_slowdown_is_found_with_the_default_noise_floor() {
+    // CI sleeps 5 ms per 1 ms iteration of rayon: +500%, far beyond what 10% per run hides.
+    let tmp = TempDir::new("cmp-ci");
+    let crit = tmp.path().join("criterion");
+    ci_like(&crit, 6.0);
+    let (code, v) = compare_json(&crit, "ci-before", "ci-after", &["--threshold", "20"]);
+    assert_eq!(code, 1);
+    assert_eq!(verdicts(&v, "regressed"), ["g/rayon"]);
+    // The same code on both sides is never a regression, only inconclusive under the default.
+    let tmp = TempDir::new("cmp-ci-same");
+    let crit = tmp.path().join("criterion");
+    ci_like(&crit, 1.0);
+    let (code, v) = compare_json(&crit, "ci-before", "ci-after", &["--threshold", "20"]);
+    assert_eq!(code, 3);
+    assert!(verdicts(&v, "regressed").is_empty());
+}
+
+#[test]
+fn a_calibration_from_runs_is_written_read_back_and_used() {
+    let tmp = TempDir::new("cmp-calibrate");
+    let crit = tmp.path().join("criterion");
+    let runs: Vec<String> = (1..=3).map(|r| format!("cal-{r}")).collect();
+    for (run, m) in runs.iter().zip([1e6, 1.1e6, 1.21e6]) {
+        write_baseline(&crit, "f", run, m);
+    }
+    // A benchmark missing from one run is left out.
+    write_baseline(&crit, "partial", "cal-1", 1e6);
+    let cal = noise::calibration_from_runs(&crit, &runs).unwrap();
+    assert_eq!(cal.runs, 3);
+    assert_eq!(cal.benchmarks.keys().collect::<Vec<_>>(), ["g/f"]);
+    let b = &cal.benchmarks["g/f"];
+    assert!((b.sd_log - 1.1f64.ln()).abs() < 1e-9, "{b:?}");
+    assert_eq!(b.runs, 3);
+    assert_eq!(b.medians_ns.len(), 3);
+    let path = cal.write(&crit).unwrap();
+    assert_eq!(path, crit.join(noise::CALIBRATION_FILE));
+    let back = noise::Calibration::load(&path).unwrap();
+    assert_eq!(
+        (back.runs, &back.machine, &back.created_at),
+        (3, &cal.machine, &cal.created_at)
+    );
+    // serde_json's default float parsing may differ from the written value in the last bit.
+    assert!((back.benchmarks["g/f"].sd_log - b.sd_log).abs() < 1e-15);
+    // compare picks it up from the Criterion directory.
+    let (_, v) = compare_json(&crit, "cal-1", "cal-2", &[]);
+    assert_eq!(entry(&v, "g/f")["noise"]["source"], "calibration");
+    assert_eq!(entry(&v, "g/f")["noise"]["df"], 2.0);
+    // Fewer than two runs, or runs no benchmark has, are refused.
+    assert!(noise::calibration_from_runs(&crit, &runs[..1]).is_err());
+    let err = noise::calibration_from_runs(&crit, &["x".into(), "y".into()]).unwrap_err();
+    assert!(err.to_string().contains("no benchmark"), "{err}");
 }
