@@ -294,6 +294,10 @@ mod tests {
         close(t_quantile(0.975, None), 1.959_964, 1e-6);
         close(t_quantile(0.8, None), 0.841_621, 1e-6);
         close(t_quantile(0.025, Some(4.0)), -2.7764, 5e-5);
+        close(t_quantile(0.975, Some(1000.0)), 1.962_339, 1e-5);
+        // Large df: z + (z³ + z)/(4ν) to first order.
+        close(t_quantile(0.975, Some(1e5)), 1.959_988, 1e-6);
+        close(t_quantile(0.975, Some(9.9e5)), 1.959_966, 1e-6);
         // Huge df is the normal.
         close(t_quantile(0.975, Some(1e9)), 1.959_964, 1e-6);
         assert_eq!(t_quantile(0.5, Some(3.0)), 0.0);
