@@ -13,6 +13,7 @@ use std::process::Output;
 use common::*;
 use serde_json::{json, Value};
 use target_report::compare::Verdict;
+use target_report::export::{Exporter, Json, Markdown, Table};
 use target_report::stats::SplitMix64;
 use target_report::{noise, verdict};
 
@@ -489,6 +490,21 @@ fn paired_rounds_detect_a_ten_percent_change() {
     assert_eq!(c.old, "ab-old-1 … ab-old-5");
     assert!(c.method.contains("paired rounds"));
     assert_eq!(c.noise, ["2 benchmarks: the spread of 5 paired rounds"]);
+    // The exporters show the rounds that would detect the threshold.
+    let text = Table.render(&c);
+    let head = text.lines().next().unwrap();
+    assert!(head.ends_with("rounds for 5%"), "{head}");
+    let row = text.lines().find(|l| l.starts_with("g/slow ")).unwrap();
+    assert!(
+        row.contains("paired rounds (5)") && row.contains("REGRESSED"),
+        "{row}"
+    );
+    let md = Markdown.render(&c);
+    let sep = md.lines().find(|l| l.starts_with("|---")).unwrap();
+    assert_eq!(sep.matches('|').count(), 10, "{sep}");
+    let json: Value = serde_json::from_str(&Json.render(&c)).unwrap();
+    assert_eq!(json["exit_code"], 1);
+    assert!(json["entries"][0]["rounds_needed"].as_u64().is_some());
 }
 
 #[test]
