@@ -216,11 +216,12 @@ impl Noise {
     /// A short label for tables: `calibration (5 runs)`, `history (4 runs)`, `default 10%`,
     /// `paired rounds (5)`.
     pub fn describe(&self) -> String {
-        match (self.source, self.runs) {
-            (Source::Calibration, Some(k)) => format!("calibration ({k} runs)"),
-            (Source::History, Some(k)) => format!("history ({k} runs)"),
-            (Source::PairedRounds, Some(k)) => format!("paired rounds ({k})"),
-            _ => format!("default {}%", pct_text(self.sd_log)),
+        let runs = self.runs.map_or(String::new(), |k| k.to_string());
+        match self.source {
+            Source::Calibration => format!("calibration ({runs} runs)"),
+            Source::History => format!("history ({runs} runs)"),
+            Source::PairedRounds => format!("paired rounds ({runs})"),
+            Source::Default => format!("default {}%", pct_text(self.sd_log)),
         }
     }
 }
@@ -331,18 +332,19 @@ impl NoiseFloor {
         counts
             .into_iter()
             .map(|(source, n)| match source {
-                Source::Calibration => {
-                    let (path, cal) = self.calibration.as_ref().expect("calibration loaded");
-                    format!(
+                Source::Calibration => match &self.calibration {
+                    Some((path, cal)) => format!(
                         "{n} benchmarks: σ_run from {} ({} runs, {}{})",
                         path.display(),
                         cal.runs,
                         cal.created_at,
-                        cal.commit
-                            .as_deref()
-                            .map_or(String::new(), |c| format!(", commit {}", &c[..c.len().min(12)]))
-                    )
-                }
+                        cal.commit.as_deref().map_or(String::new(), |c| format!(
+                            ", commit {}",
+                            c.chars().take(12).collect::<String>()
+                        ))
+                    ),
+                    None => format!("{n} benchmarks: σ_run from a calibration"),
+                },
                 Source::History => format!(
                     "{n} benchmarks: σ_run from repeated runs of one commit on one machine in {}",
                     self.history

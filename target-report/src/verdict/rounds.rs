@@ -107,22 +107,18 @@ pub fn from_rounds(
                 compared.push((dir, id));
             }
             (a, b) => {
+                // Some rounds lack it: name every baseline without a sample.
                 let mut id = String::new();
                 let mut lacking = Vec::new();
-                for r in [a, b] {
+                for (r, names) in [(a, old), (b, new)] {
                     match r {
                         Rounds::Partial(i, missing) => {
                             id = i;
                             lacking.extend(missing);
                         }
                         Rounds::Complete(i, ..) => id = i,
-                        Rounds::Absent => {}
+                        Rounds::Absent => lacking.extend(names.iter().cloned()),
                     }
-                }
-                if lacking.is_empty() {
-                    // One side complete, the other absent was handled above; here a whole
-                    // side is absent and the other partial.
-                    lacking.push("one side".into());
                 }
                 incomplete.push(format!("{id}: no sample.json in {}", lacking.join(", ")));
             }
