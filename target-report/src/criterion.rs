@@ -213,8 +213,8 @@ impl BenchDir {
 /// Names that Criterion uses inside a benchmark directory for things that are not baselines.
 const NOT_BASELINES: [&str; 2] = ["report", "change"];
 
-/// Finds every benchmark directory: one with a child `<baseline>/benchmark.json` or with the
-/// suite's `cb-meta.json`. Walking (instead of listing known groups) picks up new groups and
+/// Finds every benchmark directory: one with a child `<baseline>/benchmark.json` or
+/// `<baseline>/cb-meta.json` (the suite's). Walking (instead of listing known groups) picks up new groups and
 /// parameterised sweeps (`<group>/<function>/<value>/`) without code changes.
 ///
 /// Fails when `criterion_dir` is not a readable directory.
@@ -245,10 +245,13 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<BenchDir>) -> Result<()> {
             subdirs.push(entry.path());
         }
     }
+    // A baseline directory holds Criterion's benchmark.json, or only the suite's cb-meta.json
+    // for a benchmark the bench planned but skipped.
     let is_baseline = |p: &PathBuf| {
-        p.join("benchmark.json").is_file() && !NOT_BASELINES.iter().any(|n| p.ends_with(n))
+        (p.join("benchmark.json").is_file() || p.join(crate::meta::META_FILE).is_file())
+            && !NOT_BASELINES.iter().any(|n| p.ends_with(n))
     };
-    let is_bench = dir.join("cb-meta.json").is_file() || subdirs.iter().any(is_baseline);
+    let is_bench = subdirs.iter().any(is_baseline);
     if is_bench && dir != root {
         let rel = dir
             .strip_prefix(root)

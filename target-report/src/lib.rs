@@ -77,6 +77,7 @@ pub mod machine;
 pub mod meta;
 pub mod noise;
 pub mod output;
+pub mod rounds;
 pub mod stats;
 pub mod steps;
 pub mod summary;

@@ -1,6 +1,11 @@
-//! The suite's own side files beside Criterion's: `cb-meta.json` (what a benchmark ran) and
-//! `cb-timeline.json` (one untimed run, one span per job). Unknown fields are ignored so the
-//! benches can add fields without breaking this tool.
+//! The suite's own side files beside Criterion's: `cb-meta.json` (what a benchmark ran),
+//! `cb-timeline.json` (one untimed run, one span per job) and `cb-faults.json` (a run under
+//! injected faults). Unknown fields are ignored so the benches can add fields without breaking
+//! this tool.
+//!
+//! They belong to a baseline, like Criterion's own files: `<benchmark>/<baseline>/cb-meta.json`
+//! ([`SideFiles::load`]), so a `--test` run or a filtered run at other sizes cannot change what an
+//! older baseline says it measured.
 
 use std::path::Path;
 
@@ -8,6 +13,37 @@ use serde::{Deserialize, Serialize};
 
 use crate::criterion::load_optional;
 use crate::error::{Error, Result};
+
+/// File name of [`Meta`] inside a benchmark's baseline directory.
+pub const META_FILE: &str = "cb-meta.json";
+/// File name of [`Timeline`] inside a benchmark's baseline directory.
+pub const TIMELINE_FILE: &str = "cb-timeline.json";
+/// File name of [`FaultRun`] inside a benchmark's baseline directory.
+pub const FAULTS_FILE: &str = "cb-faults.json";
+
+/// The side files of one benchmark in one baseline; each may be absent.
+#[derive(Debug, Clone, Default)]
+pub struct SideFiles {
+    /// `cb-meta.json`.
+    pub meta: Option<Meta>,
+    /// `cb-timeline.json`.
+    pub timeline: Option<Timeline>,
+    /// `cb-faults.json`.
+    pub faults: Option<FaultRun>,
+}
+
+impl SideFiles {
+    /// Loads the side files of `baseline` from `<bench_dir>/<baseline>/`. Fails on a corrupt
+    /// file, naming it.
+    pub fn load(bench_dir: &Path, baseline: &str) -> Result<SideFiles> {
+        let dir = bench_dir.join(baseline);
+        Ok(SideFiles {
+            meta: load_meta(&dir.join(META_FILE))?,
+            timeline: load_timeline(&dir.join(TIMELINE_FILE))?,
+            faults: load_faults(&dir.join(FAULTS_FILE))?,
+        })
+    }
+}
 
 /// `cb-meta.json`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -50,6 +86,19 @@ pub struct Meta {
 }
 
 impl Meta {
+    /// The settings that make two measurements of one workload comparable: the work (jobs,
+    /// elements, latency), the machine's cores and the pool sizes. Two rows of one table with
+    /// different settings were measured differently and are not compared.
+    pub fn settings(&self) -> String {
+        let latency = self
+            .latency_ms
+            .map_or_else(|| "none".to_string(), |l| format!("{l} ms"));
+        format!(
+            "jobs {}, elements {}, latency {latency}, cores {}, workers {}, processes {}",
+            self.jobs, self.elements, self.cores, self.workers, self.processes
+        )
+    }
+
     /// The ideal wall time ⌈N/C⌉·L in nanoseconds for a latency `latency_ms`: N jobs, C at a
     /// time, each taking exactly L. `None` without jobs or concurrency.
     pub fn ideal_ns(&self, latency_ms: f64) -> Option<f64> {

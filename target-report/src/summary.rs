@@ -2,6 +2,7 @@
 //! value), computed from Criterion's files and the suite's side files, the parameter sweeps seen
 //! as curves ([`crate::sweeps`]), plus what is missing. Rendering lives in [`crate::export`].
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
@@ -9,7 +10,8 @@ use serde::Serialize;
 
 use crate::criterion::{self, BenchDir, Measured};
 use crate::error::{Error, Result};
-use crate::meta::{self, Meta, Timeline};
+use crate::meta::{self, Meta, SideFiles, Timeline};
+use crate::rounds::{self, Drift, Rounds};
 use crate::stats::{self, Interval};
 use crate::sweeps::{self, Sweep};
 
@@ -52,6 +54,25 @@ pub struct Table {
     pub notes: Vec<String>,
     /// The "which to use" verdict computed from the rows.
     pub advice: Advice,
+    /// Whether the group was measured in interleaved rounds (`cb-rounds.json`): then speed-ups
+    /// come from rounds paired with the reference.
+    pub interleaved: bool,
+    /// How the reference's speed changed during the group, when measured in rounds.
+    pub drift: Option<Drift>,
+    /// Strategies measured with other settings than the table's (an older or filtered run):
+    /// shown apart and compared with nothing.
+    pub set_apart: Vec<SetApart>,
+}
+
+/// A row kept out of a table's comparisons because it was measured with other settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetApart {
+    /// Function name.
+    pub function: String,
+    /// Its median, ns.
+    pub median_ns: f64,
+    /// Its settings ([`Meta::settings`]).
+    pub settings: String,
 }
 
 impl Table {
@@ -208,16 +229,18 @@ pub fn build(criterion_dir: &Path, baseline: &str, out_dir: &Path) -> Result<Sum
 
     for dir in &dirs {
         let measured = criterion::load_measured(dir, baseline)?;
-        let meta = meta::load_meta(&dir.path.join("cb-meta.json"))?;
-        let timeline = meta::load_timeline(&dir.path.join("cb-timeline.json"))?;
-        let faults = meta::load_faults(&dir.path.join("cb-faults.json"))?;
+        let SideFiles {
+            meta,
+            timeline,
+            faults,
+        } = SideFiles::load(&dir.path, baseline)?;
         if measured.is_some() {
             any_measured_baseline = true;
         }
         let (group, function, value) = identity(dir, measured.as_ref(), meta.as_ref());
-        let draft = tables
-            .entry((group.clone(), SortKey::new(value.clone())))
-            .or_insert_with(|| TableDraft {
+        let draft = match tables.entry((group.clone(), SortKey::new(value.clone()))) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(TableDraft {
                 group: group.clone(),
                 value: value.clone(),
                 // A sweep value has its own violin plot (<group>/<value>/report/) beside the
@@ -239,8 +262,14 @@ pub fn build(criterion_dir: &Path, baseline: &str, out_dir: &Path) -> Result<Sum
                                 .join("report/violin.svg"),
                         )
                     }),
+                // Whole groups are measured in rounds; a sweep point is not.
+                rounds: match value {
+                    None => Rounds::load(&criterion_dir.join(dir.group_dir()), baseline)?,
+                    Some(_) => None,
+                },
                 ..TableDraft::default()
-            });
+            }),
+        };
         if let Some(m) = &meta {
             draft.kinds.push(m.kind.clone());
         }
@@ -465,6 +494,7 @@ struct TableDraft {
     violin: Option<String>,
     rows: Vec<Row>,
     unmeasured: Vec<Unmeasured>,
+    rounds: Option<Rounds>,
 }
 
 impl TableDraft {
@@ -494,38 +524,21 @@ impl TableDraft {
             None => self.group.clone(),
         };
 
-        let sequential = self.rows.iter().position(|r| r.function == SEQUENTIAL);
-        match sequential {
-            Some(s) => {
-                let seq_times = self.rows[s].per_iteration.clone();
-                let seq_median = self.rows[s].median_ns.point;
-                for row in self.rows.iter_mut().filter(|r| r.function != SEQUENTIAL) {
-                    let seed = stats::seed_for(&format!("speedup {}", row.id));
-                    let ci = stats::ratio_of_medians(
-                        &seq_times,
-                        &row.per_iteration,
-                        stats::BOOTSTRAP_RESAMPLES,
-                        seed,
-                    );
-                    // The point is the ratio of Criterion's own median estimates (identical to
-                    // the ratio of sample medians: same data, same median definition).
-                    row.speedup = Some(Interval {
-                        point: seq_median / row.median_ns.point,
-                        ..ci
-                    });
-                }
-            }
-            None if !self.rows.is_empty() => notes.push(format!(
-                "No `{SEQUENTIAL}` measurement in {title}, so no speed-ups."
-            )),
-            None => {}
-        }
+        let set_apart = self.set_apart_other_settings(&title, &mut notes);
+        self.speedups(&title, &mut notes);
         for row in &self.rows {
             if let Some(faults) = &row.faults {
                 notes.push(faults.describe(&row.function));
             }
         }
-        let advice = advise(&title, kind.as_deref(), &self.rows);
+        let drift = self.drift();
+        let advice = match &drift {
+            Some(d) if d.drifted => Advice {
+                sentences: vec![drift_sentence(&title, d)],
+                ..Advice::default()
+            },
+            _ => advise(&title, kind.as_deref(), &self.rows, self.rounds.as_ref()),
+        };
         Table {
             group: self.group,
             value: self.value,
@@ -535,12 +548,117 @@ impl TableDraft {
             unmeasured: self.unmeasured,
             notes,
             advice,
+            interleaved: self.rounds.is_some(),
+            drift,
+            set_apart,
         }
+    }
+
+    /// Takes out the rows measured with other settings than the reference's (or, without a
+    /// reference, than most rows'), so that no speed-up or ranking mixes two configurations.
+    fn set_apart_other_settings(&mut self, title: &str, notes: &mut Vec<String>) -> Vec<SetApart> {
+        let settings_of = |r: &Row| r.meta.as_ref().map(Meta::settings);
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for s in self.rows.iter().filter_map(settings_of) {
+            *counts.entry(s).or_insert(0) += 1;
+        }
+        if counts.len() < 2 {
+            return Vec::new();
+        }
+        let reference = self
+            .rows
+            .iter()
+            .find(|r| r.function == SEQUENTIAL)
+            .and_then(settings_of)
+            .or_else(|| {
+                counts
+                    .iter()
+                    .max_by_key(|(_, n)| **n)
+                    .map(|(s, _)| s.clone())
+            })
+            .unwrap_or_default();
+        let (kept, apart): (Vec<Row>, Vec<Row>) = std::mem::take(&mut self.rows)
+            .into_iter()
+            .partition(|r| settings_of(r).is_none_or(|s| s == reference));
+        self.rows = kept;
+        let apart: Vec<SetApart> = apart
+            .into_iter()
+            .map(|r| SetApart {
+                settings: settings_of(&r).unwrap_or_default(),
+                median_ns: r.median_ns.point,
+                function: r.function,
+            })
+            .collect();
+        notes.push(format!(
+            "{title} holds measurements made with different settings: compared here only those with {reference}; set apart: {}.",
+            apart
+                .iter()
+                .map(|a| format!("`{}` ({}, median {})", a.function, a.settings, fmt_ns(a.median_ns)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+        apart
+    }
+
+    /// Speed-ups against `sequential`: from rounds paired with it when the group was measured
+    /// in interleaved rounds, else from the two samples resampled independently.
+    fn speedups(&mut self, title: &str, notes: &mut Vec<String>) {
+        let Some(s) = self.rows.iter().position(|r| r.function == SEQUENTIAL) else {
+            if !self.rows.is_empty() {
+                notes.push(format!(
+                    "No `{SEQUENTIAL}` measurement in {title}, so no speed-ups."
+                ));
+            }
+            return;
+        };
+        let seq_times = self.rows[s].per_iteration.clone();
+        let seq_median = self.rows[s].median_ns.point;
+        for row in self.rows.iter_mut().filter(|r| r.function != SEQUENTIAL) {
+            let seed = stats::seed_for(&format!("speedup {}", row.id));
+            let paired = self.rounds.as_ref().and_then(|r| {
+                rounds::paired_ratio_of_medians(&r.paired(SEQUENTIAL, &row.function), seed)
+            });
+            let ci = paired.unwrap_or_else(|| {
+                stats::ratio_of_medians(
+                    &seq_times,
+                    &row.per_iteration,
+                    stats::BOOTSTRAP_RESAMPLES,
+                    seed,
+                )
+            });
+            // The point is the ratio of Criterion's own median estimates (identical to the ratio
+            // of sample medians: same data, same median definition).
+            row.speedup = Some(Interval {
+                point: seq_median / row.median_ns.point,
+                ..ci
+            });
+        }
+    }
+
+    /// The reference's drift across the rounds, when the group was measured in rounds.
+    fn drift(&self) -> Option<Drift> {
+        let rounds = self.rounds.as_ref()?;
+        let reference = self.rows.iter().find(|r| r.function == rounds.reference)?;
+        rounds::drift(rounds, reference.median_ns)
     }
 }
 
+/// Why a drifted group gets no findings, in one sentence.
+fn drift_sentence(title: &str, d: &Drift) -> String {
+    format!(
+        "No findings for {title}: the machine changed speed during the group — `{}` took {} per iteration in the first half of the rounds and {} in the second ({:+.1}%, 95% CI {:+.1}% to {:+.1}%), more than its own interval (±{:.1}%).",
+        d.reference,
+        fmt_ns(d.first_half_ns),
+        fmt_ns(d.second_half_ns),
+        d.change.point * 100.0,
+        d.change.lower * 100.0,
+        d.change.upper * 100.0,
+        d.own_half_width * 100.0
+    )
+}
+
 /// Computes the "which to use" verdict from rows sorted fastest first.
-fn advise(title: &str, kind: Option<&str>, rows: &[Row]) -> Advice {
+fn advise(title: &str, kind: Option<&str>, rows: &[Row], rounds: Option<&Rounds>) -> Advice {
     let mut advice = Advice::default();
     let Some(fastest) = rows.first() else {
         advice
@@ -580,12 +698,21 @@ fn advise(title: &str, kind: Option<&str>, rows: &[Row]) -> Advice {
     let leads: Vec<Lead> = rows[1..]
         .iter()
         .map(|r| {
-            let ci = stats::ratio_of_medians(
-                &r.per_iteration,
-                &fastest.per_iteration,
-                stats::BOOTSTRAP_RESAMPLES,
-                stats::seed_for(&format!("lead {} {}", fastest.id, r.id)),
-            );
+            let seed = stats::seed_for(&format!("lead {} {}", fastest.id, r.id));
+            let paired = rounds.and_then(|rounds| {
+                rounds::paired_ratio_of_medians(
+                    &rounds.paired(&r.function, &fastest.function),
+                    seed,
+                )
+            });
+            let ci = paired.unwrap_or_else(|| {
+                stats::ratio_of_medians(
+                    &r.per_iteration,
+                    &fastest.per_iteration,
+                    stats::BOOTSTRAP_RESAMPLES,
+                    seed,
+                )
+            });
             Lead {
                 function: r.function.clone(),
                 extra: Interval {

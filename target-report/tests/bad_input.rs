@@ -95,8 +95,8 @@ fn corrupt_or_truncated_json_leaves_previous_outputs_alone() {
     for file in [
         "io_download/thread_pool/new/estimates.json",
         "cpu_fib/rayon/new/benchmark.json",
-        "cpu_fib/rayon/cb-meta.json",
-        "io_download/async_tokio/cb-timeline.json",
+        "cpu_fib/rayon/new/cb-meta.json",
+        "io_download/async_tokio/new/cb-timeline.json",
     ] {
         let (_t2, crit2) = fixture_copy("bad-corrupt-one");
         let target = crit2.join(file);
@@ -130,7 +130,7 @@ fn well_formed_json_with_impossible_values() {
     let (tmp, crit) = fixture_copy("bad-values");
     let out = tmp.path().join("out");
     // A timeline whose job ends before it starts.
-    let tl = crit.join("io_download/async_tokio/cb-timeline.json");
+    let tl = crit.join("io_download/async_tokio/new/cb-timeline.json");
     let mut v = read_json(&tl);
     v["spans"][0]["end_ns"] = 0.into();
     v["spans"][0]["start_ns"] = 5.into();

@@ -98,7 +98,11 @@ fn tables_speedups_and_efficiency_are_computed_from_criterion_json() {
             ));
 
             // I/O efficiency = ⌈N/C⌉·L / median, from cb-meta.json.
-            let meta = read_json(&crit.join(r["dir"].as_str().unwrap()).join("cb-meta.json"));
+            let meta = read_json(
+                &crit
+                    .join(r["dir"].as_str().unwrap())
+                    .join("new/cb-meta.json"),
+            );
             if meta["kind"] == "io" {
                 let waves = (f(&meta["jobs"]) / f(&meta["concurrency"])).ceil();
                 let ideal = waves * f(&meta["latency_ms"]) * 1e6;
@@ -176,7 +180,7 @@ fn html_has_every_group_strategy_timeline_and_working_links() {
     // Every group has a section; every strategy a row and a timeline with one bar per job.
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for d in bench_dirs(&crit) {
-        let meta = read_json(&crit.join(&d).join("cb-meta.json"));
+        let meta = read_json(&crit.join(&d).join("new/cb-meta.json"));
         expected
             .entry(meta["group"].as_str().unwrap().to_string())
             .or_default()
@@ -216,7 +220,7 @@ fn html_has_every_group_strategy_timeline_and_working_links() {
         for fig in figures {
             let function = fig.attribute("data-function").unwrap();
             let dir = format!("{}/{function}", group.replace('/', "_"));
-            let timeline = read_json(&crit.join(dir).join("cb-timeline.json"));
+            let timeline = read_json(&crit.join(dir).join("new/cb-timeline.json"));
             let jobs = timeline["spans"].as_array().unwrap().len();
             let svg = tag(fig, "svg");
             assert_eq!(svg.len(), 1);
@@ -265,13 +269,13 @@ fn partial_runs_are_summarised_with_what_is_missing() {
     // the bench), and a benchmark without its timeline.
     fs::remove_dir_all(crit.join("io_download/sequential")).unwrap();
     fs::remove_file(crit.join("cpu_fib/rayon/new/estimates.json")).unwrap();
-    let extra = crit.join("cpu_fib/extra");
+    let extra = crit.join("cpu_fib/extra/new");
     fs::create_dir_all(&extra).unwrap();
-    let mut meta = read_json(&crit.join("cpu_fib/rayon/cb-meta.json"));
+    let mut meta = read_json(&crit.join("cpu_fib/rayon/new/cb-meta.json"));
     meta["function"] = "extra".into();
     meta["skipped"] = "needs 4 cores".into();
     fs::write(extra.join("cb-meta.json"), meta.to_string()).unwrap();
-    fs::remove_file(crit.join("cpu_sum_of_squares/thread_pool/cb-timeline.json")).unwrap();
+    fs::remove_file(crit.join("cpu_sum_of_squares/thread_pool/new/cb-timeline.json")).unwrap();
 
     let out = tmp.path().join("out");
     let s = summarise(&crit, &out);
@@ -431,7 +435,7 @@ fn failures_under_injected_faults_are_shown() {
         "injected": {"ok": 179, "error": 9, "reset": 4, "stall": 0, "truncate": 0}
     });
     fs::write(
-        crit.join("io_download/thread_pool/cb-faults.json"),
+        crit.join("io_download/thread_pool/new/cb-faults.json"),
         faults.to_string(),
     )
     .unwrap();
@@ -472,7 +476,7 @@ fn failures_under_injected_faults_are_shown() {
     assert!(html.contains("13 of 192 downloads failed"));
 
     // A corrupt cb-faults.json is an error naming the file, like any other side file.
-    fs::write(crit.join("io_download/thread_pool/cb-faults.json"), "{").unwrap();
+    fs::write(crit.join("io_download/thread_pool/new/cb-faults.json"), "{").unwrap();
     let o = run(&["summary", "--criterion-dir", p(&crit), "--out", p(&out)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("cb-faults.json"), "{}", stderr(&o));

@@ -157,6 +157,8 @@ pub fn add_sweep_point(crit: &Path, src: &str, group: &str, function: &str, valu
     let rel = format!("{}/{function}/{value}", group.replace('/', "_"));
     let dst = crit.join(&rel);
     copy_dir(&src.join("new"), &dst.join("new"));
+    // Sweep points record no timeline.
+    fs::remove_file(dst.join("new/cb-timeline.json")).unwrap();
     let mut id = read_json(&dst.join("new/benchmark.json"));
     id["group_id"] = group.into();
     id["function_id"] = function.into();
@@ -164,20 +166,20 @@ pub fn add_sweep_point(crit: &Path, src: &str, group: &str, function: &str, valu
     id["full_id"] = format!("{group}/{function}/{value}").into();
     id["directory_name"] = rel.into();
     fs::write(dst.join("new/benchmark.json"), id.to_string()).unwrap();
-    let mut meta = read_json(&src.join("cb-meta.json"));
+    let mut meta = read_json(&src.join("new/cb-meta.json"));
     meta["group"] = group.into();
     meta["function"] = function.into();
     meta["strategy"] = function.into();
     meta["parameter"] = value.into();
-    fs::write(dst.join("cb-meta.json"), meta.to_string()).unwrap();
+    fs::write(dst.join("new/cb-meta.json"), meta.to_string()).unwrap();
     dst
 }
 
-/// Changes fields of a benchmark directory's `cb-meta.json`.
+/// Changes fields of a benchmark directory's `new/cb-meta.json`.
 pub fn edit_meta(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
-    let mut meta = read_json(&dir.join("cb-meta.json"));
+    let mut meta = read_json(&dir.join("new/cb-meta.json"));
     edit(&mut meta);
-    fs::write(dir.join("cb-meta.json"), meta.to_string()).unwrap();
+    fs::write(dir.join("new/cb-meta.json"), meta.to_string()).unwrap();
 }
 
 /// Rewrites a benchmark's `new/estimates.json` to a median of `median` ns with the 95% interval
@@ -204,8 +206,13 @@ pub fn set_median(dir: &Path, median: f64, lower: f64, upper: f64) {
     fs::write(dir.join("new/sample.json"), sample.to_string()).unwrap();
 }
 
-/// Turns a sweep point into one the bench skipped: only `cb-meta.json`, with `reason`.
+/// Turns a sweep point into one the bench skipped: only `new/cb-meta.json`, with `reason`.
 pub fn skip_point(dir: &Path, reason: &str) {
-    fs::remove_dir_all(dir.join("new")).unwrap();
+    for entry in fs::read_dir(dir.join("new")).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.ends_with("cb-meta.json") {
+            fs::remove_file(path).unwrap();
+        }
+    }
     edit_meta(dir, |m| m["skipped"] = reason.into());
 }
