@@ -11,9 +11,7 @@ use serde_json::Value;
 
 use crate::criterion::{load_optional, BenchDir};
 use crate::error::{Error, Result};
-
-/// The suite's per-baseline configuration file.
-pub const META_FILE: &str = "cb-meta.json";
+use crate::meta::META_FILE;
 
 /// Fields of `cb-meta.json` that name the benchmark or are measured, not configured: they
 /// differ between benchmarks (or runs) by design.
@@ -136,10 +134,18 @@ pub fn side_by_side(compared: &[(&BenchDir, String)], old: &str, new: &str) -> R
     let differing: BTreeSet<&String> = diffs.keys().map(|(k, _, _)| k).collect();
     let join = |s: &BTreeSet<String>| {
         if s.is_empty() {
-            "—".to_string()
-        } else {
-            s.iter().cloned().collect::<Vec<_>>().join(", ")
+            return "—".to_string();
         }
+        // Numbers in numeric order (2 before 16), then words.
+        let mut v: Vec<&String> = s.iter().collect();
+        let num = |x: &str| x.parse::<f64>().ok().filter(|n| n.is_finite());
+        v.sort_by(|a, b| match (num(a), num(b)) {
+            (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.cmp(b)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.cmp(b),
+        });
+        v.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
     };
     let rows = values
         .iter()
