@@ -363,11 +363,13 @@ impl NoiseFloor {
 
 /// The noise the history file shows per benchmark: records of one commit (clean tree) on one
 /// machine form a group; a group counts for a benchmark when it holds at least
-/// [`MIN_HISTORY_RUNS`] of its results; the variances of ln(median) of all counting groups are
-/// pooled (Σ(nᵢ − 1)·sᵢ² / Σ(nᵢ − 1)), with Σ(nᵢ − 1) degrees of freedom.
+/// [`MIN_HISTORY_RUNS`] distinct results of it (the same run recorded twice counts once); the
+/// variances of ln(median) of all counting groups are pooled (Σ(nᵢ − 1)·sᵢ² / Σ(nᵢ − 1)), with
+/// Σ(nᵢ − 1) degrees of freedom.
 pub fn history_noise(records: &[(usize, Record)]) -> BTreeMap<String, Noise> {
-    // (commit, machine) → id → ln(median) per record.
-    let mut groups: BTreeMap<(String, String), BTreeMap<String, Vec<f64>>> = BTreeMap::new();
+    // (commit, machine) → id → (median, lower, upper) per record.
+    type Results = Vec<(f64, f64, f64)>;
+    let mut groups: BTreeMap<(String, String), BTreeMap<String, Results>> = BTreeMap::new();
     for (_, r) in records {
         let (Some(commit), Some(false)) = (&r.git.commit, r.git.dirty) else {
             continue;
@@ -379,18 +381,22 @@ pub fn history_noise(records: &[(usize, Record)]) -> BTreeMap<String, Noise> {
         );
         let group = groups.entry(key).or_default();
         for b in &r.benchmarks {
-            group
-                .entry(b.id.clone())
-                .or_default()
-                .push(b.median_ns.ln());
+            let results = group.entry(b.id.clone()).or_default();
+            let result = (b.median_ns, b.lower_ns, b.upper_ns);
+            // `record` twice after one `cargo bench` stores the same run twice: counting it
+            // again would shrink the noise towards zero.
+            if !results.contains(&result) {
+                results.push(result);
+            }
         }
     }
     // id → (Σ(nᵢ − 1)·sᵢ², Σ(nᵢ − 1), Σ nᵢ)
     let mut pooled: BTreeMap<String, (f64, usize, usize)> = BTreeMap::new();
     for by_id in groups.values() {
-        for (id, logs) in by_id {
-            if logs.len() >= MIN_HISTORY_RUNS {
-                let s = stats::sd(logs);
+        for (id, results) in by_id {
+            if results.len() >= MIN_HISTORY_RUNS {
+                let logs: Vec<f64> = results.iter().map(|r| r.0.ln()).collect();
+                let s = stats::sd(&logs);
                 let p = pooled.entry(id.clone()).or_default();
                 p.0 += (logs.len() - 1) as f64 * s * s;
                 p.1 += logs.len() - 1;
@@ -460,6 +466,10 @@ mod tests {
         .enumerate()
         .collect();
         assert!(history_noise(&recs).is_empty());
+        // The same run recorded again is not a third run.
+        let mut again = recs.clone();
+        again.push((5, record("a", false, 2, &[("g/f", 110.0)])));
+        assert!(history_noise(&again).is_empty());
 
         let mut recs = recs;
         recs.push((5, record("a", false, 2, &[("g/f", 121.0)])));
@@ -476,14 +486,21 @@ mod tests {
     #[test]
     fn history_pools_commits() {
         let mut recs = Vec::new();
-        for (c, ms) in [("a", [100.0, 110.0, 121.0]), ("b", [200.0, 200.0, 200.0])] {
+        for (c, ms) in [("a", [100.0, 110.0, 121.0]), ("b", [200.0, 200.0, 210.0])] {
             for m in ms {
                 recs.push((recs.len() + 1, record(c, false, 2, &[("g/f", m)])));
             }
         }
         let n = &history_noise(&recs)["g/f"];
-        // Pooled: (2·s² + 2·0) / 4 = s²/2.
-        assert!((n.sd_log - 1.1f64.ln() / 2f64.sqrt()).abs() < 1e-12);
+        // Commit b has two identical results (one run recorded twice), so only commit a
+        // counts: s = ln 1.1 with 2 df.
+        assert!((n.sd_log - 1.1f64.ln()).abs() < 1e-12);
+        assert_eq!((n.runs, n.df), (Some(3), Some(2.0)));
+        recs.push((7, record("b", false, 2, &[("g/f", 220.5)])));
+        let n = &history_noise(&recs)["g/f"];
+        // Now both (b is 200·1.05^k, s = ln 1.05): (2·ln²1.1 + 2·ln²1.05) / 4, 4 df.
+        let want = ((1.1f64.ln().powi(2) + 1.05f64.ln().powi(2)) / 2.0).sqrt();
+        assert!((n.sd_log - want).abs() < 1e-12, "{n:?}");
         assert_eq!((n.runs, n.df), (Some(6), Some(4.0)));
     }
 
