@@ -325,6 +325,19 @@ fn repeated_runs_in_the_history_are_a_noise_source() {
         .as_str()
         .unwrap()
         .contains("cb-calibration.json"));
+    assert!(v["warnings"].as_array().unwrap().is_empty(), "{v:#}");
+    // A calibration made on another machine is used, with a warning.
+    let path = crit.join("cb-calibration.json");
+    let mut cal = read_json(&path);
+    cal["machine"] = json!({"cpu_model": "elsewhere", "cores": 64, "os": "plan9/mips"});
+    fs::write(&path, cal.to_string()).unwrap();
+    let (_, v) = compare_json(&crit, "base", "slow", &[]);
+    assert_eq!(
+        entry(&v, "io/download/thread_pool")["noise"]["source"],
+        "calibration"
+    );
+    let w = v["warnings"][0].as_str().unwrap();
+    assert!(w.contains("another machine (elsewhere, 64 cores)"), "{w}");
 }
 
 #[test]
