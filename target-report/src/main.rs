@@ -206,15 +206,11 @@ fn run(command: Command) -> Result<i32> {
             history,
             noise_default,
         } => {
-            let calibration = match calibration {
-                Some(path) => Some(path),
-                None => Some(criterion_dir.join(noise::CALIBRATION_FILE)).filter(|p| p.exists()),
-            };
+            let calibration = calibration.or_else(|| {
+                Some(criterion_dir.join(noise::CALIBRATION_FILE)).filter(|p| p.exists())
+            });
             // The history is optional unless named: no workspace, or no file, means no history.
-            let history = match history {
-                Some(path) => Some(path),
-                None => default_history(None).ok().filter(|p| p.exists()),
-            };
+            let history = history.or_else(|| default_history(None).ok().filter(|p| p.exists()));
             let floor = NoiseFloor::load(
                 calibration.as_deref(),
                 history.as_deref(),
