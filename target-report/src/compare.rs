@@ -1,96 +1,186 @@
-//! The `compare` command's model: every benchmark in two baselines, the change of its median
-//! with a bootstrap confidence interval, and a verdict.
+//! The model of `compare` and `ab`: every benchmark in two baselines (or two sets of paired
+//! rounds), the change of its median with an interval that includes the run-to-run noise, a
+//! verdict, the smallest change the data could detect, and where the noise estimate came from.
 //!
-//! A change counts only when it is statistically significant — the 95% percentile-bootstrap
-//! interval of `median(new)/median(old) − 1` (per-iteration times from both `sample.json`
-//! files, [`stats::BOOTSTRAP_RESAMPLES`] resamples, seeded from the benchmark id) excludes 0 —
-//! **and** its point estimate is beyond the threshold. Criterion's own verdict is not reused:
-//! it is only computed against the one baseline a run was compared with, and never sets an
-//! exit code.
+//! `compare OLD NEW` on two plain runs ([`build`]): d = ln(median_new/median_old) from the two
+//! `sample.json` files (per-iteration times), se = √2·σ_run with σ_run from the
+//! [`crate::noise`] floor (calibration, history or the default), floored by the two runs' own
+//! bootstrap standard errors of the log median combined in quadrature (a run whose own samples
+//! are noisier than σ_run says so). [`crate::verdict::decide`] turns (d, se, df) into verdicts
+//! with Holm's correction over all benchmarks compared. Paired rounds (`ab`) produce the same
+//! model through [`crate::verdict::from_rounds`]. Criterion's own verdict is not reused: it
+//! knows only one run's samples and never sets an exit code.
+
+mod config;
 
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::criterion::{self, Measured};
+pub use config::{side_by_side, ConfigRow, Configs};
+
+use crate::criterion::{self, BenchDir, Measured};
 use crate::error::{Error, Result};
+use crate::noise::{Noise, NoiseFloor};
 use crate::stats::{self, Interval};
+use crate::verdict;
 
-/// One sentence on how verdicts are decided, printed with every comparison.
-pub const METHOD: &str = "A change counts when the 95% percentile-bootstrap interval of median(new)/median(old) - 1 (10,000 resamples of the per-iteration times in sample.json, fixed seed per benchmark) excludes 0 and the change is beyond the threshold.";
+/// One sentence on how `compare` decides, printed with every comparison.
+pub const METHOD: &str = "d = ln(median(new)/median(old)) of the per-iteration times in sample.json; se = sqrt(2)·σ_run, the run-to-run SD of ln(median) (from cb-calibration.json, else ≥3 runs of one commit on one machine in the history, else a default, 10% per run unless --noise-default says otherwise), floored by both runs' own bootstrap SE of ln(median) combined in quadrature; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. Detectable = exp((t.975 + t.8)·se) − 1, the change found with 80% power.";
 
-/// Fewer samples than this per side make intervals coarse (Criterion's `--quick` keeps 2);
-/// the outputs say so.
+/// Fewer samples than this per side make a run's own bootstrap standard error unreliable
+/// (Criterion's `--quick` keeps 2); the outputs say so.
 pub const FEW_SAMPLES: usize = 10;
 
 /// Default `--threshold`, percent.
 pub const DEFAULT_THRESHOLD_PCT: f64 = 5.0;
 
-/// The verdict on one benchmark.
+/// The verdict on one benchmark (see [`crate::verdict`] for the rules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
-    /// Significantly slower, by more than the threshold.
+    /// Shown to be slower by more than the threshold, after Holm's correction.
     Regressed,
-    /// Significantly faster, by more than the threshold.
+    /// Shown to be faster by more than the threshold, after Holm's correction.
     Improved,
-    /// Not significant, or within the threshold.
+    /// The 95% interval of the change lies within ±threshold.
     Unchanged,
+    /// None of the above: the noise is too large to tell.
+    Inconclusive,
 }
 
 impl Verdict {
+    /// Every verdict, in the order the outputs count them.
+    pub const ALL: [Verdict; 4] = [
+        Verdict::Regressed,
+        Verdict::Improved,
+        Verdict::Unchanged,
+        Verdict::Inconclusive,
+    ];
+
     /// The lowercase word used in every output format.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Regressed => "regressed",
             Verdict::Improved => "improved",
             Verdict::Unchanged => "unchanged",
+            Verdict::Inconclusive => "inconclusive",
         }
     }
 }
 
-/// One benchmark present in both baselines.
+/// One benchmark present on both sides.
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
     /// Criterion's full id.
     pub id: String,
-    /// Median per-iteration time in the old baseline, ns.
+    /// Median per-iteration time on the old side, ns (for rounds: the geometric mean of the
+    /// rounds' medians).
     pub old_median_ns: f64,
-    /// Median per-iteration time in the new baseline, ns.
+    /// Median per-iteration time on the new side, ns (same).
     pub new_median_ns: f64,
-    /// `median(new)/median(old) − 1` (0.05 = 5% slower) with its 95% interval.
+    /// The change as a fraction (0.05 = 5% slower) with its 95% interval.
     pub change: Interval,
-    /// The interval excludes 0.
-    pub significant: bool,
+    /// d = ln(new/old), the quantity tested.
+    pub log_change: f64,
+    /// Standard error of d.
+    pub se: f64,
+    /// Degrees of freedom of the t distribution of d; `null` = infinitely many (normal).
+    pub df: Option<f64>,
+    /// Holm-adjusted one-sided p-value of "no regression beyond the threshold".
+    pub p_regressed: f64,
+    /// Holm-adjusted one-sided p-value of "no improvement beyond the threshold".
+    pub p_improved: f64,
     /// The verdict.
     pub verdict: Verdict,
-    /// Samples in the old and new `sample.json`.
+    /// The minimum detectable change at 80% power, a fraction.
+    pub mdc: f64,
+    /// Where the noise estimate came from.
+    pub noise: Noise,
+    /// The runs' own samples were noisier than the noise floor, so their bootstrap standard
+    /// error was used (with a normal distribution).
+    pub within_run_floor: bool,
+    /// Paired rounds only: the rounds that would detect the threshold at 80% power.
+    pub rounds_needed: Option<u64>,
+    /// Samples in the old and new `sample.json` (for rounds: the fewest of any round).
     pub samples: (usize, usize),
+}
+
+impl Entry {
+    /// An entry not yet decided: [`crate::verdict::decide`] fills `change`, the p-values, the
+    /// verdict and `mdc` once every benchmark of the comparison is known.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: String,
+        old_median_ns: f64,
+        new_median_ns: f64,
+        log_change: f64,
+        se: f64,
+        df: Option<f64>,
+        noise: Noise,
+        samples: (usize, usize),
+    ) -> Entry {
+        let point = log_change.exp() - 1.0;
+        Entry {
+            id,
+            old_median_ns,
+            new_median_ns,
+            change: Interval {
+                point,
+                lower: point,
+                upper: point,
+            },
+            log_change,
+            se,
+            df,
+            p_regressed: 1.0,
+            p_improved: 1.0,
+            verdict: Verdict::Inconclusive,
+            mdc: f64::NAN,
+            noise,
+            within_run_floor: false,
+            rounds_needed: None,
+            samples,
+        }
+    }
 }
 
 /// The whole comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
-    /// Old baseline name.
+    /// Old side (a baseline name, or a label for rounds).
     pub old: String,
-    /// New baseline name.
+    /// New side.
     pub new: String,
     /// The threshold, percent.
     pub threshold_pct: f64,
-    /// Benchmarks in both, sorted by id.
+    /// How the verdicts were decided, one paragraph.
+    pub method: String,
+    /// Benchmarks on both sides, sorted by id.
     pub entries: Vec<Entry>,
-    /// Ids only in the new baseline.
+    /// Ids only on the new side.
     pub added: Vec<String>,
-    /// Ids only in the old baseline.
+    /// Ids only on the old side.
     pub removed: Vec<String>,
-    /// Ids in both whose `sample.json` is missing on one side, with the side.
+    /// Ids on both sides that could not be compared, with the reason.
     pub incomplete: Vec<String>,
+    /// Where the noise estimates came from, one sentence per source.
+    pub noise: Vec<String>,
+    /// The two sides' configurations (`cb-meta.json`) side by side.
+    pub config: Configs,
+    /// Other things the reader should know, one line each.
+    pub warnings: Vec<String>,
 }
 
 impl Comparison {
-    /// Number of regressed benchmarks: the binary exits 1 when it is not zero.
+    /// Number of regressed benchmarks.
     pub fn regressions(&self) -> usize {
         self.count(Verdict::Regressed)
+    }
+
+    /// Number of entries with `verdict`.
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.entries.iter().filter(|e| e.verdict == verdict).count()
     }
 
     /// Entries with fewer than [`FEW_SAMPLES`] samples on either side.
@@ -101,36 +191,48 @@ impl Comparison {
             .collect()
     }
 
-    /// Number of entries with `verdict`.
-    pub fn count(&self, verdict: Verdict) -> usize {
-        self.entries.iter().filter(|e| e.verdict == verdict).count()
+    /// The exit status for CI: 1 when something regressed, else 3 when something is
+    /// inconclusive, else 0 (nothing regressed and every benchmark decided).
+    pub fn exit_code(&self) -> i32 {
+        if self.regressions() > 0 {
+            1
+        } else if self.count(Verdict::Inconclusive) > 0 {
+            3
+        } else {
+            0
+        }
+    }
+
+    /// `1 regressed, 0 improved, 20 unchanged, 9 inconclusive (threshold 5%, Holm over 30
+    /// benchmarks)`.
+    pub fn counts_line(&self) -> String {
+        let counts: Vec<String> = Verdict::ALL
+            .iter()
+            .map(|v| format!("{} {}", self.count(*v), v.as_str()))
+            .collect();
+        format!(
+            "{} (threshold {}%, Holm over {} benchmarks)",
+            counts.join(", "),
+            self.threshold_pct,
+            self.entries.len()
+        )
     }
 }
 
-/// Decides the verdict for a change interval (fractions) and a threshold in percent.
-pub fn verdict(change: Interval, threshold_pct: f64) -> (bool, Verdict) {
-    let significant = change.lower > 0.0 || change.upper < 0.0;
-    let threshold = threshold_pct / 100.0;
-    let v = if significant && change.point > threshold {
-        Verdict::Regressed
-    } else if significant && change.point < -threshold {
-        Verdict::Improved
+/// Fails unless `threshold_pct` is a non-negative percentage.
+pub fn check_threshold(threshold_pct: f64) -> Result<()> {
+    if threshold_pct.is_finite() && threshold_pct >= 0.0 {
+        Ok(())
     } else {
-        Verdict::Unchanged
-    };
-    (significant, v)
+        Err(Error::msg(format!(
+            "--threshold must be a non-negative percentage, got {threshold_pct}"
+        )))
+    }
 }
 
-/// Compares baseline `old` with baseline `new` under `criterion_dir`.
-///
-/// Fails on a missing directory, no benchmarks, a baseline that no benchmark has, or a corrupt
-/// file. Benchmarks present on one side only are reported as added or removed.
-pub fn build(criterion_dir: &Path, old: &str, new: &str, threshold_pct: f64) -> Result<Comparison> {
-    if !(threshold_pct.is_finite() && threshold_pct >= 0.0) {
-        return Err(Error::msg(format!(
-            "--threshold must be a non-negative percentage, got {threshold_pct}"
-        )));
-    }
+/// The benchmark directories under `criterion_dir`; fails when there are none, or when one of
+/// `baselines` is in none of them.
+pub fn discover_with(criterion_dir: &Path, baselines: &[&str]) -> Result<Vec<BenchDir>> {
     let dirs = criterion::discover(criterion_dir)?;
     if dirs.is_empty() {
         return Err(Error::at(
@@ -138,7 +240,7 @@ pub fn build(criterion_dir: &Path, old: &str, new: &str, threshold_pct: f64) -> 
             "no benchmarks found; run `cargo bench` first",
         ));
     }
-    for name in [old, new] {
+    for name in baselines {
         if !dirs.iter().any(|d| d.has_baseline(name)) {
             return Err(Error::at(
                 criterion_dir,
@@ -146,33 +248,45 @@ pub fn build(criterion_dir: &Path, old: &str, new: &str, threshold_pct: f64) -> 
             ));
         }
     }
-    let mut cmp = Comparison {
-        old: old.to_string(),
-        new: new.to_string(),
-        threshold_pct,
-        entries: Vec::new(),
-        added: Vec::new(),
-        removed: Vec::new(),
-        incomplete: Vec::new(),
-    };
+    Ok(dirs)
+}
+
+/// Compares baseline `old` with baseline `new` under `criterion_dir`, with the run-to-run
+/// noise from `floor`.
+///
+/// Fails on a missing directory, no benchmarks, a baseline that no benchmark has, or a corrupt
+/// file. Benchmarks present on one side only are reported as added or removed.
+pub fn build(
+    criterion_dir: &Path,
+    old: &str,
+    new: &str,
+    threshold_pct: f64,
+    floor: &NoiseFloor,
+) -> Result<Comparison> {
+    check_threshold(threshold_pct)?;
+    let dirs = discover_with(criterion_dir, &[old, new])?;
+    let mut entries = Vec::new();
+    let (mut added, mut removed, mut incomplete) = (Vec::new(), Vec::new(), Vec::new());
+    let mut compared: Vec<(&BenchDir, String)> = Vec::new();
     for dir in &dirs {
         let a = criterion::load_measured(dir, old)?;
         let b = criterion::load_measured(dir, new)?;
         match (a, b) {
             (None, None) => {}
-            (None, Some(b)) => cmp.added.push(b.id.full_id),
-            (Some(a), None) => cmp.removed.push(a.id.full_id),
+            (None, Some(b)) => added.push(b.id.full_id),
+            (Some(a), None) => removed.push(a.id.full_id),
             (Some(a), Some(b)) => match (&a.sample, &b.sample) {
                 (Some(sa), Some(sb)) => {
                     let id = b.id.full_id.clone();
-                    cmp.entries.push(entry(
-                        id,
+                    entries.push(entry(
+                        id.clone(),
                         &sa.per_iteration(),
                         &sb.per_iteration(),
-                        threshold_pct,
+                        floor.for_benchmark(&id),
                     ));
+                    compared.push((dir, id));
                 }
-                _ => cmp.incomplete.push(format!(
+                _ => incomplete.push(format!(
                     "{}: no sample.json in {}",
                     b.id.full_id,
                     missing_sides(&a, &b, old, new)
@@ -180,10 +294,24 @@ pub fn build(criterion_dir: &Path, old: &str, new: &str, threshold_pct: f64) -> 
             },
         }
     }
-    cmp.entries.sort_by(|x, y| x.id.cmp(&y.id));
-    cmp.added.sort();
-    cmp.removed.sort();
-    Ok(cmp)
+    verdict::decide(&mut entries, threshold_pct);
+    entries.sort_by(|x, y| x.id.cmp(&y.id));
+    added.sort();
+    removed.sort();
+    let config = side_by_side(&compared, old, new)?;
+    Ok(Comparison {
+        old: old.to_string(),
+        new: new.to_string(),
+        threshold_pct,
+        method: METHOD.to_string(),
+        noise: floor.describe_sources(entries.iter().map(|e| &e.noise)),
+        entries,
+        added,
+        removed,
+        incomplete,
+        config,
+        warnings: floor.warnings.clone(),
+    })
 }
 
 fn missing_sides(a: &Measured, b: &Measured, old: &str, new: &str) -> String {
@@ -194,64 +322,105 @@ fn missing_sides(a: &Measured, b: &Measured, old: &str, new: &str) -> String {
     }
 }
 
-/// Compares two samples of per-iteration times for benchmark `id`.
-pub fn entry(id: String, old: &[f64], new: &[f64], threshold_pct: f64) -> Entry {
-    let ratio = stats::ratio_of_medians(new, old, stats::BOOTSTRAP_RESAMPLES, stats::seed_for(&id));
-    let change = ratio.map(|r| r - 1.0);
-    let (significant, verdict) = verdict(change, threshold_pct);
-    Entry {
-        old_median_ns: stats::median(old),
-        new_median_ns: stats::median(new),
-        change,
-        significant,
-        verdict,
-        samples: (old.len(), new.len()),
+/// One benchmark of two plain runs, undecided: per-iteration times `old` and `new`, and the
+/// benchmark's run-to-run `noise`.
+///
+/// # Panics
+/// On an empty sample (the loaders refuse those).
+pub fn entry(id: String, old: &[f64], new: &[f64], noise: Noise) -> Entry {
+    let (mo, mn) = (stats::median(old), stats::median(new));
+    let seed = stats::seed_for(&id);
+    let within = stats::bootstrap_se_log_median(old, stats::SE_RESAMPLES, seed).hypot(
+        stats::bootstrap_se_log_median(new, stats::SE_RESAMPLES, !seed),
+    );
+    let between = std::f64::consts::SQRT_2 * noise.sd_log;
+    let (se, df, floored) = if within > between {
+        (within, None, true)
+    } else {
+        (between, noise.df, false)
+    };
+    let mut e = Entry::new(
         id,
-    }
+        mo,
+        mn,
+        (mn / mo).ln(),
+        se,
+        df,
+        noise,
+        (old.len(), new.len()),
+    );
+    e.within_run_floor = floored;
+    e
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::noise::Source;
     use crate::stats::SplitMix64;
 
-    fn iv(point: f64, lower: f64, upper: f64) -> Interval {
-        Interval {
-            point,
-            lower,
-            upper,
+    fn calibrated(sd_log: f64, runs: usize) -> Noise {
+        Noise {
+            source: Source::Calibration,
+            sd_log,
+            runs: Some(runs),
+            df: Some((runs - 1) as f64),
         }
     }
 
     #[test]
-    fn verdict_needs_significance_and_size() {
-        // Big and significant.
-        assert_eq!(verdict(iv(0.5, 0.4, 0.6), 5.0).1, Verdict::Regressed);
-        assert_eq!(verdict(iv(-0.2, -0.3, -0.1), 5.0).1, Verdict::Improved);
-        // Big but the interval includes 0: noise.
-        assert_eq!(
-            verdict(iv(0.5, -0.1, 1.0), 5.0),
-            (false, Verdict::Unchanged)
-        );
-        // Significant but under the threshold.
-        assert_eq!(
-            verdict(iv(0.03, 0.01, 0.05), 5.0),
-            (true, Verdict::Unchanged)
-        );
-        // The same change counts with a lower threshold.
-        assert_eq!(verdict(iv(0.03, 0.01, 0.05), 2.0).1, Verdict::Regressed);
-    }
-
-    #[test]
-    fn synthetic_slowdown_is_detected_and_identical_samples_are_not() {
+    fn noise_floor_and_within_run_floor() {
         let mut rng = SplitMix64::new(1);
         let old: Vec<f64> = (0..20).map(|_| 1e6 * (1.0 + 0.02 * rng.normal())).collect();
         let slow: Vec<f64> = old.iter().map(|x| x * 1.5).collect();
-        let e = entry("g/f".into(), &old, &slow, 5.0);
-        assert_eq!(e.verdict, Verdict::Regressed);
-        assert!((e.change.point - 0.5).abs() < 1e-12);
-        let same = entry("g/f".into(), &old, &old, 5.0);
-        assert_eq!(same.verdict, Verdict::Unchanged);
-        assert!(!same.significant);
+        // Tight calibration: the runs' own spread (~0.6% SE per side) is the larger.
+        let e = entry("g/f".into(), &old, &slow, calibrated(0.001, 10));
+        assert!(e.within_run_floor && e.df.is_none(), "{e:?}");
+        assert!((e.log_change - 1.5f64.ln()).abs() < 1e-12);
+        // Realistic calibration: √2·σ_run.
+        let e = entry("g/f".into(), &old, &slow, calibrated(0.03, 10));
+        assert!(!e.within_run_floor);
+        assert!((e.se - 0.03 * 2f64.sqrt()).abs() < 1e-12);
+        assert_eq!(e.df, Some(9.0));
+    }
+
+    #[test]
+    fn exit_codes() {
+        let mut c = Comparison {
+            old: "a".into(),
+            new: "b".into(),
+            threshold_pct: 5.0,
+            method: METHOD.into(),
+            entries: vec![],
+            added: vec![],
+            removed: vec![],
+            incomplete: vec![],
+            noise: vec![],
+            config: Configs::default(),
+            warnings: vec![],
+        };
+        assert_eq!(c.exit_code(), 0);
+        let mut e = Entry::new(
+            "g/f".into(),
+            1.0,
+            1.0,
+            0.0,
+            0.1,
+            None,
+            calibrated(0.1, 3),
+            (10, 10),
+        );
+        c.entries.push(e.clone());
+        assert_eq!(c.exit_code(), 3);
+        e.verdict = Verdict::Unchanged;
+        c.entries[0] = e.clone();
+        assert_eq!(c.exit_code(), 0);
+        e.verdict = Verdict::Regressed;
+        c.entries.push(e);
+        assert_eq!(c.exit_code(), 1);
+        assert_eq!(
+            c.counts_line(),
+            "1 regressed, 0 improved, 1 unchanged, 0 inconclusive (threshold 5%, Holm over 2 benchmarks)"
+        );
     }
 }

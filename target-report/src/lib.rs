@@ -9,7 +9,9 @@
 //!   median against the parameter per strategy, with the ideal for I/O — with findings such as
 //!   the best worker count ([`sweeps`], [`svg::sweep`]).
 //! * `compare OLD NEW` — every benchmark in two Criterion baselines, with a verdict
-//!   (regressed / improved / unchanged) and an exit code for CI.
+//!   (regressed / improved / unchanged / inconclusive) held against the run-to-run noise, the
+//!   smallest change each benchmark could show, and an exit code for CI ([`compare`],
+//!   [`noise`], [`verdict`]). Paired A/B rounds produce the same model ([`verdict::from_rounds`]).
 //! * `record` / `history` — an append-only JSON-lines history of results across commits, and a
 //!   trend chart per benchmark with detected step changes.
 //!
@@ -32,9 +34,26 @@
 //!   id, so the same input always gives the same interval. The median uses Criterion's own
 //!   definition (linear interpolation between order statistics), so point estimates equal the
 //!   `median.point_estimate` values in `estimates.json`.
-//! * **compare** calls a change *regressed* (or *improved*) only when it is statistically
-//!   significant — the 95% interval of `median(new)/median(old) − 1` excludes 0 — **and** its point
-//!   estimate is larger than `--threshold` percent (default 5). Otherwise it is *unchanged*.
+//! * **compare** (two plain runs) works on d = ln(median(new)/median(old)). One run's samples
+//!   say nothing about the next process, so its standard error is se = √2·σ_run, σ_run being
+//!   the run-to-run SD of ln(median) per benchmark from, in order: `cb-calibration.json`
+//!   (K runs of one build, `target-report calibrate`; K − 1 df), at least 3 clean records of one
+//!   commit on one machine in the history file (pooled), or the documented default of 10% per
+//!   run (infinite df; measured run-to-run differences on 2-core shared machines are 10–20%)
+//!   — see [`noise`]. se is floored by the two runs' own bootstrap standard errors of
+//!   ln(median), combined in quadrature. At threshold T (default 5%), with t = ln(1 + T):
+//!   *regressed* means the one-sided t-test of "d ≤ t" rejects at α = 0.05 after Holm's
+//!   step-down correction over every benchmark compared — the change is shown to exceed +T,
+//!   the threshold held against the interval, not the point estimate; *improved* likewise for
+//!   −T; *unchanged* means the 95% interval lies within ±T; anything else is *inconclusive*.
+//!   Each benchmark reports its minimum detectable change at 80% power,
+//!   exp((t_{.975} + t_{.8})·se) − 1. Exit status: 0 nothing regressed and all decided, 1
+//!   something regressed, 2 bad input, 3 nothing regressed but something inconclusive.
+//! * **paired rounds** (`ab`): K rounds of one short run per side give d_r per round; the
+//!   interval is d̄ ± t_{K−1}·s/√K, with the same verdict rules, and each benchmark says how
+//!   many rounds would detect T ([`verdict::rounds_needed`]).
+//! * Student t CDF and quantiles are computed in [`verdict::dist`] (regularized incomplete beta
+//!   by continued fraction), tested against published tables.
 //! * **"no better than sequential"** means the 95% interval of the speed-up reaches 1× or below.
 //! * **history** finds step changes with an optimal penalised piecewise-constant fit (PELT) of
 //!   the log-medians under an L1 cost scaled by a robust noise estimate; see [`steps`].
@@ -56,6 +75,7 @@ pub mod export;
 pub mod history;
 pub mod machine;
 pub mod meta;
+pub mod noise;
 pub mod output;
 pub mod rounds;
 pub mod stats;
@@ -63,5 +83,6 @@ pub mod steps;
 pub mod summary;
 pub mod svg;
 pub mod sweeps;
+pub mod verdict;
 
 pub use error::{Error, Result};

@@ -2,8 +2,9 @@
 //! concurrency-bench Criterion results. See the library crate (`target_report`) for what it is
 //! for and not for, and for the statistical methods.
 //!
-//! Exit status: 0 success (for `compare`: nothing regressed), 1 `compare` found a regression,
-//! 2 bad input or usage (one line on stderr naming the file; nothing written).
+//! Exit status: 0 success (for `compare`: nothing regressed and every benchmark decided),
+//! 1 `compare` found a regression, 2 bad input or usage (one line on stderr naming the file;
+//! nothing written), 3 `compare` found nothing regressed but some benchmarks inconclusive.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use target_report::compare::{self, DEFAULT_THRESHOLD_PCT};
 use target_report::export::{Exporter, Html, Json, Markdown, Table};
 use target_report::history::{self, HistoryReport, Record};
+use target_report::noise::{self, NoiseFloor};
 use target_report::{machine, output, summary, svg, Error, Result};
 
 #[derive(Parser)]
@@ -20,7 +22,7 @@ use target_report::{machine, output, summary, svg, Error, Result};
     name = "target-report",
     version,
     about = "Summary page, baseline comparison and commit history for concurrency-bench's Criterion results",
-    long_about = "Summary page, baseline comparison and commit history for concurrency-bench's Criterion results.\n\nExit status: 0 on success (compare: nothing regressed), 1 when compare finds a regression, 2 on bad input (one line on stderr naming the file; nothing is written or overwritten)."
+    long_about = "Summary page, baseline comparison and commit history for concurrency-bench's Criterion results.\n\nExit status: 0 on success (compare: nothing regressed and every benchmark decided), 1 when compare finds a regression, 2 on bad input (one line on stderr naming the file; nothing is written or overwritten), 3 when compare finds nothing regressed but some benchmarks inconclusive."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,9 +46,9 @@ enum Command {
         #[arg(long, default_value = "new")]
         baseline: String,
     },
-    /// Compare two Criterion baselines; exit 1 if anything regressed.
+    /// Compare two Criterion baselines against the run-to-run noise; exit 1 if anything regressed, 3 if inconclusive.
     #[command(
-        long_about = "Compare two Criterion baselines (names given to `cargo bench -- --save-baseline NAME`, or `new` for the latest run). For every benchmark in both: both medians, the change, its 95% CI and a verdict.\n\nMethod: the per-iteration times (times[i]/iters[i] in sample.json) of both sides are resampled with replacement 10,000 times (SplitMix64, seed fixed per benchmark id, so results repeat) to get a 95% percentile-bootstrap interval of median(new)/median(old) - 1. A benchmark is `regressed` (or `improved`) only when that interval excludes 0 AND the change is more than --threshold percent; otherwise `unchanged`. Benchmarks only on one side are listed as added/removed.\n\nExit status: 0 nothing regressed, 1 something regressed, 2 bad input."
+        long_about = "Compare two Criterion baselines (names given to `cargo bench -- --save-baseline NAME`, or `new` for the latest run). For every benchmark in both: both medians, the change with its 95% interval, the smallest change the data could detect, where the noise estimate came from, and a verdict: regressed, improved, unchanged or inconclusive. The two sides' configurations (each baseline's cb-meta.json) are shown side by side; a difference is a warning.\n\nMethod: d = ln(median(new)/median(old)) of the per-iteration times in sample.json. One run's samples say nothing about the next process, so the standard error is se = sqrt(2)·σ_run, where σ_run, the run-to-run SD of ln(median), comes per benchmark from (1) --calibration (default <criterion-dir>/cb-calibration.json, written by `target-report calibrate`; K-1 df), else (2) at least 3 records of one commit (clean tree) on one machine in the history file (pooled; --history, default the workspace's bench-history.jsonl when present), else (3) the conservative default of 10% per run (--noise-default; infinite df), measured run-to-run differences on 2-core shared machines being 10-20%. se is floored by both runs' own bootstrap SE of ln(median), combined in quadrature. At threshold T: regressed = the one-sided t-test that the change exceeds +T rejects at alpha 0.05 after Holm's correction over all benchmarks compared (the threshold is held against the interval, not the point estimate); improved likewise for -T; unchanged = the 95% interval lies within +-T; otherwise inconclusive. Detectable = exp((t.975 + t.8)·se) - 1, the change found with 80% power. Benchmarks only on one side are listed as added/removed.\n\nExit status: 0 nothing regressed and all decided, 1 something regressed, 2 bad input, 3 nothing regressed but something inconclusive."
     )]
     Compare {
         /// The old baseline name.
@@ -62,6 +64,15 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Run-to-run noise per benchmark [default: <criterion-dir>/cb-calibration.json when present].
+        #[arg(long, value_name = "FILE")]
+        calibration: Option<PathBuf>,
+        /// History file for repeated runs of one commit [default: bench-history.jsonl at the workspace root, when present].
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+        /// σ_run, in percent per run, for benchmarks neither the calibration nor the history knows.
+        #[arg(long, value_name = "PCT", default_value_t = noise::DEFAULT_SD_LOG * 100.0, allow_negative_numbers = true)]
+        noise_default: f64,
     },
     /// Append the latest results (new/) to the history file, tagged with commit and machine.
     Record {
@@ -191,15 +202,28 @@ fn run(command: Command) -> Result<i32> {
             criterion_dir,
             threshold,
             format,
+            calibration,
+            history,
+            noise_default,
         } => {
-            let c = compare::build(&criterion_dir, &old, &new, threshold)?;
+            let calibration = calibration.or_else(|| {
+                Some(criterion_dir.join(noise::CALIBRATION_FILE)).filter(|p| p.exists())
+            });
+            // The history is optional unless named: no workspace, or no file, means no history.
+            let history = history.or_else(|| default_history(None).ok().filter(|p| p.exists()));
+            let floor = NoiseFloor::load(
+                calibration.as_deref(),
+                history.as_deref(),
+                noise_default / 100.0,
+            )?;
+            let c = compare::build(&criterion_dir, &old, &new, threshold, &floor)?;
             let text = match format {
                 Format::Table => Table.render(&c),
                 Format::Markdown => Markdown.render(&c),
                 Format::Json => Json.render(&c),
             };
             print(&text)?;
-            Ok(if c.regressions() > 0 { 1 } else { 0 })
+            Ok(c.exit_code())
         }
         Command::Record {
             criterion_dir,

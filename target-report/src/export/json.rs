@@ -2,7 +2,7 @@
 //! iteration, changes and efficiencies are fractions (0.05 = 5%).
 
 use super::Exporter;
-use crate::compare::{self, Comparison, Verdict};
+use crate::compare::{Comparison, Verdict};
 use crate::summary::Summary;
 
 /// The JSON format.
@@ -25,12 +25,12 @@ impl Exporter<Summary> for Json {
 impl Exporter<Comparison> for Json {
     fn render(&self, report: &Comparison) -> String {
         let mut value = serde_json::to_value(report).expect("report structs serialise to JSON");
-        // The counts and the method travel with the data, so a script need not recount them.
+        // The counts and the exit status travel with the data, so a script need not recount.
         if let Some(obj) = value.as_object_mut() {
-            for v in [Verdict::Regressed, Verdict::Improved, Verdict::Unchanged] {
+            for v in Verdict::ALL {
                 obj.insert(v.as_str().to_string(), report.count(v).into());
             }
-            obj.insert("method".to_string(), compare::METHOD.into());
+            obj.insert("exit_code".to_string(), report.exit_code().into());
         }
         to_json(&value)
     }

@@ -1,9 +1,9 @@
 //! Markdown: `summary.md` beside the HTML page, and `compare --format markdown` ready to paste
 //! into a pull request.
 
-use super::table::pct;
+use super::table::{compare_cells, compare_head, compare_notes, pct};
 use super::{md_escape, Exporter};
-use crate::compare::{self, Comparison, Verdict};
+use crate::compare::{Comparison, Verdict};
 use crate::summary::{fmt_ns, fmt_rate, fmt_x, Summary, Table, SEQUENTIAL};
 use crate::sweeps::{fmt_value, Sweep};
 
@@ -211,75 +211,79 @@ impl Exporter<Summary> for Markdown {
 
 impl Exporter<Comparison> for Markdown {
     fn render(&self, c: &Comparison) -> String {
+        let counts: Vec<String> = Verdict::ALL
+            .iter()
+            .map(|v| {
+                let n = format!("{} {}", c.count(*v), v.as_str());
+                if *v == Verdict::Regressed {
+                    format!("**{n}**")
+                } else {
+                    n
+                }
+            })
+            .collect();
         let mut out = format!(
-            "### Benchmarks: `{}` → `{}`\n\n**{} regressed**, {} improved, {} unchanged (threshold {}%).\n\n",
+            "### Benchmarks: `{}` → `{}`\n\n{} (threshold {}%, Holm over {} benchmarks).\n\n",
             c.old,
             c.new,
-            c.count(Verdict::Regressed),
-            c.count(Verdict::Improved),
-            c.count(Verdict::Unchanged),
-            c.threshold_pct
+            counts.join(", "),
+            c.threshold_pct,
+            c.entries.len()
         );
+        let head = compare_head(c);
         out.push_str(&format!(
-            "| benchmark | `{}` | `{}` | change | 95% CI | verdict |\n|---|---:|---:|---:|---|---|\n",
-            c.old, c.new
+            "| {} |\n|---|---:|---:|---:|---|---:|---|---|{}\n",
+            head.iter()
+                .enumerate()
+                .map(|(i, h)| if (1..=2).contains(&i) {
+                    format!("`{h}`")
+                } else {
+                    md_escape(h)
+                })
+                .collect::<Vec<_>>()
+                .join(" | "),
+            if head.len() > 8 { "---:|" } else { "" }
         ));
-        // Regressions first, so the reviewer sees them without scrolling.
+        // Regressions first, then what could not be decided, so a reviewer sees them without
+        // scrolling.
         let mut entries: Vec<_> = c.entries.iter().collect();
         entries.sort_by_key(|e| match e.verdict {
             Verdict::Regressed => 0,
-            Verdict::Improved => 1,
-            Verdict::Unchanged => 2,
+            Verdict::Inconclusive => 1,
+            Verdict::Improved => 2,
+            Verdict::Unchanged => 3,
         });
         for e in entries {
-            let verdict = match e.verdict {
-                Verdict::Regressed => "**regressed**",
-                v => v.as_str(),
-            };
-            out.push_str(&format!(
-                "| {} | {} | {} | {} | {} to {} | {verdict} |\n",
-                md_escape(&e.id),
-                fmt_ns(e.old_median_ns),
-                fmt_ns(e.new_median_ns),
-                pct(e.change.point),
-                pct(e.change.lower),
-                pct(e.change.upper)
-            ));
+            let mut cells = compare_cells(c, e);
+            cells[0] = md_escape(&cells[0]);
+            cells[4] = format!("{} to {}", pct(e.change.lower), pct(e.change.upper));
+            cells[6] = md_escape(&cells[6]);
+            if e.verdict == Verdict::Regressed {
+                cells[7] = "**regressed**".into();
+            }
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
         out.push('\n');
-        if !c.added.is_empty() {
+        if !c.config.rows.is_empty() {
             out.push_str(&format!(
-                "Added (only in `{}`): {}\n\n",
-                c.new,
-                c.added
-                    .iter()
-                    .map(|a| md_escape(a))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "| setting | `{}` | `{}` |\n|---|---|---|\n",
+                c.old, c.new
             ));
+            for r in &c.config.rows {
+                out.push_str(&format!(
+                    "| {}{} | {} | {} |\n",
+                    md_escape(&r.key),
+                    if r.differs { " **(differs)**" } else { "" },
+                    md_escape(&r.old),
+                    md_escape(&r.new)
+                ));
+            }
+            out.push('\n');
         }
-        if !c.removed.is_empty() {
-            out.push_str(&format!(
-                "Removed (only in `{}`): {}\n\n",
-                c.old,
-                c.removed
-                    .iter()
-                    .map(|a| md_escape(a))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+        for line in compare_notes(c, |s| format!("`{s}`")) {
+            out.push_str(&format!("- {}\n", sentence(&line)));
         }
-        for i in &c.incomplete {
-            out.push_str(&format!("Not compared: {}\n\n", md_escape(i)));
-        }
-        let few = c.few_samples().len();
-        if few > 0 {
-            out.push_str(&format!(
-                "Note: {few} benchmarks have fewer than {} samples on a side (`--quick` keeps as few as 2): their intervals reflect little run-to-run noise; re-run without `--quick` before trusting a verdict.\n\n",
-                compare::FEW_SAMPLES
-            ));
-        }
-        out.push_str(&format!("<sub>{}</sub>\n", compare::METHOD));
+        out.push_str(&format!("\n<sub>{}</sub>\n", md_escape(&c.method)));
         out
     }
 }

@@ -1,7 +1,7 @@
 //! A plain-text table for the terminal and CI logs.
 
 use super::Exporter;
-use crate::compare::{self, Comparison, Verdict};
+use crate::compare::{self, Comparison, Entry, Verdict};
 use crate::summary::fmt_ns;
 
 /// The plain-text table format.
@@ -29,69 +29,138 @@ fn pad(cells: &[String], widths: &[usize]) -> String {
     line.trim_end().to_string()
 }
 
+/// The column heads of a comparison table (the rounds column only when there are rounds).
+pub(crate) fn compare_head(c: &Comparison) -> Vec<String> {
+    let mut head: Vec<String> = vec![
+        "benchmark".into(),
+        c.old.clone(),
+        c.new.clone(),
+        "change".into(),
+        "95% CI".into(),
+        "detectable".into(),
+        "noise".into(),
+        "verdict".into(),
+    ];
+    if has_rounds(c) {
+        head.push(format!("rounds for {}%", c.threshold_pct));
+    }
+    head
+}
+
+fn has_rounds(c: &Comparison) -> bool {
+    c.entries.iter().any(|e| e.rounds_needed.is_some())
+}
+
+/// One benchmark's cells, in the order of [`compare_head`]; the verdict as its word.
+pub(crate) fn compare_cells(c: &Comparison, e: &Entry) -> Vec<String> {
+    let mut cells = vec![
+        e.id.clone(),
+        fmt_ns(e.old_median_ns),
+        fmt_ns(e.new_median_ns),
+        pct(e.change.point),
+        format!("[{}, {}]", pct(e.change.lower), pct(e.change.upper)),
+        format!("{:.1}%", e.mdc * 100.0),
+        format!(
+            "{}{}",
+            e.noise.describe(),
+            if e.within_run_floor { " *" } else { "" }
+        ),
+        e.verdict.as_str().into(),
+    ];
+    if has_rounds(c) {
+        cells.push(e.rounds_needed.map_or("—".into(), |k| k.to_string()));
+    }
+    cells
+}
+
+/// The lines under a comparison table, shared by the text formats: what was not compared,
+/// the configurations, warnings, the noise sources, the counts and the method. `code` marks
+/// up inline code (backticks in Markdown).
+pub(crate) fn compare_notes(c: &Comparison, code: impl Fn(&str) -> String) -> Vec<String> {
+    let mut out = Vec::new();
+    if !c.added.is_empty() {
+        out.push(format!(
+            "added (only in {}): {}",
+            code(&c.new),
+            c.added.join(", ")
+        ));
+    }
+    if !c.removed.is_empty() {
+        out.push(format!(
+            "removed (only in {}): {}",
+            code(&c.old),
+            c.removed.join(", ")
+        ));
+    }
+    for i in &c.incomplete {
+        out.push(format!("not compared: {i}"));
+    }
+    if c.entries.iter().any(|e| e.within_run_floor) {
+        out.push("* the runs' own samples were noisier than the noise floor: their bootstrap SE was used".into());
+    }
+    let few = c.few_samples();
+    if !few.is_empty() {
+        out.push(format!(
+            "note: {} benchmarks have fewer than {} samples on a side ({} keeps as few as 2): their own bootstrap SE means little, the noise floor carries the interval",
+            few.len(),
+            compare::FEW_SAMPLES,
+            code("--quick")
+        ));
+    }
+    for m in &c.config.missing {
+        out.push(format!("note: {m}"));
+    }
+    for w in c.config.differences.iter().chain(&c.warnings) {
+        out.push(format!("warning: {w}"));
+    }
+    for n in &c.noise {
+        out.push(format!("noise: {n}"));
+    }
+    out
+}
+
 impl Exporter<Comparison> for Table {
     fn render(&self, c: &Comparison) -> String {
-        let mut rows: Vec<Vec<String>> = vec![vec![
-            "benchmark".into(),
-            c.old.clone(),
-            c.new.clone(),
-            "change".into(),
-            "95% CI".into(),
-            "verdict".into(),
-        ]];
+        let mut rows: Vec<Vec<String>> = vec![compare_head(c)];
         for e in &c.entries {
-            rows.push(vec![
-                e.id.clone(),
-                fmt_ns(e.old_median_ns),
-                fmt_ns(e.new_median_ns),
-                pct(e.change.point),
-                format!("[{}, {}]", pct(e.change.lower), pct(e.change.upper)),
-                match e.verdict {
-                    Verdict::Regressed => "REGRESSED".into(),
-                    v => v.as_str().into(),
-                },
-            ]);
+            let mut cells = compare_cells(c, e);
+            if e.verdict == Verdict::Regressed {
+                cells[7] = "REGRESSED".into();
+            }
+            rows.push(cells);
         }
-        let widths: Vec<usize> = (0..rows[0].len())
-            .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-            .collect();
-        let mut out = String::new();
-        for r in &rows {
-            out.push_str(&pad(r, &widths));
+        let mut out = table(&rows);
+        if !c.config.rows.is_empty() {
+            out.push_str("\nconfiguration:\n");
+            let mut cfg = vec![vec!["setting".to_string(), c.old.clone(), c.new.clone()]];
+            for r in &c.config.rows {
+                cfg.push(vec![
+                    format!("{}{}", r.key, if r.differs { " (differs)" } else { "" }),
+                    r.old.clone(),
+                    r.new.clone(),
+                ]);
+            }
+            out.push_str(&table(&cfg));
             out.push('\n');
         }
-        for (label, list) in [
-            ("added (only in ", &c.added),
-            ("removed (only in ", &c.removed),
-        ] {
-            if !list.is_empty() {
-                let side = if label.starts_with("added") {
-                    &c.new
-                } else {
-                    &c.old
-                };
-                out.push_str(&format!("{label}{side}): {}\n", list.join(", ")));
-            }
+        for line in compare_notes(c, |s| s.to_string()) {
+            out.push_str(&line);
+            out.push('\n');
         }
-        for i in &c.incomplete {
-            out.push_str(&format!("not compared: {i}\n"));
-        }
-        let few = c.few_samples();
-        if !few.is_empty() {
-            out.push_str(&format!(
-                "note: {} benchmarks have fewer than {} samples on a side (`--quick` keeps as few as 2): their intervals reflect little run-to-run noise; re-run without --quick before trusting a verdict\n",
-                few.len(),
-                compare::FEW_SAMPLES
-            ));
-        }
-        out.push_str(&format!(
-            "{} regressed, {} improved, {} unchanged (threshold {}%)\n{}\n",
-            c.count(Verdict::Regressed),
-            c.count(Verdict::Improved),
-            c.count(Verdict::Unchanged),
-            c.threshold_pct,
-            compare::METHOD
-        ));
+        out.push_str(&format!("{}\n{}\n", c.counts_line(), c.method));
         out
     }
+}
+
+/// Aligned rows, the first row being the head.
+fn table(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        out.push_str(&pad(r, &widths));
+        out.push('\n');
+    }
+    out
 }

@@ -1,0 +1,563 @@
+//! The run-to-run noise floor of `compare`: how much the median of one benchmark moves between
+//! two runs of the same code on the same machine, as σ_run, the standard deviation of
+//! ln(median) across runs.
+//!
+//! One run's samples say nothing about the next process (other load, frequency, placement,
+//! memory layout), so `compare` takes σ_run, per benchmark, from the first of:
+//! 1. **calibration** — [`CALIBRATION_FILE`] beside Criterion's output, written by
+//!    `target-report calibrate` from K runs of one build ([`calibration_from_runs`]); K − 1 df.
+//! 2. **history** — at least [`MIN_HISTORY_RUNS`] records in the history file of one commit
+//!    (clean tree) on one machine; the variances of all such groups are pooled, Σ(nᵢ − 1) df.
+//! 3. **default** — [`DEFAULT_SD_LOG`] = 0.10 (10% per run), infinite df: the run-to-run
+//!    differences measured on 2-core shared machines were 10–20% for single benchmarks, so a
+//!    floor below that would turn ordinary noise into findings.
+//!
+//! Every [`Noise`] says which source it came from, and the outputs print it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::criterion;
+use crate::error::{Error, Result};
+use crate::history::Record;
+use crate::machine::{self, Machine};
+use crate::stats;
+
+/// File name of the calibration, in the Criterion directory.
+pub const CALIBRATION_FILE: &str = "cb-calibration.json";
+
+/// The conservative default σ_run (SD of ln(median) between runs): 10% per run.
+pub const DEFAULT_SD_LOG: f64 = 0.10;
+
+/// Records of one commit on one machine that the history needs before it counts as a source.
+pub const MIN_HISTORY_RUNS: usize = 3;
+
+/// `cb-calibration.json` (schema 1): each benchmark's run-to-run noise from K runs of one build.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Format version; this tool writes and reads 1.
+    pub schema: u32,
+    /// Runs K of the calibration.
+    pub runs: usize,
+    /// When it was made (RFC 3339 UTC).
+    pub created_at: String,
+    /// The commit that was calibrated, when known.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// The machine it ran on.
+    #[serde(default)]
+    pub machine: Option<Machine>,
+    /// Per benchmark (Criterion's full id).
+    pub benchmarks: BTreeMap<String, CalibratedBenchmark>,
+}
+
+/// One benchmark's calibration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibratedBenchmark {
+    /// SD of ln(median per-iteration time) across the runs (n − 1 denominator).
+    pub sd_log: f64,
+    /// Runs behind it (K − 1 degrees of freedom).
+    pub runs: usize,
+    /// The median per-iteration time of each run, ns.
+    #[serde(default)]
+    pub medians_ns: Vec<f64>,
+}
+
+impl Calibration {
+    /// Reads and checks a calibration file; every failure names the file.
+    pub fn load(path: &Path) -> Result<Calibration> {
+        let cal: Calibration = criterion::load_json(path)?;
+        cal.check().map_err(|why| Error::at(path, why))?;
+        Ok(cal)
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        if self.schema != 1 {
+            return Err(format!(
+                "unsupported schema {} (this tool reads 1)",
+                self.schema
+            ));
+        }
+        for (id, b) in &self.benchmarks {
+            if !(b.sd_log.is_finite() && b.sd_log >= 0.0) {
+                return Err(format!(
+                    "corrupt calibration: {id}: sd_log must be a non-negative number"
+                ));
+            }
+            if b.runs < 2 {
+                return Err(format!(
+                    "corrupt calibration: {id}: needs at least 2 runs, has {}",
+                    b.runs
+                ));
+            }
+            if !b.medians_ns.is_empty() && b.medians_ns.len() != b.runs {
+                return Err(format!(
+                    "corrupt calibration: {id}: {} medians for {} runs",
+                    b.medians_ns.len(),
+                    b.runs
+                ));
+            }
+            if !b.medians_ns.iter().all(|m| m.is_finite() && *m > 0.0) {
+                return Err(format!(
+                    "corrupt calibration: {id}: medians must be positive numbers"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `<criterion_dir>/cb-calibration.json` (all or nothing: a temporary file renamed
+    /// into place) and returns its path.
+    pub fn write(&self, criterion_dir: &Path) -> Result<PathBuf> {
+        let path = criterion_dir.join(CALIBRATION_FILE);
+        let mut text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::at(&path, format!("cannot encode: {e}")))?;
+        text.push('\n');
+        crate::output::write_files(
+            criterion_dir,
+            &[(CALIBRATION_FILE.to_string(), text.into_bytes())],
+        )?;
+        Ok(path)
+    }
+}
+
+/// Builds a calibration from the baselines `runs` (e.g. `cal-1` … `cal-K`) under
+/// `criterion_dir`: for every benchmark present with a `sample.json` in all of them, the median
+/// per-iteration time of each run and the SD of their logarithms. Benchmarks missing from some
+/// run are left out. `commit` is left empty for the caller to fill; the machine is this one.
+///
+/// Fails with fewer than two runs, or when no benchmark is in all of them.
+pub fn calibration_from_runs(criterion_dir: &Path, runs: &[String]) -> Result<Calibration> {
+    if runs.len() < 2 {
+        return Err(Error::at(
+            criterion_dir,
+            format!("a calibration needs at least 2 runs, got {}", runs.len()),
+        ));
+    }
+    let mut benchmarks = BTreeMap::new();
+    for dir in &criterion::discover(criterion_dir)? {
+        let mut medians = Vec::with_capacity(runs.len());
+        let mut id = None;
+        for run in runs {
+            match criterion::load_measured(dir, run)? {
+                Some(criterion::Measured {
+                    id: b,
+                    sample: Some(s),
+                    ..
+                }) => {
+                    medians.push(stats::median(&s.per_iteration()));
+                    id = Some(b.full_id);
+                }
+                _ => break,
+            }
+        }
+        if let (Some(id), true) = (id, medians.len() == runs.len()) {
+            let logs: Vec<f64> = medians.iter().map(|m| m.ln()).collect();
+            benchmarks.insert(
+                id,
+                CalibratedBenchmark {
+                    sd_log: stats::sd(&logs),
+                    runs: runs.len(),
+                    medians_ns: medians,
+                },
+            );
+        }
+    }
+    if benchmarks.is_empty() {
+        return Err(Error::at(
+            criterion_dir,
+            format!(
+                "no benchmark has a sample.json in all of the baselines {}",
+                runs.join(", ")
+            ),
+        ));
+    }
+    Ok(Calibration {
+        schema: 1,
+        runs: runs.len(),
+        created_at: machine::utc_now(),
+        commit: None,
+        machine: Some(machine::machine()),
+        benchmarks,
+    })
+}
+
+/// Where a benchmark's noise estimate came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// `cb-calibration.json`.
+    Calibration,
+    /// Repeated runs of one commit on one machine in the history file.
+    History,
+    /// [`DEFAULT_SD_LOG`] (or `--noise-default`).
+    Default,
+    /// The spread of K paired A/B rounds (`ab`).
+    PairedRounds,
+}
+
+/// One benchmark's noise estimate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Noise {
+    /// Where it came from.
+    pub source: Source,
+    /// For plain runs: σ_run, the SD of ln(median) between runs of the same code. For paired
+    /// rounds: the SD of the per-round log ratios ln(median(new)/median(old)).
+    pub sd_log: f64,
+    /// Runs (or rounds) behind it; `None` for the default.
+    pub runs: Option<usize>,
+    /// Degrees of freedom of `sd_log`; `None` for infinitely many (the default).
+    pub df: Option<f64>,
+}
+
+impl Noise {
+    /// A short label for tables: `calibration (5 runs)`, `history (4 runs)`, `default 10%`,
+    /// `paired rounds (5)`.
+    pub fn describe(&self) -> String {
+        let runs = self.runs.map_or(String::new(), |k| k.to_string());
+        match self.source {
+            Source::Calibration => format!("calibration ({runs} runs)"),
+            Source::History => format!("history ({runs} runs)"),
+            Source::PairedRounds => format!("paired rounds ({runs})"),
+            Source::Default => format!("default {}%", pct_text(self.sd_log)),
+        }
+    }
+}
+
+/// A fraction as a short percentage: 0.1 → `10`, 0.125 → `12.5`.
+fn pct_text(x: f64) -> String {
+    let s = format!("{:.1}", x * 100.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The per-benchmark noise sources available to one `compare`.
+#[derive(Debug, Clone)]
+pub struct NoiseFloor {
+    /// The calibration file and its contents, if any.
+    pub calibration: Option<(PathBuf, Calibration)>,
+    /// The history file, if one was read, and the noise it gives per benchmark id.
+    pub history: Option<(PathBuf, BTreeMap<String, Noise>)>,
+    /// σ_run when neither knows the benchmark.
+    pub default_sd_log: f64,
+    /// Things the reader should know (a calibration from another machine, corrupt history
+    /// lines), one line each.
+    pub warnings: Vec<String>,
+}
+
+impl NoiseFloor {
+    /// Only the default σ_run.
+    pub fn default_only(default_sd_log: f64) -> NoiseFloor {
+        NoiseFloor {
+            calibration: None,
+            history: None,
+            default_sd_log,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Reads the calibration file and the history file, if given.
+    pub fn load(
+        calibration: Option<&Path>,
+        history: Option<&Path>,
+        default_sd_log: f64,
+    ) -> Result<NoiseFloor> {
+        if !(default_sd_log.is_finite() && default_sd_log > 0.0) {
+            return Err(Error::msg(format!(
+                "--noise-default must be a positive percentage, got {}",
+                default_sd_log * 100.0
+            )));
+        }
+        let mut floor = NoiseFloor::default_only(default_sd_log);
+        if let Some(path) = calibration {
+            let cal = Calibration::load(path)?;
+            let here = machine::machine();
+            if let Some(m) = cal.machine.as_ref().filter(|m| **m != here) {
+                floor.warnings.push(format!(
+                    "{} was measured on another machine ({}, {} cores); its noise may not be this machine's",
+                    path.display(),
+                    m.cpu_model,
+                    m.cores
+                ));
+            }
+            floor.calibration = Some((path.to_path_buf(), cal));
+        }
+        if let Some(path) = history {
+            let loaded = crate::history::load(path)?;
+            if !loaded.corrupt.is_empty() {
+                floor.warnings.push(format!(
+                    "{}: {} corrupt lines skipped",
+                    path.display(),
+                    loaded.corrupt.len()
+                ));
+            }
+            floor.history = Some((path.to_path_buf(), history_noise(&loaded.records)));
+        }
+        Ok(floor)
+    }
+
+    /// The noise of benchmark `id`: calibration, else history, else the default.
+    pub fn for_benchmark(&self, id: &str) -> Noise {
+        if let Some(b) = self
+            .calibration
+            .as_ref()
+            .and_then(|(_, c)| c.benchmarks.get(id))
+        {
+            return Noise {
+                source: Source::Calibration,
+                sd_log: b.sd_log,
+                runs: Some(b.runs),
+                df: Some((b.runs - 1) as f64),
+            };
+        }
+        if let Some(n) = self.history.as_ref().and_then(|(_, h)| h.get(id)) {
+            return n.clone();
+        }
+        Noise {
+            source: Source::Default,
+            sd_log: self.default_sd_log,
+            runs: None,
+            df: None,
+        }
+    }
+
+    /// One sentence per source used by `noises`, saying where it came from and for how many
+    /// benchmarks.
+    pub fn describe_sources<'a>(&self, noises: impl IntoIterator<Item = &'a Noise>) -> Vec<String> {
+        let mut counts: BTreeMap<Source, usize> = BTreeMap::new();
+        for n in noises {
+            *counts.entry(n.source).or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .map(|(source, n)| match source {
+                Source::Calibration => match &self.calibration {
+                    Some((path, cal)) => format!(
+                        "{n} benchmarks: σ_run from {} ({} runs, {}{})",
+                        path.display(),
+                        cal.runs,
+                        cal.created_at,
+                        cal.commit.as_deref().map_or(String::new(), |c| format!(
+                            ", commit {}",
+                            c.chars().take(12).collect::<String>()
+                        ))
+                    ),
+                    None => format!("{n} benchmarks: σ_run from a calibration"),
+                },
+                Source::History => format!(
+                    "{n} benchmarks: σ_run from repeated runs of one commit on one machine in {}",
+                    self.history
+                        .as_ref()
+                        .map_or(String::new(), |(p, _)| p.display().to_string())
+                ),
+                Source::Default => format!(
+                    "{n} benchmarks: the conservative default σ_run = {}% per run (no calibration or history for them; run `target-report calibrate` to measure it)",
+                    pct_text(self.default_sd_log)
+                ),
+                Source::PairedRounds => format!("{n} benchmarks: the spread of the paired rounds"),
+            })
+            .collect()
+    }
+}
+
+/// The noise the history file shows per benchmark: records of one commit (clean tree) on one
+/// machine form a group; a group counts for a benchmark when it holds at least
+/// [`MIN_HISTORY_RUNS`] distinct results of it (the same run recorded twice counts once); the
+/// variances of ln(median) of all counting groups are pooled (Σ(nᵢ − 1)·sᵢ² / Σ(nᵢ − 1)), with
+/// Σ(nᵢ − 1) degrees of freedom.
+pub fn history_noise(records: &[(usize, Record)]) -> BTreeMap<String, Noise> {
+    // (commit, machine) → id → (median, lower, upper) per record.
+    type Results = Vec<(f64, f64, f64)>;
+    let mut groups: BTreeMap<(String, String), BTreeMap<String, Results>> = BTreeMap::new();
+    for (_, r) in records {
+        let (Some(commit), Some(false)) = (&r.git.commit, r.git.dirty) else {
+            continue;
+        };
+        let m = &r.machine;
+        let key = (
+            commit.clone(),
+            format!("{}|{}|{}", m.cpu_model, m.cores, m.os),
+        );
+        let group = groups.entry(key).or_default();
+        for b in &r.benchmarks {
+            let results = group.entry(b.id.clone()).or_default();
+            let result = (b.median_ns, b.lower_ns, b.upper_ns);
+            // `record` twice after one `cargo bench` stores the same run twice: counting it
+            // again would shrink the noise towards zero.
+            if !results.contains(&result) {
+                results.push(result);
+            }
+        }
+    }
+    // id → (Σ(nᵢ − 1)·sᵢ², Σ(nᵢ − 1), Σ nᵢ)
+    let mut pooled: BTreeMap<String, (f64, usize, usize)> = BTreeMap::new();
+    for by_id in groups.values() {
+        for (id, results) in by_id {
+            if results.len() >= MIN_HISTORY_RUNS {
+                let logs: Vec<f64> = results.iter().map(|r| r.0.ln()).collect();
+                let s = stats::sd(&logs);
+                let p = pooled.entry(id.clone()).or_default();
+                p.0 += (logs.len() - 1) as f64 * s * s;
+                p.1 += logs.len() - 1;
+                p.2 += logs.len();
+            }
+        }
+    }
+    pooled
+        .into_iter()
+        .map(|(id, (ss, df, runs))| {
+            (
+                id,
+                Noise {
+                    source: Source::History,
+                    sd_log: (ss / df as f64).sqrt(),
+                    runs: Some(runs),
+                    df: Some(df as f64),
+                },
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::BenchRecord;
+    use crate::machine::GitInfo;
+
+    fn record(commit: &str, dirty: bool, cores: usize, medians: &[(&str, f64)]) -> Record {
+        Record {
+            schema: 1,
+            recorded_at: "2026-11-28T00:00:00Z".into(),
+            git: GitInfo {
+                commit: Some(commit.into()),
+                commit_date: None,
+                dirty: Some(dirty),
+            },
+            machine: Machine {
+                cpu_model: "cpu".into(),
+                cores,
+                os: "linux/x86_64".into(),
+            },
+            benchmarks: medians
+                .iter()
+                .map(|(id, m)| BenchRecord {
+                    id: id.to_string(),
+                    median_ns: *m,
+                    lower_ns: *m,
+                    upper_ns: *m,
+                    samples: 10,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn history_needs_three_clean_runs_of_one_commit_on_one_machine() {
+        let recs: Vec<(usize, Record)> = vec![
+            record("a", false, 2, &[("g/f", 100.0)]),
+            record("a", false, 2, &[("g/f", 110.0)]),
+            // Dirty, or another machine: not the same code on the same machine.
+            record("a", true, 2, &[("g/f", 500.0)]),
+            record("a", false, 4, &[("g/f", 500.0)]),
+        ]
+        .into_iter()
+        .enumerate()
+        .collect();
+        assert!(history_noise(&recs).is_empty());
+        // The same run recorded again is not a third run.
+        let mut again = recs.clone();
+        again.push((5, record("a", false, 2, &[("g/f", 110.0)])));
+        assert!(history_noise(&again).is_empty());
+
+        let mut recs = recs;
+        recs.push((5, record("a", false, 2, &[("g/f", 121.0)])));
+        let h = history_noise(&recs);
+        let n = &h["g/f"];
+        // ln 100, ln 110, ln 121 are equally spaced by ln 1.1: SD = ln 1.1.
+        assert!((n.sd_log - 1.1f64.ln()).abs() < 1e-12, "{n:?}");
+        assert_eq!(
+            (n.runs, n.df, n.source),
+            (Some(3), Some(2.0), Source::History)
+        );
+    }
+
+    #[test]
+    fn history_pools_commits() {
+        let mut recs = Vec::new();
+        for (c, ms) in [("a", [100.0, 110.0, 121.0]), ("b", [200.0, 200.0, 210.0])] {
+            for m in ms {
+                recs.push((recs.len() + 1, record(c, false, 2, &[("g/f", m)])));
+            }
+        }
+        let n = &history_noise(&recs)["g/f"];
+        // Commit b has two identical results (one run recorded twice), so only commit a
+        // counts: s = ln 1.1 with 2 df.
+        assert!((n.sd_log - 1.1f64.ln()).abs() < 1e-12);
+        assert_eq!((n.runs, n.df), (Some(3), Some(2.0)));
+        recs.push((7, record("b", false, 2, &[("g/f", 220.5)])));
+        let n = &history_noise(&recs)["g/f"];
+        // Now both (b is 200·1.05^k, s = ln 1.05): (2·ln²1.1 + 2·ln²1.05) / 4, 4 df.
+        let want = ((1.1f64.ln().powi(2) + 1.05f64.ln().powi(2)) / 2.0).sqrt();
+        assert!((n.sd_log - want).abs() < 1e-12, "{n:?}");
+        assert_eq!((n.runs, n.df), (Some(6), Some(4.0)));
+    }
+
+    #[test]
+    fn sources_in_order_calibration_history_default() {
+        let mut floor = NoiseFloor::default_only(0.1);
+        let mut h = BTreeMap::new();
+        h.insert(
+            "a".to_string(),
+            Noise {
+                source: Source::History,
+                sd_log: 0.02,
+                runs: Some(3),
+                df: Some(2.0),
+            },
+        );
+        h.insert("b".to_string(), h["a"].clone());
+        floor.history = Some((PathBuf::from("h.jsonl"), h));
+        let mut benchmarks = BTreeMap::new();
+        benchmarks.insert(
+            "a".to_string(),
+            CalibratedBenchmark {
+                sd_log: 0.03,
+                runs: 5,
+                medians_ns: vec![],
+            },
+        );
+        floor.calibration = Some((
+            PathBuf::from("cb-calibration.json"),
+            Calibration {
+                schema: 1,
+                runs: 5,
+                created_at: "now".into(),
+                commit: None,
+                machine: None,
+                benchmarks,
+            },
+        ));
+        assert_eq!(floor.for_benchmark("a").source, Source::Calibration);
+        assert_eq!(floor.for_benchmark("a").df, Some(4.0));
+        assert_eq!(floor.for_benchmark("b").source, Source::History);
+        let c = floor.for_benchmark("c");
+        assert_eq!((c.source, c.sd_log, c.df), (Source::Default, 0.1, None));
+        assert_eq!(c.describe(), "default 10%");
+        let noises = ["a", "b", "c"].map(|id| floor.for_benchmark(id));
+        assert_eq!(floor.describe_sources(&noises).len(), 3);
+    }
+
+    #[test]
+    fn calibration_checks_its_numbers() {
+        let text = r#"{"schema":1,"runs":3,"created_at":"x","benchmarks":
+            {"g/f":{"sd_log":-0.1,"runs":3,"medians_ns":[1,2,3]}}}"#;
+        let cal: Calibration = serde_json::from_str(text).unwrap();
+        assert!(cal.check().unwrap_err().contains("sd_log"));
+        let text = r#"{"schema":1,"runs":3,"created_at":"x","benchmarks":
+            {"g/f":{"sd_log":0.1,"runs":3,"medians_ns":[1,2]}}}"#;
+        let cal: Calibration = serde_json::from_str(text).unwrap();
+        assert!(cal.check().unwrap_err().contains("2 medians for 3 runs"));
+    }
+}

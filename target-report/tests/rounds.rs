@@ -1,0 +1,98 @@
+//! `verdict::from_rounds` over synthetic paired A/B rounds: the model `ab` renders.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+use target_report::compare::Verdict;
+use target_report::export::{Exporter, Json, Markdown, Table};
+use target_report::stats::SplitMix64;
+use target_report::verdict;
+
+/// K paired rounds of two benchmarks, `slow` truly `factor` slower on the new side and `same`
+/// unchanged, each round's medians moved by noise of `sd` per side (log scale).
+fn rounds(crit: &Path, k: usize, factor: f64, sd: f64, seed: u64) -> (Vec<String>, Vec<String>) {
+    let mut rng = SplitMix64::new(seed);
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    for r in 1..=k {
+        let (o, n) = (format!("ab-old-{r}"), format!("ab-new-{r}"));
+        for (function, f) in [("slow", factor), ("same", 1.0)] {
+            write_baseline(crit, function, &o, 1e6 * (sd * rng.normal()).exp());
+            write_baseline(crit, function, &n, 1e6 * f * (sd * rng.normal()).exp());
+        }
+        old.push(o);
+        new.push(n);
+    }
+    (old, new)
+}
+
+#[test]
+fn paired_rounds_detect_a_ten_percent_change() {
+    let tmp = TempDir::new("cmp-rounds");
+    let crit = tmp.path().join("criterion");
+    // 2% noise in the per-round log ratio: √2 · 1.414% per side.
+    let (old, new) = rounds(&crit, 5, 1.10, 0.02 / 2f64.sqrt(), 5);
+    let c = verdict::from_rounds(&crit, &old, &new, 5.0).unwrap();
+    assert_eq!(c.entries.len(), 2);
+    let slow = c.entries.iter().find(|e| e.id == "g/slow").unwrap();
+    assert_eq!(slow.verdict, Verdict::Regressed, "{slow:?}");
+    assert_eq!(slow.df, Some(4.0));
+    assert_eq!(slow.noise.describe(), "paired rounds (5)");
+    assert!((slow.change.point - 0.10).abs() < 0.03, "{slow:?}");
+    assert!(slow.rounds_needed.unwrap() <= 5, "{slow:?}");
+    let same = c.entries.iter().find(|e| e.id == "g/same").unwrap();
+    assert_ne!(same.verdict, Verdict::Regressed);
+    assert_eq!(c.exit_code(), 1);
+    assert_eq!(c.old, "ab-old-1 … ab-old-5");
+    assert!(c.method.contains("paired rounds"));
+    assert_eq!(c.noise, ["2 benchmarks: the spread of 5 paired rounds"]);
+    // The exporters show the rounds that would detect the threshold.
+    let text = Table.render(&c);
+    let head = text.lines().next().unwrap();
+    assert!(head.ends_with("rounds for 5%"), "{head}");
+    let row = text.lines().find(|l| l.starts_with("g/slow ")).unwrap();
+    assert!(
+        row.contains("paired rounds (5)") && row.contains("REGRESSED"),
+        "{row}"
+    );
+    let md = Markdown.render(&c);
+    let sep = md.lines().find(|l| l.starts_with("|---")).unwrap();
+    assert_eq!(sep.matches('|').count(), 10, "{sep}");
+    let json: Value = serde_json::from_str(&Json.render(&c)).unwrap();
+    assert_eq!(json["exit_code"], 1);
+    assert!(json["entries"][0]["rounds_needed"].as_u64().is_some());
+}
+
+#[test]
+fn noisy_rounds_are_inconclusive_and_say_how_many_rounds_would_do() {
+    let tmp = TempDir::new("cmp-rounds-noisy");
+    let crit = tmp.path().join("criterion");
+    let (old, new) = rounds(&crit, 5, 1.0, 0.08, 8);
+    let c = verdict::from_rounds(&crit, &old, &new, 5.0).unwrap();
+    for e in &c.entries {
+        assert_eq!(e.verdict, Verdict::Inconclusive, "{e:?}");
+        assert!(e.mdc > 0.05);
+        assert!(e.rounds_needed.unwrap() > 5, "{e:?}");
+    }
+    assert_eq!(c.exit_code(), 3);
+}
+
+#[test]
+fn rounds_missing_from_some_baselines_are_listed_and_bad_input_refused() {
+    let tmp = TempDir::new("cmp-rounds-partial");
+    let crit = tmp.path().join("criterion");
+    let (old, new) = rounds(&crit, 3, 1.0, 0.01, 1);
+    fs::remove_dir_all(crit.join("g/same/ab-new-2")).unwrap();
+    let c = verdict::from_rounds(&crit, &old, &new, 5.0).unwrap();
+    assert_eq!(c.entries.len(), 1);
+    assert_eq!(c.incomplete, ["g/same: no sample.json in ab-new-2"]);
+    let err = verdict::from_rounds(&crit, &old[..1], &new[..1], 5.0).unwrap_err();
+    assert!(err.to_string().contains("at least 2"), "{err}");
+    let err = verdict::from_rounds(&crit, &old, &new[..2], 5.0).unwrap_err();
+    assert!(err.to_string().contains("3 and 2"), "{err}");
+    let err = verdict::from_rounds(&crit, &old, &new, -1.0).unwrap_err();
+    assert!(err.to_string().contains("--threshold"), "{err}");
+}
