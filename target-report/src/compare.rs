@@ -28,8 +28,8 @@ use crate::verdict;
 /// One sentence on how `compare` decides, printed with every comparison.
 pub const METHOD: &str = "d = ln(median(new)/median(old)) of the per-iteration times in sample.json; se = sqrt(2)·σ_run, the run-to-run SD of ln(median) (from cb-calibration.json, else ≥3 runs of one commit on one machine in the history, else a default, 10% per run unless --noise-default says otherwise), floored by both runs' own bootstrap SE of ln(median) combined in quadrature; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. Detectable = exp((t.975 + t.8)·se) − 1, the change found with 80% power.";
 
-/// Fewer samples than this per side make a run's own bootstrap standard error unreliable
-/// (Criterion's `--quick` keeps 2); the outputs say so.
+/// Fewer samples than this on a side (Criterion's `--quick` keeps 2) decide nothing: such a
+/// benchmark is inconclusive, and the outputs say why.
 pub const FEW_SAMPLES: usize = 10;
 
 /// Default `--threshold`, percent.

@@ -21,7 +21,7 @@ mod rounds;
 
 pub use rounds::{from_rounds, ROUNDS_METHOD};
 
-use crate::compare::{Entry, Verdict};
+use crate::compare::{Entry, Verdict, FEW_SAMPLES};
 use crate::stats::Interval;
 use dist::{t_cdf, t_quantile};
 
@@ -119,13 +119,29 @@ pub fn rounds_needed(sd: f64, threshold_pct: f64) -> Option<u64> {
 /// Holm families are all of `entries`, so call it once with every benchmark compared.
 pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
     let t = (1.0 + threshold_pct / 100.0).ln();
+    // A side with fewer than FEW_SAMPLES samples (Criterion's `--quick` keeps 2, at different
+    // iteration counts) is no distribution: such a benchmark is never called regressed,
+    // improved or unchanged.
+    let decidable = |e: &Entry| e.samples.0.min(e.samples.1) >= FEW_SAMPLES;
     let raw_up: Vec<f64> = entries
         .iter()
-        .map(|e| p_regressed(e.log_change, e.se, e.df, t))
+        .map(|e| {
+            if decidable(e) {
+                p_regressed(e.log_change, e.se, e.df, t)
+            } else {
+                1.0
+            }
+        })
         .collect();
     let raw_down: Vec<f64> = entries
         .iter()
-        .map(|e| p_improved(e.log_change, e.se, e.df, t))
+        .map(|e| {
+            if decidable(e) {
+                p_improved(e.log_change, e.se, e.df, t)
+            } else {
+                1.0
+            }
+        })
         .collect();
     let up = holm(&raw_up);
     let down = holm(&raw_down);
@@ -139,7 +155,9 @@ pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
         e.p_regressed = up[i];
         e.p_improved = down[i];
         e.mdc = mdc(e.se, e.df);
-        e.verdict = if up[i] <= ALPHA {
+        e.verdict = if !decidable(e) {
+            Verdict::Inconclusive
+        } else if up[i] <= ALPHA {
             Verdict::Regressed
         } else if down[i] <= ALPHA {
             Verdict::Improved

@@ -20,6 +20,25 @@ fn copy_baseline(crit: &Path, from: &str, to: &str) {
     }
 }
 
+/// A copy of the fixture whose baselines each hold twelve samples: every `--quick` sample
+/// repeated six times (medians unchanged), since fewer than ten samples decide nothing.
+fn decidable_copy(tag: &str) -> (TempDir, std::path::PathBuf) {
+    let (tmp, crit) = fixture_copy(tag);
+    for b in bench_dirs(&crit) {
+        for baseline in ["base", "other", "new"] {
+            let path = crit.join(&b).join(baseline).join("sample.json");
+            let mut sample = read_json(&path);
+            for key in ["iters", "times"] {
+                let values = sample[key].as_array().unwrap().clone();
+                let repeated: Vec<Value> = (0..6).flat_map(|_| values.clone()).collect();
+                sample[key] = repeated.into();
+            }
+            fs::write(&path, sample.to_string()).unwrap();
+        }
+    }
+    (tmp, crit)
+}
+
 /// Multiplies every time in `<bench>/<baseline>/sample.json` by `factor`.
 fn scale_sample(crit: &Path, bench: &str, baseline: &str, factor: f64) {
     let path = crit.join(bench).join(baseline).join("sample.json");
@@ -127,6 +146,16 @@ fn the_fixtures_same_code_pair_has_no_regression() {
         .sum();
     assert_eq!(counts, 30);
     assert!(v["noise"][0].as_str().unwrap().contains("default"));
+    // Two samples a side are no distribution: whichever way round, nothing is decided, and the
+    // table says why.
+    for (old, new) in [("base", "other"), ("other", "base")] {
+        let (code, v) = compare_json(&fixture(), old, new, &[]);
+        assert_eq!(code, 3, "{old} -> {new}");
+        assert_eq!(verdicts(&v, "inconclusive").len(), 30, "{v:#}");
+    }
+    let o = run_outside(&["compare", "other", "base", "--criterion-dir", p(&fixture())]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stdout(&o).contains("too few to decide"), "{}", stdout(&o));
 }
 
 #[test]
@@ -144,7 +173,7 @@ fn same_baseline_twice_is_inconclusive_under_the_default_and_unchanged_when_cali
     }
     // With a tight calibration the intervals shrink inside ±5%, except where a run's own two
     // samples are noisier than that.
-    let (_tmp, crit) = fixture_copy("cmp-same");
+    let (_tmp, crit) = decidable_copy("cmp-same");
     calibrate(&crit, 0.005, 10);
     let (_, v) = compare_json(&crit, "base", "base", &[]);
     let unchanged = verdicts(&v, "unchanged").len();
@@ -182,7 +211,7 @@ fn medians_are_criterions_medians() {
 
 #[test]
 fn a_synthetic_slowdown_with_tight_noise_regresses_exactly_that_benchmark() {
-    let (_tmp, crit) = fixture_copy("cmp-slow");
+    let (_tmp, crit) = decidable_copy("cmp-slow");
     copy_baseline(&crit, "base", "slow");
     scale_sample(&crit, "io_download/thread_pool", "slow", 1.5);
     calibrate(&crit, 0.01, 10);
@@ -249,7 +278,7 @@ fn a_synthetic_slowdown_with_tight_noise_regresses_exactly_that_benchmark() {
 
 #[test]
 fn a_large_change_under_large_noise_is_inconclusive() {
-    let (_tmp, crit) = fixture_copy("cmp-noisy");
+    let (_tmp, crit) = decidable_copy("cmp-noisy");
     copy_baseline(&crit, "base", "slow");
     scale_sample(&crit, "io_download/thread_pool", "slow", 1.5);
     // 30% per run: +50% is well within what two runs of the same code can differ by.
@@ -267,7 +296,7 @@ fn a_large_change_under_large_noise_is_inconclusive() {
 
 #[test]
 fn the_threshold_is_held_against_the_interval() {
-    let (_tmp, crit) = fixture_copy("cmp-threshold");
+    let (_tmp, crit) = decidable_copy("cmp-threshold");
     copy_baseline(&crit, "base", "slow");
     scale_sample(&crit, "io_download/thread_pool", "slow", 1.2);
     calibrate(&crit, 0.01, 10);
@@ -286,7 +315,7 @@ fn the_threshold_is_held_against_the_interval() {
 
 #[test]
 fn repeated_runs_in_the_history_are_a_noise_source() {
-    let (tmp, crit) = fixture_copy("cmp-history");
+    let (tmp, crit) = decidable_copy("cmp-history");
     copy_baseline(&crit, "base", "slow");
     scale_sample(&crit, "io_download/thread_pool", "slow", 1.5);
     let hist = tmp.path().join("h.jsonl");

@@ -101,7 +101,7 @@ pub(crate) fn compare_notes(c: &Comparison, code: impl Fn(&str) -> String) -> Ve
     let few = c.few_samples();
     if !few.is_empty() {
         out.push(format!(
-            "note: {} benchmarks have fewer than {} samples on a side ({} keeps as few as 2): their own bootstrap SE means little, the noise floor carries the interval",
+            "note: {} benchmarks have fewer than {} samples on a side ({} keeps as few as 2): too few to decide, so they are inconclusive",
             few.len(),
             compare::FEW_SAMPLES,
             code("--quick")
