@@ -1,0 +1,330 @@
+//! `ab OLD [NEW]`: interleaved A/B rounds between two commits, and a verdict from the spread
+//! of the paired per-round ratios.
+//!
+//! Steps, in order: resolve both revisions (NEW defaults to the working tree, uncommitted and
+//! untracked files included, see [`git`]); check out each side in its own worktree under
+//! `target/ab/worktrees/` and build its bench executables once into its own target directory
+//! (`target/ab/target-old`, `target/ab/target-new`, kept between invocations so cargo rebuilds
+//! only what changed); list the benchmarks both sides have (the user's Criterion filter
+//! applied by Criterion itself); then, benchmark by benchmark, K rounds in ABBA order
+//! ([`abba`]: old-new, new-old, old-new, ...), each side's round one short Criterion run
+//! (`CB_SAMPLES=10` unless set) saved as baseline `ab-old-<r>` or `ab-new-<r>`. All K rounds of
+//! one benchmark run back to back, so its pairs are close in time, and the order alternates
+//! within them, so a linear drift adds as much to one side as to the other.
+//!
+//! The verdict is [`crate::verdict::from_rounds`]; the exit code is [`exit_code`].
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use crate::compare::Comparison;
+use crate::error::{Error, Result};
+use crate::runner::cargo::{self, Built, CriterionArgs};
+use crate::runner::format_duration;
+use crate::runner::git::{self, Prepared, Repo, Source};
+use crate::runner::session::{self, Outcome, Plan, SideRun, Slot, StatusLine};
+
+/// Default `--rounds`.
+pub const DEFAULT_ROUNDS: usize = 5;
+
+/// `CB_SAMPLES` for the short rounds, unless the user set it.
+pub const ROUND_SAMPLES: &str = "10";
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The old revision.
+    pub old: String,
+    /// The new revision; `None` is the working tree.
+    pub new: Option<String>,
+    /// Rounds per benchmark (at least 2).
+    pub rounds: usize,
+    /// The verdict threshold, percent.
+    pub threshold_pct: f64,
+    /// Where the rounds' baselines go.
+    pub criterion_dir: PathBuf,
+    /// Criterion arguments after `--`.
+    pub criterion_args: Vec<String>,
+}
+
+/// How an `ab` session ended.
+#[derive(Debug)]
+pub enum Finished {
+    /// All rounds ran; the verdict.
+    Verdict(Comparison),
+    /// Ctrl-C: what was completed (`None` when it came during the builds).
+    Interrupted(Option<Outcome>),
+}
+
+/// The sides' order in each round: `[0, 1]` is old then new. Round r runs old first when r is
+/// even, new first when it is odd (ABBA ABBA ...).
+pub fn abba(rounds: usize) -> Vec<[usize; 2]> {
+    (0..rounds)
+        .map(|r| if r % 2 == 0 { [0, 1] } else { [1, 0] })
+        .collect()
+}
+
+/// The baseline names of one side's rounds: `ab-old-0`, `ab-old-1`, ...
+pub fn round_names(side: &str, rounds: usize) -> Vec<String> {
+    (0..rounds).map(|r| format!("ab-{side}-{r}")).collect()
+}
+
+/// Every run in order: benchmark by benchmark, each benchmark's rounds in ABBA order.
+pub fn schedule(benches: usize, rounds: usize) -> Vec<Slot> {
+    let names = [round_names("old", rounds), round_names("new", rounds)];
+    let mut slots = Vec::with_capacity(benches * rounds * 2);
+    for bench in 0..benches {
+        for (round, order) in abba(rounds).into_iter().enumerate() {
+            for side in order {
+                slots.push(Slot {
+                    bench,
+                    side,
+                    round,
+                    baseline: names[side][round].clone(),
+                });
+            }
+        }
+    }
+    slots
+}
+
+/// Exit status from a verdict: 1 something regressed, 3 nothing regressed but something is
+/// inconclusive, 0 otherwise.
+pub fn exit_code(c: &Comparison) -> i32 {
+    // Compared by name so that this compiles before and after `Verdict` gains `Inconclusive`.
+    let inconclusive = c
+        .entries
+        .iter()
+        .filter(|e| e.verdict.as_str() == "inconclusive")
+        .count();
+    exit_code_for(c.regressions(), inconclusive)
+}
+
+/// [`exit_code`] from the two counts.
+pub fn exit_code_for(regressed: usize, inconclusive: usize) -> i32 {
+    if regressed > 0 {
+        1
+    } else if inconclusive > 0 {
+        3
+    } else {
+        0
+    }
+}
+
+/// Checks the options that need no repository.
+pub fn validate(opts: &Options) -> Result<()> {
+    if opts.rounds < 2 {
+        return Err(Error::msg(format!(
+            "--rounds must be at least 2 (an interval needs the spread of two or more paired rounds), got {}",
+            opts.rounds
+        )));
+    }
+    if !(opts.threshold_pct.is_finite() && opts.threshold_pct >= 0.0) {
+        return Err(Error::msg(format!(
+            "--threshold must be a non-negative percentage, got {}",
+            opts.threshold_pct
+        )));
+    }
+    cargo::split_criterion_args(&opts.criterion_args).map(|_| ())
+}
+
+/// The suite configuration for every run: the user's `CB_*` variables (inherited) and
+/// `CB_SAMPLES=10` unless the user set it.
+pub fn round_env() -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("CB_"))
+        .collect();
+    if !env.iter().any(|(k, _)| k == "CB_SAMPLES") {
+        env.push(("CB_SAMPLES".into(), ROUND_SAMPLES.into()));
+    }
+    env.sort();
+    env
+}
+
+/// One side, checked out and built.
+struct Side {
+    name: &'static str,
+    source: Source,
+    dir: PathBuf,
+    built: Built,
+}
+
+/// Runs a whole `ab` session from the repository containing `cwd`.
+pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
+    validate(opts)?;
+    let args = cargo::split_criterion_args(&opts.criterion_args)?;
+    let repo = Repo::discover(cwd)?;
+    let old = Source::Commit(repo.resolve(&opts.old)?);
+    let new_commit = match &opts.new {
+        Some(rev) => Some(repo.resolve(rev)?),
+        None => None,
+    };
+    let ab_dir = repo.root.join("target").join("ab");
+    repo.require_ignored(&ab_dir)?;
+    let new = match new_commit {
+        Some(c) => Source::Commit(c),
+        None => Source::WorkingTree(repo.working_tree_commit(&ab_dir)?),
+    };
+    let criterion_dir = cwd.join(&opts.criterion_dir);
+    let env = round_env();
+    let mut sides = Vec::new();
+    for (name, source) in [("old", old), ("new", new)] {
+        match checkout_and_build(&repo, &ab_dir, name, source, stop)? {
+            Some(side) => sides.push(side),
+            None => return Ok(Finished::Interrupted(None)),
+        }
+    }
+    print_sides(&repo, &sides, &env);
+    let plan = plan(&sides, &args, &env, opts.rounds)?;
+    let stale = session::remove_baselines(&criterion_dir, |n| {
+        session::is_round_name(n, "ab-old-") || session::is_round_name(n, "ab-new-")
+    })?;
+    if stale > 0 {
+        eprintln!("removed {stale} baseline directories of an earlier ab session");
+    }
+    eprintln!(
+        "{} benchmarks × {} rounds × 2 sides = {} runs, results in {}",
+        plan.benches.len(),
+        opts.rounds,
+        plan.slots.len(),
+        criterion_dir.display()
+    );
+    let outcome = session::execute(&plan, &criterion_dir, stop)?;
+    if outcome.interrupted {
+        return Ok(Finished::Interrupted(Some(outcome)));
+    }
+    eprintln!("all rounds done in {}", format_duration(outcome.elapsed));
+    let c = crate::verdict::from_rounds(
+        &criterion_dir,
+        &round_names("old", opts.rounds),
+        &round_names("new", opts.rounds),
+        opts.threshold_pct,
+    )?;
+    Ok(Finished::Verdict(c))
+}
+
+/// Prepares the side's worktree and builds it; `None` when Ctrl-C stopped the build.
+fn checkout_and_build(
+    repo: &Repo,
+    ab_dir: &Path,
+    name: &'static str,
+    source: Source,
+    stop: &AtomicBool,
+) -> Result<Option<Side>> {
+    let dir = ab_dir
+        .join("worktrees")
+        .join(format!("{name}-{}", source.label()));
+    let prepared = git::prepare_worktree(repo, &dir, source.commit())?;
+    let how = match prepared {
+        Prepared::Reused => "reused",
+        Prepared::Updated => "updated",
+        Prepared::Created => "created",
+    };
+    eprintln!("{name}: worktree {} ({how})", dir.display());
+    let target = ab_dir.join(format!("target-{name}"));
+    let log = ab_dir.join("logs").join(format!("build-{name}.log"));
+    let label = format!("building {name} ({})", git::short(source.commit()));
+    let mut line = StatusLine::new();
+    line.show(&format!("{label} …"), false);
+    let built = cargo::build(&dir, Some(&target), &log, stop, |t| {
+        line.show(&format!("{label} … {}", format_duration(t)), true)
+    })?;
+    line.finish();
+    Ok(built.map(|built| Side {
+        name,
+        source,
+        dir,
+        built,
+    }))
+}
+
+/// The benchmarks both sides have, and the ABBA schedule over them.
+fn plan(
+    sides: &[Side],
+    args: &CriterionArgs,
+    env: &[(String, String)],
+    rounds: usize,
+) -> Result<Plan> {
+    let mut lists = Vec::new();
+    for side in sides {
+        lists.push(cargo::list(
+            &side.built.benches,
+            &side.dir,
+            &args.filter,
+            env,
+        )?);
+    }
+    let benches: Vec<String> = lists[0]
+        .iter()
+        .filter(|(id, _)| lists[1].iter().any(|(other, _)| other == id))
+        .map(|(id, _)| id.clone())
+        .collect();
+    for (side, list) in sides.iter().zip(&lists) {
+        for (id, _) in list.iter().filter(|(id, _)| !benches.contains(id)) {
+            eprintln!("note: {id} is only on the {} side; not compared", side.name);
+        }
+    }
+    if benches.is_empty() {
+        return Err(Error::msg(format!(
+            "no benchmark{} exists on both sides",
+            match args.filter.first() {
+                Some(f) => format!(" matching '{f}'"),
+                None => String::new(),
+            }
+        )));
+    }
+    let side_runs = sides
+        .iter()
+        .zip(lists)
+        .map(|(side, list)| SideRun {
+            name: side.name.to_string(),
+            cwd: side.dir.clone(),
+            exes: list.into_iter().collect(),
+            env: env.to_vec(),
+        })
+        .collect();
+    Ok(Plan {
+        slots: schedule(benches.len(), rounds),
+        benches,
+        sides: side_runs,
+        args: args.run.clone(),
+        rounds,
+    })
+}
+
+/// The sides' commits and `CB_*` configurations, side by side, with a warning per difference.
+fn print_sides(repo: &Repo, sides: &[Side], env: &[(String, String)]) {
+    for side in sides {
+        let what = match &side.source {
+            Source::Commit(c) => repo
+                .git(&["log", "-1", "--format=%h %s", c])
+                .unwrap_or_else(|_| c.clone()),
+            Source::WorkingTree(_) => "the working tree (HEAD with uncommitted changes)".into(),
+        };
+        eprintln!("{:>4}: {what}", side.name);
+    }
+    let configs: Vec<Vec<(String, String)>> = sides
+        .iter()
+        .map(|s| cargo::config(s.built.config.as_deref(), env).unwrap_or_else(|| env.to_vec()))
+        .collect();
+    let mut names: Vec<&String> = configs.iter().flatten().map(|(k, _)| k).collect();
+    names.sort();
+    names.dedup();
+    let value = |c: &[(String, String)], k: &str| {
+        c.iter()
+            .find(|(n, _)| n == k)
+            .map_or("-".to_string(), |(_, v)| v.clone())
+    };
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
+    eprintln!("{:width$}  {:<20}  new", "config", "old");
+    for name in &names {
+        let (a, b) = (value(&configs[0], name), value(&configs[1], name));
+        eprintln!("{name:width$}  {a:<20}  {b}");
+    }
+    for name in names {
+        let (a, b) = (value(&configs[0], name), value(&configs[1], name));
+        if a != b {
+            eprintln!("warning: {name} differs between the sides ({a} vs {b}): the comparison includes that difference");
+        }
+    }
+}
