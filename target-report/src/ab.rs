@@ -226,10 +226,14 @@ fn checkout_and_build(
     let label = format!("building {name} ({})", git::short(source.commit()));
     let mut line = StatusLine::new();
     line.show(&format!("{label} …"), false);
+    let started = std::time::Instant::now();
     let built = cargo::build(&dir, Some(&target), &log, stop, |t| {
         line.show(&format!("{label} … {}", format_duration(t)), true)
     })?;
     line.finish();
+    if built.is_some() {
+        eprintln!("{name}: built in {}", format_duration(started.elapsed()));
+    }
     Ok(built.map(|built| Side {
         name,
         source,
@@ -299,7 +303,14 @@ fn print_sides(repo: &Repo, sides: &[Side], env: &[(String, String)]) {
             Source::Commit(c) => repo
                 .git(&["log", "-1", "--format=%h %s", c])
                 .unwrap_or_else(|_| c.clone()),
-            Source::WorkingTree(_) => "the working tree (HEAD with uncommitted changes)".into(),
+            Source::WorkingTree(c) => {
+                let same = |rev: &str| repo.git(&["rev-parse", &format!("{rev}^{{tree}}")]).ok();
+                if same(c) == same("HEAD") {
+                    "the working tree (no uncommitted changes: HEAD's files)".into()
+                } else {
+                    "the working tree (HEAD with uncommitted changes)".into()
+                }
+            }
         };
         eprintln!("{:>4}: {what}", side.name);
     }

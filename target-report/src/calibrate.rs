@@ -152,6 +152,7 @@ fn build(root: &Path, stop: &AtomicBool) -> Result<Option<cargo::Built>> {
         .join("build-calibrate.log");
     let mut line = StatusLine::new();
     line.show("building the working tree's benches …", false);
+    let started = std::time::Instant::now();
     let built = cargo::build(root, None, &log, stop, |t| {
         line.show(
             &format!(
@@ -162,5 +163,8 @@ fn build(root: &Path, stop: &AtomicBool) -> Result<Option<cargo::Built>> {
         )
     })?;
     line.finish();
+    if built.is_some() {
+        eprintln!("built in {}", format_duration(started.elapsed()));
+    }
     Ok(built)
 }

@@ -83,6 +83,8 @@ impl Fixture {
         write_script(&repo.join("bench.sh"), BENCH);
         fs::write(repo.join("version.txt"), "v1").unwrap();
         fs::write(repo.join(".gitignore"), "target/\n").unwrap();
+        // Only `calibrate` needs it: it finds the workspace root the way cargo does.
+        fs::write(repo.join("Cargo.toml"), "[workspace]\n").unwrap();
         git(&repo, &["add", "-A"]);
         git(&repo, &["commit", "-qm", "first"]);
         write_script(&tmp.path().join("cargo.sh"), CARGO);
@@ -457,4 +459,52 @@ fn a_filter_matching_nothing_is_bad_input() {
     let last = err.lines().last().unwrap_or("");
     assert!(last.contains("no benchmark matching 'gamma'"), "{err}");
     assert!(fx.runs().is_empty());
+}
+
+#[test]
+fn calibrate_runs_round_robin_in_place_and_leaves_the_latest_run_alone() {
+    let fx = Fixture::new("calibrate");
+    let crit = fx.repo.join("target/criterion");
+    let latest = crit.join("fake/alpha/new");
+    fs::create_dir_all(&latest).unwrap();
+    fs::write(latest.join("sample.json"), "the user's latest run").unwrap();
+    fs::create_dir_all(crit.join("fake/beta/cal-7")).unwrap();
+    let out = fx.run(&["calibrate", "--runs", "2"]);
+    let err = stderr(&out);
+    let runs: Vec<String> = fx
+        .runs()
+        .iter()
+        .map(|r| format!("{} {}", r[0], r[1]))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            "cal-0 fake/alpha",
+            "cal-0 fake/beta",
+            "cal-1 fake/alpha",
+            "cal-1 fake/beta"
+        ],
+        "{err}"
+    );
+    // Built in place: in the workspace, with cargo's own target directory.
+    let builds = fs::read_to_string(fx.tmp.path().join("builds.log")).unwrap();
+    assert_eq!(builds.split(' ').next(), Some(fx.repo.to_str().unwrap()));
+    for id in ["fake/alpha", "fake/beta"] {
+        for r in 0..2 {
+            assert!(crit.join(id).join(format!("cal-{r}/sample.json")).is_file());
+        }
+    }
+    assert!(
+        !crit.join("fake/beta/cal-7").exists(),
+        "an earlier calibration's run was kept"
+    );
+    assert_eq!(
+        fs::read_to_string(latest.join("sample.json")).unwrap(),
+        "the user's latest run"
+    );
+    // Until T1's noise module is merged, writing the calibration is a placeholder error.
+    match out.status.code() {
+        Some(2) => assert!(err.contains("provided by T1"), "{err}"),
+        code => assert_eq!(code, Some(0), "{err}"),
+    }
 }
