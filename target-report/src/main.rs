@@ -185,7 +185,10 @@ const INTERRUPTED: i32 = 130;
 /// What an interrupted `ab` or `calibrate` completed, on stderr.
 fn report_interrupted(outcome: Option<&Outcome>, criterion_dir: &std::path::Path) {
     match outcome {
-        None => eprintln!("interrupted while building: no run was started"),
+        None => eprintln!(
+            "interrupted before the first run: nothing was written to {}",
+            criterion_dir.display()
+        ),
         Some(o) => eprintln!(
             "interrupted after {}: {} of {} runs completed and kept in {} ({} benchmarks complete{}); the run in progress was removed",
             format_duration(o.elapsed),
@@ -199,6 +202,15 @@ fn report_interrupted(outcome: Option<&Outcome>, criterion_dir: &std::path::Path
                 format!(": {}", o.complete_benches.join(", "))
             }
         ),
+    }
+}
+
+/// A terminal's Ctrl-C also reaches the short git and `--list` commands `ab` runs in its own
+/// process group; they then fail, but the failure is the interruption, not an error: `None`.
+fn interrupted_as_such<T>(result: Result<T>) -> Result<Option<T>> {
+    match result {
+        Err(_) if child::stop_flag().load(std::sync::atomic::Ordering::SeqCst) => Ok(None),
+        other => other.map(Some),
     }
 }
 
@@ -294,12 +306,16 @@ fn run(command: Command) -> Result<i32> {
             };
             ab::validate(&opts)?;
             child::install_signal_handlers()?;
-            match ab::run(&opts, &current_dir()?, child::stop_flag())? {
-                ab::Finished::Verdict(c) => {
+            match interrupted_as_such(ab::run(&opts, &current_dir()?, child::stop_flag()))? {
+                None => {
+                    report_interrupted(None, &opts.criterion_dir);
+                    Ok(INTERRUPTED)
+                }
+                Some(ab::Finished::Verdict(c)) => {
                     print(&render_comparison(&c, format))?;
                     Ok(ab::exit_code(&c))
                 }
-                ab::Finished::Interrupted(o) => {
+                Some(ab::Finished::Interrupted(o)) => {
                     report_interrupted(o.as_ref(), &opts.criterion_dir);
                     Ok(INTERRUPTED)
                 }
@@ -317,15 +333,19 @@ fn run(command: Command) -> Result<i32> {
             };
             calibrate::validate(&opts)?;
             child::install_signal_handlers()?;
-            match calibrate::run(&opts, &current_dir()?, child::stop_flag())? {
-                calibrate::Finished::Written { benchmarks, runs } => {
+            match interrupted_as_such(calibrate::run(&opts, &current_dir()?, child::stop_flag()))? {
+                None => {
+                    report_interrupted(None, &opts.criterion_dir);
+                    Ok(INTERRUPTED)
+                }
+                Some(calibrate::Finished::Written { benchmarks, runs }) => {
                     print(&format!(
                         "wrote {} from {runs} runs of {benchmarks} benchmarks\n",
                         opts.criterion_dir.join("cb-calibration.json").display()
                     ))?;
                     Ok(0)
                 }
-                calibrate::Finished::Interrupted(o) => {
+                Some(calibrate::Finished::Interrupted(o)) => {
                     report_interrupted(o.as_ref(), &opts.criterion_dir);
                     Ok(INTERRUPTED)
                 }

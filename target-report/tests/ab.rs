@@ -42,10 +42,12 @@ cp "$dir/$name/sample.json" "$dir/new/sample.json"
 "#;
 
 /// `cargo bench --no-run --message-format=json`: reports `bench.sh` of the checkout it runs
-/// in as the `cpu` bench executable and logs `<checkout> <CARGO_TARGET_DIR>`.
+/// in as the `cpu` bench executable and logs `<checkout> <CARGO_TARGET_DIR>`. With
+/// `FAKE_BUILD_HANG` set it touches `$FAKE_HANG_MARK` and hangs instead.
 const CARGO: &str = r#"#!/bin/sh
 [ "$1 $2 $3" = "bench --no-run --message-format=json" ] || { echo "unexpected: $*" >&2; exit 9; }
 echo "   Compiling fake" >&2
+if [ -n "$FAKE_BUILD_HANG" ]; then touch "$FAKE_HANG_MARK"; sleep 60; fi
 echo "$PWD $CARGO_TARGET_DIR" >> "$FAKE_BUILD_LOG"
 echo "{\"reason\":\"compiler-artifact\",\"target\":{\"name\":\"cpu\",\"kind\":[\"bench\"]},\"executable\":\"$PWD/bench.sh\"}"
 echo '{"reason":"build-finished","success":true}'
@@ -417,27 +419,44 @@ fn a_second_ab_reuses_both_worktrees_and_a_changed_working_tree_updates_its_own(
         .any(|r| r[2] == "v3" && r[0].starts_with("ab-new")));
 }
 
-#[test]
-fn sigint_during_ab_stops_the_run_removes_it_and_exits_130() {
-    let fx = Fixture::new("ab-sigint");
+/// Runs `target-report` with `args` and `hang` (`FAKE_HANG=...` or `FAKE_BUILD_HANG=1`),
+/// sends SIGINT once the hanging child has started, and returns the output.
+fn interrupted(fx: &Fixture, args: &[&str], hang: (&str, &str)) -> Output {
     let mut child = fx
-        .command(&["ab", "HEAD", "--rounds", "2"])
-        .env("FAKE_HANG", "ab-new-1")
+        .command(args)
+        .env(hang.0, hang.1)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mark = fx.tmp.path().join("hanging");
     while !mark.exists() {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "ended before the hanging run"
-        );
+        assert!(child.try_wait().unwrap().is_none(), "ended before the hang");
         std::thread::sleep(Duration::from_millis(20));
     }
     // SAFETY: kill(2) on the child we spawned and have not reaped.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn sigint_during_a_build_stops_it_and_exits_130() {
+    let fx = Fixture::new("ab-sigint-build");
+    let out = interrupted(&fx, &["ab", "HEAD"], ("FAKE_BUILD_HANG", "1"));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted before the first run"), "{err}");
+    assert!(fx.runs().is_empty());
+}
+
+#[test]
+fn sigint_during_ab_stops_the_run_removes_it_and_exits_130() {
+    let fx = Fixture::new("ab-sigint");
+    let out = interrupted(
+        &fx,
+        &["ab", "HEAD", "--rounds", "2"],
+        ("FAKE_HANG", "ab-new-1"),
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("2 of 8 runs completed"), "{err}");
