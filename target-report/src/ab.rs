@@ -223,7 +223,10 @@ fn checkout_and_build(
     eprintln!("{name}: worktree {} ({how})", dir.display());
     let target = ab_dir.join(format!("target-{name}"));
     let log = ab_dir.join("logs").join(format!("build-{name}.log"));
-    let label = format!("building {name} ({})", git::short(source.commit()));
+    let label = match &source {
+        Source::Commit(c) => format!("building {name} ({})", git::short(c)),
+        Source::WorkingTree(_) => format!("building {name} (the working tree)"),
+    };
     let mut line = StatusLine::new();
     line.show(&format!("{label} …"), false);
     let started = std::time::Instant::now();
@@ -296,6 +299,21 @@ fn plan(
     })
 }
 
+/// A side's effective configuration from its `cb-config`, plus the variables in `env` that
+/// it does not know, marked `(ignored?)`: an older commit may not read a newer setting such as
+/// `CB_SAMPLES`, and then its runs differ from the other side's. Without `cb-config`: `env`.
+fn side_config(exe: Option<&Path>, env: &[(String, String)]) -> Vec<(String, String)> {
+    let Some(mut known) = cargo::config(exe, env) else {
+        return env.to_vec();
+    };
+    for (k, v) in env {
+        if !known.iter().any(|(n, _)| n == k) {
+            known.push((k.clone(), format!("{v} (ignored?)")));
+        }
+    }
+    known
+}
+
 /// The sides' commits and `CB_*` configurations, side by side, with a warning per difference.
 fn print_sides(repo: &Repo, sides: &[Side], env: &[(String, String)]) {
     for side in sides {
@@ -316,7 +334,7 @@ fn print_sides(repo: &Repo, sides: &[Side], env: &[(String, String)]) {
     }
     let configs: Vec<Vec<(String, String)>> = sides
         .iter()
-        .map(|s| cargo::config(s.built.config.as_deref(), env).unwrap_or_else(|| env.to_vec()))
+        .map(|s| side_config(s.built.config.as_deref(), env))
         .collect();
     let mut names: Vec<&String> = configs.iter().flatten().map(|(k, _)| k).collect();
     names.sort();

@@ -148,7 +148,7 @@ impl Repo {
         let real = self.git(&["rev-parse", "--git-path", "index"])?;
         let real = self.root.join(real);
         if real.is_file() {
-            std::fs::copy(&real, index)
+            copy_keeping_mtime(&real, index)
                 .map_err(|e| Error::at(index, format!("cannot copy the git index: {e}")))?;
         }
         let index = index.to_string_lossy();
@@ -156,6 +156,18 @@ impl Repo {
         git(&self.root, &["add", "-A"], &env)?;
         git(&self.root, &["write-tree"], &env)
     }
+}
+
+/// Copies the index with its modification time: git trusts an entry's cached stat data only
+/// when the file is older than the index file ("racy git"), so a copy that looked newer than
+/// the real index could hide a same-size change made in the second the index was written.
+fn copy_keeping_mtime(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::copy(from, to)?;
+    let modified = std::fs::metadata(from)?.modified()?;
+    std::fs::File::options()
+        .write(true)
+        .open(to)?
+        .set_modified(modified)
 }
 
 /// What [`prepare_worktree`] did.
