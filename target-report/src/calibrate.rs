@@ -94,12 +94,33 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
             "no Cargo.toml with [workspace] here or above: nothing to calibrate",
         )
     })?;
-    let criterion_dir = cwd.join(&opts.criterion_dir);
     let env = crate::ab::round_env();
     let Some(built) = build(&root, stop)? else {
         return Ok(Finished::Interrupted(None));
     };
     let list = cargo::list(&built.benches, &root, &args.filter, &env)?;
+    let plan = plan(list, &root, env, &args, opts.runs)?;
+    let criterion_dir = cwd.join(&opts.criterion_dir);
+    let outcome = run_rounds(&plan, &criterion_dir, stop)?;
+    if outcome.interrupted {
+        return Ok(Finished::Interrupted(Some(outcome)));
+    }
+    let calibration = crate::noise::calibration_from_runs(&criterion_dir, &run_names(opts.runs))?;
+    calibration.write(&criterion_dir)?;
+    Ok(Finished::Written {
+        benchmarks: plan.benches.len(),
+        runs: opts.runs,
+    })
+}
+
+/// The round-robin plan over the listed benchmarks (one side, run in the workspace).
+fn plan(
+    list: Vec<(String, PathBuf)>,
+    root: &Path,
+    env: Vec<(String, String)>,
+    args: &cargo::CriterionArgs,
+    runs: usize,
+) -> Result<Plan> {
     if list.is_empty() {
         return Err(Error::msg(match args.filter.first() {
             Some(f) => format!("no benchmark matches '{f}'"),
@@ -107,40 +128,38 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
         }));
     }
     let benches: Vec<String> = list.iter().map(|(id, _)| id.clone()).collect();
-    let plan = Plan {
-        slots: schedule(benches.len(), opts.runs),
+    Ok(Plan {
+        slots: schedule(benches.len(), runs),
         sides: vec![SideRun {
             name: "cal".into(),
-            cwd: root.clone(),
+            cwd: root.to_path_buf(),
             exes: list.into_iter().collect(),
             env,
         }],
         benches,
-        args: args.run,
-        rounds: opts.runs,
-    };
-    let stale = session::remove_baselines(&criterion_dir, |n| session::is_round_name(n, "cal-"))?;
+        args: args.run.clone(),
+        rounds: runs,
+    })
+}
+
+/// Removes an earlier calibration's runs from `criterion_dir`, then runs the plan.
+fn run_rounds(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<Outcome> {
+    let stale = session::remove_baselines(criterion_dir, |n| session::is_round_name(n, "cal-"))?;
     if stale > 0 {
         eprintln!("removed {stale} baseline directories of an earlier calibration");
     }
     eprintln!(
         "{} benchmarks × {} runs = {} runs, results in {}",
         plan.benches.len(),
-        opts.runs,
+        plan.rounds,
         plan.slots.len(),
         criterion_dir.display()
     );
-    let outcome = session::execute(&plan, &criterion_dir, stop)?;
-    if outcome.interrupted {
-        return Ok(Finished::Interrupted(Some(outcome)));
+    let outcome = session::execute(plan, criterion_dir, stop)?;
+    if !outcome.interrupted {
+        eprintln!("all runs done in {}", format_duration(outcome.elapsed));
     }
-    eprintln!("all runs done in {}", format_duration(outcome.elapsed));
-    let calibration = crate::noise::calibration_from_runs(&criterion_dir, &run_names(opts.runs))?;
-    calibration.write(&criterion_dir)?;
-    Ok(Finished::Written {
-        benchmarks: plan.benches.len(),
-        runs: opts.runs,
-    })
+    Ok(outcome)
 }
 
 /// Builds the workspace's benches in place; `None` when Ctrl-C stopped the build.
