@@ -2,10 +2,12 @@
 //! concurrency-bench Criterion results. See the library crate (`target_report`) for what it is
 //! for and not for, and for the statistical methods.
 //!
-//! Exit status: 0 success (for `compare` and `ab`: nothing regressed), 1 `compare` or `ab`
-//! found a regression, 2 bad input or usage (one line on stderr naming the file; nothing
-//! written), 3 `ab`: nothing regressed but something inconclusive, 130 `ab` or `calibrate`
-//! interrupted by Ctrl-C.
+//! Exit status: 0 success (for `compare`: nothing regressed), 1 `compare` found a regression,
+//! 2 bad input or usage (one line on stderr naming the file; nothing written).
+//!
+//! `ab` exits as the issue-9 contract says: 0 nothing regressed and all decided, 1 something
+//! regressed, 2 bad input, 3 nothing regressed but something inconclusive; `ab` and
+//! `calibrate` exit 130 when Ctrl-C interrupted them.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -171,6 +173,7 @@ fn print(text: &str) -> Result<()> {
     }
 }
 
+/// `ab`'s verdict in the chosen format (the same exporters as `compare`).
 fn render_comparison(c: &compare::Comparison, format: Format) -> String {
     match format {
         Format::Table => Table.render(c),
@@ -284,7 +287,12 @@ fn run(command: Command) -> Result<i32> {
             format,
         } => {
             let c = compare::build(&criterion_dir, &old, &new, threshold)?;
-            print(&render_comparison(&c, format))?;
+            let text = match format {
+                Format::Table => Table.render(&c),
+                Format::Markdown => Markdown.render(&c),
+                Format::Json => Json.render(&c),
+            };
+            print(&text)?;
             Ok(if c.regressions() > 0 { 1 } else { 0 })
         }
         Command::Ab {
