@@ -20,8 +20,11 @@ use target_report::runner::session::{self, Plan, SideRun};
 /// Answers `--bench --list [FILTER]` with `fake/alpha` and `fake/beta`, and a run
 /// (`--bench --noplot --exact ID --save-baseline NAME`) by logging `NAME ID <version.txt>
 /// <whether extra.txt exists>` to `$FAKE_LOG` and writing `<id>/NAME/` (and `new/`) under
-/// `$CRITERION_HOME` the way Criterion lays them out. With `FAKE_HANG=NAME` that run writes
-/// half its files, touches `$FAKE_HANG_MARK` and hangs until it is killed.
+/// `$CRITERION_HOME` the way Criterion lays them out: `benchmark.json`, `sample.json` (three
+/// one-iteration samples around 100 ns plus the round number, the new side 0.5% slower in odd
+/// rounds) and `estimates.json`, plus the group's `NAME/cb-rounds.json`. With
+/// `FAKE_HANG=NAME` that run writes half its files, touches `$FAKE_HANG_MARK` and hangs until
+/// it is killed.
 const BENCH: &str = r#"#!/bin/sh
 if [ "$2" = "--list" ]; then
   for id in fake/alpha fake/beta; do
@@ -32,13 +35,19 @@ fi
 id=$4; name=$6
 extra=no; [ -f extra.txt ] && extra=yes
 echo "$name $id $(cat version.txt) $extra" >> "$FAKE_LOG"
-dir="$CRITERION_HOME/$id"
-mkdir -p "$dir/new" "$dir/$name" "$CRITERION_HOME/fake/$name"
-echo '{"group_id":"fake"}' > "$dir/$name/benchmark.json"
+dir="$CRITERION_HOME/$id"; b="$dir/$name"; f=${id#fake/}
+mkdir -p "$dir/new" "$b" "$CRITERION_HOME/fake/$name"
+printf '{"group_id":"fake","function_id":"%s","value_str":null,"throughput":null,"full_id":"%s","directory_name":"%s","title":"%s"}' \
+  "$f" "$id" "$id" "$id" > "$b/benchmark.json"
 if [ "$name" = "$FAKE_HANG" ]; then touch "$FAKE_HANG_MARK"; sleep 60; fi
-echo '{"sampling_mode":"Flat","iters":[1,1,1],"times":[100,101,102]}' > "$dir/$name/sample.json"
-echo '{"schema":1}' > "$CRITERION_HOME/fake/$name/cb-rounds.json"
-cp "$dir/$name/sample.json" "$dir/new/sample.json"
+r=${name##*-}; t=$((1000 + 10 * r))
+case "$name" in ab-new-*) [ $((r % 2)) -eq 1 ] && t=$((t + 5));; esac
+printf '{"sampling_mode":"Flat","iters":[10,10,10],"times":[%s,%s,%s]}' $((t - 1)) $t $((t + 1)) > "$b/sample.json"
+est() { printf '{"confidence_interval":{"confidence_level":0.95,"lower_bound":%s,"upper_bound":%s},"point_estimate":%s,"standard_error":0.1}' "$1" "$2" "$3"; }
+m=$(est $((t / 10 - 1)) $((t / 10 + 1)) $((t / 10)))
+printf '{"mean":%s,"median":%s,"median_abs_dev":%s,"slope":null,"std_dev":%s}' "$m" "$m" "$(est 0 1 0.5)" "$(est 0 1 0.5)" > "$b/estimates.json"
+printf '{"schema":1,"group":"fake","reference":"alpha","seed":1,"rounds":[],"fallback":[]}' > "$CRITERION_HOME/fake/$name/cb-rounds.json"
+cp "$b/sample.json" "$dir/new/sample.json"
 "#;
 
 /// `cargo bench --no-run --message-format=json`: reports `bench.sh` of the checkout it runs
