@@ -60,8 +60,8 @@ pub struct Options {
 /// How an `ab` session ended.
 #[derive(Debug)]
 pub enum Finished {
-    /// All rounds ran; the verdict.
-    Verdict(Comparison),
+    /// All rounds ran; the verdict (boxed: a comparison is large, an interruption small).
+    Verdict(Box<Comparison>),
     /// Ctrl-C: what was completed (`None` when it came during the builds).
     Interrupted(Option<Outcome>),
 }
@@ -181,13 +181,27 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
     if outcome.interrupted {
         return Ok(Finished::Interrupted(Some(outcome)));
     }
-    let c = crate::verdict::from_rounds(
+    let mut c = crate::verdict::from_rounds(
         &criterion_dir,
         &round_names("old", opts.rounds),
         &round_names("new", opts.rounds),
         opts.threshold_pct,
     )?;
-    Ok(Finished::Verdict(c))
+    // The sides by their revisions rather than by their first and last round's baseline.
+    c.old = side_label(opts.old.as_str(), &sides[0].source);
+    c.new = side_label(
+        opts.new.as_deref().unwrap_or("working tree"),
+        &sides[1].source,
+    );
+    Ok(Finished::Verdict(Box::new(c)))
+}
+
+/// `HEAD~1 (abc1234)` for a revision; the working tree says that it includes its changes.
+fn side_label(given: &str, source: &Source) -> String {
+    match source {
+        Source::Commit(c) => format!("{given} ({})", git::short(c)),
+        Source::WorkingTree(_) => format!("{given} (uncommitted changes included)"),
+    }
 }
 
 /// Both revisions resolved (a bad one is named before anything is built), and NEW's working
