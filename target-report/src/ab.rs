@@ -166,6 +166,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
     let repo = Repo::discover(cwd)?;
     let ab_dir = repo.root.join("target").join("ab");
     let sources = resolve_sides(&repo, opts, &ab_dir)?;
+    let _lock = crate::runner::lock(&ab_dir.join(".lock"), "the ab worktrees of this repository")?;
     let env = round_env();
     let mut sides = Vec::new();
     for (name, source) in ["old", "new"].into_iter().zip(sources) {

@@ -536,3 +536,25 @@ fn calibrate_runs_round_robin_in_place_and_leaves_the_latest_run_alone() {
         code => assert_eq!(code, Some(0), "{err}"),
     }
 }
+
+#[test]
+fn a_second_ab_in_the_same_repository_is_refused_while_one_runs() {
+    let fx = Fixture::new("ab-lock");
+    let mut first = fx
+        .command(&["ab", "HEAD", "--rounds", "2"])
+        .env("FAKE_HANG", "ab-old-0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mark = fx.tmp.path().join("hanging");
+    while !mark.exists() {
+        assert!(first.try_wait().unwrap().is_none(), "ended before the hang");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = fx.run(&["ab", "HEAD", "--rounds", "2"]);
+    // SAFETY: kill(2) on the child we spawned and have not reaped.
+    unsafe { libc::kill(first.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(first.wait().unwrap().code(), Some(130));
+    assert_bad(&second, "another target-report is using the ab worktrees");
+}

@@ -91,6 +91,10 @@ pub fn staging_root(criterion_dir: &Path) -> PathBuf {
 /// Runs every slot of `plan` in order; stops early, cleanly, when `stop` is set.
 pub fn execute(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<Outcome> {
     let staging = staging_root(criterion_dir);
+    let _lock = super::lock(
+        &staging.with_extension("lock"),
+        &format!("the Criterion directory {}", criterion_dir.display()),
+    )?;
     remove_dir(&staging)?;
     let started = Instant::now();
     let mut progress = Progress::new(plan);
