@@ -20,9 +20,11 @@
 //! timeline run, so K rounds of a benchmark cost about `2K × (start-up + 11 iterations +
 //! warm-up)`. Measured on the 2-core machine, once both sides were built:
 //! `cpu/sum_of_squares/sequential` (CB_CPU_START=200000, CB_CPU_COUNT=4) takes 3.2 s per run,
-//! 32 s for the default 5 rounds. A side whose worktree and build are reused is ready in
-//! about a second; a side at a new commit rebuilds only the workspace's crates (17 s here);
-//! a cold build of a side takes about 4 minutes.
+//! 32 s for the default 5 rounds; `io/download/async_tokio` at CB_SITES=8 about 4.7 s per run
+//! (the I/O group measures for at least 4 s). A side whose worktree and build are reused is
+//! ready in about a second; a side at a new commit rebuilds only the workspace's crates
+//! (17-25 s here); a cold build of a side took 2-2.5 minutes on a quiet machine (about 4 on a
+//! busy one).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
