@@ -114,18 +114,10 @@ pub fn execute(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<O
         }
     }
     progress.finish();
-    // The log of the last run is kept only when it failed (the error above names it).
+    // A failed run returned above and left its log here for the error to point at; after
+    // success or Ctrl-C nothing in the staging directory is needed.
     remove_dir(&staging)?;
-    let complete_benches = (0..plan.benches.len())
-        .filter(|&b| {
-            plan.slots[..completed]
-                .iter()
-                .filter(|s| s.bench == b)
-                .count()
-                == plan.slots.iter().filter(|s| s.bench == b).count()
-        })
-        .map(|b| plan.benches[b].clone())
-        .collect();
+    let complete_benches = complete_benches(plan, completed);
     Ok(Outcome {
         completed,
         total: plan.slots.len(),
@@ -133,6 +125,15 @@ pub fn execute(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<O
         complete_benches,
         elapsed: started.elapsed(),
     })
+}
+
+/// The benchmarks all of whose slots are among the first `completed`.
+fn complete_benches(plan: &Plan, completed: usize) -> Vec<String> {
+    let runs_of = |slots: &[Slot], b: usize| slots.iter().filter(|s| s.bench == b).count();
+    (0..plan.benches.len())
+        .filter(|&b| runs_of(&plan.slots[..completed], b) == runs_of(&plan.slots, b))
+        .map(|b| plan.benches[b].clone())
+        .collect()
 }
 
 /// Runs one slot into its staging directory and moves its baseline into place. `Ok(None)`:
