@@ -15,7 +15,14 @@
 //! * `record` / `history` — an append-only JSON-lines history of results across commits, and a
 //!   trend chart per benchmark with detected step changes.
 //!
-//! It is **not** a benchmark runner (it never runs `cargo bench`), not a general Criterion viewer
+//! * `ab OLD [NEW]` — interleaved A/B rounds of two commits (ABBA order, each side built once
+//!   in its own worktree under `target/ab/`), judged from the spread of the paired per-round
+//!   ratios ([`ab`], [`verdict`]).
+//! * `calibrate` — the same build run K times, interleaved, for each benchmark's run-to-run
+//!   noise, which `compare` uses as its noise floor ([`calibrate`], [`noise`]).
+//!
+//! Apart from `ab` and `calibrate`, whose running of builds and bench executables lives in
+//! [`runner`], it is **not** a benchmark runner, not a general Criterion viewer
 //! (it knows this suite's `cb-meta.json` / `cb-timeline.json` side files), and not a replacement
 //! for Criterion's own pages, which it links to.
 //!
@@ -68,6 +75,8 @@
 
 #![warn(missing_docs)]
 
+pub mod ab;
+pub mod calibrate;
 pub mod compare;
 pub mod criterion;
 pub mod error;
@@ -78,6 +87,7 @@ pub mod meta;
 pub mod noise;
 pub mod output;
 pub mod rounds;
+pub mod runner;
 pub mod stats;
 pub mod steps;
 pub mod summary;

@@ -2,9 +2,10 @@
 //! concurrency-bench Criterion results. See the library crate (`target_report`) for what it is
 //! for and not for, and for the statistical methods.
 //!
-//! Exit status: 0 success (for `compare`: nothing regressed and every benchmark decided),
-//! 1 `compare` found a regression, 2 bad input or usage (one line on stderr naming the file;
-//! nothing written), 3 `compare` found nothing regressed but some benchmarks inconclusive.
+//! Exit status: 0 success (for `compare` and `ab`: nothing regressed and every benchmark
+//! decided), 1 `compare` or `ab` found a regression, 2 bad input or usage (one line on stderr
+//! naming the file; nothing written), 3 nothing regressed but some benchmarks inconclusive;
+//! `ab` and `calibrate` exit 130 when Ctrl-C interrupted them.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,7 +16,8 @@ use target_report::compare::{self, DEFAULT_THRESHOLD_PCT};
 use target_report::export::{Exporter, Html, Json, Markdown, Table};
 use target_report::history::{self, HistoryReport, Record};
 use target_report::noise::{self, NoiseFloor};
-use target_report::{machine, output, summary, svg, Error, Result};
+use target_report::runner::{child, format_duration, session::Outcome};
+use target_report::{ab, calibrate, machine, output, summary, svg, Error, Result};
 
 #[derive(Parser)]
 #[command(
@@ -73,6 +75,46 @@ enum Command {
         /// σ_run, in percent per run, for benchmarks neither the calibration nor the history knows.
         #[arg(long, value_name = "PCT", default_value_t = noise::DEFAULT_SD_LOG * 100.0, allow_negative_numbers = true)]
         noise_default: f64,
+    },
+    /// A/B rounds between two commits, interleaved benchmark by benchmark; exit 1 if anything regressed.
+    #[command(
+        long_about = "Build OLD and NEW (default: the working tree, uncommitted and untracked files included) once each, in their own git worktrees under target/ab/worktrees and their own target directories (target/ab/target-old, target/ab/target-new; reused by later invocations, so only what changed is rebuilt), then run every benchmark both sides have (Criterion's filter after `--`) K times per side in ABBA order (round r: old then new when r is even, new then old when odd), all rounds of one benchmark back to back. Each run is a short Criterion run (CB_SAMPLES=10 unless set; other CB_* variables are passed on) saved as baseline ab-old-<r> / ab-new-<r> in --criterion-dir. The verdict comes from the spread of the paired per-round ratios of medians.\n\nCtrl-C stops the running benchmark, removes its partial run (runs are written to a staging directory and moved into place only when complete), reports what was completed and exits 130.\n\nExit status: 0 nothing regressed and all decided, 1 something regressed, 2 bad input, 3 nothing regressed but some benchmark inconclusive, 130 interrupted."
+    )]
+    Ab {
+        /// The old revision (any git revision: commit, branch, tag, HEAD~2).
+        old: String,
+        /// The new revision [default: the working tree, uncommitted changes included].
+        new: Option<String>,
+        /// Paired rounds per benchmark (at least 2).
+        #[arg(long, default_value_t = target_report::ab::DEFAULT_ROUNDS, value_name = "K")]
+        rounds: usize,
+        /// Smallest change that counts, in percent.
+        #[arg(long, default_value_t = DEFAULT_THRESHOLD_PCT, value_name = "PCT", allow_negative_numbers = true)]
+        threshold: f64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Where the rounds' baselines go (earlier ab rounds there are removed first).
+        #[arg(long, default_value = "target/ab/criterion")]
+        criterion_dir: PathBuf,
+        /// Criterion's filter and options, after `--` (e.g. `-- '^cpu/fib/'`).
+        #[arg(last = true, value_name = "CRITERION ARGS")]
+        criterion_args: Vec<String>,
+    },
+    /// Run the working tree's benchmarks K times, interleaved, and store each one's run-to-run noise.
+    #[command(
+        long_about = "Build the working tree's benches in place (cargo bench --no-run), then run every benchmark (Criterion's filter after `--`) K times, round-robin (run 1 of every benchmark, then run 2, ...: each benchmark's runs spread over the whole session, so the noise includes the drift that separates two plain runs), each saved as baseline cal-<r> in --criterion-dir (CB_SAMPLES=10 unless set), and write <criterion-dir>/cb-calibration.json: each benchmark's run-to-run standard deviation of ln(median), which `compare` uses as its noise floor.\n\nCtrl-C stops the running benchmark, removes its partial run, reports what was completed and exits 130."
+    )]
+    Calibrate {
+        /// Runs per benchmark (at least 2).
+        #[arg(long, default_value_t = target_report::calibrate::DEFAULT_RUNS, value_name = "K")]
+        runs: usize,
+        /// Criterion's output directory (earlier cal-<r> baselines there are removed first).
+        #[arg(long, default_value = "target/criterion")]
+        criterion_dir: PathBuf,
+        /// Criterion's filter and options, after `--`.
+        #[arg(last = true, value_name = "CRITERION ARGS")]
+        criterion_args: Vec<String>,
     },
     /// Append the latest results (new/) to the history file, tagged with commit and machine.
     Record {
@@ -137,6 +179,55 @@ fn print(text: &str) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// `ab`'s verdict in the chosen format (the same exporters as `compare`).
+fn render_comparison(c: &compare::Comparison, format: Format) -> String {
+    match format {
+        Format::Table => Table.render(c),
+        Format::Markdown => Markdown.render(c),
+        Format::Json => Json.render(c),
+    }
+}
+
+/// Exit status after Ctrl-C, as a shell reports a process ended by SIGINT.
+const INTERRUPTED: i32 = 130;
+
+/// What an interrupted `ab` or `calibrate` completed, on stderr.
+fn report_interrupted(outcome: Option<&Outcome>, criterion_dir: &std::path::Path) {
+    match outcome {
+        None => eprintln!(
+            "interrupted before the first run: nothing was written to {}",
+            criterion_dir.display()
+        ),
+        Some(o) => eprintln!(
+            "interrupted after {}: {} of {} runs completed and kept in {} ({} benchmarks complete{}); the run in progress was removed",
+            format_duration(o.elapsed),
+            o.completed,
+            o.total,
+            criterion_dir.display(),
+            o.complete_benches.len(),
+            if o.complete_benches.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", o.complete_benches.join(", "))
+            }
+        ),
+    }
+}
+
+/// A terminal's Ctrl-C also reaches the short git and `--list` commands `ab` runs in its own
+/// process group; they then fail, but the failure is the interruption, not an error: `None`.
+fn interrupted_as_such<T>(result: Result<T>) -> Result<Option<T>> {
+    match result {
+        Err(_) if child::stop_flag().load(std::sync::atomic::Ordering::SeqCst) => Ok(None),
+        other => other.map(Some),
+    }
+}
+
+fn current_dir() -> Result<PathBuf> {
+    std::env::current_dir()
+        .map_err(|e| Error::msg(format!("cannot read the current directory: {e}")))
 }
 
 fn default_history(given: Option<PathBuf>) -> Result<PathBuf> {
@@ -224,6 +315,70 @@ fn run(command: Command) -> Result<i32> {
             };
             print(&text)?;
             Ok(c.exit_code())
+        }
+        Command::Ab {
+            old,
+            new,
+            rounds,
+            threshold,
+            format,
+            criterion_dir,
+            criterion_args,
+        } => {
+            let opts = ab::Options {
+                old,
+                new,
+                rounds,
+                threshold_pct: threshold,
+                criterion_dir,
+                criterion_args,
+            };
+            ab::validate(&opts)?;
+            child::install_signal_handlers()?;
+            match interrupted_as_such(ab::run(&opts, &current_dir()?, child::stop_flag()))? {
+                None => {
+                    report_interrupted(None, &opts.criterion_dir);
+                    Ok(INTERRUPTED)
+                }
+                Some(ab::Finished::Verdict(c)) => {
+                    print(&render_comparison(&c, format))?;
+                    Ok(c.exit_code())
+                }
+                Some(ab::Finished::Interrupted(o)) => {
+                    report_interrupted(o.as_ref(), &opts.criterion_dir);
+                    Ok(INTERRUPTED)
+                }
+            }
+        }
+        Command::Calibrate {
+            runs,
+            criterion_dir,
+            criterion_args,
+        } => {
+            let opts = calibrate::Options {
+                runs,
+                criterion_dir,
+                criterion_args,
+            };
+            calibrate::validate(&opts)?;
+            child::install_signal_handlers()?;
+            match interrupted_as_such(calibrate::run(&opts, &current_dir()?, child::stop_flag()))? {
+                None => {
+                    report_interrupted(None, &opts.criterion_dir);
+                    Ok(INTERRUPTED)
+                }
+                Some(calibrate::Finished::Written { benchmarks, runs }) => {
+                    print(&format!(
+                        "wrote {} from {runs} runs of {benchmarks} benchmarks\n",
+                        opts.criterion_dir.join("cb-calibration.json").display()
+                    ))?;
+                    Ok(0)
+                }
+                Some(calibrate::Finished::Interrupted(o)) => {
+                    report_interrupted(o.as_ref(), &opts.criterion_dir);
+                    Ok(INTERRUPTED)
+                }
+            }
         }
         Command::Record {
             criterion_dir,

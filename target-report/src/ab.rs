@@ -1,0 +1,379 @@
+//! `ab OLD [NEW]`: interleaved A/B rounds between two commits, and a verdict from the spread
+//! of the paired per-round ratios.
+//!
+//! Steps, in order: resolve both revisions (NEW defaults to the working tree, uncommitted and
+//! untracked files included, see [`git`]); check out each side in its own worktree under
+//! `target/ab/worktrees/` and build its bench executables once into its own target directory
+//! (`target/ab/target-old`, `target/ab/target-new`, kept between invocations so cargo rebuilds
+//! only what changed); list the benchmarks both sides have (the user's Criterion filter
+//! applied by Criterion itself); then, benchmark by benchmark, K rounds in ABBA order
+//! ([`abba`]: old-new, new-old, old-new, ...), each side's round one short Criterion run
+//! (`CB_SAMPLES=10` unless set) saved as baseline `ab-old-<r>` or `ab-new-<r>`. All K rounds of
+//! one benchmark run back to back, so its pairs are close in time, and the order alternates
+//! within them, so a linear drift adds as much to one side as to the other.
+//!
+//! The verdict is [`crate::verdict::from_rounds`]; the exit code is
+//! [`Comparison::exit_code`](crate::compare::Comparison::exit_code).
+//!
+//! # Time
+//! A run costs the bench executable's start-up, its group's warm-up and measurement (Criterion
+//! needs at least 10 samples; `CB_SAMPLES=10` asks for exactly that) and the suite's untimed
+//! timeline run, so K rounds of a benchmark cost about `2K × (start-up + 11 iterations +
+//! warm-up)`. Measured on the 2-core machine, once both sides were built:
+//! `cpu/sum_of_squares/sequential` (CB_CPU_START=200000, CB_CPU_COUNT=4) takes 3.2 s per run,
+//! 32 s for the default 5 rounds; `io/download/async_tokio` at CB_SITES=8 about 4.7 s per run
+//! (the I/O group measures for at least 4 s). A side whose worktree and build are reused is
+//! ready in about a second; a side at a new commit rebuilds only the workspace's crates
+//! (17-25 s here); a cold build of a side took 2-2.5 minutes on a quiet machine (about 4 on a
+//! busy one).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use crate::compare::Comparison;
+use crate::error::{Error, Result};
+use crate::runner::cargo::{self, Built, CriterionArgs};
+use crate::runner::format_duration;
+use crate::runner::git::{self, Prepared, Repo, Source};
+use crate::runner::session::{self, Outcome, Plan, SideRun, Slot, StatusLine};
+
+/// Default `--rounds`.
+pub const DEFAULT_ROUNDS: usize = 5;
+
+/// `CB_SAMPLES` for the short rounds, unless the user set it.
+pub const ROUND_SAMPLES: &str = "10";
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The old revision.
+    pub old: String,
+    /// The new revision; `None` is the working tree.
+    pub new: Option<String>,
+    /// Rounds per benchmark (at least 2).
+    pub rounds: usize,
+    /// The verdict threshold, percent.
+    pub threshold_pct: f64,
+    /// Where the rounds' baselines go.
+    pub criterion_dir: PathBuf,
+    /// Criterion arguments after `--`.
+    pub criterion_args: Vec<String>,
+}
+
+/// How an `ab` session ended.
+#[derive(Debug)]
+pub enum Finished {
+    /// All rounds ran; the verdict (boxed: a comparison is large, an interruption small).
+    Verdict(Box<Comparison>),
+    /// Ctrl-C: what was completed (`None` when it came during the builds).
+    Interrupted(Option<Outcome>),
+}
+
+/// The sides' order in each round: `[0, 1]` is old then new. Round r runs old first when r is
+/// even, new first when it is odd (ABBA ABBA ...).
+pub fn abba(rounds: usize) -> Vec<[usize; 2]> {
+    (0..rounds)
+        .map(|r| if r % 2 == 0 { [0, 1] } else { [1, 0] })
+        .collect()
+}
+
+/// The baseline names of one side's rounds: `ab-old-0`, `ab-old-1`, ...
+pub fn round_names(side: &str, rounds: usize) -> Vec<String> {
+    (0..rounds).map(|r| format!("ab-{side}-{r}")).collect()
+}
+
+/// Every run in order: benchmark by benchmark, each benchmark's rounds in ABBA order.
+pub fn schedule(benches: usize, rounds: usize) -> Vec<Slot> {
+    let names = [round_names("old", rounds), round_names("new", rounds)];
+    let mut slots = Vec::with_capacity(benches * rounds * 2);
+    for bench in 0..benches {
+        for (round, order) in abba(rounds).into_iter().enumerate() {
+            for side in order {
+                slots.push(Slot {
+                    bench,
+                    side,
+                    round,
+                    baseline: names[side][round].clone(),
+                });
+            }
+        }
+    }
+    slots
+}
+
+/// Checks the options that need no repository.
+pub fn validate(opts: &Options) -> Result<()> {
+    if opts.rounds < 2 {
+        return Err(Error::msg(format!(
+            "--rounds must be at least 2 (an interval needs the spread of two or more paired rounds), got {}",
+            opts.rounds
+        )));
+    }
+    if !(opts.threshold_pct.is_finite() && opts.threshold_pct >= 0.0) {
+        return Err(Error::msg(format!(
+            "--threshold must be a non-negative percentage, got {}",
+            opts.threshold_pct
+        )));
+    }
+    cargo::split_criterion_args(&opts.criterion_args).map(|_| ())
+}
+
+/// The suite configuration for every run: the user's `CB_*` variables (inherited) and
+/// `CB_SAMPLES=10` unless the user set it.
+pub fn round_env() -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("CB_"))
+        .collect();
+    if !env.iter().any(|(k, _)| k == "CB_SAMPLES") {
+        env.push(("CB_SAMPLES".into(), ROUND_SAMPLES.into()));
+    }
+    env.sort();
+    env
+}
+
+/// One side, checked out and built.
+struct Side {
+    name: &'static str,
+    source: Source,
+    dir: PathBuf,
+    built: Built,
+}
+
+/// Runs a whole `ab` session from the repository containing `cwd`.
+pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
+    validate(opts)?;
+    let args = cargo::split_criterion_args(&opts.criterion_args)?;
+    let repo = Repo::discover(cwd)?;
+    let ab_dir = repo.root.join("target").join("ab");
+    let sources = resolve_sides(&repo, opts, &ab_dir)?;
+    let _lock = crate::runner::lock(&ab_dir.join(".lock"), "the ab worktrees of this repository")?;
+    let env = round_env();
+    let mut sides = Vec::new();
+    for (name, source) in ["old", "new"].into_iter().zip(sources) {
+        match checkout_and_build(&repo, &ab_dir, name, source, stop)? {
+            Some(side) => sides.push(side),
+            None => return Ok(Finished::Interrupted(None)),
+        }
+    }
+    print_sides(&repo, &sides, &env);
+    let plan = plan(&sides, &args, &env, opts.rounds)?;
+    let criterion_dir = cwd.join(&opts.criterion_dir);
+    let outcome = run_rounds(&plan, &criterion_dir, stop)?;
+    if outcome.interrupted {
+        return Ok(Finished::Interrupted(Some(outcome)));
+    }
+    let mut c = crate::verdict::from_rounds(
+        &criterion_dir,
+        &round_names("old", opts.rounds),
+        &round_names("new", opts.rounds),
+        opts.threshold_pct,
+    )?;
+    // The sides by their revisions rather than by their first and last round's baseline.
+    c.old = side_label(opts.old.as_str(), &sides[0].source);
+    c.new = side_label(
+        opts.new.as_deref().unwrap_or("working tree"),
+        &sides[1].source,
+    );
+    Ok(Finished::Verdict(Box::new(c)))
+}
+
+/// `HEAD~1 (abc1234)` for a revision; the working tree says that it includes its changes.
+fn side_label(given: &str, source: &Source) -> String {
+    match source {
+        Source::Commit(c) => format!("{given} ({})", git::short(c)),
+        Source::WorkingTree(_) => format!("{given} (uncommitted changes included)"),
+    }
+}
+
+/// Both revisions resolved (a bad one is named before anything is built), and NEW's working
+/// tree snapshot taken when NEW was not given.
+fn resolve_sides(repo: &Repo, opts: &Options, ab_dir: &Path) -> Result<[Source; 2]> {
+    let old = Source::Commit(repo.resolve(&opts.old)?);
+    let new_commit = match &opts.new {
+        Some(rev) => Some(repo.resolve(rev)?),
+        None => None,
+    };
+    repo.require_ignored(ab_dir)?;
+    let new = match new_commit {
+        Some(c) => Source::Commit(c),
+        None => Source::WorkingTree(repo.working_tree_commit(ab_dir)?),
+    };
+    Ok([old, new])
+}
+
+/// Removes an earlier session's rounds from `criterion_dir`, then runs the plan.
+fn run_rounds(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<Outcome> {
+    let stale = session::remove_baselines(criterion_dir, |n| {
+        session::is_round_name(n, "ab-old-") || session::is_round_name(n, "ab-new-")
+    })?;
+    if stale > 0 {
+        eprintln!("removed {stale} baseline directories of an earlier ab session");
+    }
+    eprintln!(
+        "{} benchmarks × {} rounds × 2 sides = {} runs, results in {}",
+        plan.benches.len(),
+        plan.rounds,
+        plan.slots.len(),
+        criterion_dir.display()
+    );
+    let outcome = session::execute(plan, criterion_dir, stop)?;
+    if !outcome.interrupted {
+        eprintln!("all rounds done in {}", format_duration(outcome.elapsed));
+    }
+    Ok(outcome)
+}
+
+/// Prepares the side's worktree and builds it; `None` when Ctrl-C stopped the build.
+fn checkout_and_build(
+    repo: &Repo,
+    ab_dir: &Path,
+    name: &'static str,
+    source: Source,
+    stop: &AtomicBool,
+) -> Result<Option<Side>> {
+    let dir = ab_dir
+        .join("worktrees")
+        .join(format!("{name}-{}", source.label()));
+    let prepared = git::prepare_worktree(repo, &dir, source.commit())?;
+    let how = match prepared {
+        Prepared::Reused => "reused",
+        Prepared::Updated => "updated",
+        Prepared::Created => "created",
+    };
+    eprintln!("{name}: worktree {} ({how})", dir.display());
+    let target = ab_dir.join(format!("target-{name}"));
+    let log = ab_dir.join("logs").join(format!("build-{name}.log"));
+    let label = match &source {
+        Source::Commit(c) => format!("building {name} ({})", git::short(c)),
+        Source::WorkingTree(_) => format!("building {name} (the working tree)"),
+    };
+    let mut line = StatusLine::new();
+    line.show(&format!("{label} …"), false);
+    let started = std::time::Instant::now();
+    let built = cargo::build(&dir, Some(&target), &log, stop, |t| {
+        line.show(&format!("{label} … {}", format_duration(t)), true)
+    })?;
+    line.finish();
+    if built.is_some() {
+        eprintln!("{name}: built in {}", format_duration(started.elapsed()));
+    }
+    Ok(built.map(|built| Side {
+        name,
+        source,
+        dir,
+        built,
+    }))
+}
+
+/// The benchmarks both sides have, and the ABBA schedule over them.
+fn plan(
+    sides: &[Side],
+    args: &CriterionArgs,
+    env: &[(String, String)],
+    rounds: usize,
+) -> Result<Plan> {
+    let mut lists = Vec::new();
+    for side in sides {
+        lists.push(cargo::list(
+            &side.built.benches,
+            &side.dir,
+            &args.filter,
+            env,
+        )?);
+    }
+    let benches: Vec<String> = lists[0]
+        .iter()
+        .filter(|(id, _)| lists[1].iter().any(|(other, _)| other == id))
+        .map(|(id, _)| id.clone())
+        .collect();
+    for (side, list) in sides.iter().zip(&lists) {
+        for (id, _) in list.iter().filter(|(id, _)| !benches.contains(id)) {
+            eprintln!("note: {id} is only on the {} side; not compared", side.name);
+        }
+    }
+    if benches.is_empty() {
+        return Err(Error::msg(format!(
+            "no benchmark{} exists on both sides",
+            match args.filter.first() {
+                Some(f) => format!(" matching '{f}'"),
+                None => String::new(),
+            }
+        )));
+    }
+    let side_runs = sides
+        .iter()
+        .zip(lists)
+        .map(|(side, list)| SideRun {
+            name: side.name.to_string(),
+            cwd: side.dir.clone(),
+            exes: list.into_iter().collect(),
+            env: env.to_vec(),
+        })
+        .collect();
+    Ok(Plan {
+        slots: schedule(benches.len(), rounds),
+        benches,
+        sides: side_runs,
+        args: args.run.clone(),
+        rounds,
+    })
+}
+
+/// A side's effective configuration from its `cb-config`, plus the variables in `env` that
+/// it does not know, marked `(ignored?)`: an older commit may not read a newer setting such as
+/// `CB_SAMPLES`, and then its runs differ from the other side's. Without `cb-config`: `env`.
+fn side_config(exe: Option<&Path>, env: &[(String, String)]) -> Vec<(String, String)> {
+    let Some(mut known) = cargo::config(exe, env) else {
+        return env.to_vec();
+    };
+    for (k, v) in env {
+        if !known.iter().any(|(n, _)| n == k) {
+            known.push((k.clone(), format!("{v} (ignored?)")));
+        }
+    }
+    known
+}
+
+/// The sides' commits and `CB_*` configurations, side by side, with a warning per difference.
+fn print_sides(repo: &Repo, sides: &[Side], env: &[(String, String)]) {
+    for side in sides {
+        let what = match &side.source {
+            Source::Commit(c) => repo
+                .git(&["log", "-1", "--format=%h %s", c])
+                .unwrap_or_else(|_| c.clone()),
+            Source::WorkingTree(c) => {
+                let same = |rev: &str| repo.git(&["rev-parse", &format!("{rev}^{{tree}}")]).ok();
+                if same(c) == same("HEAD") {
+                    "the working tree (no uncommitted changes: HEAD's files)".into()
+                } else {
+                    "the working tree (HEAD with uncommitted changes)".into()
+                }
+            }
+        };
+        eprintln!("{:>4}: {what}", side.name);
+    }
+    let configs: Vec<Vec<(String, String)>> = sides
+        .iter()
+        .map(|s| side_config(s.built.config.as_deref(), env))
+        .collect();
+    let mut names: Vec<&String> = configs.iter().flatten().map(|(k, _)| k).collect();
+    names.sort();
+    names.dedup();
+    let value = |c: &[(String, String)], k: &str| {
+        c.iter()
+            .find(|(n, _)| n == k)
+            .map_or("-".to_string(), |(_, v)| v.clone())
+    };
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
+    eprintln!("{:width$}  {:<20}  new", "config", "old");
+    for name in &names {
+        let (a, b) = (value(&configs[0], name), value(&configs[1], name));
+        eprintln!("{name:width$}  {a:<20}  {b}");
+    }
+    for name in names {
+        let (a, b) = (value(&configs[0], name), value(&configs[1], name));
+        if a != b {
+            eprintln!("warning: {name} differs between the sides ({a} vs {b}): the comparison includes that difference");
+        }
+    }
+}

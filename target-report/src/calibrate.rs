@@ -1,0 +1,189 @@
+//! `calibrate`: the same build run K times, interleaved, to measure each benchmark's
+//! run-to-run noise, which `compare` then uses as its noise floor.
+//!
+//! The working tree's benches are built in place (`cargo bench --no-run` in the workspace,
+//! cargo's usual target directory), then run K times, each run of a benchmark saved as
+//! baseline `cal-<r>` (`CB_SAMPLES=10` unless set), and [`crate::noise`] turns the runs into
+//! `<criterion>/cb-calibration.json`.
+//!
+//! Order: round-robin ([`schedule`]) — run 1 of every benchmark, then run 2 of every
+//! benchmark, and so on — rather than all K runs of one benchmark back to back. Two plain
+//! `cargo bench` runs that `compare` sees are a whole suite apart, so the noise that matters
+//! includes the machine's drift over that time; round-robin spreads each benchmark's runs over
+//! the whole session and measures it. Back-to-back runs would share one stretch of load: a
+//! burst covering all K runs of a benchmark would shift them together and hide in their
+//! spread, and the measured noise would be too small. Like `ab`, each run goes through a
+//! staging directory, so Ctrl-C leaves only complete runs; Criterion's `new/` (the latest
+//! plain run) is left untouched.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use crate::error::{Error, Result};
+use crate::runner::cargo;
+use crate::runner::format_duration;
+use crate::runner::session::{self, Outcome, Plan, SideRun, Slot, StatusLine};
+
+/// Default `--runs`.
+pub const DEFAULT_RUNS: usize = 5;
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Runs per benchmark (at least 2).
+    pub runs: usize,
+    /// Criterion's directory: the `cal-<r>` baselines and `cb-calibration.json` go here.
+    pub criterion_dir: PathBuf,
+    /// Criterion arguments after `--`.
+    pub criterion_args: Vec<String>,
+}
+
+/// How a calibration ended.
+#[derive(Debug)]
+pub enum Finished {
+    /// All runs done and the calibration written: benchmarks and runs.
+    Written {
+        /// Benchmarks calibrated.
+        benchmarks: usize,
+        /// Runs of each.
+        runs: usize,
+    },
+    /// Ctrl-C: what was completed (`None` when it came during the build).
+    Interrupted(Option<Outcome>),
+}
+
+/// The baseline names of the runs: `cal-0`, `cal-1`, ...
+pub fn run_names(runs: usize) -> Vec<String> {
+    (0..runs).map(|r| format!("cal-{r}")).collect()
+}
+
+/// Every run in order: round-robin over the benchmarks, `runs` times.
+pub fn schedule(benches: usize, runs: usize) -> Vec<Slot> {
+    let names = run_names(runs);
+    (0..runs)
+        .flat_map(|round| {
+            let name = names[round].clone();
+            (0..benches).map(move |bench| Slot {
+                bench,
+                side: 0,
+                round,
+                baseline: name.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Checks the options.
+pub fn validate(opts: &Options) -> Result<()> {
+    if opts.runs < 2 {
+        return Err(Error::msg(format!(
+            "--runs must be at least 2 (a run-to-run spread needs two or more runs), got {}",
+            opts.runs
+        )));
+    }
+    cargo::split_criterion_args(&opts.criterion_args).map(|_| ())
+}
+
+/// Runs a whole calibration of the workspace containing `cwd`.
+pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
+    validate(opts)?;
+    let args = cargo::split_criterion_args(&opts.criterion_args)?;
+    let root = crate::machine::workspace_root(cwd).ok_or_else(|| {
+        Error::at(
+            cwd,
+            "no Cargo.toml with [workspace] here or above: nothing to calibrate",
+        )
+    })?;
+    let env = crate::ab::round_env();
+    let Some(built) = build(&root, stop)? else {
+        return Ok(Finished::Interrupted(None));
+    };
+    let list = cargo::list(&built.benches, &root, &args.filter, &env)?;
+    let plan = plan(list, &root, env, &args, opts.runs)?;
+    let criterion_dir = cwd.join(&opts.criterion_dir);
+    let outcome = run_rounds(&plan, &criterion_dir, stop)?;
+    if outcome.interrupted {
+        return Ok(Finished::Interrupted(Some(outcome)));
+    }
+    let calibration = crate::noise::calibration_from_runs(&criterion_dir, &run_names(opts.runs))?;
+    calibration.write(&criterion_dir)?;
+    Ok(Finished::Written {
+        benchmarks: plan.benches.len(),
+        runs: opts.runs,
+    })
+}
+
+/// The round-robin plan over the listed benchmarks (one side, run in the workspace).
+fn plan(
+    list: Vec<(String, PathBuf)>,
+    root: &Path,
+    env: Vec<(String, String)>,
+    args: &cargo::CriterionArgs,
+    runs: usize,
+) -> Result<Plan> {
+    if list.is_empty() {
+        return Err(Error::msg(match args.filter.first() {
+            Some(f) => format!("no benchmark matches '{f}'"),
+            None => "the bench executables list no benchmark".to_string(),
+        }));
+    }
+    let benches: Vec<String> = list.iter().map(|(id, _)| id.clone()).collect();
+    Ok(Plan {
+        slots: schedule(benches.len(), runs),
+        sides: vec![SideRun {
+            name: "cal".into(),
+            cwd: root.to_path_buf(),
+            exes: list.into_iter().collect(),
+            env,
+        }],
+        benches,
+        args: args.run.clone(),
+        rounds: runs,
+    })
+}
+
+/// Removes an earlier calibration's runs from `criterion_dir`, then runs the plan.
+fn run_rounds(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<Outcome> {
+    let stale = session::remove_baselines(criterion_dir, |n| session::is_round_name(n, "cal-"))?;
+    if stale > 0 {
+        eprintln!("removed {stale} baseline directories of an earlier calibration");
+    }
+    eprintln!(
+        "{} benchmarks × {} runs = {} runs, results in {}",
+        plan.benches.len(),
+        plan.rounds,
+        plan.slots.len(),
+        criterion_dir.display()
+    );
+    let outcome = session::execute(plan, criterion_dir, stop)?;
+    if !outcome.interrupted {
+        eprintln!("all runs done in {}", format_duration(outcome.elapsed));
+    }
+    Ok(outcome)
+}
+
+/// Builds the workspace's benches in place; `None` when Ctrl-C stopped the build.
+fn build(root: &Path, stop: &AtomicBool) -> Result<Option<cargo::Built>> {
+    let log = root
+        .join("target")
+        .join("ab")
+        .join("logs")
+        .join("build-calibrate.log");
+    let mut line = StatusLine::new();
+    line.show("building the working tree's benches …", false);
+    let started = std::time::Instant::now();
+    let built = cargo::build(root, None, &log, stop, |t| {
+        line.show(
+            &format!(
+                "building the working tree's benches … {}",
+                format_duration(t)
+            ),
+            true,
+        )
+    })?;
+    line.finish();
+    if built.is_some() {
+        eprintln!("built in {}", format_duration(started.elapsed()));
+    }
+    Ok(built)
+}

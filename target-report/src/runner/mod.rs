@@ -1,0 +1,88 @@
+//! Running the suite's bench executables for `ab` and `calibrate`: what both commands share.
+//!
+//! * [`git`] — the repository, revisions, and one git worktree per side under `target/ab/`.
+//! * [`cargo`] — building a checkout's bench executables once and listing their benchmarks.
+//! * [`child`] — child processes that a Ctrl-C (SIGINT or SIGTERM) stops cleanly.
+//! * [`session`] — a schedule of short Criterion runs, each written into a staging directory
+//!   and moved into the Criterion directory only when complete, with a progress line.
+//!
+//! This is the only part of `target-report` that runs anything; the rest reads files.
+
+pub mod cargo;
+pub mod child;
+pub mod git;
+pub mod session;
+
+use std::fs::File;
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// An exclusive `flock(2)` on a lock file, held until dropped (or the process ends: the
+/// kernel releases it, so a killed session never leaves a stale lock).
+#[derive(Debug)]
+pub struct Lock(#[allow(dead_code)] File);
+
+/// Takes the lock at `path` (creating the file), or fails at once naming `what` when another
+/// process holds it: two sessions sharing worktrees or a Criterion directory would overwrite
+/// each other's checkouts and rounds.
+pub fn lock(path: &Path, what: &str) -> Result<Lock> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::at(parent, format!("cannot create directory: {e}")))?;
+    }
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::at(path, format!("cannot open lock file: {e}")))?;
+    // SAFETY: flock on a descriptor owned by `file`, which the returned guard keeps open.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        return Err(Error::at(
+            path,
+            format!("another target-report is using {what}; wait for it or stop it"),
+        ));
+    }
+    Ok(Lock(file))
+}
+
+/// `12s`, `3m05s`, `1h02m`: elapsed and remaining times in progress lines and reports.
+pub fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_lock_is_refused_and_released_on_drop() {
+        let dir = std::env::temp_dir().join(format!("tr-lock-{}", std::process::id()));
+        let path = dir.join("x.lock");
+        let held = lock(&path, "the thing").unwrap();
+        let err = lock(&path, "the thing").unwrap_err().to_string();
+        assert!(
+            err.contains("another target-report is using the thing"),
+            "{err}"
+        );
+        drop(held);
+        assert!(lock(&path, "the thing").is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn durations_read_as_a_person_would_write_them() {
+        assert_eq!(format_duration(Duration::from_millis(12_900)), "12s");
+        assert_eq!(format_duration(Duration::from_secs(185)), "3m05s");
+        assert_eq!(format_duration(Duration::from_secs(3720)), "1h02m");
+    }
+}
