@@ -58,6 +58,21 @@ pub struct Options {
     pub criterion_dir: PathBuf,
     /// Criterion arguments after `--`.
     pub criterion_args: Vec<String>,
+    /// `CB_*` variables set for the old side's runs only (`--old-env`).
+    pub old_env: Vec<(String, String)>,
+    /// `CB_*` variables set for the new side's runs only (`--new-env`): a deliberate,
+    /// testing-only difference such as `CB_TEST_SLOWDOWN`.
+    pub new_env: Vec<(String, String)>,
+}
+
+/// Parses a `--old-env`/`--new-env` value `CB_NAME=VALUE`.
+pub fn parse_side_env(text: &str) -> std::result::Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if name.starts_with("CB_") && name.len() > 3 => {
+            Ok((name.to_string(), value.to_string()))
+        }
+        _ => Err(format!("expected CB_NAME=VALUE, got '{text}'")),
+    }
 }
 
 /// How an `ab` session ended.
@@ -118,11 +133,13 @@ pub fn validate(opts: &Options) -> Result<()> {
     cargo::split_criterion_args(&opts.criterion_args).map(|_| ())
 }
 
-/// The suite configuration for every run: the user's `CB_*` variables (inherited) and
-/// `CB_SAMPLES=10` unless the user set it.
-pub fn round_env() -> Vec<(String, String)> {
+/// The suite configuration for one side's runs: the user's `CB_*` variables (inherited), that
+/// side's own `side` settings over them, and `CB_SAMPLES=10` unless set.
+pub fn round_env(side: &[(String, String)]) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| k.starts_with("CB_"))
+        .filter(|(k, _)| !side.iter().any(|(name, _)| name == k))
+        .chain(side.iter().cloned())
         .collect();
     if !env.iter().any(|(k, _)| k == "CB_SAMPLES") {
         env.push(("CB_SAMPLES".into(), ROUND_SAMPLES.into()));
@@ -147,7 +164,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
     let ab_dir = repo.root.join("target").join("ab");
     let sources = resolve_sides(&repo, opts, &ab_dir)?;
     let _lock = crate::runner::lock(&ab_dir.join(".lock"), "the ab worktrees of this repository")?;
-    let env = round_env();
+    let envs = [round_env(&opts.old_env), round_env(&opts.new_env)];
     let mut sides = Vec::new();
     for (name, source) in ["old", "new"].into_iter().zip(sources) {
         match checkout_and_build(&repo, &ab_dir, name, source, stop)? {
@@ -155,8 +172,8 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
             None => return Ok(Finished::Interrupted(None)),
         }
     }
-    print_sides(&repo, &sides, &env);
-    let plan = plan(&sides, &args, &env, opts.rounds)?;
+    print_sides(&repo, &sides, &envs);
+    let plan = plan(&sides, &args, &envs, opts.rounds)?;
     let criterion_dir = cwd.join(&opts.criterion_dir);
     let outcome = run_rounds(&plan, &criterion_dir, stop)?;
     if outcome.interrupted {
@@ -269,11 +286,11 @@ fn checkout_and_build(
 fn plan(
     sides: &[Side],
     args: &CriterionArgs,
-    env: &[(String, String)],
+    envs: &[Vec<(String, String)>; 2],
     rounds: usize,
 ) -> Result<Plan> {
     let mut lists = Vec::new();
-    for side in sides {
+    for (side, env) in sides.iter().zip(envs) {
         lists.push(cargo::list(
             &side.built.benches,
             &side.dir,
@@ -303,11 +320,12 @@ fn plan(
     let side_runs = sides
         .iter()
         .zip(lists)
-        .map(|(side, list)| SideRun {
+        .zip(envs)
+        .map(|((side, list), env)| SideRun {
             name: side.name.to_string(),
             cwd: side.dir.clone(),
             exes: list.into_iter().collect(),
-            env: env.to_vec(),
+            env: env.clone(),
         })
         .collect();
     Ok(Plan {
@@ -335,7 +353,7 @@ fn side_config(exe: Option<&Path>, env: &[(String, String)]) -> Vec<(String, Str
 }
 
 /// The sides' commits and `CB_*` configurations, side by side, with a warning per difference.
-fn print_sides(repo: &Repo, sides: &[Side], env: &[(String, String)]) {
+fn print_sides(repo: &Repo, sides: &[Side], envs: &[Vec<(String, String)>; 2]) {
     for side in sides {
         let what = match &side.source {
             Source::Commit(c) => repo
@@ -354,7 +372,8 @@ fn print_sides(repo: &Repo, sides: &[Side], env: &[(String, String)]) {
     }
     let configs: Vec<Vec<(String, String)>> = sides
         .iter()
-        .map(|s| side_config(s.built.config.as_deref(), env))
+        .zip(envs)
+        .map(|(s, env)| side_config(s.built.config.as_deref(), env))
         .collect();
     let mut names: Vec<&String> = configs.iter().flatten().map(|(k, _)| k).collect();
     names.sort();

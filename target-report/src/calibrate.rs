@@ -94,7 +94,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
             "no Cargo.toml with [workspace] here or above: nothing to calibrate",
         )
     })?;
-    let env = crate::ab::round_env();
+    let env = crate::ab::round_env(&[]);
     let Some(built) = build(&root, stop)? else {
         return Ok(Finished::Interrupted(None));
     };

@@ -97,6 +97,13 @@ enum Command {
         /// Where the rounds' baselines go (earlier ab rounds there are removed first).
         #[arg(long, default_value = "target/ab/criterion")]
         criterion_dir: PathBuf,
+        /// A CB_* setting for the old side's runs only (repeatable), e.g. CB_LATENCY_MS=22.
+        #[arg(long, value_name = "CB_NAME=VALUE", value_parser = ab::parse_side_env)]
+        old_env: Vec<(String, String)>,
+        /// A CB_* setting for the new side's runs only (repeatable), e.g. the testing-only
+        /// CB_TEST_SLOWDOWN=cpu/fib/rayon:5 to check that a slowdown is found.
+        #[arg(long, value_name = "CB_NAME=VALUE", value_parser = ab::parse_side_env)]
+        new_env: Vec<(String, String)>,
         /// Criterion's filter and options, after `--` (e.g. `-- '^cpu/fib/'`).
         #[arg(last = true, value_name = "CRITERION ARGS")]
         criterion_args: Vec<String>,
@@ -159,7 +166,26 @@ fn main() {
         );
         std::process::exit(2);
     }));
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        use clap::error::ErrorKind;
+        if matches!(
+            e.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ) {
+            e.exit()
+        }
+        // Bad usage is bad input: one line naming it, status 2 (clap's usage block would
+        // bury the line in a CI log).
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or("bad usage");
+        eprintln!(
+            "target-report: {} (see --help)",
+            first.trim_start_matches("error: ")
+        );
+        std::process::exit(2)
+    });
     let code = match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
@@ -323,6 +349,8 @@ fn run(command: Command) -> Result<i32> {
             threshold,
             format,
             criterion_dir,
+            old_env,
+            new_env,
             criterion_args,
         } => {
             let opts = ab::Options {
@@ -332,6 +360,8 @@ fn run(command: Command) -> Result<i32> {
                 threshold_pct: threshold,
                 criterion_dir,
                 criterion_args,
+                old_env,
+                new_env,
             };
             ab::validate(&opts)?;
             child::install_signal_handlers()?;

@@ -19,7 +19,8 @@ use target_report::runner::session::{self, Plan, SideRun};
 
 /// Answers `--bench --list [FILTER]` with `fake/alpha` and `fake/beta`, and a run
 /// (`--bench --noplot --exact ID --save-baseline NAME`) by logging `NAME ID <version.txt>
-/// <whether extra.txt exists>` to `$FAKE_LOG` and writing `<id>/NAME/` (and `new/`) under
+/// <whether extra.txt exists>` to `$FAKE_LOG` (and `NAME $CB_SIDE_MARK` to `$FAKE_LOG.env` when
+/// that is set) and writing `<id>/NAME/` (and `new/`) under
 /// `$CRITERION_HOME` the way Criterion lays them out: `benchmark.json`, `sample.json` (three
 /// one-iteration samples around 100 ns plus the round number, the new side 0.5% slower in odd
 /// rounds) and `estimates.json`, plus the group's `NAME/cb-rounds.json`. With
@@ -35,6 +36,7 @@ fi
 id=$4; name=$6
 extra=no; [ -f extra.txt ] && extra=yes
 echo "$name $id $(cat version.txt) $extra" >> "$FAKE_LOG"
+if [ -n "$CB_SIDE_MARK" ]; then echo "$name $CB_SIDE_MARK" >> "$FAKE_LOG.env"; fi
 dir="$CRITERION_HOME/$id"; b="$dir/$name"; f=${id#fake/}
 mkdir -p "$dir/new" "$b" "$CRITERION_HOME/fake/$name"
 printf '{"group_id":"fake","function_id":"%s","value_str":null,"throughput":null,"full_id":"%s","directory_name":"%s","title":"%s"}' \
@@ -395,11 +397,34 @@ fn ab_runs_both_sides_in_abba_order_with_the_working_tree_as_new() {
         status.contains("M version.txt") && status.contains("?? extra.txt"),
         "{status}"
     );
-    // Until T1's verdict module is merged the verdict step is a placeholder error; after the
-    // merge the identical fake timings must not regress (0 or 3).
-    match out.status.code() {
-        Some(2) => assert!(err.contains("provided by T1"), "{err}"),
-        code => assert!(matches!(code, Some(0) | Some(3)), "{code:?}: {err}"),
+    // Three samples a round decide nothing: inconclusive, never a regression.
+    assert_eq!(out.status.code(), Some(3), "{err}");
+}
+
+#[test]
+fn a_side_setting_reaches_only_that_sides_runs() {
+    let fx = Fixture::new("ab-side-env");
+    let out = fx.run(&[
+        "ab",
+        "HEAD",
+        "HEAD",
+        "--rounds",
+        "2",
+        "--new-env",
+        "CB_SIDE_MARK=slow",
+        "--",
+        "alpha",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let marked = fs::read_to_string(fx.log().with_extension("log.env")).unwrap();
+    assert_eq!(marked, "ab-new-0 slow\nab-new-1 slow\n");
+    assert!(
+        stderr(&out).contains("CB_SIDE_MARK differs between the sides"),
+        "{}",
+        stderr(&out)
+    );
+    for bad in ["FOO=1", "CB_X", "=1"] {
+        assert_bad(&fx.run(&["ab", "HEAD", "--new-env", bad]), "CB_NAME=VALUE");
     }
 }
 
