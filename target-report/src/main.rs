@@ -179,10 +179,14 @@ fn main() {
         // Bad usage is bad input: one line naming it, status 2 (clap's usage block would
         // bury the line in a CI log).
         let text = e.to_string();
-        let first = text.lines().next().unwrap_or("bad usage");
+        let what: Vec<&str> = text
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
         eprintln!(
             "target-report: {} (see --help)",
-            first.trim_start_matches("error: ")
+            what.join(" ").trim_start_matches("error: ")
         );
         std::process::exit(2)
     });
