@@ -220,24 +220,18 @@ fn resolve_sides(repo: &Repo, opts: &Options, ab_dir: &Path) -> Result<[Source; 
 
 /// Removes an earlier session's rounds from `criterion_dir`, then runs the plan.
 fn run_rounds(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<Outcome> {
-    let stale = session::remove_baselines(criterion_dir, |n| {
-        session::is_round_name(n, "ab-old-") || session::is_round_name(n, "ab-new-")
-    })?;
-    if stale > 0 {
-        eprintln!("removed {stale} baseline directories of an earlier ab session");
-    }
-    eprintln!(
-        "{} benchmarks × {} rounds × 2 sides = {} runs, results in {}",
+    let shape = format!(
+        "{} benchmarks × {} rounds × 2 sides",
         plan.benches.len(),
-        plan.rounds,
-        plan.slots.len(),
-        criterion_dir.display()
+        plan.rounds
     );
-    let outcome = session::execute(plan, criterion_dir, stop)?;
-    if !outcome.interrupted {
-        eprintln!("all rounds done in {}", format_duration(outcome.elapsed));
-    }
-    Ok(outcome)
+    session::run_fresh(
+        plan,
+        criterion_dir,
+        stop,
+        |n| session::is_round_name(n, "ab-old-") || session::is_round_name(n, "ab-new-"),
+        &shape,
+    )
 }
 
 /// Prepares the side's worktree and builds it; `None` when Ctrl-C stopped the build.

@@ -144,22 +144,14 @@ fn plan(
 
 /// Removes an earlier calibration's runs from `criterion_dir`, then runs the plan.
 fn run_rounds(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<Outcome> {
-    let stale = session::remove_baselines(criterion_dir, |n| session::is_round_name(n, "cal-"))?;
-    if stale > 0 {
-        eprintln!("removed {stale} baseline directories of an earlier calibration");
-    }
-    eprintln!(
-        "{} benchmarks × {} runs = {} runs, results in {}",
-        plan.benches.len(),
-        plan.rounds,
-        plan.slots.len(),
-        criterion_dir.display()
-    );
-    let outcome = session::execute(plan, criterion_dir, stop)?;
-    if !outcome.interrupted {
-        eprintln!("all runs done in {}", format_duration(outcome.elapsed));
-    }
-    Ok(outcome)
+    let shape = format!("{} benchmarks × {} runs", plan.benches.len(), plan.rounds);
+    session::run_fresh(
+        plan,
+        criterion_dir,
+        stop,
+        |n| session::is_round_name(n, "cal-"),
+        &shape,
+    )
 }
 
 /// Builds the workspace's benches in place; `None` when Ctrl-C stopped the build.

@@ -88,6 +88,31 @@ pub fn staging_root(criterion_dir: &Path) -> PathBuf {
         .join(format!(".{name}-staging"))
 }
 
+/// Removes an earlier session's baselines (the names `is_ours` accepts) from `criterion_dir`,
+/// says what will run (`shape`, e.g. "3 benchmarks × 5 rounds × 2 sides"), then runs the plan.
+pub fn run_fresh(
+    plan: &Plan,
+    criterion_dir: &Path,
+    stop: &AtomicBool,
+    is_ours: impl Fn(&str) -> bool,
+    shape: &str,
+) -> Result<Outcome> {
+    let stale = remove_baselines(criterion_dir, is_ours)?;
+    if stale > 0 {
+        eprintln!("removed {stale} baseline directories of an earlier session");
+    }
+    eprintln!(
+        "{shape} = {} runs, results in {}",
+        plan.slots.len(),
+        criterion_dir.display()
+    );
+    let outcome = execute(plan, criterion_dir, stop)?;
+    if !outcome.interrupted {
+        eprintln!("all runs done in {}", format_duration(outcome.elapsed));
+    }
+    Ok(outcome)
+}
+
 /// Runs every slot of `plan` in order; stops early, cleanly, when `stop` is set.
 pub fn execute(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<Outcome> {
     let staging = staging_root(criterion_dir);
