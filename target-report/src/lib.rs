@@ -7,14 +7,15 @@
 //!   drawn from the `cb-timeline.json` run, and a "which to use" section computed from the numbers.
 //!   Parameter sweeps (groups whose benchmarks have a value) are also drawn as one chart each —
 //!   median against the parameter per strategy, with the ideal for I/O — with findings such as
-//!   the best worker count ([`sweeps`], [`svg::sweep`]).
+//!   the best worker count ([`sweeps`], [`svg::sweep`]). Each baseline is read with its own side
+//!   files ([`meta::SideFiles`]); a group measured in interleaved rounds gets speed-ups from
+//!   rounds paired with `sequential`, and no findings when `sequential` drifted ([`rounds`]).
 //! * `compare OLD NEW` — every benchmark in two Criterion baselines, with a verdict
 //!   (regressed / improved / unchanged / inconclusive) held against the run-to-run noise, the
 //!   smallest change each benchmark could show, and an exit code for CI ([`compare`],
 //!   [`noise`], [`verdict`]). Paired A/B rounds produce the same model ([`verdict::from_rounds`]).
 //! * `record` / `history` — an append-only JSON-lines history of results across commits, and a
 //!   trend chart per benchmark with detected step changes.
-//!
 //! * `ab OLD [NEW]` — interleaved A/B rounds of two commits (ABBA order, each side built once
 //!   in its own worktree under `target/ab/`), judged from the spread of the paired per-round
 //!   ratios ([`ab`], [`verdict`]).
