@@ -32,6 +32,10 @@ pub enum WireJob {
         /// `len` bytes; `None`: check its length against `Content-Length`.
         body_len: Option<u64>,
     },
+    /// Testing only: the worker sends itself this signal while it holds the job (`SIGKILL`:
+    /// it dies; `SIGSTOP`: it hangs), so a test's failure lands on a held job whatever the
+    /// scheduling. A worker that lives on answers `Failed`.
+    SelfSignal(i32),
 }
 
 /// A worker's answer to one job.
@@ -48,6 +52,7 @@ pub enum WireResult {
 const JOB_SUM_OF_SQUARES: u8 = 1;
 const JOB_FIB: u8 = 2;
 const JOB_DOWNLOAD: u8 = 3;
+const JOB_SELF_SIGNAL: u8 = 4;
 const RESULT_VALUE: u8 = 1;
 const RESULT_FAILED: u8 = 2;
 const RESULT_DOWNLOAD_FAILED: u8 = 3;
@@ -74,6 +79,11 @@ impl WireJob {
                 let mut payload = vec![JOB_DOWNLOAD, page_byte(*page)];
                 payload.extend_from_slice(&body_len.unwrap_or(NO_BODY_LEN).to_le_bytes());
                 payload.extend_from_slice(url.as_bytes());
+                payload
+            }
+            WireJob::SelfSignal(signal) => {
+                let mut payload = vec![JOB_SELF_SIGNAL];
+                payload.extend_from_slice(&signal.to_le_bytes());
                 payload
             }
         }
@@ -103,6 +113,10 @@ impl WireJob {
                     body_len: (body_len != NO_BODY_LEN).then_some(body_len),
                 })
             }
+            [JOB_SELF_SIGNAL, rest @ ..] => Ok(WireJob::SelfSignal(i32::from_le_bytes(exact(
+                rest,
+                "signal number",
+            )?))),
             _ => Err(invalid(format!(
                 "unknown job payload {:?}",
                 preview(payload)
@@ -234,6 +248,10 @@ mod tests {
             page: Page::Jython,
             body_len: Some(50_000),
         };
+        assert_eq!(
+            WireJob::decode(&WireJob::SelfSignal(19).encode()).unwrap(),
+            WireJob::SelfSignal(19)
+        );
         let unchecked = WireJob::Download {
             url: "http://127.0.0.1:8080/dice".into(),
             page: Page::Dice,
