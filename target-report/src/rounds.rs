@@ -103,8 +103,13 @@ impl Rounds {
             .collect()
     }
 
-    /// Rounds where both `a` and `b` have a sample: their per-iteration times, paired.
+    /// Rounds where both `a` and `b` have a sample: their per-iteration times, paired. None
+    /// when either fell back to Criterion's own measuring: its `sample.json` then holds other
+    /// samples than the rounds.
     pub fn paired(&self, a: &str, b: &str) -> Vec<(f64, f64)> {
+        if self.fallback.iter().any(|f| f == a || f == b) {
+            return Vec::new();
+        }
         self.per_iteration(a)
             .into_iter()
             .zip(self.per_iteration(b))
@@ -265,6 +270,14 @@ mod tests {
             independent.upper - independent.lower > 1.0,
             "{independent:?}"
         );
+    }
+
+    #[test]
+    fn a_strategy_measured_live_is_not_paired() {
+        let mut r = rounds(&[1.0; 6], &[2.0; 6]);
+        assert_eq!(r.paired("sequential", "rayon").len(), 6);
+        r.fallback = vec!["rayon".into()];
+        assert!(r.paired("sequential", "rayon").is_empty());
     }
 
     #[test]
