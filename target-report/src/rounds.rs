@@ -183,6 +183,10 @@ pub const MIN_DRIFT_ROUNDS: usize = 6;
 /// The drift of `rounds`' reference, given the reference's own median interval `own` (ns).
 /// `None` without enough reference samples.
 pub fn drift(rounds: &Rounds, own: Interval) -> Option<Drift> {
+    // A reference measured live has no rounds to compare with its own interval.
+    if rounds.fallback.contains(&rounds.reference) {
+        return None;
+    }
     let times: Vec<f64> = rounds
         .per_iteration(&rounds.reference)
         .into_iter()
