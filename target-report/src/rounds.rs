@@ -8,7 +8,6 @@
 //!   differ significantly and by more than the reference's own interval, the machine changed speed
 //!   during the group, and the summary draws no finding from that group.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -115,15 +114,6 @@ impl Rounds {
             .zip(self.per_iteration(b))
             .filter_map(|(x, y)| Some((x?, y?)))
             .collect()
-    }
-
-    /// How many rounds each function appears in.
-    pub fn counts(&self) -> BTreeMap<String, usize> {
-        let mut counts = BTreeMap::new();
-        for s in self.rounds.iter().flat_map(|r| &r.samples) {
-            *counts.entry(s.function.clone()).or_insert(0) += 1;
-        }
-        counts
     }
 }
 

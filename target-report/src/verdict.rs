@@ -123,26 +123,19 @@ pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
     // iteration counts) is no distribution: such a benchmark is never called regressed,
     // improved or unchanged.
     let decidable = |e: &Entry| e.samples.0.min(e.samples.1) >= FEW_SAMPLES;
-    let raw_up: Vec<f64> = entries
-        .iter()
-        .map(|e| {
-            if decidable(e) {
-                p_regressed(e.log_change, e.se, e.df, t)
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    let raw_down: Vec<f64> = entries
-        .iter()
-        .map(|e| {
-            if decidable(e) {
-                p_improved(e.log_change, e.se, e.df, t)
-            } else {
-                1.0
-            }
-        })
-        .collect();
+    let raw = |p: fn(f64, f64, Option<f64>, f64) -> f64| -> Vec<f64> {
+        entries
+            .iter()
+            .map(|e| {
+                if decidable(e) {
+                    p(e.log_change, e.se, e.df, t)
+                } else {
+                    1.0
+                }
+            })
+            .collect()
+    };
+    let (raw_up, raw_down) = (raw(p_regressed), raw(p_improved));
     let up = holm(&raw_up);
     let down = holm(&raw_down);
     for (i, e) in entries.iter_mut().enumerate() {
