@@ -22,8 +22,9 @@ use criterion::{Criterion, Throughput};
 
 const GROUP: &str = "io/download";
 
-/// Samples per benchmark, and the target time of one sample: the slow strategies take one
-/// iteration per sample (sequential downloads take N·L ≈ 3.2 s), the fast ones several.
+/// Samples per benchmark, and the target time of one sample: the slow strategies take two
+/// iterations per sample (the fewest Criterion does not warn about; sequential downloads take
+/// N·L ≈ 3.2 s each), the fast ones several.
 const SAMPLES: usize = 10;
 const SAMPLE_TARGET: Duration = Duration::from_millis(400);
 

@@ -3,7 +3,9 @@
 //!
 //! 1. Planning warm-up: each selected strategy runs (real, verified runs) with 1, 2, 4, …
 //!    iterations until the group's warm-up time has passed; its last batch gives its time per
-//!    iteration t, and its iterations per sample are k = max(1, round(sample target / t)).
+//!    iteration t, and its iterations per sample are k = max(2, round(sample target / t)):
+//!    Criterion's flat sampling prints "Unable to complete N samples" whenever it plans one
+//!    iteration per sample, so no strategy gets fewer than two.
 //! 2. R rounds (R = the group's sample count): in each round every selected strategy takes one
 //!    sample of k verified iterations, in a fresh shuffled order ([`SplitMix64`], seeded by
 //!    `CB_ORDER_SEED` or the clock, mixed with the group's id). A load that starts halfway
@@ -31,7 +33,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, SamplingMode};
+use criterion::{AxisScale, BenchmarkGroup, PlotConfiguration, SamplingMode};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -148,14 +150,37 @@ impl Plan {
     }
 }
 
+/// The fewest iterations per sample: at one, Criterion's flat sampling warns that it is
+/// "Unable to complete N samples" (Criterion 0.8.2 `lib.rs`, `iteration_counts`), whatever
+/// the measurement time.
+pub const MIN_ITERS_PER_SAMPLE: u64 = 2;
+
 /// Iterations per sample for a strategy that takes `per_iteration`: as many as fit in
-/// `target`, rounded, at least one.
+/// `target`, rounded, at least [`MIN_ITERS_PER_SAMPLE`].
 pub fn iters_per_sample(target: Duration, per_iteration: Duration) -> u64 {
     if per_iteration.is_zero() {
-        return 1;
+        return MIN_ITERS_PER_SAMPLE;
     }
     let ratio = target.as_secs_f64() / per_iteration.as_secs_f64();
-    (ratio.round() as u64).max(1)
+    (ratio.round() as u64).max(MIN_ITERS_PER_SAMPLE)
+}
+
+/// Medians per iteration spanning more than this factor get a logarithmic summary axis: on a
+/// linear one the fast strategies are dots at zero.
+pub const LOG_AXIS_SPAN: f64 = 10.0;
+
+/// The summary plots' axis for strategies whose median times per iteration are `medians`:
+/// logarithmic when they span more than [`LOG_AXIS_SPAN`].
+pub fn summary_scale(medians: &[f64]) -> AxisScale {
+    let positive = medians.iter().copied().filter(|median| *median > 0.0);
+    let (low, high) = positive.fold((f64::INFINITY, 0.0_f64), |(low, high), median| {
+        (low.min(median), high.max(median))
+    });
+    if high > low * LOG_AXIS_SPAN {
+        AxisScale::Logarithmic
+    } else {
+        AxisScale::Linear
+    }
 }
 
 /// What one measuring call of a strategy does: runs `iters` verified iterations and returns
@@ -245,6 +270,34 @@ impl RoundsFile {
             .iter()
             .flat_map(|round| round.samples.iter())
             .filter(|sample| sample.function == function)
+            .collect()
+    }
+
+    /// Each function's median time per iteration in nanoseconds, in the order the functions
+    /// first appear.
+    pub fn medians_per_iteration(&self) -> Vec<f64> {
+        let mut functions: Vec<&str> = Vec::new();
+        for sample in self.rounds.iter().flat_map(|round| &round.samples) {
+            if !functions.contains(&sample.function.as_str()) {
+                functions.push(&sample.function);
+            }
+        }
+        functions
+            .into_iter()
+            .map(|function| {
+                let mut times: Vec<f64> = self
+                    .samples_of(function)
+                    .iter()
+                    .map(|sample| sample.ns / sample.iters.max(1) as f64)
+                    .collect();
+                times.sort_by(f64::total_cmp);
+                let middle = times.len() / 2;
+                if times.len() % 2 == 0 {
+                    (times[middle - 1] + times[middle]) / 2.0
+                } else {
+                    times[middle]
+                }
+            })
             .collect()
     }
 }
@@ -427,6 +480,10 @@ pub fn measure_group(
         .collect();
     let record = (!chosen.is_empty()).then(|| rounds_of(plan, &mut chosen, reference));
     drop(chosen);
+    if let Some(record) = &record {
+        let scale = summary_scale(&record.medians_per_iteration());
+        group.plot_config(PlotConfiguration::default().summary_scale(scale));
+    }
 
     group.warm_up_time(Duration::from_nanos(1));
     let mut measured = Vec::new();

@@ -10,8 +10,9 @@ use concurrency_bench::config::Config;
 use concurrency_bench::criterion_args::CriterionArgs;
 use concurrency_bench::output::SideFiles;
 use concurrency_bench::rounds::{
-    self, iters_per_sample, pause, replay_measurement_time, round_orders, run_rounds, Answer, Job,
-    Plan, Replay, RoundsFile, SplitMix64,
+    self, iters_per_sample, pause, replay_measurement_time, round_orders, run_rounds,
+    summary_scale, Answer, Job, Plan, Replay, Round, RoundsFile, Sample, SplitMix64,
+    MIN_ITERS_PER_SAMPLE,
 };
 
 fn plan(group: &str, samples: usize, seed: u64) -> Plan {
@@ -220,8 +221,79 @@ fn iterations_per_sample_fill_the_target() {
     let ms = Duration::from_millis;
     assert_eq!(iters_per_sample(ms(150), ms(30)), 5);
     assert_eq!(iters_per_sample(ms(150), ms(40)), 4, "3.75 rounds to 4");
-    assert_eq!(iters_per_sample(ms(150), ms(700)), 1, "at least one");
-    assert_eq!(iters_per_sample(ms(150), Duration::ZERO), 1);
+    assert_eq!(iters_per_sample(ms(150), ms(100)), 2, "1.5 rounds to 2");
+    assert_eq!(
+        iters_per_sample(ms(150), ms(700)),
+        MIN_ITERS_PER_SAMPLE,
+        "at least two: Criterion warns at one"
+    );
+    assert_eq!(
+        iters_per_sample(ms(150), Duration::ZERO),
+        MIN_ITERS_PER_SAMPLE
+    );
+}
+
+#[test]
+fn criterion_never_plans_the_one_iteration_samples_it_warns_about() {
+    // Criterion 0.8.2 prints "Unable to complete N samples" exactly when its flat plan is one
+    // iteration per sample; whatever a strategy takes, the replay asks for at least two.
+    let ms = Duration::from_millis;
+    for per_iteration in [ms(1), ms(200), ms(400), ms(3_200), ms(60_000)] {
+        let iters = iters_per_sample(ms(400), per_iteration);
+        let met = pause(iters).as_nanos() as f64;
+        let asked = criterion_iterations(replay_measurement_time(10, iters), 10, met);
+        assert_eq!(asked, iters);
+        assert!(
+            asked >= 2,
+            "{per_iteration:?}: {asked} iteration per sample"
+        );
+    }
+}
+
+#[test]
+fn medians_spanning_more_than_ten_times_get_a_logarithmic_axis() {
+    use criterion::AxisScale;
+    let is_log = |medians: &[f64]| matches!(summary_scale(medians), AxisScale::Logarithmic);
+    assert!(is_log(&[28e6, 3.5e9, 40e6]), "io/download: 28 ms to 3.5 s");
+    assert!(!is_log(&[20e6, 41e6]), "cpu/sum_of_squares: 2×");
+    assert!(!is_log(&[10.0, 100.0]), "exactly 10× stays linear");
+    assert!(!is_log(&[]));
+    assert!(
+        !is_log(&[0.0, 5.0]),
+        "a zero median has no place on a log axis"
+    );
+}
+
+#[test]
+fn medians_per_iteration_are_per_function_in_first_appearance_order() {
+    let sample = |function: &str, iters: u64, ns: f64| Sample {
+        function: function.to_owned(),
+        iters,
+        ns,
+    };
+    let file = RoundsFile {
+        schema: 1,
+        group: "g".to_owned(),
+        reference: None,
+        seed: 0,
+        rounds: vec![
+            Round {
+                order: vec!["b".into(), "a".into()],
+                samples: vec![sample("b", 2, 40.0), sample("a", 1, 5.0)],
+            },
+            Round {
+                order: vec!["a".into(), "b".into()],
+                samples: vec![sample("a", 1, 7.0), sample("b", 2, 60.0)],
+            },
+            Round {
+                order: vec!["a".into(), "b".into()],
+                samples: vec![sample("a", 1, 100.0), sample("b", 2, 44.0)],
+            },
+        ],
+        fallback: Vec::new(),
+    };
+    // b: 20, 30, 22 per iteration → 22; a: 5, 7, 100 → 7.
+    assert_eq!(file.medians_per_iteration(), vec![22.0, 7.0]);
 }
 
 /// Criterion 0.8.2's Flat `iteration_counts` (src/lib.rs), for the estimate `met` its one
