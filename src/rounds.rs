@@ -292,7 +292,7 @@ impl RoundsFile {
                     .collect();
                 times.sort_by(f64::total_cmp);
                 let middle = times.len() / 2;
-                if times.len() % 2 == 0 {
+                if times.len().is_multiple_of(2) {
                     (times[middle - 1] + times[middle]) / 2.0
                 } else {
                     times[middle]
