@@ -291,12 +291,9 @@ impl RoundsFile {
                     .map(|sample| sample.ns / sample.iters.max(1) as f64)
                     .collect();
                 times.sort_by(f64::total_cmp);
-                let middle = times.len() / 2;
-                if times.len().is_multiple_of(2) {
-                    (times[middle - 1] + times[middle]) / 2.0
-                } else {
-                    times[middle]
-                }
+                // The middle one, or the mean of the middle two.
+                let count = times.len();
+                (times[(count - 1) / 2] + times[count / 2]) / 2.0
             })
             .collect()
     }
