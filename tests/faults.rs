@@ -8,7 +8,11 @@ use concurrency_bench::config::Config;
 use concurrency_bench::matrix::IoMatrix;
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
-use concurrency_bench::workload::io::{FailureTally, FAULT_KINDS};
+use std::cell::RefCell;
+
+use concurrency_bench::matrix::FaultLedger;
+use concurrency_bench::workload::io::FailureTally;
+use mock_server::FaultCounts;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
 
@@ -42,14 +46,16 @@ fn every_strategy_counts_exactly_the_faults_the_server_injected() {
         let elapsed = start.elapsed();
         let after = matrix.server().fault_counts().unwrap().unwrap();
         let name = strategy.name();
-        for (kind, client_kind) in FAULT_KINDS {
-            let injected = after.get(kind) - before.get(kind);
-            assert_eq!(
-                tally.count(client_kind),
-                injected,
-                "{name}: {client_kind} failures vs {kind:?} faults injected"
-            );
-        }
+        let injected = FaultCounts {
+            ok: after.ok - before.ok,
+            error: after.error - before.error,
+            reset: after.reset - before.reset,
+            stall: after.stall - before.stall,
+            truncate: after.truncate - before.truncate,
+        };
+        tally
+            .matches_injected(&injected)
+            .unwrap_or_else(|mismatch| panic!("{name}: {mismatch}"));
         assert!(
             tally.total_failed() > 0,
             "{name}: no faults drawn in 40 requests"
@@ -119,4 +125,31 @@ fn faults_need_the_embedded_server() {
         error.starts_with("CB_FAULTS=error:0.1 needs the embedded server"),
         "{error}"
     );
+}
+
+#[test]
+fn a_failure_the_server_did_not_inject_stops_the_measurement_with_both_counts() {
+    // Every request outlasts the client's timeout: four timeouts, while the server (stalls
+    // enabled, so a timeout is a kind CB_FAULTS can cause) injects at most a few stalls.
+    let config = Config::from_pairs(&[
+        ("CB_SITES", "4"),
+        ("CB_LATENCY_MS", "400"),
+        ("CB_TIMEOUT_MS", "50"),
+        ("CB_FAULTS", "stall:0.01"),
+    ])
+    .unwrap();
+    let matrix = IoMatrix::new(&config, Path::new(WORKER)).unwrap();
+    let workload = matrix.workload();
+    let ledger = RefCell::new(FaultLedger::default());
+    let mut measure = matrix.measure_counted(Strategy::Sequential, &workload, None, &ledger);
+    let error = measure(1).unwrap_err();
+    assert!(
+        error.contains("io/download / sequential: the clients' failures do not match"),
+        "{error}"
+    );
+    assert!(
+        error.contains("4 downloads with 4 failed (status 0, connection 0, timeout 4)"),
+        "{error}"
+    );
+    assert!(error.contains("4 page requests with 0 faulted"), "{error}");
 }

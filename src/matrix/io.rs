@@ -36,15 +36,28 @@ pub struct FaultLedger {
     pub injected: FaultCounts,
 }
 
+/// What the server injected between two readings of its counts.
+fn injected_between(before: FaultCounts, after: FaultCounts) -> FaultCounts {
+    FaultCounts {
+        ok: after.ok.saturating_sub(before.ok),
+        error: after.error.saturating_sub(before.error),
+        reset: after.reset.saturating_sub(before.reset),
+        stall: after.stall.saturating_sub(before.stall),
+        truncate: after.truncate.saturating_sub(before.truncate),
+    }
+}
+
 impl FaultLedger {
-    /// Adds what the server injected between two readings of its counts.
-    pub fn add_injected(&mut self, before: FaultCounts, after: FaultCounts) {
-        let injected = &mut self.injected;
-        injected.ok += after.ok.saturating_sub(before.ok);
-        injected.error += after.error.saturating_sub(before.error);
-        injected.reset += after.reset.saturating_sub(before.reset);
-        injected.stall += after.stall.saturating_sub(before.stall);
-        injected.truncate += after.truncate.saturating_sub(before.truncate);
+    /// Adds what the server injected during one measuring call, and checks it against what
+    /// the clients counted in that call (`call`, the tally's growth over it).
+    pub fn settle(&mut self, call: &FailureTally, injected: FaultCounts) -> Result<(), String> {
+        let total = &mut self.injected;
+        total.ok += injected.ok;
+        total.error += injected.error;
+        total.reset += injected.reset;
+        total.stall += injected.stall;
+        total.truncate += injected.truncate;
+        call.matches_injected(&injected)
     }
 }
 
@@ -283,8 +296,11 @@ impl IoMatrix {
 
     /// The measuring function of `strategy` for a group's rounds: times `iters` counted runs
     /// ([`IoMatrix::run_counted`], each followed by `slowdown` inside the timing), counting the
-    /// clients' failures in `ledger` and — with `CB_FAULTS`, outside the timing — what the
-    /// server injected during them. Interleaved samples of other strategies are not counted.
+    /// clients' failures in `ledger`. With `CB_FAULTS` it also reads, outside the timing, what
+    /// the embedded server injected during the call, and fails unless the clients' failures
+    /// match it exactly ([`FailureTally::matches_injected`]): a fault hidden by a retry, or a
+    /// timeout the server did not cause, stops the run. Interleaved samples of other
+    /// strategies are not counted.
     pub fn measure_counted<'a>(
         &'a self,
         strategy: Strategy,
@@ -297,16 +313,20 @@ impl IoMatrix {
             self.run_counted(strategy, workload, &Probe::OFF, &mut ledger.tally)
         });
         move |iters| {
-            let counting = !self.config.faults.is_none();
-            let before = if counting {
-                self.server_counts()?
-            } else {
-                None
+            let before = match self.config.faults.is_none() {
+                true => None,
+                false => self
+                    .server_counts()?
+                    .map(|counts| (counts, ledger.borrow().tally.clone())),
             };
             let elapsed = timed(iters)?;
-            if let Some(before) = before {
+            if let Some((before, tally_before)) = before {
                 let after = self.server_counts()?.unwrap_or_default();
-                ledger.borrow_mut().add_injected(before, after);
+                let mut ledger = ledger.borrow_mut();
+                let call = ledger.tally.since(&tally_before);
+                ledger
+                    .settle(&call, injected_between(before, after))
+                    .map_err(|message| error(strategy, message).to_string())?;
             }
             Ok(elapsed)
         }

@@ -291,6 +291,51 @@ impl FailureTally {
     pub fn total_failed(&self) -> u64 {
         self.failed.values().sum()
     }
+
+    /// What was counted since `earlier`, a copy of this tally taken before.
+    pub fn since(&self, earlier: &FailureTally) -> FailureTally {
+        FailureTally {
+            runs: self.runs - earlier.runs,
+            downloads: self.downloads - earlier.downloads,
+            failed: self
+                .failed
+                .iter()
+                .map(|(kind, &count)| (kind.clone(), count - earlier.count(kind)))
+                .filter(|&(_, count)| count > 0)
+                .collect(),
+        }
+    }
+
+    /// Checks that these clients' outcomes are exactly what the server `injected` while they
+    /// ran: one page request per download, and per [`FAULT_KINDS`] as many failures of the
+    /// client kind as faults of the server kind. The error names both sides' counts.
+    pub fn matches_injected(&self, injected: &mock_server::FaultCounts) -> Result<(), String> {
+        let exact = injected.total() == self.downloads
+            && FAULT_KINDS
+                .iter()
+                .all(|&(kind, client_kind)| self.count(client_kind) == injected.get(kind));
+        if exact {
+            return Ok(());
+        }
+        let clients: Vec<String> = FAULT_KINDS
+            .iter()
+            .map(|&(_, client_kind)| format!("{client_kind} {}", self.count(client_kind)))
+            .collect();
+        let server: Vec<String> = FAULT_KINDS
+            .iter()
+            .map(|&(kind, _)| format!("{} {}", kind.name(), injected.get(kind)))
+            .collect();
+        Err(format!(
+            "the clients' failures do not match the server's faults: {} downloads with {} \
+             failed ({}), {} page requests with {} faulted ({})",
+            self.downloads,
+            self.total_failed(),
+            clients.join(", "),
+            injected.total(),
+            injected.total() - injected.ok,
+            server.join(", ")
+        ))
+    }
 }
 
 /// The client-side kind of failure each injected server fault produces: a 500 is a `status`
@@ -444,5 +489,53 @@ mod tests {
             "{message}"
         );
         assert!(workload.verify(&ok[..4]).is_err());
+    }
+
+    #[test]
+    fn a_tally_matches_the_injected_faults_only_exactly() {
+        let failure = |kind: &str| -> Fetched {
+            let url = "u".to_owned();
+            Err(match kind {
+                "status" => DownloadError::Status { url, status: 500 },
+                "timeout" => DownloadError::Timeout {
+                    url,
+                    message: "m".into(),
+                },
+                _ => DownloadError::Connection {
+                    url,
+                    message: "m".into(),
+                },
+            })
+        };
+        let mut tally = FailureTally::default();
+        tally.add(&[Ok(1), failure("status")]);
+        let earlier = tally.clone();
+        tally.add(&[Ok(1), failure("connection"), failure("timeout"), Ok(1)]);
+        let call = tally.since(&earlier);
+        assert_eq!((call.runs, call.downloads, call.total_failed()), (1, 4, 2));
+        assert_eq!(call.count("status"), 0);
+        let injected = mock_server::FaultCounts {
+            ok: 2,
+            reset: 1,
+            stall: 1,
+            ..Default::default()
+        };
+        assert_eq!(call.matches_injected(&injected), Ok(()));
+        // A retried reset: the server saw one more request than the clients sent.
+        let retried = mock_server::FaultCounts { ok: 3, ..injected };
+        let message = call.matches_injected(&retried).unwrap_err();
+        assert!(
+            message.ends_with(
+                "4 downloads with 2 failed (status 0, connection 1, timeout 1), \
+                 5 page requests with 2 faulted (error 0, reset 1, stall 1)"
+            ),
+            "{message}"
+        );
+        let wrong_kind = mock_server::FaultCounts {
+            error: 1,
+            stall: 0,
+            ..injected
+        };
+        assert!(call.matches_injected(&wrong_kind).is_err());
     }
 }
