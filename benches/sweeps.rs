@@ -54,7 +54,7 @@ fn sweeps(c: &mut Criterion, base: &Config, side_files: &SideFiles) {
                 let point = SweepPoint::new(sweep, base, parameter, worker)
                     .unwrap_or_else(|error| exit_with_config_error(&error));
                 group.throughput(Throughput::Elements(point.elements()));
-                let meta = point.meta(strategy);
+                let mut meta = point.meta(strategy);
                 if let Some(reason) = &meta.skipped {
                     eprintln!(
                         "{}/{}/{parameter}: {reason}",
@@ -77,6 +77,11 @@ fn sweeps(c: &mut Criterion, base: &Config, side_files: &SideFiles) {
                     })
                 });
                 if measured {
+                    // Outside the timing: what a request really took, for the report's ideal.
+                    meta.server_latency_ms = point
+                        .measure_request_ms()
+                        .transpose()
+                        .unwrap_or_else(|error| exit_with_run_error(&error));
                     output::record_meta(side_files, &meta)
                         .unwrap_or_else(|error| exit_with_run_error(&error));
                 }

@@ -282,6 +282,17 @@ impl SweepPoint {
         }
     }
 
+    /// What one request really takes at this point (I/O sweeps with a latency only), in ms:
+    /// [`IoMatrix::measure_request_ms`]. The report draws ideals and efficiencies from it.
+    pub fn measure_request_ms(&self) -> Option<Result<f64, RunError>> {
+        match &self.work {
+            Work::Io(matrix, _) if self.config.latency_ms > 0.0 => {
+                Some(matrix.measure_request_ms())
+            }
+            Work::Io(..) | Work::Cpu(..) => None,
+        }
+    }
+
     /// The server's requests per second at this point's latency (I/O sweeps only).
     pub fn measure_server_capacity(
         &self,

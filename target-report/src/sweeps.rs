@@ -130,7 +130,7 @@ pub struct Point {
     pub parameter: String,
     /// The median per iteration in ns with Criterion's 95% interval; `None` when not measured.
     pub median_ns: Option<Interval>,
-    /// I/O only: the ideal ⌈N/C⌉·L in ns for this point's N, C and configured L.
+    /// I/O only: the ideal ⌈N/C⌉·L in ns for this point's N, C and L (see `latency_ms`).
     pub ideal_ns: Option<f64>,
     /// `ideal_ns ÷ median`, interval mapped from the median's.
     pub efficiency: Option<Interval>,
@@ -138,8 +138,12 @@ pub struct Point {
     pub jobs: Option<u64>,
     /// Jobs in flight (C), from `cb-meta.json`.
     pub concurrency: Option<u64>,
-    /// The server's configured latency L in ms, from `cb-meta.json` (I/O only).
+    /// The server's configured latency in ms, from `cb-meta.json` (I/O only).
     pub latency_ms: Option<f64>,
+    /// The L of `ideal_ns` in ms: what one request was measured to take (`server_latency_ms`
+    /// in `cb-meta.json`) where the bench measured it, else the configured latency — a
+    /// chart's ideal is only as true as its L.
+    pub ideal_latency_ms: Option<f64>,
     /// Why the bench did not measure it (`skipped` in `cb-meta.json`).
     pub skipped: Option<String>,
     /// Files an unmeasured point lacks.
@@ -324,15 +328,21 @@ fn sweep(
     for t in tables {
         let value = t.value.clone().unwrap_or_default();
         for r in &t.rows {
+            // The measured latency where the bench measured one (see `Point::latency_ms`).
+            let efficiency = r
+                .efficiency_measured_latency
+                .as_ref()
+                .or(r.efficiency.as_ref());
             points.push(Point {
                 strategy: r.function.clone(),
                 parameter: value.clone(),
                 median_ns: Some(r.median_ns),
-                ideal_ns: r.efficiency.as_ref().map(|e| e.ideal_ns),
-                efficiency: r.efficiency.as_ref().map(|e| e.ratio),
+                ideal_ns: efficiency.map(|e| e.ideal_ns),
+                efficiency: efficiency.map(|e| e.ratio),
                 jobs: r.meta.as_ref().map(|m| m.jobs),
                 concurrency: r.meta.as_ref().map(|m| m.concurrency),
                 latency_ms: r.meta.as_ref().and_then(|m| m.latency_ms),
+                ideal_latency_ms: efficiency.map(|e| e.latency_ms),
                 skipped: None,
                 missing: Vec::new(),
                 dir: r.dir.clone(),
@@ -351,6 +361,7 @@ fn sweep(
                 jobs: m.map(|m| m.jobs),
                 concurrency: m.map(|m| m.concurrency),
                 latency_ms: m.and_then(|m| m.latency_ms),
+                ideal_latency_ms: m.filter(|m| m.kind == "io").and_then(|m| m.latency_ms),
                 skipped: u.skipped.clone(),
                 missing: u.missing.clone(),
                 dir: u.dir.clone(),
@@ -685,13 +696,28 @@ fn ideal_formula(s: &Sweep, strategy: &str, parameter: &str) -> Option<String> {
         .points
         .iter()
         .find(|p| p.strategy == strategy && p.parameter == parameter)?;
+    let latency = p.ideal_latency_ms?;
+    let measured = if p.latency_ms == Some(latency) {
+        ""
+    } else {
+        " (measured)"
+    };
     Some(format!(
-        "⌈{}/{}⌉ × {} ms = {}",
+        "⌈{}/{}⌉ × {} ms{measured} = {}",
         p.jobs?,
         p.concurrency?,
-        p.latency_ms?,
+        fmt_latency(latency),
         fmt_ns(p.ideal_ns?)
     ))
+}
+
+/// A latency in ms: whole as given (`20`), measured ones to 0.01 ms (`20.18`).
+fn fmt_latency(ms: f64) -> String {
+    if ms.fract() == 0.0 {
+        format!("{ms}")
+    } else {
+        format!("{ms:.2}")
+    }
 }
 
 /// `1 value`, `5 values`.

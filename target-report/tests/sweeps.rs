@@ -709,3 +709,41 @@ fn a_corrupt_capacity_file_is_an_error_naming_it() {
     );
     assert!(!out.join("index.html").exists(), "nothing written");
 }
+
+#[test]
+fn a_measured_request_time_is_the_latency_of_the_ideal() {
+    // 160 jobs, C = 20, configured 20 ms, but one request measured 20.5 ms: the ideal is
+    // ⌈160/20⌉ × 20.5 ms = 164 ms, and the efficiency is taken against it.
+    let (tmp, crit) = fixture_copy("sweep-measured-latency");
+    let g = "sweep/io_workers";
+    for (w, m) in [(10u64, 400.0), (20, 200.0)] {
+        let m = m * MS;
+        io_point(&crit, g, "thread_pool", w, (160, w, 20.0), m, m, m);
+        let dir = crit.join(format!("sweep_io_workers/thread_pool/{w}"));
+        edit_meta(&dir, |meta| meta["server_latency_ms"] = 20.5.into());
+    }
+    let out = tmp.path().join("out");
+    let s = summarise(&crit, &out);
+    let sw = sweep(&s, g);
+    let at_20 = sw["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["parameter"] == "20")
+        .unwrap();
+    assert!(close(f(&at_20["ideal_ns"]), 8.0 * 20.5 * MS), "{at_20}");
+    assert!(close(f(&at_20["efficiency"]["point"]), 164.0 / 200.0));
+    assert_eq!(
+        f(&at_20["latency_ms"]),
+        20.0,
+        "the configured latency stays"
+    );
+    assert_eq!(f(&at_20["ideal_latency_ms"]), 20.5);
+    assert!(
+        strs(&sw["sentences"])
+            .iter()
+            .any(|line| line.contains("of the ideal ⌈160/20⌉ × 20.50 ms (measured) = 164")),
+        "{}",
+        sw["sentences"]
+    );
+}
