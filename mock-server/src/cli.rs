@@ -29,7 +29,7 @@ use clap::Parser;
 ///
 /// Each response's timer is set shorter than the latency by a correction (at most 1 ms, shown
 /// on the start-up line on stderr) measured at start-up, because tokio's timer wakes about
-/// 1.1 ms late: so the median request takes the latency plus the round trip.
+/// 1.1 ms late: so the median request takes the latency plus 0.1-0.5 ms, round trip included.
 ///
 /// The first line of stdout is the base URL (e.g. http://127.0.0.1:40123); the server then
 /// runs until SIGINT or SIGTERM, prints the counts on stderr in one line and exits 0. Exit

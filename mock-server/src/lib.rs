@@ -11,7 +11,8 @@
 //! * every response waits `latency ± jitter` (see [`response_delay`]); the waits of concurrent
 //!   requests overlap, as they would on a real site; each timer is set shorter by
 //!   [`delay_correction`] (at most 1 ms), measured once per process, to make up for how late
-//!   tokio's timer wakes, so that the median request takes the latency plus the round trip;
+//!   tokio's timer wakes (about 1.1 ms), so that sequential requests take a median of the
+//!   latency plus 0.1–0.5 ms, round trip included;
 //! * bodies are deterministic ([`page_body`]), so clients can check every byte they download;
 //! * optionally, a chosen share of page requests fail: HTTP 500, connection closed without a
 //!   response, or a response stalled past any client timeout ([`Faults`]); which requests
