@@ -9,7 +9,10 @@
 //!   [`Page::Dice`] at `/dice` (2 000 bytes); [`STATS_PATH`] (`/__stats`) serves the
 //!   counts of [`MockSite::fault_counts`] as JSON; any other path gets `404`;
 //! * every response waits `latency ± jitter` (see [`response_delay`]); the waits of concurrent
-//!   requests overlap, as they would on a real site;
+//!   requests overlap, as they would on a real site; each timer is set shorter by
+//!   [`delay_correction`] (at most 1 ms), measured once per process, to make up for how late
+//!   tokio's timer wakes (about 1.1 ms), so that sequential requests take a median of the
+//!   latency plus 0.1–0.5 ms, round trip included;
 //! * bodies are deterministic ([`page_body`]), so clients can check every byte they download;
 //! * optionally, a chosen share of page requests fail: HTTP 500, connection closed without a
 //!   response, or a response stalled past any client timeout ([`Faults`]); which requests
@@ -32,6 +35,7 @@ mod config;
 mod faults;
 pub mod proc_stats;
 mod site;
+mod timer;
 
 pub use config::{
     page_body, response_delay, ConfigError, Page, ServerConfig, DEFAULT_RECYCLE_EVERY,
@@ -39,3 +43,4 @@ pub use config::{
 };
 pub use faults::{fault_for, FaultCounts, FaultKind, Faults, DEFAULT_STALL, MAX_STALL};
 pub use site::{MockSite, StartError, ERROR_BODY, LISTEN_BACKLOG, STATS_PATH};
+pub use timer::{delay_correction, timer_delay, MAX_DELAY_CORRECTION};

@@ -128,6 +128,17 @@ fn serves_then_stops_on(signal: &str) {
     let status = child.wait();
     assert_eq!(status.code(), Some(0), "exit after {signal}: {status:?}");
     let stderr = child.stderr();
+    let first = stderr.lines().next().unwrap_or("");
+    // The correction is printed so that users of curl or Python know of it; at most 1 ms.
+    let correction = first
+        .split("timers shortened by ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no delay correction on the start-up line: {stderr}"));
+    assert!(
+        correction.ends_with('s'),
+        "{correction:?} is not a duration"
+    );
     let last = stderr.lines().last().unwrap_or("");
     let counts = FaultCounts {
         ok: 2,
