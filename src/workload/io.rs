@@ -162,7 +162,14 @@ impl Download {
                         got: body.len(),
                     });
                 }
-                if let Some(offset) = body.iter().zip(bytes.iter()).position(|(a, b)| a != b) {
+                // One comparison of the whole body (a memcmp); the first differing byte is
+                // looked for only when there is one to report.
+                if body != &bytes[..] {
+                    let offset = body
+                        .iter()
+                        .zip(bytes.iter())
+                        .position(|(got, expected)| got != expected)
+                        .unwrap_or(body.len());
                     return Err(DownloadError::Content { url: url(), offset });
                 }
             }
