@@ -2,7 +2,8 @@
 //! of the thread strategies' blocking client — ureq, whose requests run on the calling thread,
 //! against reqwest's, which hands each one to its runtime thread — at L = 0, 1 and 20 ms
 //! (`concurrency_bench::blocking_hop` holds the logic). Each latency is one group, measured in
-//! interleaved rounds, then handed to Criterion; each benchmark gets its `cb-meta.json`.
+//! interleaved rounds, then handed to Criterion; each benchmark then gets its `cb-meta.json`
+//! and, from one more untimed run, its `cb-timeline.json`.
 
 use std::path::Path;
 
@@ -42,8 +43,10 @@ fn main() {
         for (strategy, kind) in hop.benchmarks() {
             let meta = hop.meta(strategy, kind, server_latency_ms);
             if measured.contains(&meta.function) {
-                output::record_meta(&side_files, &meta)
-                    .unwrap_or_else(|error| exit_with_run_error(&error));
+                output::record_benchmark(&side_files, &meta, |probe| {
+                    hop.run_verified(strategy, kind, probe)
+                })
+                .unwrap_or_else(|error| exit_with_run_error(&error));
             }
         }
     }

@@ -16,6 +16,7 @@ use crate::matrix::{BlockingSessions, IoMatrix, RunError, BLOCKING_STRATEGIES};
 use crate::output::BenchMeta;
 use crate::rounds::{Job, Plan};
 use crate::strategy::Strategy;
+use crate::timeline::Probe;
 use crate::workload::io::{BlockingClientKind, IoWorkload};
 
 /// The first part of every group's name.
@@ -146,6 +147,35 @@ impl HopGroup {
                 })
             })
             .collect()
+    }
+
+    /// Runs `strategy`'s downloads once with client `kind`, recording into `probe`, and checks
+    /// them; returns the bytes received. For the untimed run behind `cb-timeline.json`.
+    pub fn run_verified(
+        &self,
+        strategy: Strategy,
+        kind: BlockingClientKind,
+        probe: &Probe,
+    ) -> Result<u64, RunError> {
+        let sessions = self
+            .sessions
+            .iter()
+            .find(|sessions| sessions.kind() == kind);
+        let Some(sessions) = sessions else {
+            return Err(RunError {
+                strategy,
+                workload: self.name(),
+                message: format!("no {} clients were built", kind.name()),
+            });
+        };
+        let outcomes = self
+            .matrix
+            .run_blocking(strategy, sessions, &self.workload, probe)?;
+        self.workload.verify(&outcomes).map_err(|message| RunError {
+            strategy,
+            workload: self.name(),
+            message,
+        })
     }
 
     /// What one request really takes at this latency ([`IoMatrix::measure_request_ms`]).

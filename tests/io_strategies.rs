@@ -281,3 +281,36 @@ fn an_unreachable_target_is_an_error_naming_it() {
     );
     assert!(!error.contains('\n'), "{error}");
 }
+
+#[test]
+fn blocking_hop_measures_every_thread_strategy_with_both_clients() {
+    use concurrency_bench::blocking_hop::{function_name, HopGroup};
+    let base = config(&[
+        ("CB_SITES", "6"),
+        ("CB_WORKERS", "2"),
+        ("CB_PROCESSES", "1"),
+    ]);
+    let hop = HopGroup::new(&base, 1, Path::new(WORKER)).unwrap();
+    assert_eq!(hop.name(), "blocking_hop/L=1ms");
+    assert_eq!(hop.downloads(), 6);
+    let benchmarks = hop.benchmarks();
+    assert_eq!(benchmarks.len(), BLOCKING_STRATEGIES.len() * 2);
+    let names: Vec<String> = hop.jobs().into_iter().map(|job| job.name).collect();
+    let expected: Vec<String> = benchmarks
+        .iter()
+        .map(|&(strategy, kind)| function_name(strategy, kind))
+        .collect();
+    assert_eq!(names, expected);
+    assert!(names.contains(&HopGroup::reference()));
+    for mut job in hop.jobs() {
+        (job.measure)(2).unwrap_or_else(|error| panic!("{}: {error}", job.name));
+    }
+    let bytes = hop
+        .run_verified(
+            Strategy::ThreadPool,
+            BlockingClientKind::ReqwestBlocking,
+            &Probe::OFF,
+        )
+        .unwrap();
+    assert_eq!(bytes, 3 * (50_000 + 2_000));
+}
