@@ -18,11 +18,14 @@
 //! - [`rounds`]: a group's strategies measured in interleaved rounds, handed to Criterion;
 //! - [`limits`]: enough file descriptors for thousands of sockets;
 //! - [`output`]: the small JSON files the benches write beside Criterion's output;
-//! - [`sweep`]: the scaling sweeps (`cargo bench --bench sweeps`).
+//! - [`sweep`]: the scaling sweeps (`cargo bench --bench sweeps`);
+//! - [`blocking_hop`]: ureq against reqwest's blocking client in the thread strategies
+//!   (`cargo bench --bench blocking_hop`, a one-off comparison).
 //!
 //! The bench files in `benches/` are thin: configuration, then the matrix, then each group's
 //! rounds, handed to Criterion.
 
+pub mod blocking_hop;
 pub mod config;
 pub mod criterion_args;
 pub mod limits;

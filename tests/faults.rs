@@ -11,8 +11,10 @@ use concurrency_bench::timeline::Probe;
 use std::cell::RefCell;
 
 use concurrency_bench::matrix::FaultLedger;
-use concurrency_bench::workload::io::FailureTally;
-use mock_server::FaultCounts;
+use concurrency_bench::workload::io::{
+    BlockingClient, BlockingClientKind, FailureTally, IoWorkload, FAULT_KINDS,
+};
+use mock_server::{page_body, FaultCounts, FaultKind, Faults, MockSite, ServerConfig};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
 
@@ -152,4 +154,73 @@ fn a_failure_the_server_did_not_inject_stops_the_measurement_with_both_counts() 
         "{error}"
     );
     assert!(error.contains("4 page requests with 0 faulted"), "{error}");
+}
+
+/// The kind of client failure `FAULT_KINDS` says `fault` produces.
+fn client_kind_of(fault: FaultKind) -> &'static str {
+    FAULT_KINDS
+        .iter()
+        .find(|(kind, _)| *kind == fault)
+        .map(|(_, client_kind)| *client_kind)
+        .unwrap_or_else(|| panic!("{fault:?} is not a fault the server injects"))
+}
+
+/// Request by request, against the server's own prediction: a 500 is a `status` failure, a
+/// connection closed without a response a `connection` failure, a stall a `timeout` — with
+/// either blocking client. And one server index per download: neither client retried a reset
+/// (a retry would take an extra index, and shift every later prediction) or anything else.
+#[test]
+fn each_injected_fault_is_one_failure_of_its_kind_with_either_blocking_client() {
+    const REQUESTS: u64 = 60;
+    let config = ServerConfig {
+        latency: Duration::ZERO,
+        seed: 11,
+        faults: Faults {
+            error_rate: 0.15,
+            reset_rate: 0.15,
+            stall_rate: 0.05,
+            // Far past the client's timeout, so a stall can only end in a timeout.
+            stall: Duration::from_secs(30),
+            ..Faults::none()
+        },
+        ..ServerConfig::default()
+    };
+    let mut predicted = FaultCounts::default();
+    for index in 0..REQUESTS {
+        predicted.add(config.fault_for(index));
+    }
+    // Otherwise this seed would not test every kind.
+    assert!(
+        predicted.error >= 2 && predicted.reset >= 2 && predicted.stall >= 1,
+        "{predicted:?}"
+    );
+    // The timeout separates stalls (30 s) from answers a busy machine slowed down.
+    let timeout = Duration::from_millis(1500);
+    for kind in BlockingClientKind::ALL {
+        let site = MockSite::start_blocking(config.clone()).unwrap();
+        let body = |page| page_body(page, config.body_len(page)).into();
+        let workload = IoWorkload::new(site.base_url(), REQUESTS as usize, Some(&body));
+        let client = BlockingClient::new(kind, timeout, 1).unwrap();
+        for (index, job) in workload.jobs.iter().enumerate() {
+            let outcome = job.fetch_blocking(&client);
+            let name = kind.name();
+            match config.fault_for(index as u64) {
+                None => assert_eq!(
+                    outcome,
+                    Ok(config.body_len(job.page)),
+                    "{name}: request {index}"
+                ),
+                Some(fault) => {
+                    let error = outcome.expect_err("a fault must fail the download");
+                    assert_eq!(
+                        error.kind(),
+                        client_kind_of(fault),
+                        "{name}: request {index} ({fault:?}): {error}"
+                    );
+                }
+            }
+        }
+        assert_eq!(site.fault_counts(), predicted, "{}", kind.name());
+        assert_eq!(site.requests_served(), REQUESTS, "{}", kind.name());
+    }
 }

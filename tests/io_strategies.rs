@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use concurrency_bench::config::Config;
-use concurrency_bench::matrix::IoMatrix;
+use concurrency_bench::matrix::{IoMatrix, BLOCKING_STRATEGIES};
 use concurrency_bench::server::{server_config, ChildServer, Server};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::{Probe, Timeline};
-use concurrency_bench::workload::io::{Expect, Page};
+use concurrency_bench::workload::io::{BlockingClientKind, Expect, Page};
 use mock_server::{MockSite, ServerConfig};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
@@ -62,6 +62,52 @@ fn every_strategy_downloads_every_page_exactly_and_in_order() {
             strategy.name()
         );
     }
+}
+
+#[test]
+fn reqwests_blocking_client_can_stand_in_for_ureq_in_threads_and_workers() {
+    let config = small();
+    let exe = Path::new(env!("CARGO_BIN_EXE_cb-mock-server"));
+    let server = Server::Child(ChildServer::start(exe, &server_config(&config)).unwrap());
+    let matrix = IoMatrix::with_blocking_client(
+        &config,
+        Path::new(WORKER),
+        server,
+        BlockingClientKind::ReqwestBlocking,
+    )
+    .unwrap();
+    assert_eq!(
+        matrix.blocking_client_kind(),
+        BlockingClientKind::ReqwestBlocking
+    );
+    let workload = matrix.workload();
+    // The workers were started with `--blocking-client reqwest_blocking`.
+    for strategy in BLOCKING_STRATEGIES
+        .into_iter()
+        .chain([Strategy::ProcessPool, Strategy::ProcessPoolWarm])
+    {
+        matrix
+            .run_verified(strategy, &workload, &Probe::OFF)
+            .unwrap_or_else(|error| panic!("{error}"));
+    }
+    // A second set of sessions, of the other kind, against the same server.
+    let ureq = matrix.blocking_sessions(BlockingClientKind::Ureq).unwrap();
+    assert_eq!(ureq.kind(), BlockingClientKind::Ureq);
+    for strategy in BLOCKING_STRATEGIES {
+        let outcomes = matrix
+            .run_blocking(strategy, &ureq, &workload, &Probe::OFF)
+            .unwrap();
+        workload.verify(&outcomes).unwrap();
+    }
+    let error = matrix
+        .run_blocking(Strategy::AsyncTokio, &ureq, &workload, &Probe::OFF)
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("does not run its downloads with a blocking client"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -234,4 +280,37 @@ fn an_unreachable_target_is_an_error_naming_it() {
         "{error}"
     );
     assert!(!error.contains('\n'), "{error}");
+}
+
+#[test]
+fn blocking_hop_measures_every_thread_strategy_with_both_clients() {
+    use concurrency_bench::blocking_hop::{function_name, HopGroup};
+    let base = config(&[
+        ("CB_SITES", "6"),
+        ("CB_WORKERS", "2"),
+        ("CB_PROCESSES", "1"),
+    ]);
+    let hop = HopGroup::new(&base, 1, Path::new(WORKER)).unwrap();
+    assert_eq!(hop.name(), "blocking_hop/L=1ms");
+    assert_eq!(hop.downloads(), 6);
+    let benchmarks = hop.benchmarks();
+    assert_eq!(benchmarks.len(), BLOCKING_STRATEGIES.len() * 2);
+    let names: Vec<String> = hop.jobs().into_iter().map(|job| job.name).collect();
+    let expected: Vec<String> = benchmarks
+        .iter()
+        .map(|&(strategy, kind)| function_name(strategy, kind))
+        .collect();
+    assert_eq!(names, expected);
+    assert!(names.contains(&HopGroup::reference()));
+    for mut job in hop.jobs() {
+        (job.measure)(2).unwrap_or_else(|error| panic!("{}: {error}", job.name));
+    }
+    let bytes = hop
+        .run_verified(
+            Strategy::ThreadPool,
+            BlockingClientKind::ReqwestBlocking,
+            &Probe::OFF,
+        )
+        .unwrap();
+    assert_eq!(bytes, 3 * (50_000 + 2_000));
 }

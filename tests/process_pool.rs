@@ -241,4 +241,15 @@ fn the_worker_refuses_garbage_with_one_line() {
     let output = Command::new(WORKER).arg("--bogus").output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown argument"));
+
+    let output = Command::new(WORKER)
+        .args(["--http-client", "--blocking-client", "curl"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "cb-worker: --blocking-client \"curl\": expected one of ureq, reqwest_blocking"
+    );
 }

@@ -2,8 +2,11 @@
 //!
 //! Started by `ProcessPool` with pipes on stdin and stdout: it runs its initializer, says hello,
 //! then answers each job frame with one result frame until stdin closes. It is not meant to be
-//! run by hand. `--http-client` is the tutorial's `initializer=`: one HTTP client per process,
-//! built before the first job; `--timeout-ms N` sets its request timeout (default 30000).
+//! run by hand. `--http-client` is the tutorial's `initializer=`: one blocking HTTP client per
+//! process, built before the first job, whose requests run on the worker's own (only) thread;
+//! `--timeout-ms N` sets its request timeout (default 30000); `--blocking-client NAME` picks it:
+//! `ureq` (the default: the worker reads its own socket) or `reqwest_blocking` (each request
+//! handed to that client's runtime thread; only for measuring that hop).
 
 use std::collections::HashMap;
 use std::io::{self, BufReader, BufWriter};
@@ -11,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use concurrency_bench::process::protocol::{read_frame, write_frame, WireJob, WireResult, HELLO};
-use concurrency_bench::workload::io::{blocking_client, Download, Expect, Page};
+use concurrency_bench::workload::io::{BlockingClient, BlockingClientKind, Download, Expect, Page};
 
 fn main() {
     if let Err(error) = serve() {
@@ -20,14 +23,34 @@ fn main() {
     }
 }
 
-/// The worker's arguments: whether to build a client, and its timeout.
-fn parse_args() -> Result<Option<Duration>, String> {
+/// The client the worker's initializer builds.
+struct ClientSettings {
+    kind: BlockingClientKind,
+    timeout: Duration,
+}
+
+/// The worker's arguments: whether to build a client, and which.
+fn parse_args() -> Result<Option<ClientSettings>, String> {
     let mut http_client = false;
     let mut timeout = Duration::from_secs(30);
+    let mut kind = BlockingClientKind::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--http-client" => http_client = true,
+            "--blocking-client" => {
+                let value = args.next().unwrap_or_default();
+                kind = BlockingClientKind::from_name(&value).ok_or_else(|| {
+                    let known: Vec<&str> = BlockingClientKind::ALL
+                        .iter()
+                        .map(|kind| kind.name())
+                        .collect();
+                    format!(
+                        "--blocking-client {value:?}: expected one of {}",
+                        known.join(", ")
+                    )
+                })?;
+            }
             "--timeout-ms" => {
                 let value = args.next().unwrap_or_default();
                 let ms: u64 =
@@ -38,17 +61,21 @@ fn parse_args() -> Result<Option<Duration>, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown argument {other:?} (expected --http-client, --timeout-ms N)"
+                    "unknown argument {other:?} (expected --http-client, --blocking-client \
+                     NAME, --timeout-ms N)"
                 ))
             }
         }
     }
-    Ok(http_client.then_some(timeout))
+    Ok(http_client.then_some(ClientSettings { kind, timeout }))
 }
 
 fn serve() -> io::Result<()> {
+    // One job at a time: the client never carries more than one request.
     let client = match parse_args().map_err(io::Error::other)? {
-        Some(timeout) => Some(blocking_client(timeout).map_err(io::Error::other)?),
+        Some(settings) => Some(
+            BlockingClient::new(settings.kind, settings.timeout, 1).map_err(io::Error::other)?,
+        ),
         None => None,
     };
     let mut bodies: HashMap<(Page, u64), Arc<[u8]>> = HashMap::new();

@@ -1,11 +1,19 @@
 //! The I/O half of the matrix: every [`Strategy::IO`] over the download workload.
 //!
 //! What the tutorial creates once per program is created here once, outside any timing: the
-//! embedded server, the runtimes, and the clients — one blocking client (the Session), one per
-//! pool thread (the thread-local Sessions), one per rayon thread, one async client per runtime
-//! (the `ClientSession`), and a warm process pool whose workers each built their own client.
-//! Building clients once also keeps their connections alive across iterations: thousands of
-//! iterations opening fresh connections would exhaust the loopback ports (TIME_WAIT).
+//! embedded server, the runtimes, and the clients — [`BlockingSessions`] for the thread
+//! strategies (one blocking client, the Session, for `sequential` and shared by the threads of
+//! `thread_pool_shared_client` and `thread_per_job`; one per pool thread, the thread-local
+//! Sessions; one per rayon thread), one async client per runtime (the `ClientSession`), and a
+//! warm process pool whose workers each built their own blocking client. Building clients once
+//! also keeps their connections alive across iterations: thousands of iterations opening fresh
+//! connections would exhaust the loopback ports (TIME_WAIT).
+//!
+//! The blocking clients are ureq agents ([`BlockingClientKind::Ureq`]): a thread running a
+//! download writes the request and blocks reading the response on its own socket, as the
+//! tutorial's threads do. The matrix can also be built with reqwest's blocking client, or give
+//! a second set of sessions of it ([`IoMatrix::blocking_sessions`]), only to measure the hop to
+//! that client's runtime thread (`cargo bench --bench blocking_hop`).
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -23,8 +31,8 @@ use crate::server::Server;
 use crate::strategy::{self, Strategy};
 use crate::timeline::Probe;
 use crate::workload::io::{
-    async_client, blocking_client, Download, DownloadError, Expect, FailureTally, Fetched,
-    IoWorkload, Page, FAULT_KINDS,
+    async_client, BlockingClient, BlockingClientKind, Download, DownloadError, Expect,
+    FailureTally, Fetched, IoWorkload, Page, FAULT_KINDS,
 };
 
 /// What one I/O strategy saw fail across its samples, and what the server injected meanwhile.
@@ -61,6 +69,51 @@ impl FaultLedger {
     }
 }
 
+/// The I/O strategies that run each download on a thread of their own, through a blocking
+/// client ([`BlockingSessions`]), in the order of [`Strategy::IO`].
+pub const BLOCKING_STRATEGIES: [Strategy; 5] = [
+    Strategy::Sequential,
+    Strategy::ThreadPool,
+    Strategy::ThreadPoolSharedClient,
+    Strategy::ThreadPerJob,
+    Strategy::Rayon,
+];
+
+/// The blocking clients of the thread strategies, one kind throughout, as the tutorial creates
+/// its Sessions: one for `sequential` (the Session), which the threads of
+/// `thread_pool_shared_client` and `thread_per_job` share; one per pool thread for
+/// `thread_pool` (the thread-local Sessions); one per rayon thread for `rayon`.
+#[derive(Debug)]
+pub struct BlockingSessions {
+    shared: BlockingClient,
+    per_pool_thread: Vec<BlockingClient>,
+    per_rayon_thread: Vec<BlockingClient>,
+}
+
+impl BlockingSessions {
+    /// Clients of `kind` with `config`'s request timeout. The shared client keeps as many
+    /// connections as `thread_per_job` has requests in flight (`CB_SITES`, or the pool's
+    /// `CB_WORKERS` if more); a per-thread client carries one request at a time.
+    pub fn new(kind: BlockingClientKind, config: &Config) -> Result<BlockingSessions, String> {
+        let timeout = config.timeout();
+        let one_request_at_a_time = |count: usize| -> Result<Vec<BlockingClient>, String> {
+            (0..count)
+                .map(|_| BlockingClient::new(kind, timeout, 1))
+                .collect()
+        };
+        Ok(BlockingSessions {
+            shared: BlockingClient::new(kind, timeout, config.sites.max(config.workers))?,
+            per_pool_thread: one_request_at_a_time(config.workers)?,
+            per_rayon_thread: one_request_at_a_time(::rayon::current_num_threads())?,
+        })
+    }
+
+    /// The kind of every client in the set.
+    pub fn kind(&self) -> BlockingClientKind {
+        self.shared.kind()
+    }
+}
+
 /// Extra time a worker gets beyond the request timeout before the pool gives up on it.
 const WORKER_GRACE: Duration = Duration::from_secs(5);
 
@@ -69,9 +122,7 @@ pub struct IoMatrix {
     config: Config,
     worker_exe: PathBuf,
     server: Server,
-    session: reqwest::blocking::Client,
-    thread_sessions: Vec<reqwest::blocking::Client>,
-    rayon_sessions: Vec<reqwest::blocking::Client>,
+    sessions: BlockingSessions,
     multi_thread: Runtime,
     multi_thread_client: reqwest::Client,
     current_thread: Runtime,
@@ -102,19 +153,23 @@ impl IoMatrix {
         worker_exe: &Path,
         server: Server,
     ) -> Result<IoMatrix, String> {
+        IoMatrix::with_blocking_client(config, worker_exe, server, BlockingClientKind::Ureq)
+    }
+
+    /// Like [`IoMatrix::with_server`], the thread strategies and the process-pool workers using
+    /// blocking clients of `kind` (the suite uses ureq; reqwest's only to measure its hop).
+    pub fn with_blocking_client(
+        config: &Config,
+        worker_exe: &Path,
+        server: Server,
+        kind: BlockingClientKind,
+    ) -> Result<IoMatrix, String> {
         let client_error = |error: reqwest::Error| format!("cannot build an HTTP client: {error}");
         let timeout = config.timeout();
-        let sessions = |count: usize| -> Result<Vec<_>, String> {
-            (0..count)
-                .map(|_| blocking_client(timeout).map_err(client_error))
-                .collect()
-        };
         let runtime_error = |error| format!("cannot build a tokio runtime: {error}");
         let matrix = IoMatrix {
             worker_exe: worker_exe.to_owned(),
-            session: blocking_client(timeout).map_err(client_error)?,
-            thread_sessions: sessions(config.workers)?,
-            rayon_sessions: sessions(::rayon::current_num_threads())?,
+            sessions: BlockingSessions::new(kind, config)?,
             multi_thread: tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -126,7 +181,7 @@ impl IoMatrix {
                 .map_err(runtime_error)?,
             current_thread_client: async_client(timeout).map_err(client_error)?,
             warm_pool: Mutex::new(
-                ProcessPool::start(worker_exe, &worker_args(config), config.processes)
+                ProcessPool::start(worker_exe, &worker_args(config, kind), config.processes)
                     .map_err(|error| error.to_string())?
                     .with_job_timeout(config.timeout() + WORKER_GRACE),
             ),
@@ -142,6 +197,18 @@ impl IoMatrix {
     /// The configuration the matrix was built with.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The kind of blocking client the thread strategies and the workers use.
+    pub fn blocking_client_kind(&self) -> BlockingClientKind {
+        self.sessions.kind()
+    }
+
+    /// A second set of blocking clients, of `kind`, built as the matrix built its own, for
+    /// [`IoMatrix::run_blocking`]: the same strategies through another client, against the
+    /// same server.
+    pub fn blocking_sessions(&self, kind: BlockingClientKind) -> Result<BlockingSessions, String> {
+        BlockingSessions::new(kind, &self.config)
     }
 
     /// Where the downloads go: the embedded server's URL or `CB_TARGET_URL`.
@@ -194,25 +261,12 @@ impl IoMatrix {
         let jobs = &workload.jobs;
         let workers = self.config.workers;
         let outcomes = match strategy {
-            Strategy::Sequential => {
-                strategy::sequential::run(jobs, probe, |job| job.fetch_blocking(&self.session))
-            }
-            Strategy::ThreadPool => strategy::thread_pool::run(
-                jobs,
-                workers,
-                probe,
-                |worker| &self.thread_sessions[worker],
-                |session, job| job.fetch_blocking(session),
-            ),
-            Strategy::ThreadPoolSharedClient => strategy::thread_pool::run(
-                jobs,
-                workers,
-                probe,
-                |_| &self.session,
-                |session, job| job.fetch_blocking(session),
-            ),
-            Strategy::ThreadPerJob => {
-                strategy::thread_per_job::run(jobs, probe, |job| job.fetch_blocking(&self.session))
+            Strategy::Sequential
+            | Strategy::ThreadPool
+            | Strategy::ThreadPoolSharedClient
+            | Strategy::ThreadPerJob
+            | Strategy::Rayon => {
+                return self.run_blocking(strategy, &self.sessions, workload, probe)
             }
             Strategy::AsyncTokio => {
                 self.tasks(&self.multi_thread, &self.multi_thread_client, jobs, probe)
@@ -226,7 +280,7 @@ impl IoMatrix {
             Strategy::TokioBounded => self.run_bounded(workload, workers, probe),
             Strategy::ProcessPool => strategy::process_pool::run(
                 &self.worker_exe,
-                &worker_args(&self.config),
+                &worker_args(&self.config, self.sessions.kind()),
                 self.config.processes,
                 Some(self.config.timeout() + WORKER_GRACE),
                 &wire_jobs(jobs),
@@ -239,12 +293,6 @@ impl IoMatrix {
                 let outcomes = strategy::process_pool::run_warm(&mut pool, &wire_jobs(jobs), probe);
                 from_wire(jobs, outcomes)
             }
-            Strategy::Rayon => strategy::rayon::run(
-                jobs,
-                probe,
-                || &self.rayon_sessions[::rayon::current_thread_index().unwrap_or(0)],
-                |session, job| job.fetch_blocking(session),
-            ),
             Strategy::SpawnBlocking | Strategy::GilThreads => {
                 return Err(error(
                     strategy,
@@ -253,6 +301,77 @@ impl IoMatrix {
             }
         };
         Ok(outcomes)
+    }
+
+    /// Runs the downloads with one of the [`BLOCKING_STRATEGIES`] through `sessions` (the
+    /// matrix's own, or [`IoMatrix::blocking_sessions`]) and returns every outcome, in job order.
+    pub fn run_blocking(
+        &self,
+        strategy: Strategy,
+        sessions: &BlockingSessions,
+        workload: &IoWorkload,
+        probe: &Probe,
+    ) -> Result<Vec<Fetched>, RunError> {
+        let jobs = &workload.jobs;
+        let workers = self.config.workers;
+        let shared = &sessions.shared;
+        let outcomes = match strategy {
+            Strategy::Sequential => {
+                strategy::sequential::run(jobs, probe, |job| job.fetch_blocking(shared))
+            }
+            Strategy::ThreadPool => strategy::thread_pool::run(
+                jobs,
+                workers,
+                probe,
+                |worker| &sessions.per_pool_thread[worker],
+                |session, job| job.fetch_blocking(session),
+            ),
+            Strategy::ThreadPoolSharedClient => strategy::thread_pool::run(
+                jobs,
+                workers,
+                probe,
+                |_| shared,
+                |session, job| job.fetch_blocking(session),
+            ),
+            Strategy::ThreadPerJob => {
+                strategy::thread_per_job::run(jobs, probe, |job| job.fetch_blocking(shared))
+            }
+            Strategy::Rayon => strategy::rayon::run(
+                jobs,
+                probe,
+                || {
+                    let thread = ::rayon::current_thread_index().unwrap_or(0);
+                    // The global pool's size is fixed once it exists, so every index has a
+                    // client; the shared one is only a fallback that is never taken.
+                    sessions.per_rayon_thread.get(thread).unwrap_or(shared)
+                },
+                |session, job| job.fetch_blocking(session),
+            ),
+            other => {
+                return Err(error(
+                    other,
+                    "does not run its downloads with a blocking client".to_owned(),
+                ))
+            }
+        };
+        Ok(outcomes)
+    }
+
+    /// The measuring function of `strategy` (one of the [`BLOCKING_STRATEGIES`]) through
+    /// `sessions` for a group's rounds: times `iters` runs, each checked as in
+    /// [`IoMatrix::run_verified`]; the first failed download ends the measurement.
+    pub fn measure_blocking<'a>(
+        &'a self,
+        strategy: Strategy,
+        sessions: &'a BlockingSessions,
+        workload: &'a IoWorkload,
+    ) -> impl FnMut(u64) -> Result<Duration, String> + 'a {
+        crate::rounds::timed(None, move || {
+            let outcomes = self.run_blocking(strategy, sessions, workload, &Probe::OFF)?;
+            workload
+                .verify(&outcomes)
+                .map_err(|message| error(strategy, message))
+        })
     }
 
     /// What each benchmark iteration does: runs, counts failures in `tally`, and checks. Without
@@ -376,7 +495,7 @@ impl IoMatrix {
         let mut times: Vec<f64> = (0..21)
             .map(|_| {
                 let start = Instant::now();
-                job.fetch_blocking(&self.session)
+                job.fetch_blocking(&self.sessions.shared)
                     .map(|_| start.elapsed().as_secs_f64() * 1e3)
                     .map_err(|failure| error(Strategy::Sequential, failure.to_string()))
             })
@@ -416,7 +535,7 @@ impl IoMatrix {
     fn check_target_is_reachable(&self) -> Result<(), String> {
         let probe_job = &self.workload_of(1).jobs[0];
         probe_job
-            .fetch_blocking(&self.session)
+            .fetch_blocking(&self.sessions.shared)
             .map(drop)
             .map_err(|error| format!("CB_TARGET_URL={}: {error}", self.base_url()))
     }
@@ -463,10 +582,13 @@ fn from_wire(jobs: &[Download], outcomes: Vec<JobOutcome>) -> Vec<Fetched> {
         .collect()
 }
 
-/// The worker's initializer: one HTTP client per process, with the suite's request timeout.
-fn worker_args(config: &Config) -> [String; 3] {
+/// The worker's initializer: one blocking HTTP client of `kind` per process, with the suite's
+/// request timeout.
+fn worker_args(config: &Config, kind: BlockingClientKind) -> [String; 5] {
     [
         "--http-client".to_owned(),
+        "--blocking-client".to_owned(),
+        kind.name().to_owned(),
         "--timeout-ms".to_owned(),
         config.timeout_ms.to_string(),
     ]

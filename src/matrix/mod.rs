@@ -9,7 +9,7 @@ use std::fmt;
 use crate::strategy::Strategy;
 
 pub use cpu::CpuMatrix;
-pub use io::{FaultLedger, IoMatrix};
+pub use io::{BlockingSessions, FaultLedger, IoMatrix, BLOCKING_STRATEGIES};
 
 /// A run that failed or computed a wrong answer: never timed as if it had worked.
 #[derive(Debug)]

@@ -37,7 +37,8 @@ pub enum Strategy {
     /// A fixed pool of `CB_WORKERS` threads sharing a job queue (`ThreadPoolExecutor`); for I/O,
     /// each thread has its own client (the tutorial's thread-local Session).
     ThreadPool,
-    /// The same pool, all threads sharing one client (reqwest's client is thread-safe).
+    /// The same pool, all threads sharing one blocking client (a ureq `Agent` is thread-safe;
+    /// `requests.Session` is not).
     ThreadPoolSharedClient,
     /// One tokio task per job on the multi-thread runtime (asyncio, on every core).
     AsyncTokio,

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 pub use mock_server::Page;
 
+pub use super::client::{BlockingClient, BlockingClientKind, MAX_BODY_BYTES};
+
 /// How a downloaded body is checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Expect {
@@ -55,7 +57,8 @@ pub enum DownloadError {
         /// The client's message.
         message: String,
     },
-    /// The response started, but its body could not be read whole (cut short, reset).
+    /// The response started, but its body could not be read whole (cut short, reset, or longer
+    /// than [`MAX_BODY_BYTES`]).
     Body {
         /// The URL.
         url: String,
@@ -162,7 +165,14 @@ impl Download {
                         got: body.len(),
                     });
                 }
-                if let Some(offset) = body.iter().zip(bytes.iter()).position(|(a, b)| a != b) {
+                // One comparison of the whole body (a memcmp); the first differing byte is
+                // looked for only when there is one to report.
+                if body != &bytes[..] {
+                    let offset = body
+                        .iter()
+                        .zip(bytes.iter())
+                        .position(|(got, expected)| got != expected)
+                        .unwrap_or(body.len());
                     return Err(DownloadError::Content { url: url(), offset });
                 }
             }
@@ -181,8 +191,35 @@ impl Download {
         Ok(body.len())
     }
 
-    /// Downloads with a blocking client (the tutorial's `session.get(url)`), reading the whole body.
-    pub fn fetch_blocking(&self, client: &reqwest::blocking::Client) -> Fetched {
+    /// Downloads with a blocking client (the tutorial's `session.get(url)`), reading the whole
+    /// body. With ureq (the suite's client) every read and write happens on the calling thread.
+    pub fn fetch_blocking(&self, client: &BlockingClient) -> Fetched {
+        match client {
+            BlockingClient::Ureq(agent) => self.fetch_ureq(agent),
+            BlockingClient::ReqwestBlocking(client) => self.fetch_reqwest_blocking(client),
+        }
+    }
+
+    /// [`Download::fetch_blocking`] with ureq: the status line and headers are read by `call`,
+    /// the body by `read_to_vec`, so a failure is placed by the call that returned it.
+    fn fetch_ureq(&self, agent: &ureq::Agent) -> Fetched {
+        let mut response = agent
+            .get(&self.url)
+            .call()
+            .map_err(|error| self.failed_ureq(error, Stage::Request))?;
+        let status = response.status().as_u16();
+        let content_length = response.body().content_length();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY_BYTES)
+            .read_to_vec()
+            .map_err(|error| self.failed_ureq(error, Stage::Body))?;
+        self.check(status, content_length, &body)
+    }
+
+    /// [`Download::fetch_blocking`] with reqwest's blocking client (only to measure its hop).
+    fn fetch_reqwest_blocking(&self, client: &reqwest::blocking::Client) -> Fetched {
         let response = client
             .get(&self.url)
             .send()
@@ -213,11 +250,25 @@ impl Download {
         self.check(status, content_length, &body)
     }
 
-    /// Classifies a client error by kind: a timeout, or a failure before or during the body.
+    /// Classifies a reqwest error by kind: a timeout, or a failure before or during the body.
     fn failed(&self, error: reqwest::Error, stage: Stage) -> DownloadError {
         let (url, message) = (self.url.clone(), error_chain(&error));
         match stage {
             _ if error.is_timeout() => DownloadError::Timeout { url, message },
+            Stage::Request => DownloadError::Connection { url, message },
+            Stage::Body => DownloadError::Body { url, message },
+        }
+    }
+
+    /// Classifies a ureq error by kind: any of its timeouts (ureq reports each as
+    /// [`ureq::Error::Timeout`], naming the phase), else a failure before the status line
+    /// (refused, reset, closed: `call` failed) or while reading the body.
+    fn failed_ureq(&self, error: ureq::Error, stage: Stage) -> DownloadError {
+        let (url, message) = (self.url.clone(), error_chain(&error));
+        match stage {
+            _ if matches!(error, ureq::Error::Timeout(_)) => {
+                DownloadError::Timeout { url, message }
+            }
             Stage::Request => DownloadError::Connection { url, message },
             Stage::Body => DownloadError::Body { url, message },
         }
@@ -232,6 +283,8 @@ enum Stage {
 }
 
 /// An error and its causes on one line: reqwest's top-level message alone rarely says why.
+/// (ureq's errors have no sources; their message already names the cause, e.g. `io: Peer
+/// disconnected`.)
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
@@ -243,17 +296,10 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     message
 }
 
-/// A blocking client, like one `requests.Session`: no proxy from the environment (loopback
-/// only), keep-alive connections, and `timeout` for every request.
-pub fn blocking_client(timeout: Duration) -> reqwest::Result<reqwest::blocking::Client> {
-    reqwest::blocking::Client::builder()
-        .no_proxy()
-        .timeout(timeout)
-        .build()
-}
-
-/// An async client, like one `aiohttp.ClientSession`, with the same settings as
-/// [`blocking_client`] (reqwest's async client has no timeout unless given one).
+/// An async client, like one `aiohttp.ClientSession`, with the settings of
+/// [`BlockingClient::new`]: no proxy from the environment (loopback only), keep-alive
+/// connections, and `timeout` for every request (reqwest's async client has none unless given
+/// one).
 pub fn async_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .no_proxy()
