@@ -47,8 +47,10 @@ pub struct Rounds {
     pub schema: u32,
     /// Criterion group id.
     pub group: String,
-    /// The reference strategy (`sequential`).
-    pub reference: String,
+    /// The reference strategy (`sequential`); `None` when the run did not measure it (a filter
+    /// that left it out).
+    #[serde(default)]
+    pub reference: Option<String>,
     /// The seed of the shuffled orders.
     #[serde(default)]
     pub seed: Option<u64>,
@@ -171,14 +173,15 @@ pub struct Drift {
 pub const MIN_DRIFT_ROUNDS: usize = 6;
 
 /// The drift of `rounds`' reference, given the reference's own median interval `own` (ns).
-/// `None` without enough reference samples.
+/// `None` without a reference or enough of its samples.
 pub fn drift(rounds: &Rounds, own: Interval) -> Option<Drift> {
+    let reference = rounds.reference.as_ref()?;
     // A reference measured live has no rounds to compare with its own interval.
-    if rounds.fallback.contains(&rounds.reference) {
+    if rounds.fallback.contains(reference) {
         return None;
     }
     let times: Vec<f64> = rounds
-        .per_iteration(&rounds.reference)
+        .per_iteration(reference)
         .into_iter()
         .flatten()
         .collect();
@@ -200,7 +203,7 @@ pub fn drift(rounds: &Rounds, own: Interval) -> Option<Drift> {
     let own_half_width = (own.upper - own.lower) / 2.0 / own.point;
     let significant = change.lower > 0.0 || change.upper < 0.0;
     Some(Drift {
-        reference: rounds.reference.clone(),
+        reference: reference.clone(),
         first_half_ns: stats::median(first),
         second_half_ns: stats::median(second),
         drifted: significant && change.point.abs() > own_half_width,
@@ -217,7 +220,7 @@ mod tests {
         Rounds {
             schema: 1,
             group: "cpu/g".into(),
-            reference: "sequential".into(),
+            reference: Some("sequential".into()),
             seed: Some(1),
             rounds: reference_times
                 .iter()

@@ -638,7 +638,8 @@ impl TableDraft {
     /// The reference's drift across the rounds, when the group was measured in rounds.
     fn drift(&self) -> Option<Drift> {
         let rounds = self.rounds.as_ref()?;
-        let reference = self.rows.iter().find(|r| r.function == rounds.reference)?;
+        let name = rounds.reference.as_deref()?;
+        let reference = self.rows.iter().find(|r| r.function == name)?;
         rounds::drift(rounds, reference.median_ns)
     }
 }

@@ -178,3 +178,22 @@ fn a_group_whose_reference_drifted_gets_no_findings() {
     // The undisturbed group still has its findings.
     assert!(!table(&s, "cpu/sum_of_squares")["advice"]["fastest"].is_null());
 }
+
+#[test]
+fn rounds_of_a_filtered_run_without_the_reference_are_read() {
+    // `cargo bench --bench cpu -- rayon` measures no `sequential`: the bench writes
+    // `"reference": null`, and the summary has no drift to report, not a corrupt file.
+    let (tmp, crit) = fixture_copy("no-reference");
+    write_rounds(&crit, "cpu_fib", 12, |f, r| {
+        let own = if f == "sequential" { 2e8 } else { 1e8 };
+        own * (1.0 + 0.002 * (r % 4) as f64)
+    });
+    let path = crit.join("cpu_fib/new/cb-rounds.json");
+    let mut doc: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    doc["reference"] = Value::Null;
+    fs::write(&path, doc.to_string()).unwrap();
+    let s = summarise(&crit, &tmp.path().join("out"), "new");
+    let t = table(&s, "cpu/fib");
+    assert_eq!(t["interleaved"], true);
+    assert!(t["drift"].is_null(), "{}", t["drift"]);
+}
