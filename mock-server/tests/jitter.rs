@@ -23,11 +23,7 @@ fn delays_are_uniform_within_latency_plus_or_minus_jitter() {
     assert!(min < latency - jitter + MS / 10, "min {min:?}");
     assert!(max > latency + jitter - MS / 10, "max {max:?}");
     let mean = delays.iter().sum::<Duration>() / delays.len() as u32;
-    let off = if mean > latency {
-        mean - latency
-    } else {
-        latency - mean
-    };
+    let off = mean.abs_diff(latency);
     assert!(off < MS / 5, "mean {mean:?}");
     let below = delays.iter().filter(|d| **d < latency).count();
     assert!(
