@@ -146,32 +146,50 @@ mod tests {
 
     #[test]
     fn only_one_thread_holds_the_lock_and_turns_rotate() {
+        // Counted in hand-overs, not in time, so that a busy machine cannot change the outcome:
+        // each thread works until it has got the lock back 3 times, or until it is the last one
+        // left (then nobody waits and it must never be interrupted).
+        const REGAINS: usize = 3;
+        const THREADS: usize = 3;
         let gil = Gil::new(Duration::from_millis(2));
         let inside = AtomicUsize::new(0);
+        let finished = AtomicUsize::new(0);
         let holders = Mutex::new(Vec::new());
+        let all_started = std::sync::Barrier::new(THREADS);
         std::thread::scope(|scope| {
-            for thread in 0..3 {
-                let (gil, inside, holders) = (&gil, &inside, &holders);
+            for thread in 0..THREADS {
+                let (gil, inside, finished, holders, all_started) =
+                    (&gil, &inside, &finished, &holders, &all_started);
                 scope.spawn(move || {
+                    all_started.wait();
                     let mut held = gil.acquire();
                     assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0, "two holders");
                     holders.lock().unwrap().push(thread);
-                    compute_for(Duration::from_millis(30), || {
+                    let (mut turn_began, mut regains) = (held.since, 0);
+                    // Only a lost hand-over could make this loop last: 60 s is no timing bound.
+                    let give_up = Instant::now() + Duration::from_secs(60);
+                    while regains < REGAINS && finished.load(Ordering::SeqCst) < THREADS - 1 {
+                        assert!(Instant::now() < give_up, "no hand-over in 60 s");
+                        std::hint::spin_loop();
                         assert_eq!(inside.fetch_sub(1, Ordering::SeqCst), 1, "two holders");
                         held.checkpoint();
                         assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0, "two holders");
-                        let mut holders = holders.lock().unwrap();
-                        if holders.last() != Some(&thread) {
-                            holders.push(thread);
+                        if held.since != turn_began {
+                            turn_began = held.since;
+                            regains += 1;
+                            holders.lock().unwrap().push(thread);
                         }
-                    });
+                    }
                     inside.fetch_sub(1, Ordering::SeqCst);
+                    finished.fetch_add(1, Ordering::SeqCst);
                 });
             }
         });
         let turns = holders.into_inner().unwrap();
-        // 3 × 30 ms of work in 2 ms turns: the lock must have changed hands many times.
-        assert!(turns.len() > 6, "turns: {turns:?}");
+        // At least two threads got the lock back 3 times each: 2 × (1 + 3) turns, never the
+        // same thread twice in a row.
+        assert!(turns.len() >= 2 * (1 + REGAINS), "turns: {turns:?}");
+        assert!(turns.windows(2).all(|w| w[0] != w[1]), "turns: {turns:?}");
     }
 
     #[test]
