@@ -12,9 +12,8 @@ fn main() {
             Ok(raw) if !raw.trim().is_empty() => "from the environment",
             _ => "default",
         };
-        println!(
-            "{}={value}\t({source}; {})",
-            variable.name, variable.meaning
-        );
+        // The meaning is Markdown (the README's table shows it too): plain text here.
+        let meaning = variable.meaning.replace('`', "");
+        println!("{}={value}\t({source}; {meaning})", variable.name);
     }
 }
