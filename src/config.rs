@@ -3,161 +3,189 @@
 //! Criterion owns the benchmark binaries' command line, so the suite is configured through the
 //! environment. A bad value ends the run with one line that names the variable, the value and what
 //! is allowed, and exit status 2 ([`Config::from_env_or_exit`]).
+//!
+//! Each variable is declared once, in the `variables!` list below: the [`Config`] field that
+//! stores it, its name, default, what it accepts and what it means. That one entry gives the
+//! field and its doc, the variable's row in [`VARIABLES`] (which `cb-config` and the README's
+//! Configuration table show; tests/readme_config.rs checks the table), its reading in
+//! [`Config::from_lookup`] with its error message, and its value in [`Config::values`].
 
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
-/// The suite's configuration, read once at start-up.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Config {
-    /// `CB_CPU_START`: the first n of the sum-of-squares jobs (the tutorial's 5_000_000).
-    pub cpu_start: u64,
-    /// `CB_CPU_COUNT`: how many sum-of-squares jobs (n = start, start+1, ...; the tutorial's 20).
-    pub cpu_count: usize,
-    /// `CB_FIB_N`: the argument of the recursive fib jobs (the 2024 revision's 35).
-    pub fib_n: u32,
-    /// `CB_WORKERS`: threads in the thread pools (the tutorial's `max_workers=5`).
-    pub workers: usize,
-    /// `CB_PROCESSES`: worker processes in the process pools (default: available cores, like
-    /// `multiprocessing.Pool()`).
-    pub processes: usize,
-    /// `CB_SITES`: downloads per I/O run, alternating between the two pages (the tutorial's 160).
-    pub sites: usize,
-    /// `CB_LATENCY_MS`: the embedded server's delay before each response, in milliseconds.
-    pub latency_ms: f64,
-    /// `CB_JITTER_MS`: each delay is uniform in latency ± jitter, in milliseconds.
-    pub jitter_ms: f64,
-    /// `CB_TARGET_URL`: an existing server (`http://host:port`) to download from instead of the
-    /// embedded one.
-    pub target_url: Option<String>,
-    /// `CB_TIMEOUT_MS`: every request's timeout, blocking and async clients alike.
-    pub timeout_ms: u64,
-    /// `CB_FAULTS`: faults the embedded server injects (`error:0.05,reset:0.02,stall:0.01`);
-    /// with them, failed downloads are expected and counted instead of failing the run.
-    pub faults: mock_server::Faults,
-    /// `CB_TEST_SLOWDOWN`: `<group>/<function>:<ms>` makes every iteration of that one benchmark
-    /// sleep this long after its work. For testing regression detection only.
-    pub test_slowdown: Option<(String, Duration)>,
-    /// `CB_SAMPLES`: samples per benchmark, the rounds of a group (default: each group's own).
-    pub samples: Option<usize>,
-    /// `CB_SAMPLE_MS`: the target time of one sample in milliseconds (default: each group's
-    /// own); a strategy takes as many iterations per sample as fit in it, at least one.
-    pub sample_ms: Option<u64>,
-    /// `CB_ORDER_SEED`: the seed of the shuffled order of the strategies in each round
-    /// (default: taken from the clock; recorded in `cb-rounds.json` either way).
-    pub order_seed: Option<u64>,
+use mock_server::Faults;
+
+/// Declares the variables: `field: Type = "CB_NAME" { default; accepts; meaning; }` each.
+///
+/// `default` is the field's value when the variable is absent or empty; the README and
+/// [`Variable::default`] show it as the value itself would be shown, unless `shown as` gives
+/// words for it. `accepts` is an [`Accepts`] (a [`Number`] in a range, a [`Custom`] syntax, or
+/// either as [`Optional`]): how the text is read, what an error says is expected, and how the
+/// value is shown. `meaning` is Markdown, for the README and the field's doc.
+macro_rules! variables {
+    (@default $accepts:expr, $default:expr) => {
+        $accepts.show(&$default)
+    };
+    (@default $accepts:expr, $default:expr, $shown:literal) => {
+        String::from($shown)
+    };
+    ($(
+        $field:ident: $type:ty = $name:literal {
+            default: $default:expr $(, shown as $shown:literal)?;
+            accepts: $accepts:expr;
+            meaning: $meaning:literal;
+        }
+    )*) => {
+        /// The suite's configuration, read once at start-up: one field per variable.
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct Config {
+            $(
+                #[doc = concat!("`", $name, "`: ", $meaning, ".")]
+                pub $field: $type,
+            )*
+        }
+
+        /// Every variable, in the order the README's table lists them.
+        pub static VARIABLES: LazyLock<Vec<Variable>> = LazyLock::new(|| {
+            vec![$({
+                let accepts = reading::<$type, _>($accepts);
+                Variable {
+                    name: $name,
+                    default: variables!(@default accepts, $default $(, $shown)?),
+                    allowed: accepts.expected(),
+                    meaning: $meaning,
+                }
+            },)*]
+        });
+
+        impl Config {
+            /// Reads the configuration through `lookup` (the environment, or a table in tests).
+            pub fn from_lookup(
+                lookup: impl Fn(&str) -> Option<String>,
+            ) -> Result<Config, ConfigError> {
+                Ok(Config {
+                    $($field: read(&lookup, $name, &$accepts)?.unwrap_or_else(|| $default),)*
+                })
+            }
+
+            /// Every variable's effective value as text, in [`VARIABLES`] order.
+            pub fn values(&self) -> Vec<(&'static Variable, String)> {
+                let shown = [$(Accepts::show(&$accepts, &self.$field)),*];
+                VARIABLES.iter().zip(shown).collect()
+            }
+        }
+    };
+}
+
+// The defaults are the tutorial's (`CB_FIB_N`: its 2024 revision's).
+variables! {
+    cpu_start: u64 = "CB_CPU_START" {
+        default: 5_000_000;
+        accepts: Number("an integer", 1..=1_000_000_000_000);
+        meaning: "first n of the sum-of-squares jobs (the sum of `i*i` for `i` in `0..n`)";
+    }
+    cpu_count: usize = "CB_CPU_COUNT" {
+        default: 20;
+        accepts: Number("an integer", 1..=10_000);
+        meaning: "number of sum-of-squares jobs (n = start + 0, start + 1, ...)";
+    }
+    fib_n: u32 = "CB_FIB_N" {
+        default: 35;
+        accepts: Number("an integer", 1..=45);
+        meaning: "argument of the 20 recursive fib jobs";
+    }
+    workers: usize = "CB_WORKERS" {
+        default: 5;
+        accepts: Number("an integer", 1..=1024);
+        meaning: "threads in `thread_pool` and `gil_threads` (the tutorial's `max_workers`)";
+    }
+    processes: usize = "CB_PROCESSES" {
+        default: available_cores(), shown as "available cores";
+        accepts: Number("an integer", 1..=256);
+        meaning: "worker processes in `process_pool` and `process_pool_warm` (the default counts cores as `multiprocessing.Pool()` does)";
+    }
+    sites: usize = "CB_SITES" {
+        default: 160;
+        accepts: Number("an integer", 1..=100_000);
+        meaning: "downloads per I/O iteration, alternating `/jython` and `/dice`";
+    }
+    latency_ms: f64 = "CB_LATENCY_MS" {
+        default: 20.0;
+        accepts: Number("a number of milliseconds", 0.0..=60_000.0);
+        meaning: "the embedded server's delay before each response (fractions allowed)";
+    }
+    jitter_ms: f64 = "CB_JITTER_MS" {
+        default: 0.0;
+        accepts: Number("a number of milliseconds", 0.0..=60_000.0);
+        meaning: "each delay is uniform in latency ± jitter, from a seeded RNG (runs repeat)";
+    }
+    timeout_ms: u64 = "CB_TIMEOUT_MS" {
+        default: 30_000;
+        accepts: Number("an integer number of milliseconds", 1..=3_600_000);
+        meaning: "every request's timeout, blocking and async clients and process-pool workers alike; a timed-out download is a failure, never a hang";
+    }
+    faults: Faults = "CB_FAULTS" {
+        default: Faults::none();
+        accepts: Custom {
+            expected: "kind:rate pairs, e.g. error:0.05,reset:0.02,stall:0.01 (kinds error, reset, stall; rates 0 to 1, summing to at most 1)",
+            parse: parse_faults,
+            show: Faults::to_string,
+        };
+        meaning: "the embedded server injects HTTP 500s, dropped connections and stalls (longer than any timeout); failures are then counted, not fatal";
+    }
+    test_slowdown: Option<(String, Duration)> = "CB_TEST_SLOWDOWN" {
+        default: None, shown as "none";
+        accepts: Optional(Custom {
+            expected: "<group>/<function>:<milliseconds>, e.g. cpu/fib/rayon:50",
+            parse: parse_slowdown,
+            show: |(id, delay)| format!("{id}:{}", delay.as_millis()),
+        });
+        meaning: "testing only: that one benchmark sleeps this long after the work of every iteration";
+    }
+    samples: Option<usize> = "CB_SAMPLES" {
+        default: None, shown as "each group's own";
+        accepts: Optional(Number("an integer", 10..=1000));
+        meaning: "samples per benchmark: the interleaved rounds of each group";
+    }
+    sample_ms: Option<u64> = "CB_SAMPLE_MS" {
+        default: None, shown as "each group's own";
+        accepts: Optional(Number("an integer number of milliseconds", 1..=600_000));
+        meaning: "target time of one sample; iterations per sample = target / time per iteration, at least 1";
+    }
+    order_seed: Option<u64> = "CB_ORDER_SEED" {
+        default: None, shown as "from the clock";
+        accepts: Optional(Number("an integer", 0..=u64::MAX));
+        meaning: "seed of the shuffled strategy order in each round (recorded in `cb-rounds.json`)";
+    }
+    target_url: Option<String> = "CB_TARGET_URL" {
+        default: None, shown as "the embedded server";
+        accepts: Optional(Custom {
+            expected: "an http://host:port URL of a server that serves /jython and /dice",
+            parse: parse_url,
+            show: String::clone,
+        });
+        meaning: "download from a server you started (e.g. `mock-server`, or another that serves `/jython` and `/dice`); bodies are checked against `Content-Length`; an unreachable server stops the run at once";
+    }
 }
 
 /// How many recursive fib jobs a run has: the 2024 revision's 20.
 pub const FIB_JOBS: usize = 20;
 
-/// One variable the suite reads: its name, its default, what it accepts, and what it means.
-#[derive(Clone, Copy, Debug)]
+/// One variable the suite reads, as `cb-config` and the README's table show it.
+#[derive(Clone, Debug)]
 pub struct Variable {
     /// The environment variable's name.
     pub name: &'static str,
     /// The default, as text (as the README shows it).
-    pub default: &'static str,
+    pub default: String,
     /// What values are allowed, as said in error messages.
-    pub allowed: &'static str,
-    /// What the variable controls.
+    pub allowed: String,
+    /// What the variable controls (Markdown).
     pub meaning: &'static str,
 }
-
-/// Every variable, in the order the README's table lists them.
-pub const VARIABLES: &[Variable] = &[
-    Variable {
-        name: "CB_CPU_START",
-        default: "5000000",
-        allowed: "an integer from 1 to 1000000000000",
-        meaning: "first n of the sum-of-squares jobs (sum of i*i for i in 0..n)",
-    },
-    Variable {
-        name: "CB_CPU_COUNT",
-        default: "20",
-        allowed: "an integer from 1 to 10000",
-        meaning: "number of sum-of-squares jobs (n = start + 0, start + 1, ...)",
-    },
-    Variable {
-        name: "CB_FIB_N",
-        default: "35",
-        allowed: "an integer from 1 to 45",
-        meaning: "argument of the 20 recursive fib jobs",
-    },
-    Variable {
-        name: "CB_WORKERS",
-        default: "5",
-        allowed: "an integer from 1 to 1024",
-        meaning: "threads in thread_pool and gil_threads (the tutorial's max_workers)",
-    },
-    Variable {
-        name: "CB_PROCESSES",
-        default: "available cores",
-        allowed: "an integer from 1 to 256",
-        meaning: "worker processes in process_pool and process_pool_warm",
-    },
-    Variable {
-        name: "CB_SITES",
-        default: "160",
-        allowed: "an integer from 1 to 100000",
-        meaning: "downloads per I/O run, alternating /jython and /dice",
-    },
-    Variable {
-        name: "CB_LATENCY_MS",
-        default: "20",
-        allowed: "a number of milliseconds from 0 to 60000",
-        meaning: "the embedded server's delay before each response (fractions allowed)",
-    },
-    Variable {
-        name: "CB_JITTER_MS",
-        default: "0",
-        allowed: "a number of milliseconds from 0 to 60000",
-        meaning: "each delay is uniform in latency ± jitter (seeded: runs repeat)",
-    },
-    Variable {
-        name: "CB_TIMEOUT_MS",
-        default: "30000",
-        allowed: "an integer number of milliseconds from 1 to 3600000",
-        meaning: "every request's timeout (a timed-out download is a failure, never a hang)",
-    },
-    Variable {
-        name: "CB_FAULTS",
-        default: "none",
-        allowed: "kind:rate pairs, e.g. error:0.05,reset:0.02,stall:0.01 (kinds error, reset, stall; rates 0 to 1, summing to at most 1)",
-        meaning: "faults the embedded server injects; failures are then counted, not fatal",
-    },
-    Variable {
-        name: "CB_TEST_SLOWDOWN",
-        default: "(none)",
-        allowed: "<group>/<function>:<milliseconds>, e.g. cpu/fib/rayon:50",
-        meaning: "testing only: adds a sleep to every iteration of one benchmark",
-    },
-    Variable {
-        name: "CB_SAMPLES",
-        default: "each group's own",
-        allowed: "an integer from 10 to 1000",
-        meaning: "samples per benchmark: the interleaved rounds of each group",
-    },
-    Variable {
-        name: "CB_SAMPLE_MS",
-        default: "each group's own",
-        allowed: "an integer number of milliseconds from 1 to 600000",
-        meaning: "target time of one sample (iterations per sample = target / time per iteration, at least 1)",
-    },
-    Variable {
-        name: "CB_ORDER_SEED",
-        default: "from the clock",
-        allowed: "an integer from 0 to 18446744073709551615",
-        meaning: "seed of the shuffled strategy order in each round (recorded in cb-rounds.json)",
-    },
-    Variable {
-        name: "CB_TARGET_URL",
-        default: "(embedded server)",
-        allowed: "an http://host:port URL of a server that serves /jython and /dice",
-        meaning: "download from this server instead of the embedded one",
-    },
-];
 
 /// A variable whose value is not allowed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,7 +195,7 @@ pub struct ConfigError {
     /// The value as it was given.
     pub value: String,
     /// What is allowed instead.
-    pub allowed: &'static str,
+    pub allowed: String,
 }
 
 impl fmt::Display for ConfigError {
@@ -193,39 +221,6 @@ impl Config {
         Config::from_env().unwrap_or_else(|error| exit_with_config_error(&error))
     }
 
-    /// Every variable's effective value as text, in [`VARIABLES`] order.
-    pub fn values(&self) -> Vec<(&'static Variable, String)> {
-        VARIABLES
-            .iter()
-            .map(|variable| (variable, self.value_of(variable.name)))
-            .collect()
-    }
-
-    fn value_of(&self, name: &str) -> String {
-        match name {
-            "CB_CPU_START" => self.cpu_start.to_string(),
-            "CB_CPU_COUNT" => self.cpu_count.to_string(),
-            "CB_FIB_N" => self.fib_n.to_string(),
-            "CB_WORKERS" => self.workers.to_string(),
-            "CB_PROCESSES" => self.processes.to_string(),
-            "CB_SITES" => self.sites.to_string(),
-            "CB_LATENCY_MS" => self.latency_ms.to_string(),
-            "CB_JITTER_MS" => self.jitter_ms.to_string(),
-            "CB_TIMEOUT_MS" => self.timeout_ms.to_string(),
-            "CB_FAULTS" => self.faults.to_string(),
-            "CB_TEST_SLOWDOWN" => self
-                .test_slowdown
-                .as_ref()
-                .map(|(id, delay)| format!("{id}:{}", delay.as_millis()))
-                .unwrap_or_default(),
-            "CB_SAMPLES" => optional(self.samples),
-            "CB_SAMPLE_MS" => optional(self.sample_ms),
-            "CB_ORDER_SEED" => optional(self.order_seed),
-            "CB_TARGET_URL" => self.target_url.clone().unwrap_or_default(),
-            other => unreachable!("{other} is not in VARIABLES"),
-        }
-    }
-
     /// Reads the configuration from `(name, value)` pairs instead of the environment (tests,
     /// tools that configure a run themselves); absent names take their defaults.
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -237,25 +232,15 @@ impl Config {
         })
     }
 
-    /// Reads the configuration through `lookup` (the environment, or a table in tests).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        Ok(Config {
-            cpu_start: read(&lookup, "CB_CPU_START", 5_000_000, 1..=1_000_000_000_000)?,
-            cpu_count: read(&lookup, "CB_CPU_COUNT", 20, 1..=10_000)?,
-            fib_n: read(&lookup, "CB_FIB_N", 35, 1..=45)?,
-            workers: read(&lookup, "CB_WORKERS", 5, 1..=1024)?,
-            processes: read(&lookup, "CB_PROCESSES", available_cores(), 1..=256)?,
-            sites: read(&lookup, "CB_SITES", 160, 1..=100_000)?,
-            latency_ms: read(&lookup, "CB_LATENCY_MS", 20.0, 0.0..=60_000.0)?,
-            jitter_ms: read(&lookup, "CB_JITTER_MS", 0.0, 0.0..=60_000.0)?,
-            target_url: read_url(&lookup, "CB_TARGET_URL")?,
-            timeout_ms: read(&lookup, "CB_TIMEOUT_MS", 30_000, 1..=3_600_000)?,
-            test_slowdown: read_slowdown(&lookup, "CB_TEST_SLOWDOWN")?,
-            faults: read_faults(&lookup, "CB_FAULTS")?,
-            samples: read_optional(&lookup, "CB_SAMPLES", 10..=1000)?,
-            sample_ms: read_optional(&lookup, "CB_SAMPLE_MS", 1..=600_000)?,
-            order_seed: read_optional(&lookup, "CB_ORDER_SEED", 0..=u64::MAX)?,
-        })
+    /// `CB_TIMEOUT_MS` as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+
+    /// The deliberate slowdown of benchmark `group/function`, if `CB_TEST_SLOWDOWN` names it.
+    pub fn slowdown_of(&self, group: &str, function: &str) -> Option<Duration> {
+        let (id, delay) = self.test_slowdown.as_ref()?;
+        (*id == format!("{group}/{function}")).then_some(*delay)
     }
 }
 
@@ -270,82 +255,118 @@ pub fn available_cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Reads one variable: absent or empty means the default; anything else must parse and lie in `range`.
-fn read<T>(
+/// Reads one variable: absent or empty is `None`; anything else, trimmed, must be accepted.
+fn read<A: Accepts>(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &'static str,
-    default: T,
-    range: std::ops::RangeInclusive<T>,
-) -> Result<T, ConfigError>
-where
-    T: FromStr + PartialOrd,
-{
-    Ok(read_optional(lookup, name, range)?.unwrap_or(default))
-}
-
-/// Reads one variable that has no fixed default: absent or empty is `None`.
-fn read_optional<T>(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    range: std::ops::RangeInclusive<T>,
-) -> Result<Option<T>, ConfigError>
-where
-    T: FromStr + PartialOrd,
-{
+    accepts: &A,
+) -> Result<Option<A::Value>, ConfigError> {
     let Some(raw) = lookup(name).filter(|value| !value.trim().is_empty()) else {
         return Ok(None);
     };
-    let allowed = VARIABLES
-        .iter()
-        .find(|variable| variable.name == name)
-        .map_or("a valid value", |variable| variable.allowed);
-    match raw.trim().parse::<T>() {
-        Ok(value) if range.contains(&value) => Ok(Some(value)),
-        _ => Err(ConfigError {
+    match accepts.parse(raw.trim()) {
+        Ok(value) => Ok(Some(value)),
+        Err(refusal) => Err(ConfigError {
             name,
+            allowed: refusal.map_or_else(|| accepts.expected(), str::to_owned),
             value: raw,
-            allowed,
         }),
     }
 }
 
-/// An optional value as `cb-config` shows it: empty when the default applies.
-fn optional(value: Option<impl ToString>) -> String {
-    value.map(|value| value.to_string()).unwrap_or_default()
+/// Why a value was refused: `None`, it is not what [`Accepts::expected`] says; `Some(instead)`,
+/// a more particular reason, which the error message gives in its place.
+type Refusal = Option<&'static str>;
+
+/// What a variable accepts: how its text is read, and how its value is said and shown.
+trait Accepts {
+    /// What a `Config` field of this kind holds.
+    type Value;
+    /// What values are allowed, as error messages and the README say it.
+    fn expected(&self) -> String;
+    /// Reads a trimmed, non-empty value.
+    fn parse(&self, text: &str) -> Result<Self::Value, Refusal>;
+    /// The value as `cb-config` shows it.
+    fn show(&self, value: &Self::Value) -> String;
 }
 
-impl Config {
-    /// `CB_TIMEOUT_MS` as a duration.
-    pub fn timeout(&self) -> Duration {
-        Duration::from_millis(self.timeout_ms)
+/// `accepts` as a reader of `T` values (so that a range's literals take the field's type).
+fn reading<T, A: Accepts<Value = T>>(accepts: A) -> A {
+    accepts
+}
+
+/// A number within a range: `Number("an integer", 1..=45)`, the words saying what kind of
+/// number for error messages.
+struct Number<T>(&'static str, RangeInclusive<T>);
+
+impl<T: FromStr + PartialOrd + fmt::Display> Accepts for Number<T> {
+    type Value = T;
+
+    fn expected(&self) -> String {
+        let Number(kind, range) = self;
+        format!("{kind} from {} to {}", range.start(), range.end())
     }
 
-    /// The deliberate slowdown of benchmark `group/function`, if `CB_TEST_SLOWDOWN` names it.
-    pub fn slowdown_of(&self, group: &str, function: &str) -> Option<Duration> {
-        let (id, delay) = self.test_slowdown.as_ref()?;
-        (*id == format!("{group}/{function}")).then_some(*delay)
+    fn parse(&self, text: &str) -> Result<T, Refusal> {
+        let value = text.parse::<T>().map_err(|_| None)?;
+        self.1.contains(&value).then_some(value).ok_or(None)
+    }
+
+    fn show(&self, value: &T) -> String {
+        value.to_string()
+    }
+}
+
+/// A value with its own syntax, read and shown by functions.
+struct Custom<T> {
+    expected: &'static str,
+    parse: fn(&str) -> Result<T, Refusal>,
+    show: fn(&T) -> String,
+}
+
+impl<T> Accepts for Custom<T> {
+    type Value = T;
+
+    fn expected(&self) -> String {
+        self.expected.to_owned()
+    }
+
+    fn parse(&self, text: &str) -> Result<T, Refusal> {
+        (self.parse)(text)
+    }
+
+    fn show(&self, value: &T) -> String {
+        (self.show)(value)
+    }
+}
+
+/// A variable without a fixed default: `None` when absent, shown as nothing.
+struct Optional<A>(A);
+
+impl<A: Accepts> Accepts for Optional<A> {
+    type Value = Option<A::Value>;
+
+    fn expected(&self) -> String {
+        self.0.expected()
+    }
+
+    fn parse(&self, text: &str) -> Result<Self::Value, Refusal> {
+        self.0.parse(text).map(Some)
+    }
+
+    fn show(&self, value: &Self::Value) -> String {
+        value
+            .as_ref()
+            .map_or_else(String::new, |value| self.0.show(value))
     }
 }
 
 /// Reads a fault spec. Truncated bodies cannot be produced through wiremock (see the
 /// mock-server crate), so a truncate rate is refused rather than silently ignored.
-fn read_faults(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-) -> Result<mock_server::Faults, ConfigError> {
-    let Some(raw) = lookup(name).filter(|value| !value.trim().is_empty()) else {
-        return Ok(mock_server::Faults::none());
-    };
-    let error = |allowed| ConfigError {
-        name,
-        value: raw.clone(),
-        allowed,
-    };
-    let faults = mock_server::Faults::parse(&raw).map_err(|_| {
-        error("kind:rate pairs, e.g. error:0.05,reset:0.02,stall:0.01 (kinds error, reset, stall; rates 0 to 1, summing to at most 1)")
-    })?;
+fn parse_faults(text: &str) -> Result<Faults, Refusal> {
+    let faults = Faults::parse(text).map_err(|_| None)?;
     if faults.truncate_rate > 0.0 {
-        return Err(error(
+        return Err(Some(
             "no truncate: wiremock cannot send a body shorter than its Content-Length",
         ));
     }
@@ -353,54 +374,28 @@ fn read_faults(
 }
 
 /// Reads `<group>/<function>:<ms>`.
-fn read_slowdown(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-) -> Result<Option<(String, Duration)>, ConfigError> {
-    let Some(raw) = lookup(name).filter(|value| !value.trim().is_empty()) else {
-        return Ok(None);
-    };
-    let error = || ConfigError {
-        name,
-        value: raw.clone(),
-        allowed: "<group>/<function>:<milliseconds>, e.g. cpu/fib/rayon:50",
-    };
-    let (id, ms) = raw.trim().rsplit_once(':').ok_or_else(error)?;
-    let ms: u64 = ms
-        .parse()
-        .ok()
-        .filter(|&ms| ms <= 60_000)
-        .ok_or_else(error)?;
+fn parse_slowdown(text: &str) -> Result<(String, Duration), Refusal> {
+    let (id, ms) = text.rsplit_once(':').ok_or(None)?;
+    let ms: u64 = ms.parse().ok().filter(|&ms| ms <= 60_000).ok_or(None)?;
     if id.matches('/').count() < 2 {
-        return Err(error());
+        return Err(None);
     }
-    Ok(Some((id.to_owned(), Duration::from_millis(ms))))
+    Ok((id.to_owned(), Duration::from_millis(ms)))
 }
 
 /// Reads an `http://host:port` URL (no path, query or credentials: the suite appends the paths).
-fn read_url(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-) -> Result<Option<String>, ConfigError> {
-    let Some(raw) = lookup(name).filter(|value| !value.trim().is_empty()) else {
-        return Ok(None);
-    };
-    let error = || ConfigError {
-        name,
-        value: raw.clone(),
-        allowed: "an http://host:port URL of a server that serves /jython and /dice",
-    };
-    let url = raw.trim().trim_end_matches('/');
-    let authority = url.strip_prefix("http://").ok_or_else(error)?;
-    let (host, port) = authority.rsplit_once(':').ok_or_else(error)?;
+fn parse_url(text: &str) -> Result<String, Refusal> {
+    let url = text.trim_end_matches('/');
+    let authority = url.strip_prefix("http://").ok_or(None)?;
+    let (host, port) = authority.rsplit_once(':').ok_or(None)?;
     let valid_host = !host.is_empty()
         && host
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c));
     if !valid_host || port.parse::<u16>().map_or(true, |port| port == 0) {
-        return Err(error());
+        return Err(None);
     }
-    Ok(Some(url.to_owned()))
+    Ok(url.to_owned())
 }
 
 #[cfg(test)]
@@ -563,25 +558,34 @@ mod tests {
     }
 
     #[test]
-    fn every_variable_is_in_the_table() {
-        for name in [
-            "CB_CPU_START",
-            "CB_CPU_COUNT",
-            "CB_FIB_N",
-            "CB_WORKERS",
-            "CB_PROCESSES",
-            "CB_SITES",
-            "CB_LATENCY_MS",
-            "CB_JITTER_MS",
-            "CB_TARGET_URL",
-            "CB_TIMEOUT_MS",
-            "CB_FAULTS",
-            "CB_TEST_SLOWDOWN",
-            "CB_SAMPLES",
-            "CB_SAMPLE_MS",
-            "CB_ORDER_SEED",
-        ] {
-            assert!(VARIABLES.iter().any(|v| v.name == name), "{name}");
+    fn every_variable_is_declared_in_full() {
+        let mut names: Vec<_> = VARIABLES.iter().map(|variable| variable.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), VARIABLES.len(), "a name is declared twice");
+        for variable in VARIABLES.iter() {
+            assert!(variable.name.starts_with("CB_"), "{variable:?}");
+            assert!(!variable.default.is_empty(), "{variable:?}");
+            assert!(!variable.allowed.is_empty(), "{variable:?}");
+            assert!(!variable.meaning.is_empty(), "{variable:?}");
+        }
+        let fib = VARIABLES.iter().find(|v| v.name == "CB_FIB_N").unwrap();
+        assert!(fib
+            .meaning
+            .contains(&format!(" {FIB_JOBS} recursive fib jobs")));
+    }
+
+    #[test]
+    fn an_error_says_what_the_declaration_allows() {
+        for variable in VARIABLES.iter() {
+            let error = with(&[(variable.name, "garbage")]).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "{}=\"garbage\" is not allowed: expected {}",
+                    variable.name, variable.allowed
+                )
+            );
         }
     }
 }

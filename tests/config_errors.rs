@@ -82,5 +82,10 @@ fn good_values_are_shown_with_their_source() {
         stdout.contains("CB_WORKERS=7\t(from the environment"),
         "{stdout}"
     );
-    assert!(stdout.contains("CB_FIB_N=35\t(default"), "{stdout}");
+    assert!(stdout.contains("CB_FIB_N=35\t(default;"), "{stdout}");
+    // A default the value does not show is said in words, from its declaration.
+    assert!(
+        stdout.contains("CB_ORDER_SEED=\t(default: from the clock;"),
+        "{stdout}"
+    );
 }

@@ -9,12 +9,13 @@ fn main() {
     let config = Config::from_env_or_exit();
     for (variable, value) in config.values() {
         let source = match std::env::var(variable.name) {
-            Ok(raw) if !raw.trim().is_empty() => "from the environment",
-            _ => "default",
+            Ok(raw) if !raw.trim().is_empty() => "from the environment".to_owned(),
+            // A default the value does not say itself ("available cores", "from the clock").
+            _ if variable.default != value => format!("default: {}", variable.default),
+            _ => "default".to_owned(),
         };
-        println!(
-            "{}={value}\t({source}; {})",
-            variable.name, variable.meaning
-        );
+        // The meaning is Markdown (the README's table shows it too): plain text here.
+        let meaning = variable.meaning.replace('`', "");
+        println!("{}={value}\t({source}; {meaning})", variable.name);
     }
 }
