@@ -2,10 +2,12 @@
 //!
 //! With client and server in one process every connection costs two file descriptors, more
 //! than the usual hard limit of 20,000 allows; the suite then runs the server in a child
-//! process (or says which limit to raise). Bounded: one run of 10,000 requests on loopback.
+//! process (or says which limit to raise). Bounded: one run of 10,000 requests on loopback, each
+//! with a 5-minute timeout. What is checked is that every download succeeds, not how fast: on
+//! a busy machine the run took 41 s, and with the default 30 s timeout 898 requests timed out.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use concurrency_bench::config::Config;
 use concurrency_bench::limits::raise_fd_limit;
@@ -22,6 +24,8 @@ fn ten_thousand_concurrent_downloads_complete_without_a_failure() {
         ("CB_LATENCY_MS", "50"),
         ("CB_PROCESSES", "1"),
         ("CB_WORKERS", "1"),
+        // Generous: a timeout here would mean a lost response, never a slow machine.
+        ("CB_TIMEOUT_MS", "300000"),
     ])
     .unwrap();
     let limit = raise_fd_limit().unwrap();
@@ -50,5 +54,4 @@ fn ten_thousand_concurrent_downloads_complete_without_a_failure() {
     let elapsed = start.elapsed();
     println!("10,000 downloads ({bytes} bytes) in {elapsed:?}");
     assert_eq!(bytes, 5_000 * (50_000 + 2_000));
-    assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
 }
