@@ -10,7 +10,7 @@ use std::time::Duration;
 use concurrency_bench::config::{exit_with_config_error, Config};
 use concurrency_bench::criterion_args::CriterionArgs;
 use concurrency_bench::matrix::{exit_with_run_error, CpuMatrix};
-use concurrency_bench::output::{self, BenchMeta, SideFiles};
+use concurrency_bench::output::{self, SideFiles};
 use concurrency_bench::rounds::{self, Job, Plan};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
@@ -58,7 +58,7 @@ fn cpu(c: &mut Criterion, args: &CriterionArgs, config: &Config, matrix: &CpuMat
         let measured = rounds::measure_group(&mut group, args, &plan, reference, jobs, &side_files);
         group.finish();
         for strategy in measured.iter().filter_map(|name| Strategy::from_name(name)) {
-            let meta = BenchMeta::cpu(
+            let meta = output::cpu_meta(
                 &group_id,
                 strategy,
                 config,

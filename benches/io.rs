@@ -77,7 +77,7 @@ fn io(c: &mut Criterion, args: &CriterionArgs, config: &Config, matrix: &IoMatri
         }
         let meta = BenchMeta {
             server_latency_ms: Some(server_latency_ms),
-            ..BenchMeta::io(
+            ..output::io_meta(
                 GROUP,
                 strategy,
                 config,

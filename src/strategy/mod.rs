@@ -28,6 +28,16 @@ pub enum Kind {
     Io,
 }
 
+impl Kind {
+    /// `cpu` or `io`, as `cb-meta.json` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Cpu => "cpu",
+            Kind::Io => "io",
+        }
+    }
+}
+
 /// A way of running a list of jobs. Its [`name`](Strategy::name) is the Criterion function name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -145,6 +155,10 @@ mod tests {
             assert_eq!(Strategy::from_name(strategy.name()), Some(strategy));
             let json = serde_json::to_string(&strategy).unwrap();
             assert_eq!(json, format!("\"{}\"", strategy.name()));
+        }
+        for kind in [Kind::Cpu, Kind::Io] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.name()));
         }
         for list in [&Strategy::CPU[..], &Strategy::IO[..]] {
             let mut names: Vec<_> = list.iter().map(|s| s.name()).collect();
