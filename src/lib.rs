@@ -28,6 +28,7 @@
 pub mod blocking_hop;
 pub mod config;
 pub mod criterion_args;
+mod join;
 pub mod limits;
 pub mod matrix;
 pub mod output;

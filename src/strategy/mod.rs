@@ -2,7 +2,7 @@
 //! and [`Strategy`], the one list that benches, tests and the report all read.
 //!
 //! Strategies are generic over the job and its result; the workloads (what is computed) live in
-//! [`crate::workload`], and [`crate::matrix`] pairs the two.
+//! [`crate::workload`], and the matrix (`src/matrix/`) pairs the two.
 
 pub mod async_tokio;
 pub mod gil_threads;
