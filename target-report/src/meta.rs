@@ -1,7 +1,7 @@
 //! The suite's own side files beside Criterion's: `cb-meta.json` (what a benchmark ran),
 //! `cb-timeline.json` (one untimed run, one span per job) and `cb-faults.json` (a run under
-//! injected faults). Unknown fields are ignored so the benches can add fields without breaking
-//! this tool.
+//! injected faults). Their types are [`cb_schema`]'s, the definitions the benches write with;
+//! unknown fields are ignored so the benches can add fields without breaking this tool.
 //!
 //! They belong to a baseline, like Criterion's own files: `<benchmark>/<baseline>/cb-meta.json`
 //! ([`SideFiles::load`]), so a `--test` run or a filtered run at other sizes cannot change what an
@@ -116,8 +116,8 @@ impl Meta {
     }
 }
 
-/// Fails unless `schema` is the version this tool reads ([`SCHEMA`]).
-fn check_schema(path: &Path, schema: u32) -> Result<()> {
+/// Fails unless `schema`, read from `path`, is the version this tool reads ([`SCHEMA`]).
+pub(crate) fn check_schema(path: &Path, schema: u32) -> Result<()> {
     if schema == SCHEMA {
         return Ok(());
     }

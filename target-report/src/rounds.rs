@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::criterion::load_optional;
 use crate::error::{Error, Result};
+use crate::meta::check_schema;
 use crate::stats::{self, Interval, SplitMix64};
 
 pub use cb_schema::{Round, RoundSample, ROUNDS_FILE};
@@ -40,16 +41,7 @@ impl Rounds {
         let Some(r) = load_optional::<Rounds>(&path)? else {
             return Ok(None);
         };
-        if r.schema != cb_schema::SCHEMA {
-            return Err(Error::at(
-                &path,
-                format!(
-                    "unsupported schema {} (this tool reads {})",
-                    r.schema,
-                    cb_schema::SCHEMA
-                ),
-            ));
-        }
+        check_schema(&path, r.schema)?;
         let bad = r
             .rounds
             .iter()
