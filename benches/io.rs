@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::path::Path;
 use std::time::Duration;
 
-use concurrency_bench::bench::measure_then_record;
+use concurrency_bench::bench_group::measure_then_record;
 use concurrency_bench::config::{exit_with_config_error, Config};
 use concurrency_bench::criterion_args::CriterionArgs;
 use concurrency_bench::matrix::{exit_with_run_error, FaultLedger, IoMatrix};
