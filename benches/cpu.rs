@@ -7,10 +7,11 @@
 use std::path::Path;
 use std::time::Duration;
 
+use concurrency_bench::bench_group::measure_then_record;
 use concurrency_bench::config::{exit_with_config_error, Config};
 use concurrency_bench::criterion_args::CriterionArgs;
-use concurrency_bench::matrix::{exit_with_run_error, CpuMatrix};
-use concurrency_bench::output::{self, BenchMeta, SideFiles};
+use concurrency_bench::matrix::CpuMatrix;
+use concurrency_bench::output::{self, SideFiles};
 use concurrency_bench::rounds::{self, Job, Plan};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
@@ -42,34 +43,24 @@ fn cpu(c: &mut Criterion, args: &CriterionArgs, config: &Config, matrix: &CpuMat
             Duration::from_millis(300),
         );
         let workload = &workload;
-        let jobs = Strategy::CPU
-            .iter()
-            .map(|&strategy| {
-                let slowdown = config.slowdown_of(&group_id, strategy.name());
-                let iteration = move || matrix.run_verified(strategy, workload, &Probe::OFF);
-                Job::new(strategy.name(), rounds::timed(slowdown, iteration))
-            })
-            .collect();
         let mut group = c.benchmark_group(&group_id);
         group
             .throughput(Throughput::Elements(workload.elements()))
             .nresamples(20_000);
-        let reference = Some(Strategy::Sequential.name());
-        let measured = rounds::measure_group(&mut group, args, &plan, reference, jobs, &side_files);
-        group.finish();
-        for strategy in measured.iter().filter_map(|name| Strategy::from_name(name)) {
-            let meta = BenchMeta::cpu(
-                &group_id,
-                strategy,
-                config,
-                workload.jobs.len(),
-                workload.elements(),
-            );
+        let job_of = |strategy: Strategy| {
+            let slowdown = config.slowdown_of(&group_id, strategy.name());
+            let iteration = move || matrix.run_verified(strategy, workload, &Probe::OFF);
+            Job::new(strategy.name(), rounds::timed(slowdown, iteration))
+        };
+        let record = |strategy| {
+            let jobs = workload.jobs.len();
+            let meta = output::cpu_meta(&group_id, strategy, config, jobs, workload.elements());
             output::record_benchmark(&side_files, &meta, |probe| {
                 matrix.run_verified(strategy, workload, probe)
             })
-            .unwrap_or_else(|error| exit_with_run_error(&error));
-        }
+        };
+        let strategies = &Strategy::CPU;
+        measure_then_record(group, args, &plan, &side_files, strategies, job_of, record);
     }
 }
 

@@ -11,11 +11,12 @@ use std::cell::RefCell;
 use std::path::Path;
 use std::time::Duration;
 
+use concurrency_bench::bench_group::measure_then_record;
 use concurrency_bench::config::{exit_with_config_error, Config};
 use concurrency_bench::criterion_args::CriterionArgs;
 use concurrency_bench::matrix::{exit_with_run_error, FaultLedger, IoMatrix};
 use concurrency_bench::output::{self, BenchMeta, SideFiles};
-use concurrency_bench::rounds::{self, Job, Plan};
+use concurrency_bench::rounds::{Job, Plan};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::workload::io::FailureTally;
 use criterion::{Criterion, Throughput};
@@ -56,41 +57,29 @@ fn io(c: &mut Criterion, args: &CriterionArgs, config: &Config, matrix: &IoMatri
     );
     let ledgers: Vec<RefCell<FaultLedger>> =
         Strategy::IO.iter().map(|_| RefCell::default()).collect();
-    let jobs = Strategy::IO
-        .iter()
-        .zip(&ledgers)
-        .map(|(&strategy, ledger)| {
-            let slowdown = config.slowdown_of(GROUP, strategy.name());
-            let measure = matrix.measure_counted(strategy, workload, slowdown, ledger);
-            Job::new(strategy.name(), measure)
-        })
-        .collect();
+    let ledger_of = |strategy| {
+        let index = Strategy::IO.iter().position(|&s| s == strategy);
+        &ledgers[index.expect("an I/O strategy")]
+    };
     let mut group = c.benchmark_group(GROUP);
     group.throughput(Throughput::Elements(workload.jobs.len() as u64));
-    let reference = Some(Strategy::Sequential.name());
-    let measured = rounds::measure_group(&mut group, args, &plan, reference, jobs, &side_files);
-    group.finish();
-
-    for (&strategy, ledger) in Strategy::IO.iter().zip(&ledgers) {
-        if !measured.iter().any(|name| name == strategy.name()) {
-            continue;
-        }
+    let job_of = |strategy: Strategy| {
+        let slowdown = config.slowdown_of(GROUP, strategy.name());
+        let measure = matrix.measure_counted(strategy, workload, slowdown, ledger_of(strategy));
+        Job::new(strategy.name(), measure)
+    };
+    let record = |strategy| {
+        let jobs = workload.jobs.len();
         let meta = BenchMeta {
             server_latency_ms: Some(server_latency_ms),
-            ..BenchMeta::io(
-                GROUP,
-                strategy,
-                config,
-                workload.jobs.len(),
-                matrix.latency_ms(),
-            )
+            ..output::io_meta(GROUP, strategy, config, jobs, matrix.latency_ms())
         };
-        let ledger = ledger.borrow();
-        output::record_faults(&side_files, &meta, config, &ledger.tally, ledger.injected)
-            .unwrap_or_else(|error| exit_with_run_error(&error));
+        let ledger = ledger_of(strategy).borrow();
+        output::record_faults(&side_files, &meta, config, &ledger.tally, ledger.injected)?;
         output::record_benchmark(&side_files, &meta, |probe| {
             matrix.run_counted(strategy, workload, probe, &mut FailureTally::default())
         })
-        .unwrap_or_else(|error| exit_with_run_error(&error));
-    }
+    };
+    let strategies = &Strategy::IO;
+    measure_then_record(group, args, &plan, &side_files, strategies, job_of, record);
 }

@@ -44,7 +44,7 @@ fn sweeps(c: &mut Criterion, base: &Config, side_files: &SideFiles) {
             if sweep == Sweep::IoLatency && parameter == 0 {
                 let point = SweepPoint::new(sweep, base, parameter, worker)
                     .unwrap_or_else(|error| exit_with_config_error(&error));
-                output::record_server_capacity(side_files, sweep.group(), &point)
+                concurrency_bench::sweep::record_server_capacity(side_files, sweep.group(), &point)
                     .unwrap_or_else(|error| exit_with_run_error(&error));
             }
             for &strategy in sweep.strategies() {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::matrix::{BlockingSessions, IoMatrix, RunError, BLOCKING_STRATEGIES};
-use crate::output::BenchMeta;
+use crate::output::{self, BenchMeta};
 use crate::rounds::{Job, Plan};
 use crate::strategy::Strategy;
 use crate::timeline::Probe;
@@ -193,7 +193,7 @@ impl HopGroup {
         BenchMeta {
             function: function_name(strategy, kind),
             server_latency_ms: Some(server_latency_ms),
-            ..BenchMeta::io(
+            ..output::io_meta(
                 &self.name(),
                 strategy,
                 &self.config,

@@ -16,6 +16,7 @@
 //! - [`config`]: every `CB_*` environment variable;
 //! - [`criterion_args`]: what Criterion will run and save, read from the bench's command line;
 //! - [`rounds`]: a group's strategies measured in interleaved rounds, handed to Criterion;
+//! - [`bench_group`]: a bench's group from rounds to side files, for `benches/cpu.rs` and `io.rs`;
 //! - [`limits`]: enough file descriptors for thousands of sockets;
 //! - [`output`]: the small JSON files the benches write beside Criterion's output;
 //! - [`sweep`]: the scaling sweeps (`cargo bench --bench sweeps`);
@@ -25,9 +26,11 @@
 //! The bench files in `benches/` are thin: configuration, then the matrix, then each group's
 //! rounds, handed to Criterion.
 
+pub mod bench_group;
 pub mod blocking_hop;
 pub mod config;
 pub mod criterion_args;
+mod join;
 pub mod limits;
 pub mod matrix;
 pub mod output;

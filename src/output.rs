@@ -10,13 +10,14 @@
 //! - `.../<baseline>/cb-timeline.json` ([`TimelineFile`]): one untimed run's spans, for the
 //!   timeline charts.
 //! - `.../<baseline>/cb-faults.json` ([`FaultReport`]): with `CB_FAULTS`, failures by kind.
-//! - `<criterion>/<group>/<baseline>/cb-rounds.json` ([`crate::rounds::RoundsFile`]): the
+//! - `<criterion>/<group>/<baseline>/cb-rounds.json` ([`cb_schema::Rounds`]): the
 //!   group's interleaved rounds.
-//! - `<criterion>/<group>/cb-server-capacity.json` ([`ServerCapacity`]): per sweep group, not
-//!   per baseline.
+//! - `<criterion>/<group>/cb-server-capacity.json` ([`ServerCapacity`], written by the
+//!   sweeps' `record_server_capacity`): per sweep group, not per baseline.
 //!
 //! `<group>` and `<function>` are directory names made the way Criterion makes them, so the files
-//! sit in the benchmark's own directory.
+//! sit in the benchmark's own directory. The files' types are [`cb_schema`]'s, shared with
+//! `target-report`.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -26,144 +27,75 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::criterion_args::CriterionArgs;
 use crate::strategy::{Kind, Strategy};
-use crate::timeline::Span;
 
-/// The version of the files' layout; bumped when a field changes meaning.
-pub const SCHEMA: u32 = 1;
+pub use cb_schema::{
+    Faults as FaultReport, Meta as BenchMeta, ServerCapacity, Timeline as TimelineFile,
+    CAPACITY_FILE, FAULTS_FILE, META_FILE, SCHEMA, TIMELINE_FILE,
+};
 
-/// File name of [`BenchMeta`] inside a benchmark's directory.
-pub const META_FILE: &str = "cb-meta.json";
-
-/// File name of [`TimelineFile`] inside a benchmark's directory.
-pub const TIMELINE_FILE: &str = "cb-timeline.json";
-
-/// What one benchmark measured.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BenchMeta {
-    /// [`SCHEMA`].
-    pub schema: u32,
-    /// Criterion group id, e.g. `cpu/sum_of_squares`.
-    pub group: String,
-    /// Criterion function id: the strategy's name.
-    pub function: String,
-    /// The strategy.
-    pub strategy: Strategy,
-    /// `cpu` or `io`.
-    pub kind: Kind,
-    /// The workload's name, e.g. `sum_of_squares`.
-    pub workload: String,
-    /// Jobs per iteration (N).
-    pub jobs: usize,
-    /// Elementary steps per iteration (Criterion's `Throughput::Elements`).
-    pub elements: u64,
-    /// Jobs in flight at once (C).
-    pub concurrency: usize,
-    /// Latency per request in milliseconds (L), for I/O benchmarks.
-    pub latency_ms: Option<f64>,
-    /// What one request to the server really takes, measured before the benchmarks (the median
-    /// of a few sequential requests): L plus the server's timer slack and the HTTP round trip.
-    #[serde(default)]
-    pub server_latency_ms: Option<f64>,
-    /// Cores available to the run.
-    pub cores: usize,
-    /// `CB_WORKERS`.
-    pub workers: usize,
-    /// `CB_PROCESSES`.
-    pub processes: usize,
-    /// The swept parameter's value, for `sweep/...` groups (Criterion's `<value>` directory).
-    #[serde(default)]
-    pub parameter: Option<u64>,
-    /// Why a planned benchmark was not measured, when it was not.
-    #[serde(default)]
-    pub skipped: Option<String>,
+/// The metadata of a CPU benchmark of `group` (`cpu/<workload>`): `jobs` jobs of `elements`
+/// elementary steps in all, spread by `strategy`.
+pub fn cpu_meta(
+    group: &str,
+    strategy: Strategy,
+    config: &Config,
+    jobs: usize,
+    elements: u64,
+) -> BenchMeta {
+    let workload = group.trim_start_matches("cpu/");
+    new_meta(group, strategy, Kind::Cpu, workload, config, jobs, elements)
 }
 
-impl BenchMeta {
-    /// The metadata of a CPU benchmark.
-    pub fn cpu(
-        group: &str,
-        strategy: Strategy,
-        config: &Config,
-        jobs: usize,
-        elements: u64,
-    ) -> BenchMeta {
-        let workload = group.trim_start_matches("cpu/");
-        BenchMeta::new(group, strategy, Kind::Cpu, workload, config, jobs, elements)
-    }
-
-    /// The metadata of an I/O benchmark of `jobs` downloads at `latency_ms` per request (unknown
-    /// for a server the suite did not start).
-    pub fn io(
-        group: &str,
-        strategy: Strategy,
-        config: &Config,
-        jobs: usize,
-        latency_ms: Option<f64>,
-    ) -> BenchMeta {
-        BenchMeta {
-            latency_ms,
-            ..BenchMeta::new(
-                group,
-                strategy,
-                Kind::Io,
-                "download",
-                config,
-                jobs,
-                jobs as u64,
-            )
-        }
-    }
-
-    fn new(
-        group: &str,
-        strategy: Strategy,
-        kind: Kind,
-        workload: &str,
-        config: &Config,
-        jobs: usize,
-        elements: u64,
-    ) -> BenchMeta {
-        BenchMeta {
-            schema: SCHEMA,
-            group: group.to_owned(),
-            function: strategy.name().to_owned(),
+/// The metadata of an I/O benchmark of `jobs` downloads at `latency_ms` per request (unknown
+/// for a server the suite did not start).
+pub fn io_meta(
+    group: &str,
+    strategy: Strategy,
+    config: &Config,
+    jobs: usize,
+    latency_ms: Option<f64>,
+) -> BenchMeta {
+    BenchMeta {
+        latency_ms,
+        ..new_meta(
+            group,
             strategy,
-            kind,
-            workload: workload.to_owned(),
+            Kind::Io,
+            "download",
+            config,
             jobs,
-            elements,
-            concurrency: strategy.concurrency(kind, config, jobs),
-            latency_ms: None,
-            server_latency_ms: None,
-            cores: crate::config::available_cores(),
-            workers: config.workers,
-            processes: config.processes,
-            parameter: None,
-            skipped: None,
-        }
-    }
-
-    /// The ideal time ⌈N/C⌉·L in nanoseconds, for I/O benchmarks.
-    pub fn ideal_ns(&self) -> Option<f64> {
-        let latency_ms = self.latency_ms?;
-        let rounds = self.jobs.div_ceil(self.concurrency.max(1));
-        Some(rounds as f64 * latency_ms * 1e6)
+            jobs as u64,
+        )
     }
 }
 
-/// One untimed run of a benchmark, as a timeline.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TimelineFile {
-    /// [`SCHEMA`].
-    pub schema: u32,
-    /// Criterion group id.
-    pub group: String,
-    /// Criterion function id.
-    pub function: String,
-    /// From the start of the run to the last job's end.
-    pub wall_ns: u64,
-    /// Every job's span, in job order.
-    pub spans: Vec<Span>,
+fn new_meta(
+    group: &str,
+    strategy: Strategy,
+    kind: Kind,
+    workload: &str,
+    config: &Config,
+    jobs: usize,
+    elements: u64,
+) -> BenchMeta {
+    BenchMeta {
+        schema: SCHEMA,
+        group: group.to_owned(),
+        function: strategy.name().to_owned(),
+        strategy: strategy.name().to_owned(),
+        kind: kind.name().to_owned(),
+        workload: workload.to_owned(),
+        jobs: jobs as u64,
+        elements,
+        concurrency: strategy.concurrency(kind, config, jobs) as u64,
+        latency_ms: None,
+        server_latency_ms: None,
+        cores: crate::config::available_cores() as u64,
+        workers: config.workers as u64,
+        processes: config.processes as u64,
+        parameter: None,
+        skipped: None,
+    }
 }
 
 /// Where Criterion writes, found the way Criterion 0.8 finds it: `$CRITERION_HOME`, else
@@ -310,86 +242,6 @@ fn remove_all(dirs: &[PathBuf], file: &str) -> Result<(), String> {
     })
 }
 
-/// File name of [`ServerCapacity`] inside a sweep group's directory.
-pub const CAPACITY_FILE: &str = "cb-server-capacity.json";
-
-/// How many requests per second the embedded server answers at zero latency: beyond this, an
-/// I/O strategy measures the server, not itself.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ServerCapacity {
-    /// [`SCHEMA`].
-    pub schema: u32,
-    /// Requests sent.
-    pub requests: usize,
-    /// Requests in flight at once.
-    pub in_flight: usize,
-    /// Requests answered (and checked) per second.
-    pub requests_per_s: f64,
-}
-
-/// Requests and concurrency of the capacity measurement.
-pub const CAPACITY_REQUESTS: usize = 5_000;
-/// See [`CAPACITY_REQUESTS`].
-pub const CAPACITY_IN_FLIGHT: usize = 64;
-
-/// Measures the server of `point` at its latency and writes [`CAPACITY_FILE`] in the group's
-/// directory; prints the result too. Not in a run that writes no side files.
-pub fn record_server_capacity(
-    side_files: &SideFiles,
-    group: &str,
-    point: &crate::sweep::SweepPoint,
-) -> Result<(), String> {
-    if side_files.is_empty() {
-        return Ok(());
-    }
-    let requests_per_s = point
-        .measure_server_capacity(CAPACITY_REQUESTS, CAPACITY_IN_FLIGHT)
-        .ok_or_else(|| format!("{group}: not an I/O sweep"))?
-        .map_err(|error| error.to_string())?;
-    eprintln!(
-        "{group}: the mock server answers {requests_per_s:.0} requests/s \
-         ({CAPACITY_REQUESTS} requests, {CAPACITY_IN_FLIGHT} in flight)"
-    );
-    let capacity = ServerCapacity {
-        schema: SCHEMA,
-        requests: CAPACITY_REQUESTS,
-        in_flight: CAPACITY_IN_FLIGHT,
-        requests_per_s,
-    };
-    let path = side_files
-        .criterion_home
-        .join(criterion_dir_name(group))
-        .join(CAPACITY_FILE);
-    write_json(&path, &capacity)
-        .map_err(|error| format!("cannot write {}: {error}", path.display()))
-}
-
-/// File name of [`FaultReport`] inside a benchmark's directory.
-pub const FAULTS_FILE: &str = "cb-faults.json";
-
-/// A benchmark run with `CB_FAULTS`: what the clients saw fail and what the server injected.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FaultReport {
-    /// [`SCHEMA`].
-    pub schema: u32,
-    /// Criterion group id.
-    pub group: String,
-    /// Criterion function id.
-    pub function: String,
-    /// The fault spec, as `CB_FAULTS` gave it.
-    pub faults: String,
-    /// `CB_TIMEOUT_MS`.
-    pub timeout_ms: u64,
-    /// Runs of the workload counted (warm-up and measurement).
-    pub runs: u64,
-    /// Downloads attempted in those runs.
-    pub downloads: u64,
-    /// Failed downloads seen by the clients, by kind (`status`, `connection`, `timeout`).
-    pub failed: std::collections::BTreeMap<String, u64>,
-    /// Faults the server injected meanwhile, by kind (`error`, `reset`, `stall`), and `ok`.
-    pub injected: std::collections::BTreeMap<String, u64>,
-}
-
 /// Writes a [`FaultReport`] for `meta`'s benchmark from the clients' `tally` and what the
 /// server `injected` meanwhile, and prints its one-line summary. Without `CB_FAULTS`, removes
 /// a report an earlier run left in this run's baseline directories instead.
@@ -494,7 +346,7 @@ mod tests {
     #[test]
     fn meta_round_trips_and_names_the_strategy() {
         let config = Config::from_pairs(&[]).unwrap();
-        let meta = BenchMeta::cpu("cpu/fib", Strategy::ThreadPool, &config, 20, 1000);
+        let meta = cpu_meta("cpu/fib", Strategy::ThreadPool, &config, 20, 1000);
         assert_eq!(meta.workload, "fib");
         assert_eq!(meta.concurrency, 5);
         let dir = std::env::temp_dir().join(format!("cb-meta-test-{}", std::process::id()));
@@ -509,7 +361,7 @@ mod tests {
     fn side_files_go_into_every_baseline_and_nowhere_without_one() {
         let dir = std::env::temp_dir().join(format!("cb-side-files-test-{}", std::process::id()));
         let config = Config::from_pairs(&[]).unwrap();
-        let meta = BenchMeta::cpu("cpu/fib", Strategy::Rayon, &config, 20, 1000);
+        let meta = cpu_meta("cpu/fib", Strategy::Rayon, &config, 20, 1000);
 
         let nothing = SideFiles {
             criterion_home: dir.clone(),

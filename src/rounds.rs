@@ -34,15 +34,14 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{AxisScale, BenchmarkGroup, PlotConfiguration, SamplingMode};
-use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::criterion_args::CriterionArgs;
 use crate::matrix::exit_with_run_error;
 use crate::output::{SideFiles, SCHEMA};
 
-/// File name of [`RoundsFile`] inside a group's baseline directory.
-pub const ROUNDS_FILE: &str = "cb-rounds.json";
+/// `cb-rounds.json` and its parts, as [`cb_schema`] defines them for the suite and the report.
+pub use cb_schema::{Round, RoundSample as Sample, Rounds as RoundsFile, ROUNDS_FILE};
 
 /// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64): good enough to
 /// shuffle a handful of strategies, and the same sequence on every platform.
@@ -224,79 +223,29 @@ pub fn timed<T, E: std::fmt::Display>(
     }
 }
 
-/// `cb-rounds.json`: the interleaved rounds of one group (schema 1).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RoundsFile {
-    /// [`SCHEMA`].
-    pub schema: u32,
-    /// Criterion group id.
-    pub group: String,
-    /// The strategy the others are compared with (`sequential`), when it was measured.
-    pub reference: Option<String>,
-    /// `CB_ORDER_SEED` or the seed taken from the clock; the orders derive from it and the
-    /// group id.
-    pub seed: u64,
-    /// Every round, in the order they ran.
-    pub rounds: Vec<Round>,
-    /// Function ids whose samples could not be replayed into Criterion and were measured live
-    /// (their `sample.json` holds those live samples, not the rounds').
-    pub fallback: Vec<String>,
-}
-
-/// One round: every measured strategy once.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Round {
-    /// The function ids in the order they ran.
-    pub order: Vec<String>,
-    /// Their samples, in the same order.
-    pub samples: Vec<Sample>,
-}
-
-/// One sample: `iters` iterations that took `ns` nanoseconds in total.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Sample {
-    /// Criterion function id.
-    pub function: String,
-    /// Iterations in the sample.
-    pub iters: u64,
-    /// Total time of those iterations, in nanoseconds.
-    pub ns: f64,
-}
-
-impl RoundsFile {
-    /// The samples of `function`, round by round.
-    pub fn samples_of(&self, function: &str) -> Vec<&Sample> {
-        self.rounds
-            .iter()
-            .flat_map(|round| round.samples.iter())
-            .filter(|sample| sample.function == function)
-            .collect()
-    }
-
-    /// Each function's median time per iteration in nanoseconds, in the order the functions
-    /// first appear.
-    pub fn medians_per_iteration(&self) -> Vec<f64> {
-        let mut functions: Vec<&str> = Vec::new();
-        for sample in self.rounds.iter().flat_map(|round| &round.samples) {
-            if !functions.contains(&sample.function.as_str()) {
-                functions.push(&sample.function);
-            }
+/// Each function's median time per iteration in nanoseconds in `record`, in the order the
+/// functions first appear.
+pub fn medians_per_iteration(record: &RoundsFile) -> Vec<f64> {
+    let mut functions: Vec<&str> = Vec::new();
+    for sample in record.rounds.iter().flat_map(|round| &round.samples) {
+        if !functions.contains(&sample.function.as_str()) {
+            functions.push(&sample.function);
         }
-        functions
-            .into_iter()
-            .map(|function| {
-                let mut times: Vec<f64> = self
-                    .samples_of(function)
-                    .iter()
-                    .map(|sample| sample.ns / sample.iters.max(1) as f64)
-                    .collect();
-                times.sort_by(f64::total_cmp);
-                // The middle one, or the mean of the middle two.
-                let count = times.len();
-                (times[(count - 1) / 2] + times[count / 2]) / 2.0
-            })
-            .collect()
     }
+    functions
+        .into_iter()
+        .map(|function| {
+            let mut times: Vec<f64> = record
+                .samples_of(function)
+                .iter()
+                .map(|sample| sample.ns / sample.iters.max(1) as f64)
+                .collect();
+            times.sort_by(f64::total_cmp);
+            // The middle one, or the mean of the middle two.
+            let count = times.len();
+            (times[(count - 1) / 2] + times[count / 2]) / 2.0
+        })
+        .collect()
 }
 
 /// The planning warm-up of one strategy: runs 1, 2, 4, … iterations until `warm_up` has
@@ -352,7 +301,7 @@ pub fn run_rounds(
         reference: reference
             .filter(|name| jobs.iter().any(|job| job.name == *name))
             .map(str::to_owned),
-        seed: plan.seed,
+        seed: Some(plan.seed),
         rounds,
         fallback: Vec::new(),
     })
@@ -478,7 +427,7 @@ pub fn measure_group(
     let record = (!chosen.is_empty()).then(|| rounds_of(plan, &mut chosen, reference));
     drop(chosen);
     if let Some(record) = &record {
-        let scale = summary_scale(&record.medians_per_iteration());
+        let scale = summary_scale(&medians_per_iteration(record));
         group.plot_config(PlotConfiguration::default().summary_scale(scale));
     }
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::matrix::{CpuMatrix, IoMatrix, RunError};
-use crate::output::BenchMeta;
+use crate::output::{self, BenchMeta, ServerCapacity, SideFiles};
 use crate::strategy::{Kind, Strategy};
 use crate::timeline::Probe;
 use crate::workload::cpu::{CpuWorkload, Kernel};
@@ -236,7 +236,7 @@ impl SweepPoint {
     pub fn meta(&self, strategy: Strategy) -> BenchMeta {
         let group = self.sweep.group();
         let mut meta = match &self.work {
-            Work::Io(matrix, workload) => BenchMeta::io(
+            Work::Io(matrix, workload) => output::io_meta(
                 group,
                 strategy,
                 &self.config,
@@ -244,7 +244,7 @@ impl SweepPoint {
                 matrix.latency_ms(),
             ),
             Work::Cpu(matrix, workload) => {
-                let mut meta = BenchMeta::cpu(
+                let mut meta = output::cpu_meta(
                     group,
                     strategy,
                     &self.config,
@@ -252,7 +252,7 @@ impl SweepPoint {
                     workload.elements(),
                 );
                 if strategy == Strategy::Rayon {
-                    meta.concurrency = matrix.rayon_threads().min(workload.jobs.len());
+                    meta.concurrency = matrix.rayon_threads().min(workload.jobs.len()) as u64;
                 }
                 meta
             }
@@ -262,7 +262,10 @@ impl SweepPoint {
             Kind::Cpu => Kernel::SumOfSquares.name().to_owned(),
         };
         meta.parameter = Some(self.parameter);
-        if let Some(predicted) = meta.ideal_ns().map(|ns| Duration::from_nanos(ns as u64)) {
+        if let Some(predicted) = meta
+            .configured_ideal_ns()
+            .map(|ns| Duration::from_nanos(ns as u64))
+        {
             let total = predicted * SAMPLES as u32;
             if total > POINT_BUDGET {
                 meta.skipped = Some(format!(
@@ -307,9 +310,46 @@ impl SweepPoint {
 
     /// Measurement time for `strategy`: one iteration per sample when slow, at least 2 s.
     pub fn measurement_time(&self, strategy: Strategy) -> Duration {
-        let ideal = self.meta(strategy).ideal_ns().unwrap_or(0.0);
+        let ideal = self.meta(strategy).configured_ideal_ns().unwrap_or(0.0);
         (Duration::from_nanos(ideal as u64) * SAMPLES as u32).max(Duration::from_secs(2))
     }
+}
+
+/// Requests and concurrency of the capacity measurement.
+pub const CAPACITY_REQUESTS: usize = 5_000;
+/// See [`CAPACITY_REQUESTS`].
+pub const CAPACITY_IN_FLIGHT: usize = 64;
+
+/// Measures the server of `point` at its latency and writes [`output::CAPACITY_FILE`] in the
+/// group's directory; prints the result too. Not in a run that writes no side files.
+pub fn record_server_capacity(
+    side_files: &SideFiles,
+    group: &str,
+    point: &SweepPoint,
+) -> Result<(), String> {
+    if side_files.is_empty() {
+        return Ok(());
+    }
+    let requests_per_s = point
+        .measure_server_capacity(CAPACITY_REQUESTS, CAPACITY_IN_FLIGHT)
+        .ok_or_else(|| format!("{group}: not an I/O sweep"))?
+        .map_err(|error| error.to_string())?;
+    eprintln!(
+        "{group}: the mock server answers {requests_per_s:.0} requests/s \
+         ({CAPACITY_REQUESTS} requests, {CAPACITY_IN_FLIGHT} in flight)"
+    );
+    let capacity = ServerCapacity {
+        schema: output::SCHEMA,
+        requests: CAPACITY_REQUESTS as u64,
+        in_flight: CAPACITY_IN_FLIGHT as u64,
+        requests_per_s,
+    };
+    let path = side_files
+        .criterion_home
+        .join(output::criterion_dir_name(group))
+        .join(output::CAPACITY_FILE);
+    output::write_json(&path, &capacity)
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))
 }
 
 #[cfg(test)]

@@ -9,22 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
 use crate::lock;
 
-/// One job's run: who ran it and when, in nanoseconds since the timeline started.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Span {
-    /// The job's index in the workload.
-    pub job: usize,
-    /// The worker's row: thread, task slot or process, numbered from 0 by the strategy.
-    pub worker: usize,
-    /// When the job started.
-    pub start_ns: u64,
-    /// When the job ended.
-    pub end_ns: u64,
-}
+/// One job's run: who ran it (the worker's row) and when, in nanoseconds since the timeline
+/// started — the span of `cb-timeline.json`.
+pub use cb_schema::Span;
 
 /// Collects spans from all the threads of one run.
 #[derive(Debug)]
@@ -71,8 +60,8 @@ impl Timeline {
     fn record_since(&self, worker: usize, job: usize, start_ns: u64) {
         let end_ns = self.elapsed_ns();
         lock(&self.spans).push(Span {
-            job,
-            worker,
+            job: job as u64,
+            worker: worker as u64,
             start_ns,
             end_ns,
         });

@@ -59,7 +59,7 @@ fn timelines_record_every_job_on_the_strategys_workers() {
             .run_verified(strategy, &workload, &timeline.probe())
             .unwrap();
         let spans = timeline.spans();
-        let jobs: Vec<usize> = spans.iter().map(|span| span.job).collect();
+        let jobs: Vec<usize> = spans.iter().map(|span| span.job as usize).collect();
         assert_eq!(
             jobs,
             (0..workload.jobs.len()).collect::<Vec<_>>(),
@@ -67,7 +67,7 @@ fn timelines_record_every_job_on_the_strategys_workers() {
             strategy.name()
         );
         assert!(spans.iter().all(|span| span.start_ns <= span.end_ns));
-        let rows = spans.iter().map(|span| span.worker).max().unwrap() + 1;
+        let rows = spans.iter().map(|span| span.worker as usize).max().unwrap() + 1;
         match strategy {
             Strategy::Sequential | Strategy::TokioCurrentThread => {
                 assert_eq!(rows, 1, "{}", strategy.name())

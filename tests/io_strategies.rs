@@ -166,7 +166,7 @@ fn bounded_strategies_never_exceed_their_limit() {
             config.workers
         };
         assert!(
-            spans.iter().all(|span| span.worker < limit),
+            spans.iter().all(|span| (span.worker as usize) < limit),
             "{}",
             strategy.name()
         );

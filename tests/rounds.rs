@@ -10,8 +10,8 @@ use concurrency_bench::config::Config;
 use concurrency_bench::criterion_args::CriterionArgs;
 use concurrency_bench::output::SideFiles;
 use concurrency_bench::rounds::{
-    self, iters_per_sample, pause, replay_measurement_time, round_orders, run_rounds,
-    summary_scale, Answer, Job, Plan, Replay, Round, RoundsFile, Sample, SplitMix64,
+    self, iters_per_sample, medians_per_iteration, pause, replay_measurement_time, round_orders,
+    run_rounds, summary_scale, Answer, Job, Plan, Replay, Round, RoundsFile, Sample, SplitMix64,
     MIN_ITERS_PER_SAMPLE,
 };
 
@@ -118,7 +118,7 @@ fn rounds_record_every_sample_in_the_order_it_ran() {
     let mut refs: Vec<&mut Job> = jobs.iter_mut().collect();
     let file = run_rounds(&plan, &mut refs, &iters, Some("sequential")).unwrap();
     assert_eq!(file.group, "cpu/fib");
-    assert_eq!(file.seed, 5);
+    assert_eq!(file.seed, Some(5));
     assert_eq!(file.reference.as_deref(), Some("sequential"));
     assert_eq!(file.rounds.len(), 12);
     let expected_orders = round_orders(3, 12, 5, "cpu/fib");
@@ -275,7 +275,7 @@ fn medians_per_iteration_are_per_function_in_first_appearance_order() {
         schema: 1,
         group: "g".to_owned(),
         reference: None,
-        seed: 0,
+        seed: Some(0),
         rounds: vec![
             Round {
                 order: vec!["b".into(), "a".into()],
@@ -293,7 +293,7 @@ fn medians_per_iteration_are_per_function_in_first_appearance_order() {
         fallback: Vec::new(),
     };
     // b: 20, 30, 22 per iteration → 22; a: 5, 7, 100 → 7.
-    assert_eq!(file.medians_per_iteration(), vec![22.0, 7.0]);
+    assert_eq!(medians_per_iteration(&file), vec![22.0, 7.0]);
 }
 
 /// Criterion 0.8.2's Flat `iteration_counts` (src/lib.rs), for the estimate `met` its one

@@ -81,7 +81,8 @@ fn points_over_the_budget_are_planned_as_skipped() {
         .expect("thread_pool is over the budget");
     assert!(reason.contains("not measured"), "{reason}");
     assert!(
-        std::time::Duration::from_nanos(pool.ideal_ns().unwrap() as u64) * SAMPLES as u32
+        std::time::Duration::from_nanos(pool.configured_ideal_ns().unwrap() as u64)
+            * SAMPLES as u32
             > POINT_BUDGET
     );
     assert_eq!(point.meta(Strategy::AsyncTokio).skipped, None);

@@ -11,7 +11,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::config::splitmix64;
+use crate::splitmix64::splitmix64;
 
 /// Default of [`Faults::stall`]: 60 s, longer than any sane client timeout.
 pub const DEFAULT_STALL: Duration = Duration::from_secs(60);

@@ -35,6 +35,7 @@ mod config;
 mod faults;
 pub mod proc_stats;
 mod site;
+mod splitmix64;
 mod timer;
 
 pub use config::{

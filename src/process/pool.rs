@@ -18,8 +18,8 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::join::join_thread_or_resume_panic;
 use crate::process::protocol::{read_frame, write_frame, WireJob, WireResult, HELLO};
-use crate::strategy::thread_pool::join_or_resume_panic;
 use crate::timeline::Probe;
 
 /// How long a dropped pool waits for its workers to exit on their own before killing them.
@@ -188,7 +188,10 @@ impl ProcessPool {
                     })
                 })
                 .collect();
-            feeders.into_iter().map(join_or_resume_panic).collect()
+            feeders
+                .into_iter()
+                .map(join_thread_or_resume_panic)
+                .collect()
         });
         let mut outcomes: Vec<Option<JobOutcome>> = jobs.iter().map(|_| None).collect();
         for (index, outcome) in done.into_iter().flatten() {

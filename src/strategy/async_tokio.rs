@@ -10,6 +10,8 @@ use std::future::Future;
 
 use tokio::runtime::Runtime;
 
+use crate::join::join_task_or_resume_panic;
+
 /// Spawns `task(index, job)` for every job on `runtime` and returns the results in job order.
 pub fn run<J, R, Fut>(runtime: &Runtime, jobs: &[J], task: impl Fn(usize, &J) -> Fut) -> Vec<R>
 where
@@ -24,16 +26,8 @@ where
             .collect();
         let mut results = Vec::with_capacity(tasks.len());
         for task in tasks {
-            results.push(join_or_resume_panic(task.await));
+            results.push(join_task_or_resume_panic(task.await));
         }
         results
-    })
-}
-
-/// A finished task's result, re-raising its panic in the caller.
-pub(crate) fn join_or_resume_panic<R>(joined: Result<R, tokio::task::JoinError>) -> R {
-    joined.unwrap_or_else(|error| match error.try_into_panic() {
-        Ok(panic) => std::panic::resume_unwind(panic),
-        Err(error) => panic!("task did not finish: {error}"),
     })
 }

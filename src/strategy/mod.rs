@@ -2,7 +2,7 @@
 //! and [`Strategy`], the one list that benches, tests and the report all read.
 //!
 //! Strategies are generic over the job and its result; the workloads (what is computed) live in
-//! [`crate::workload`], and [`crate::matrix`] pairs the two.
+//! [`crate::workload`], and the matrix (`src/matrix/`) pairs the two.
 
 pub mod async_tokio;
 pub mod gil_threads;
@@ -26,6 +26,16 @@ pub enum Kind {
     Cpu,
     /// Waiting on the network: overlapping the waits helps.
     Io,
+}
+
+impl Kind {
+    /// `cpu` or `io`, as `cb-meta.json` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Cpu => "cpu",
+            Kind::Io => "io",
+        }
+    }
 }
 
 /// A way of running a list of jobs. Its [`name`](Strategy::name) is the Criterion function name.
@@ -145,6 +155,10 @@ mod tests {
             assert_eq!(Strategy::from_name(strategy.name()), Some(strategy));
             let json = serde_json::to_string(&strategy).unwrap();
             assert_eq!(json, format!("\"{}\"", strategy.name()));
+        }
+        for kind in [Kind::Cpu, Kind::Io] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.name()));
         }
         for list in [&Strategy::CPU[..], &Strategy::IO[..]] {
             let mut names: Vec<_> = list.iter().map(|s| s.name()).collect();

@@ -4,7 +4,7 @@
 
 use tokio::runtime::Runtime;
 
-use crate::strategy::async_tokio::join_or_resume_panic;
+use crate::join::join_task_or_resume_panic;
 
 /// Runs `work(index, job)` for every job on `runtime`'s blocking pool; results in job order.
 pub fn run<J, R, F>(runtime: &Runtime, jobs: &[J], work: impl Fn(usize, &J) -> F) -> Vec<R>
@@ -20,7 +20,7 @@ where
             .collect();
         let mut results = Vec::with_capacity(tasks.len());
         for task in tasks {
-            results.push(join_or_resume_panic(task.await));
+            results.push(join_task_or_resume_panic(task.await));
         }
         results
     })

@@ -1,7 +1,7 @@
 //! [thread_per_job] One OS thread per job, all started at once, then joined in order: what
 //! "just use threads" means without a pool.
 
-use crate::strategy::thread_pool::join_or_resume_panic;
+use crate::join::join_thread_or_resume_panic;
 use crate::timeline::Probe;
 
 /// Starts a thread for every job and returns the results in job order.
@@ -19,6 +19,9 @@ where
                 scope.spawn(move || probe.span(index, index, || work(job)))
             })
             .collect();
-        threads.into_iter().map(join_or_resume_panic).collect()
+        threads
+            .into_iter()
+            .map(join_thread_or_resume_panic)
+            .collect()
     })
 }

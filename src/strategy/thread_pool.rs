@@ -7,6 +7,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::join::join_thread_or_resume_panic;
 use crate::timeline::Probe;
 
 /// Runs the jobs on `workers` threads and returns the results in job order.
@@ -38,16 +39,12 @@ where
                 })
             })
             .collect();
-        threads.into_iter().map(join_or_resume_panic).collect()
+        threads
+            .into_iter()
+            .map(join_thread_or_resume_panic)
+            .collect()
     });
     in_job_order(jobs.len(), finished.into_iter().flatten())
-}
-
-/// Joins a scoped thread, re-raising its panic in the caller, as `executor.map` re-raises.
-pub(crate) fn join_or_resume_panic<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Puts `(index, result)` pairs back in job order; every index in `0..count` must appear once.

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use tokio::runtime::Runtime;
 use tokio::sync::Semaphore;
 
+use crate::join::join_task_or_resume_panic;
 use crate::lock;
-use crate::strategy::async_tokio::join_or_resume_panic;
 use crate::timeline::Probe;
 
 /// Runs `task(index, job)` for every job on `runtime`, at most `limit` at a time.
@@ -48,7 +48,7 @@ where
             .collect();
         let mut results = Vec::with_capacity(tasks.len());
         for task in tasks {
-            results.push(join_or_resume_panic(task.await));
+            results.push(join_task_or_resume_panic(task.await));
         }
         results
     })

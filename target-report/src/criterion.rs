@@ -248,7 +248,7 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<BenchDir>) -> Result<()> {
     // A baseline directory holds Criterion's benchmark.json, or only the suite's cb-meta.json
     // for a benchmark the bench planned but skipped.
     let is_baseline = |p: &PathBuf| {
-        (p.join("benchmark.json").is_file() || p.join(crate::meta::META_FILE).is_file())
+        (p.join("benchmark.json").is_file() || p.join(cb_schema::META_FILE).is_file())
             && !NOT_BASELINES.iter().any(|n| p.ends_with(n))
     };
     let is_bench = subdirs.iter().any(is_baseline);

@@ -1,25 +1,22 @@
 //! The suite's own side files beside Criterion's: `cb-meta.json` (what a benchmark ran),
 //! `cb-timeline.json` (one untimed run, one span per job) and `cb-faults.json` (a run under
-//! injected faults). Unknown fields are ignored so the benches can add fields without breaking
-//! this tool.
+//! injected faults). Their types are [`cb_schema`]'s, the definitions the benches write with;
+//! unknown fields are ignored so the benches can add fields without breaking this tool.
 //!
 //! They belong to a baseline, like Criterion's own files: `<benchmark>/<baseline>/cb-meta.json`
 //! ([`SideFiles::load`]), so a `--test` run or a filtered run at other sizes cannot change what an
 //! older baseline says it measured.
 
+use std::ops::Deref;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::criterion::load_optional;
 use crate::error::{Error, Result};
 
-/// File name of [`Meta`] inside a benchmark's baseline directory.
-pub const META_FILE: &str = "cb-meta.json";
-/// File name of [`Timeline`] inside a benchmark's baseline directory.
-pub const TIMELINE_FILE: &str = "cb-timeline.json";
-/// File name of [`FaultRun`] inside a benchmark's baseline directory.
-pub const FAULTS_FILE: &str = "cb-faults.json";
+pub use cb_schema::{ServerCapacity, Span, Timeline, CAPACITY_FILE, FAULTS_FILE, META_FILE};
+pub use cb_schema::{SCHEMA, TIMELINE_FILE};
 
 /// The side files of one benchmark in one baseline; each may be absent.
 #[derive(Debug, Clone, Default)]
@@ -45,44 +42,63 @@ impl SideFiles {
     }
 }
 
-/// `cb-meta.json`.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-pub struct Meta {
-    /// Format version; this tool reads version 1.
-    pub schema: u32,
-    /// Criterion group, e.g. `io/download`.
-    pub group: String,
-    /// Criterion function name.
-    pub function: String,
-    /// The strategy that ran.
-    pub strategy: String,
-    /// `io` or `cpu`.
-    pub kind: String,
-    /// The workload, e.g. `download`.
-    pub workload: String,
-    /// Jobs per iteration (N).
-    pub jobs: u64,
-    /// Elements per iteration (the Criterion throughput).
-    pub elements: u64,
-    /// Jobs in flight at once (C).
-    pub concurrency: u64,
-    /// The embedded server's configured latency L in ms; `null` for CPU work or an external server.
-    pub latency_ms: Option<f64>,
-    /// Cores on the machine that ran it.
-    pub cores: u64,
-    /// Threads in the thread pools.
-    pub workers: u64,
-    /// Processes in the process pools.
-    pub processes: u64,
-    /// The embedded server's measured single-request time in ms, when the bench measured it.
-    #[serde(default)]
-    pub server_latency_ms: Option<f64>,
-    /// The swept parameter's value for `sweep/...` groups (Criterion's `<value>` directory).
-    #[serde(default)]
-    pub parameter: Option<u64>,
-    /// Why a planned benchmark was not measured, when it was not.
-    #[serde(default)]
-    pub skipped: Option<String>,
+/// `cb-meta.json` ([`cb_schema::Meta`], whose fields it derefs to). In `summary.json` it is
+/// written with the fields in the report's own order (`server_latency_ms` after `processes`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(transparent)]
+pub struct Meta(pub cb_schema::Meta);
+
+impl Deref for Meta {
+    type Target = cb_schema::Meta;
+
+    fn deref(&self) -> &cb_schema::Meta {
+        &self.0
+    }
+}
+
+impl Serialize for Meta {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        /// `summary.json`'s `meta` object, in its field order.
+        #[derive(Serialize)]
+        struct SummaryMeta<'a> {
+            schema: u32,
+            group: &'a str,
+            function: &'a str,
+            strategy: &'a str,
+            kind: &'a str,
+            workload: &'a str,
+            jobs: u64,
+            elements: u64,
+            concurrency: u64,
+            latency_ms: Option<f64>,
+            cores: u64,
+            workers: u64,
+            processes: u64,
+            server_latency_ms: Option<f64>,
+            parameter: Option<u64>,
+            skipped: Option<&'a str>,
+        }
+        let m = &self.0;
+        SummaryMeta {
+            schema: m.schema,
+            group: &m.group,
+            function: &m.function,
+            strategy: &m.strategy,
+            kind: &m.kind,
+            workload: &m.workload,
+            jobs: m.jobs,
+            elements: m.elements,
+            concurrency: m.concurrency,
+            latency_ms: m.latency_ms,
+            cores: m.cores,
+            workers: m.workers,
+            processes: m.processes,
+            server_latency_ms: m.server_latency_ms,
+            parameter: m.parameter,
+            skipped: m.skipped.as_deref(),
+        }
+        .serialize(serializer)
+    }
 }
 
 impl Meta {
@@ -98,17 +114,17 @@ impl Meta {
             self.jobs, self.elements, self.cores, self.workers, self.processes
         )
     }
+}
 
-    /// The ideal wall time ⌈N/C⌉·L in nanoseconds for a latency `latency_ms`: N jobs, C at a
-    /// time, each taking exactly L. `None` without jobs or concurrency.
-    pub fn ideal_ns(&self, latency_ms: f64) -> Option<f64> {
-        if self.jobs == 0 || self.concurrency == 0 || !(latency_ms.is_finite() && latency_ms > 0.0)
-        {
-            return None;
-        }
-        let rounds = self.jobs.div_ceil(self.concurrency);
-        Some(rounds as f64 * latency_ms * 1e6)
+/// Fails unless `schema`, read from `path`, is the version this tool reads ([`SCHEMA`]).
+pub(crate) fn check_schema(path: &Path, schema: u32) -> Result<()> {
+    if schema == SCHEMA {
+        return Ok(());
     }
+    Err(Error::at(
+        path,
+        format!("unsupported schema {schema} (this tool reads {SCHEMA})"),
+    ))
 }
 
 /// Loads and checks `cb-meta.json`; `Ok(None)` when absent.
@@ -116,33 +132,51 @@ pub fn load_meta(path: &Path) -> Result<Option<Meta>> {
     let Some(m) = load_optional::<Meta>(path)? else {
         return Ok(None);
     };
-    if m.schema != 1 {
-        return Err(Error::at(
-            path,
-            format!("unsupported schema {} (this tool reads 1)", m.schema),
-        ));
-    }
+    check_schema(path, m.schema)?;
     Ok(Some(m))
 }
 
-/// `cb-faults.json`: a run under injected faults (`CB_FAULTS`): what the clients saw fail and
-/// what the server injected meanwhile.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-pub struct FaultRun {
-    /// Format version; this tool reads version 1.
-    pub schema: u32,
-    /// The fault spec, e.g. `error:0.05,reset:0.02`.
-    pub faults: String,
-    /// The request timeout, ms.
-    pub timeout_ms: u64,
-    /// Runs of the workload counted.
-    pub runs: u64,
-    /// Downloads attempted in those runs.
-    pub downloads: u64,
-    /// Failed downloads by the client's kind (`status`, `connection`, `timeout`, ...).
-    pub failed: std::collections::BTreeMap<String, u64>,
-    /// What the server injected, by fault kind, and `ok`.
-    pub injected: std::collections::BTreeMap<String, u64>,
+/// `cb-faults.json` ([`cb_schema::Faults`], whose fields it derefs to): a run under injected
+/// faults (`CB_FAULTS`). In `summary.json` it is written without `group` and `function`, which
+/// its row already names.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(transparent)]
+pub struct FaultRun(pub cb_schema::Faults);
+
+impl Deref for FaultRun {
+    type Target = cb_schema::Faults;
+
+    fn deref(&self) -> &cb_schema::Faults {
+        &self.0
+    }
+}
+
+impl Serialize for FaultRun {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        type Counts = std::collections::BTreeMap<String, u64>;
+        /// `summary.json`'s `faults` object.
+        #[derive(Serialize)]
+        struct SummaryFaults<'a> {
+            schema: u32,
+            faults: &'a str,
+            timeout_ms: u64,
+            runs: u64,
+            downloads: u64,
+            failed: &'a Counts,
+            injected: &'a Counts,
+        }
+        let f = &self.0;
+        SummaryFaults {
+            schema: f.schema,
+            faults: &f.faults,
+            timeout_ms: f.timeout_ms,
+            runs: f.runs,
+            downloads: f.downloads,
+            failed: &f.failed,
+            injected: &f.injected,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl FaultRun {
@@ -172,32 +206,9 @@ pub fn load_faults(path: &Path) -> Result<Option<FaultRun>> {
     let Some(run) = load_optional::<FaultRun>(path)? else {
         return Ok(None);
     };
-    if run.schema != 1 {
-        return Err(Error::at(
-            path,
-            format!("unsupported schema {} (this tool reads 1)", run.schema),
-        ));
-    }
+    check_schema(path, run.schema)?;
     Ok(Some(run))
 }
-
-/// `cb-server-capacity.json` in an I/O sweep's group directory: how many requests per second
-/// the embedded mock server answers at zero latency. A strategy whose throughput comes close to
-/// it measures the server, not itself.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-pub struct ServerCapacity {
-    /// Format version; this tool reads version 1.
-    pub schema: u32,
-    /// Requests sent in the measurement.
-    pub requests: u64,
-    /// Requests in flight at once.
-    pub in_flight: u64,
-    /// Requests answered per second.
-    pub requests_per_s: f64,
-}
-
-/// File name of [`ServerCapacity`] inside a sweep group's directory.
-pub const CAPACITY_FILE: &str = "cb-server-capacity.json";
 
 /// Loads and checks `cb-server-capacity.json`; `Ok(None)` when absent. The rate must be a
 /// positive number.
@@ -205,12 +216,7 @@ pub fn load_capacity(path: &Path) -> Result<Option<ServerCapacity>> {
     let Some(c) = load_optional::<ServerCapacity>(path)? else {
         return Ok(None);
     };
-    if c.schema != 1 {
-        return Err(Error::at(
-            path,
-            format!("unsupported schema {} (this tool reads 1)", c.schema),
-        ));
-    }
+    check_schema(path, c.schema)?;
     if !(c.requests_per_s.is_finite() && c.requests_per_s > 0.0) {
         return Err(Error::at(
             path,
@@ -220,65 +226,12 @@ pub fn load_capacity(path: &Path) -> Result<Option<ServerCapacity>> {
     Ok(Some(c))
 }
 
-/// One job's execution in the timeline run.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
-pub struct Span {
-    /// Job index.
-    pub job: u64,
-    /// The row: thread, task slot or process that ran it.
-    pub worker: u64,
-    /// Start, ns since the run began.
-    pub start_ns: u64,
-    /// End, ns since the run began.
-    pub end_ns: u64,
-}
-
-/// `cb-timeline.json`.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-pub struct Timeline {
-    /// Format version; this tool reads version 1.
-    pub schema: u32,
-    /// Criterion group.
-    pub group: String,
-    /// Criterion function.
-    pub function: String,
-    /// Wall time of the whole run.
-    pub wall_ns: u64,
-    /// One span per job.
-    pub spans: Vec<Span>,
-}
-
-impl Timeline {
-    /// Distinct worker ids in ascending order: the Gantt chart's rows.
-    pub fn workers(&self) -> Vec<u64> {
-        let mut w: Vec<u64> = self.spans.iter().map(|s| s.worker).collect();
-        w.sort_unstable();
-        w.dedup();
-        w
-    }
-
-    /// Sum of job durations ÷ (rows × wall time): how busy the workers were.
-    pub fn utilisation(&self) -> f64 {
-        let rows = self.workers().len() as f64;
-        if rows == 0.0 || self.wall_ns == 0 {
-            return 0.0;
-        }
-        let busy: u64 = self.spans.iter().map(|s| s.end_ns - s.start_ns).sum();
-        busy as f64 / (rows * self.wall_ns as f64)
-    }
-}
-
 /// Loads and checks `cb-timeline.json`; `Ok(None)` when absent. Spans must end after they start.
 pub fn load_timeline(path: &Path) -> Result<Option<Timeline>> {
     let Some(t) = load_optional::<Timeline>(path)? else {
         return Ok(None);
     };
-    if t.schema != 1 {
-        return Err(Error::at(
-            path,
-            format!("unsupported schema {} (this tool reads 1)", t.schema),
-        ));
-    }
+    check_schema(path, t.schema)?;
     if let Some(s) = t.spans.iter().find(|s| s.end_ns < s.start_ns) {
         return Err(Error::at(
             path,
@@ -292,43 +245,34 @@ pub fn load_timeline(path: &Path) -> Result<Option<Timeline>> {
 mod tests {
     use super::*;
 
-    fn meta(jobs: u64, concurrency: u64) -> Meta {
-        Meta {
-            schema: 1,
-            group: "io/download".into(),
-            function: "thread_pool".into(),
-            strategy: "thread_pool".into(),
-            kind: "io".into(),
-            workload: "download".into(),
-            jobs,
-            elements: jobs,
-            concurrency,
-            latency_ms: Some(20.0),
-            cores: 2,
-            workers: 5,
-            processes: 2,
-            server_latency_ms: None,
-            parameter: None,
-            skipped: None,
-        }
-    }
-
     #[test]
-    fn ideal_rounds_up_the_number_of_waves() {
-        // 160 jobs, 5 at a time: 32 waves of 20 ms.
-        assert_eq!(meta(160, 5).ideal_ns(20.0), Some(640e6));
-        // 161 jobs need a 33rd wave.
-        assert_eq!(meta(161, 5).ideal_ns(20.0), Some(660e6));
-        assert_eq!(meta(160, 0).ideal_ns(20.0), None);
-    }
-
-    #[test]
-    fn unknown_fields_are_ignored_and_server_latency_is_optional() {
+    fn summary_keeps_its_field_order_and_leaves_out_what_the_row_names() {
         let text = r#"{"schema":1,"group":"g","function":"f","strategy":"f","kind":"io",
-            "workload":"w","jobs":4,"elements":4,"concurrency":2,"latency_ms":null,"cores":2,
-            "workers":5,"processes":2,"future_field":[1,2],"server_latency_ms":2.5}"#;
+            "workload":"w","jobs":4,"elements":4,"concurrency":2,"latency_ms":null,
+            "server_latency_ms":2.5,"cores":2,"workers":5,"processes":2,"future_field":[1,2]}"#;
         let m: Meta = serde_json::from_str(text).unwrap();
         assert_eq!(m.server_latency_ms, Some(2.5));
-        assert_eq!(m.latency_ms, None);
+        let written = serde_json::to_string(&m).unwrap();
+        assert!(
+            written.contains(r#""processes":2,"server_latency_ms":2.5,"parameter":null"#),
+            "{written}"
+        );
+        assert_eq!(
+            m.settings(),
+            "jobs 4, elements 4, latency none, cores 2, workers 5, processes 2"
+        );
+
+        let text = r#"{"schema":1,"group":"g","function":"f","faults":"error:0.5",
+            "timeout_ms":100,"runs":1,"downloads":4,"failed":{"status":2},
+            "injected":{"error":2,"ok":2}}"#;
+        let run: FaultRun = serde_json::from_str(text).unwrap();
+        let written = serde_json::to_string(&run).unwrap();
+        assert!(
+            written.starts_with(r#"{"schema":1,"faults":"error:0.5","#),
+            "{written}"
+        );
+        assert!(run
+            .describe("f")
+            .contains("2 of 4 downloads failed (status 2)"));
     }
 }

@@ -8,57 +8,30 @@
 //!   differ significantly and by more than the reference's own interval, the machine changed speed
 //!   during the group, and the summary draws no finding from that group.
 
+use std::ops::Deref;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::criterion::load_optional;
 use crate::error::{Error, Result};
+use crate::meta::check_schema;
 use crate::stats::{self, Interval, SplitMix64};
 
-/// File name of [`Rounds`] inside `<group>/<baseline>/`.
-pub const ROUNDS_FILE: &str = "cb-rounds.json";
+pub use cb_schema::{Round, RoundSample, ROUNDS_FILE};
 
-/// One sample of one strategy in one round.
+/// `cb-rounds.json` ([`cb_schema::Rounds`], whose fields and methods it derefs to), loaded and
+/// checked.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-pub struct RoundSample {
-    /// Criterion function id (the strategy).
-    pub function: String,
-    /// Iterations in the sample.
-    pub iters: f64,
-    /// Total time of those iterations, ns.
-    pub ns: f64,
-}
+#[serde(transparent)]
+pub struct Rounds(pub cb_schema::Rounds);
 
-/// One round: the order the strategies ran in, and their samples.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-pub struct Round {
-    /// Function ids in the order they ran.
-    #[serde(default)]
-    pub order: Vec<String>,
-    /// One sample per strategy.
-    pub samples: Vec<RoundSample>,
-}
+impl Deref for Rounds {
+    type Target = cb_schema::Rounds;
 
-/// `cb-rounds.json`.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-pub struct Rounds {
-    /// Format version; this tool reads version 1.
-    pub schema: u32,
-    /// Criterion group id.
-    pub group: String,
-    /// The reference strategy (`sequential`); `None` when the run did not measure it (a filter
-    /// that left it out).
-    #[serde(default)]
-    pub reference: Option<String>,
-    /// The seed of the shuffled orders.
-    #[serde(default)]
-    pub seed: Option<u64>,
-    /// The rounds, in the order they ran.
-    pub rounds: Vec<Round>,
-    /// Strategies that could not be replayed into Criterion and were measured on their own.
-    #[serde(default)]
-    pub fallback: Vec<String>,
+    fn deref(&self) -> &cb_schema::Rounds {
+        &self.0
+    }
 }
 
 impl Rounds {
@@ -68,16 +41,12 @@ impl Rounds {
         let Some(r) = load_optional::<Rounds>(&path)? else {
             return Ok(None);
         };
-        if r.schema != 1 {
-            return Err(Error::at(
-                &path,
-                format!("unsupported schema {} (this tool reads 1)", r.schema),
-            ));
-        }
-        let bad =
-            r.rounds.iter().flat_map(|round| &round.samples).find(|s| {
-                !(s.iters.is_finite() && s.iters > 0.0 && s.ns.is_finite() && s.ns > 0.0)
-            });
+        check_schema(&path, r.schema)?;
+        let bad = r
+            .rounds
+            .iter()
+            .flat_map(|round| &round.samples)
+            .find(|s| !(s.iters > 0 && s.ns.is_finite() && s.ns > 0.0));
         if let Some(s) = bad {
             return Err(Error::at(
                 &path,
@@ -88,20 +57,6 @@ impl Rounds {
             ));
         }
         Ok(Some(r))
-    }
-
-    /// Per-iteration times of `function`, round by round (`None` in a round it is missing from).
-    pub fn per_iteration(&self, function: &str) -> Vec<Option<f64>> {
-        self.rounds
-            .iter()
-            .map(|round| {
-                round
-                    .samples
-                    .iter()
-                    .find(|s| s.function == function)
-                    .map(|s| s.ns / s.iters)
-            })
-            .collect()
     }
 
     /// Rounds where both `a` and `b` have a sample: their per-iteration times, paired. None
@@ -217,7 +172,7 @@ mod tests {
     use super::*;
 
     fn rounds(reference_times: &[f64], other_times: &[f64]) -> Rounds {
-        Rounds {
+        Rounds(cb_schema::Rounds {
             schema: 1,
             group: "cpu/g".into(),
             reference: Some("sequential".into()),
@@ -230,19 +185,19 @@ mod tests {
                     samples: vec![
                         RoundSample {
                             function: "sequential".into(),
-                            iters: 2.0,
+                            iters: 2,
                             ns: 2.0 * r,
                         },
                         RoundSample {
                             function: "rayon".into(),
-                            iters: 1.0,
+                            iters: 1,
                             ns: o,
                         },
                     ],
                 })
                 .collect(),
             fallback: vec![],
-        }
+        })
     }
 
     #[test]
@@ -273,7 +228,7 @@ mod tests {
     fn a_strategy_measured_live_is_not_paired() {
         let mut r = rounds(&[1.0; 6], &[2.0; 6]);
         assert_eq!(r.paired("sequential", "rayon").len(), 6);
-        r.fallback = vec!["rayon".into()];
+        r.0.fallback = vec!["rayon".into()];
         assert!(r.paired("sequential", "rayon").is_empty());
     }
 
@@ -312,11 +267,11 @@ mod tests {
         std::fs::create_dir_all(dir.join("new")).unwrap();
         let path = dir.join("new").join(ROUNDS_FILE);
         let mut r = rounds(&[1.0], &[1.0]);
-        r.rounds[0].samples[0].ns = -1.0;
+        r.0.rounds[0].samples[0].ns = -1.0;
         std::fs::write(&path, serde_json::to_string(&r).unwrap()).unwrap();
         let e = Rounds::load(&dir, "new").unwrap_err().to_string();
         assert!(e.contains(ROUNDS_FILE) && e.contains("positive"), "{e}");
-        r.schema = 2;
+        r.0.schema = 2;
         std::fs::write(&path, serde_json::to_string(&r).unwrap()).unwrap();
         let e = Rounds::load(&dir, "new").unwrap_err().to_string();
         assert!(e.contains("schema 2"), "{e}");

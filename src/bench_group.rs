@@ -1,0 +1,36 @@
+//! What `benches/cpu.rs` and `benches/io.rs` do with each group: measure its strategies in
+//! interleaved rounds, hand them to Criterion, then write each measured strategy's side files.
+
+use criterion::measurement::WallTime;
+use criterion::BenchmarkGroup;
+
+use crate::criterion_args::CriterionArgs;
+use crate::matrix::exit_with_run_error;
+use crate::output::SideFiles;
+use crate::rounds::{self, Job, Plan};
+use crate::strategy::Strategy;
+
+/// Measures `strategies` as Criterion's `group` ([`rounds::measure_group`], with `sequential`
+/// as the reference; `job_of` makes each strategy's measuring job, in `strategies`' order),
+/// finishes the group, then calls `record` for each strategy Criterion measured or ran, to
+/// write its side files ([`crate::output`]). A failed run or write ends the process (exit 1,
+/// one line).
+pub fn measure_then_record<'a>(
+    mut group: BenchmarkGroup<'_, WallTime>,
+    args: &CriterionArgs,
+    plan: &Plan,
+    side_files: &SideFiles,
+    strategies: &[Strategy],
+    job_of: impl FnMut(Strategy) -> Job<'a>,
+    mut record: impl FnMut(Strategy) -> Result<(), String>,
+) {
+    let jobs = strategies.iter().copied().map(job_of).collect();
+    let reference = Some(Strategy::Sequential.name());
+    let measured = rounds::measure_group(&mut group, args, plan, reference, jobs, side_files);
+    group.finish();
+    for &strategy in strategies {
+        if measured.iter().any(|name| name == strategy.name()) {
+            record(strategy).unwrap_or_else(|error| exit_with_run_error(&error));
+        }
+    }
+}
