@@ -32,8 +32,8 @@ use std::sync::atomic::AtomicBool;
 
 use crate::compare::Comparison;
 use crate::error::{Error, Result};
+use crate::format::format_duration;
 use crate::runner::cargo::{self, Built, CriterionArgs};
-use crate::runner::format_duration;
 use crate::runner::git::{self, Prepared, Repo, Source};
 use crate::runner::session::{self, Outcome, Plan, SideRun, Slot, StatusLine};
 

@@ -14,9 +14,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use target_report::compare::{self, DEFAULT_THRESHOLD_PCT};
 use target_report::export::{Exporter, Html, Json, Markdown, Table};
+use target_report::format::format_duration;
 use target_report::history::{self, HistoryReport, Record};
 use target_report::noise::{self, NoiseFloor};
-use target_report::runner::{child, format_duration, session::Outcome};
+use target_report::runner::{child, session::Outcome};
 use target_report::{ab, calibrate, machine, output, summary, svg, Error, Result};
 
 #[derive(Parser)]

@@ -4,13 +4,15 @@
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::criterion::{self, BenchDir, Measured};
 use crate::error::{Error, Result};
+use crate::format::{fmt_change, fmt_ns, fmt_pct, fmt_pct1, fmt_x};
 use crate::meta::{self, Meta, SideFiles, Timeline};
+use crate::paths::relative_href;
 use crate::rounds::{self, Drift, Rounds};
 use crate::stats::{self, Interval};
 use crate::sweeps::{self, Sweep};
@@ -647,14 +649,14 @@ impl TableDraft {
 /// Why a drifted group gets no findings, in one sentence.
 fn drift_sentence(title: &str, d: &Drift) -> String {
     format!(
-        "No findings for {title}: the machine changed speed during the group — `{}` took {} per iteration in the first half of the rounds and {} in the second ({:+.1}%, 95% CI {:+.1}% to {:+.1}%), more than its own interval (±{:.1}%).",
+        "No findings for {title}: the machine changed speed during the group — `{}` took {} per iteration in the first half of the rounds and {} in the second ({}, 95% CI {} to {}), more than its own interval (±{}).",
         d.reference,
         fmt_ns(d.first_half_ns),
         fmt_ns(d.second_half_ns),
-        d.change.point * 100.0,
-        d.change.lower * 100.0,
-        d.change.upper * 100.0,
-        d.own_half_width * 100.0
+        fmt_change(d.change.point),
+        fmt_change(d.change.lower),
+        fmt_change(d.change.upper),
+        fmt_pct1(d.own_half_width)
     )
 }
 
@@ -684,8 +686,8 @@ fn advise(title: &str, kind: Option<&str>, rows: &[Row], rounds: Option<&Rounds>
     }
     if let (Some("io"), Some(e), Some(m)) = (kind, &fastest.efficiency, &fastest.meta) {
         first.push_str(&format!(
-            "; it reaches {:.0}% of the ideal ⌈{}/{}⌉ × {} ms = {}",
-            e.ratio.point * 100.0,
+            "; it reaches {} of the ideal ⌈{}/{}⌉ × {} ms = {}",
+            fmt_pct(e.ratio.point),
             m.jobs,
             m.concurrency,
             e.latency_ms,
@@ -731,22 +733,21 @@ fn advise(title: &str, kind: Option<&str>, rows: &[Row], rounds: Option<&Rounds>
         .map(|l| l.function.clone())
         .collect();
     if let Some(next) = leads.first() {
-        let pct = |x: f64| format!("{:.1}%", x * 100.0);
         advice.sentences.push(if next.significant {
             format!(
                 "It is ahead of the next, `{}`, which takes {} longer (95% CI {} to {}).",
                 next.function,
-                pct(next.extra.point),
-                pct(next.extra.lower),
-                pct(next.extra.upper)
+                fmt_pct1(next.extra.point),
+                fmt_pct1(next.extra.lower),
+                fmt_pct1(next.extra.upper)
             )
         } else {
             format!(
                 "It is not measurably ahead of `{}` ({} longer, but the 95% CI {} to {} includes no difference); tied with the fastest: {}.",
                 next.function,
-                pct(next.extra.point),
-                pct(next.extra.lower),
-                pct(next.extra.upper),
+                fmt_pct1(next.extra.point),
+                fmt_pct1(next.extra.lower),
+                fmt_pct1(next.extra.upper),
                 advice
                     .tied_with_fastest
                     .iter()
@@ -805,137 +806,9 @@ fn advise(title: &str, kind: Option<&str>, rows: &[Row], rounds: Option<&Rounds>
     advice
 }
 
-/// Formats nanoseconds with a readable unit (ns, µs, ms, s), 3 significant digits.
-pub fn fmt_ns(ns: f64) -> String {
-    let (v, unit) = if ns >= 1e9 {
-        (ns / 1e9, "s")
-    } else if ns >= 1e6 {
-        (ns / 1e6, "ms")
-    } else if ns >= 1e3 {
-        (ns / 1e3, "µs")
-    } else {
-        (ns, "ns")
-    };
-    format!("{} {unit}", sig3(v))
-}
-
-/// Formats a speed-up factor, e.g. `4.21×`.
-pub fn fmt_x(x: f64) -> String {
-    format!("{}×", sig3(x))
-}
-
-/// Formats a rate per second with an SI prefix, e.g. `2.31 Gelem/s`.
-pub fn fmt_rate(per_second: f64, unit: &str) -> String {
-    let (v, prefix) = if per_second >= 1e9 {
-        (per_second / 1e9, "G")
-    } else if per_second >= 1e6 {
-        (per_second / 1e6, "M")
-    } else if per_second >= 1e3 {
-        (per_second / 1e3, "k")
-    } else {
-        (per_second, "")
-    };
-    format!("{} {prefix}{unit}/s", sig3(v))
-}
-
-/// Three significant digits without a trailing exponent.
-pub fn sig3(v: f64) -> String {
-    if !v.is_finite() {
-        return v.to_string();
-    }
-    let a = v.abs();
-    let decimals = if a >= 100.0 {
-        0
-    } else if a >= 10.0 {
-        1
-    } else if a >= 1.0 {
-        2
-    } else {
-        3
-    };
-    format!("{v:.decimals$}")
-}
-
-/// The href of `target` as seen from a page in `from_dir`, or `None` if it cannot be expressed
-/// (different drive prefixes). Both paths are made absolute and normalised lexically, because
-/// `from_dir` may not exist yet.
-pub fn relative_href(from_dir: &Path, target: &Path) -> Option<String> {
-    let from = absolute(from_dir);
-    let to = absolute(target);
-    let from_parts: Vec<Component> = from.components().collect();
-    let to_parts: Vec<Component> = to.components().collect();
-    if from_parts.first() != to_parts.first() {
-        return None;
-    }
-    let common = from_parts
-        .iter()
-        .zip(&to_parts)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let mut parts: Vec<String> = vec!["..".to_string(); from_parts.len() - common];
-    parts.extend(
-        to_parts[common..]
-            .iter()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
-    );
-    Some(parts.join("/"))
-}
-
-/// `path` made absolute against the current directory, with `.` and `..` resolved lexically.
-pub fn absolute(path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .unwrap_or_else(|_| PathBuf::from("/"))
-            .join(path)
-    };
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn relative_links_walk_up_and_down() {
-        assert_eq!(
-            relative_href(
-                Path::new("/a/criterion/summary"),
-                Path::new("/a/criterion/io_download/report/violin.svg")
-            )
-            .unwrap(),
-            "../io_download/report/violin.svg"
-        );
-        assert_eq!(
-            relative_href(Path::new("/x/out"), Path::new("/x/out/f.svg")).unwrap(),
-            "f.svg"
-        );
-        assert_eq!(
-            relative_href(Path::new("/x/./out/../o2"), Path::new("/y/f")).unwrap(),
-            "../../y/f"
-        );
-    }
-
-    #[test]
-    fn number_formats_keep_three_significant_digits() {
-        assert_eq!(fmt_ns(694_728_707.25), "695 ms");
-        assert_eq!(fmt_ns(1_234.0), "1.23 µs");
-        assert_eq!(fmt_ns(3_430_448_374.0), "3.43 s");
-        assert_eq!(fmt_x(4.2149), "4.21×");
-        assert_eq!(fmt_rate(230.3, "elem"), "230 elem/s");
-        assert_eq!(fmt_rate(2.31e9, "elem"), "2.31 Gelem/s");
-    }
 
     #[test]
     fn numeric_parameter_values_sort_as_numbers() {

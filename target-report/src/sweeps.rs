@@ -25,9 +25,11 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::format::{fmt_ci, fmt_latency, fmt_ns, fmt_pct, fmt_value};
 use crate::meta::{self, ServerCapacity};
+use crate::paths::relative_href;
 use crate::stats::Interval;
-use crate::summary::{fmt_ns, relative_href, Table, SEQUENTIAL};
+use crate::summary::{Table, SEQUENTIAL};
 use crate::svg::sweep as chart;
 
 /// Throughput at or above this share of the server's capacity is called server-bound.
@@ -398,24 +400,6 @@ fn number(v: &str) -> Option<f64> {
     v.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
-/// A parameter value for prose: integers from 1,000 up get thousands separators.
-pub fn fmt_value(v: &str) -> String {
-    match v.parse::<u64>() {
-        Ok(n) if n >= 1_000 => {
-            let digits = n.to_string();
-            let mut out = String::new();
-            for (i, c) in digits.chars().enumerate() {
-                if i > 0 && (digits.len() - i) % 3 == 0 {
-                    out.push(',');
-                }
-                out.push(c);
-            }
-            out
-        }
-        _ => v.to_string(),
-    }
-}
-
 /// Two intervals share at least one value.
 fn overlap(a: &Interval, b: &Interval) -> bool {
     a.lower <= b.upper && b.lower <= a.upper
@@ -682,14 +666,6 @@ fn findings(s: &Sweep, capacity: Option<ServerCapacity>) -> Findings {
     f
 }
 
-fn ci(m: &Interval) -> String {
-    format!("95% CI {}–{}", fmt_ns(m.lower), fmt_ns(m.upper))
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.0}%", x * 100.0)
-}
-
 /// `⌈160/20⌉ × 20 ms = 160 ms` for the point of `strategy` at `parameter`, when it has an ideal.
 fn ideal_formula(s: &Sweep, strategy: &str, parameter: &str) -> Option<String> {
     let p = s
@@ -711,15 +687,6 @@ fn ideal_formula(s: &Sweep, strategy: &str, parameter: &str) -> Option<String> {
     ))
 }
 
-/// A latency in ms: whole as given (`20`), measured ones to 0.01 ms (`20.18`).
-fn fmt_latency(ms: f64) -> String {
-    if ms.fract() == 0.0 {
-        format!("{ms}")
-    } else {
-        format!("{ms:.2}")
-    }
-}
-
 /// `1 value`, `5 values`.
 fn count(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
@@ -738,7 +705,7 @@ fn sentences(s: &Sweep) -> Vec<String> {
             b.strategy,
             k.phrase(&b.parameter),
             fmt_ns(b.median_ns.point),
-            ci(&b.median_ns)
+            fmt_ci(&b.median_ns)
         );
         let others: Vec<String> = b
             .indistinguishable
@@ -758,7 +725,7 @@ fn sentences(s: &Sweep) -> Vec<String> {
         {
             line.push_str(&format!(
                 "; there it reaches {} of the ideal {ideal}",
-                pct(e.point)
+                fmt_pct(e.point)
             ));
         }
         line.push('.');
@@ -770,11 +737,11 @@ fn sentences(s: &Sweep) -> Vec<String> {
             a.strategy,
             k.phrase(&a.parameter),
             fmt_ns(a.median_ns.point),
-            ci(&a.median_ns)
+            fmt_ci(&a.median_ns)
         );
         if let (Some(e), Some(ideal)) = (a.efficiency, ideal_formula(s, &a.strategy, &a.parameter))
         {
-            line.push_str(&format!(", {} of the ideal {ideal}", pct(e.point)));
+            line.push_str(&format!(", {} of the ideal {ideal}", fmt_pct(e.point)));
         }
         if !a.not_measured_above.is_empty() {
             line.push_str(&format!(
@@ -817,18 +784,18 @@ fn sentences(s: &Sweep) -> Vec<String> {
                 k.phrase("0"),
                 l.strategy,
                 fmt_value(&format!("{:.0}", l.requests_per_s.point)),
-                pct(l.share_of_capacity.point),
-                pct(l.share_of_capacity.lower),
-                pct(l.share_of_capacity.upper),
+                fmt_pct(l.share_of_capacity.point),
+                fmt_pct(l.share_of_capacity.lower),
+                fmt_pct(l.share_of_capacity.upper),
                 if l.server_bound {
                     format!(
                         " — server-bound (≥ {}): this point measures the server, not the strategy",
-                        pct(SERVER_BOUND)
+                        fmt_pct(SERVER_BOUND)
                     )
                 } else if l.possibly_server_bound {
                     format!(
                         " — possibly server-bound (its CI reaches {})",
-                        pct(SERVER_BOUND)
+                        fmt_pct(SERVER_BOUND)
                     )
                 } else {
                     String::new()
@@ -924,14 +891,5 @@ mod tests {
             ParameterKind::from_group("sweep/other").label(),
             "parameter"
         );
-    }
-
-    #[test]
-    fn values_get_thousands_separators() {
-        assert_eq!(fmt_value("10000"), "10,000");
-        assert_eq!(fmt_value("10000000"), "10,000,000");
-        assert_eq!(fmt_value("160"), "160");
-        assert_eq!(fmt_value("1000"), "1,000");
-        assert_eq!(fmt_value("abc"), "abc");
     }
 }

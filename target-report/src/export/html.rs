@@ -8,10 +8,11 @@
 use std::fmt::Write;
 
 use super::Exporter;
+use crate::format::{fmt_change, fmt_ns, fmt_pct, fmt_rate, fmt_value, fmt_x};
 use crate::history::HistoryReport;
-use crate::summary::{fmt_ns, fmt_rate, fmt_x, Efficiency, Row, Summary, Table, SEQUENTIAL};
+use crate::summary::{Efficiency, Row, Summary, Table, SEQUENTIAL};
 use crate::svg::{escape, gantt, sweep as sweep_chart};
-use crate::sweeps::{fmt_value, Sweep};
+use crate::sweeps::Sweep;
 
 /// The HTML format.
 pub struct Html;
@@ -93,9 +94,9 @@ fn efficiency_cell(class: &str, e: &Option<Efficiency>) -> String {
     match e {
         Some(e) => interval_cell(
             class,
-            format!("{:.0}%", e.ratio.point * 100.0),
-            format!("{:.0}%", e.ratio.lower * 100.0),
-            format!("{:.0}%", e.ratio.upper * 100.0),
+            fmt_pct(e.ratio.point),
+            fmt_pct(e.ratio.lower),
+            fmt_pct(e.ratio.upper),
         ),
         None => format!("<td class=\"{class}\">—</td>"),
     }
@@ -266,13 +267,13 @@ fn table_section(t: &Table, nested: bool) -> String {
                 (Some(tl), Some(ts)) => {
                     let _ = write!(
                         s,
-                        "<figcaption><code>{}</code>: {} jobs on {} worker{}, {} wall, workers busy {:.0}% of it</figcaption>{}",
+                        "<figcaption><code>{}</code>: {} jobs on {} worker{}, {} wall, workers busy {} of it</figcaption>{}",
                         escape(&r.function),
                         ts.jobs,
                         ts.workers,
                         if ts.workers == 1 { "" } else { "s" },
                         fmt_ns(ts.wall_ns as f64),
-                        ts.utilisation * 100.0,
+                        fmt_pct(ts.utilisation),
                         gantt::render(tl, &format!("{title} / {}", r.function))
                     );
                 }
@@ -467,8 +468,8 @@ impl Exporter<HistoryReport> for Html {
                 .map(|st| {
                     let p = &series.points[st.index];
                     format!(
-                        "{:+.1}% at <code>{}</code> (record {})",
-                        (st.ratio - 1.0) * 100.0,
+                        "{} at <code>{}</code> (record {})",
+                        fmt_change(st.ratio - 1.0),
                         escape(&p.label()),
                         p.record + 1
                     )

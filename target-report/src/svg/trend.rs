@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::{escape, nice_ticks};
+use crate::format::fmt_change;
 use crate::steps::Fit;
 
 const WIDTH: f64 = 600.0;
@@ -107,14 +108,15 @@ pub fn render(title: &str, points: &[TrendPoint], fit: &Fit) -> String {
     // Step markers.
     for st in &fit.steps {
         let xv = x(st.index as f64 - 0.5);
-        let pct = (st.ratio - 1.0) * 100.0;
-        let colour = if pct > 0.0 { "#c62828" } else { "#2e7d32" };
+        let change = st.ratio - 1.0;
+        let colour = if change > 0.0 { "#c62828" } else { "#2e7d32" };
         let _ = write!(
             s,
-            "<line class=\"step\" x1=\"{xv:.1}\" y1=\"{TOP}\" x2=\"{xv:.1}\" y2=\"{:.1}\" stroke=\"{colour}\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" font-family=\"sans-serif\" fill=\"{colour}\">{pct:+.1}%</text>",
+            "<line class=\"step\" x1=\"{xv:.1}\" y1=\"{TOP}\" x2=\"{xv:.1}\" y2=\"{:.1}\" stroke=\"{colour}\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" font-family=\"sans-serif\" fill=\"{colour}\">{}</text>",
             TOP + plot_h,
             xv + 3.0,
-            TOP + 11.0
+            TOP + 11.0,
+            fmt_change(change)
         );
     }
     // Points with their intervals.
