@@ -77,6 +77,7 @@
 #![warn(missing_docs)]
 
 pub mod ab;
+pub mod atomic_write;
 pub mod calibrate;
 pub mod compare;
 pub mod criterion;
@@ -87,7 +88,6 @@ pub mod history;
 pub mod machine;
 pub mod meta;
 pub mod noise;
-pub mod output;
 pub mod paths;
 pub mod rounds;
 pub mod runner;

@@ -13,12 +13,12 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use target_report::compare::{self, DEFAULT_THRESHOLD_PCT};
-use target_report::export::{Exporter, Html, Json, Markdown, Table};
+use target_report::export::{Exporter, Html, Json, Markdown, PlainTable};
 use target_report::format::format_duration;
 use target_report::history::{self, HistoryReport, Record};
 use target_report::noise::{self, NoiseFloor};
 use target_report::runner::{child, session::Outcome};
-use target_report::{ab, calibrate, machine, output, summary, svg, Error, Result};
+use target_report::{ab, atomic_write, calibrate, machine, summary, svg, Error, Result};
 
 #[derive(Parser)]
 #[command(
@@ -215,7 +215,7 @@ fn print(text: &str) -> Result<()> {
 /// `ab`'s verdict in the chosen format (the same exporters as `compare`).
 fn render_comparison(c: &compare::Comparison, format: Format) -> String {
     match format {
-        Format::Table => Table.render(c),
+        Format::Table => PlainTable.render(c),
         Format::Markdown => Markdown.render(c),
         Format::Json => Json.render(c),
     }
@@ -298,7 +298,7 @@ fn run(command: Command) -> Result<i32> {
                     format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{chart}\n").into_bytes(),
                 ));
             }
-            output::write_files(&out, &files)?;
+            atomic_write::write_files(&out, &files)?;
             let rows: usize = s.tables.iter().map(|t| t.rows.len()).sum();
             let unmeasured: usize = s.tables.iter().map(|t| t.unmeasured.len()).sum();
             print(&format!(
@@ -340,7 +340,7 @@ fn run(command: Command) -> Result<i32> {
             )?;
             let c = compare::build(&criterion_dir, &old, &new, threshold, &floor)?;
             let text = match format {
-                Format::Table => Table.render(&c),
+                Format::Table => PlainTable.render(&c),
                 Format::Markdown => Markdown.render(&c),
                 Format::Json => Json.render(&c),
             };
@@ -486,7 +486,7 @@ fn run(command: Command) -> Result<i32> {
                     format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{chart}\n").into_bytes(),
                 ));
             }
-            output::write_files(&out, &files)?;
+            atomic_write::write_files(&out, &files)?;
             let steps: usize = report.charts.iter().map(|(s, _)| s.fit.steps.len()).sum();
             print(&format!(
                 "wrote index.html and {} charts to {} from {} records: {steps} step changes\n",

@@ -8,7 +8,7 @@ use std::path::Path;
 use common::*;
 use serde_json::Value;
 use target_report::compare::Verdict;
-use target_report::export::{Exporter, Json, Markdown, Table};
+use target_report::export::{Exporter, Json, Markdown, PlainTable};
 use target_report::stats::SplitMix64;
 use target_report::verdict;
 
@@ -50,7 +50,7 @@ fn paired_rounds_detect_a_ten_percent_change() {
     assert!(c.method.contains("paired rounds"));
     assert_eq!(c.noise, ["2 benchmarks: the spread of 5 paired rounds"]);
     // The exporters show the rounds that would detect the threshold.
-    let text = Table.render(&c);
+    let text = PlainTable.render(&c);
     let head = text.lines().next().unwrap();
     assert!(head.ends_with("rounds for 5%"), "{head}");
     let row = text.lines().find(|l| l.starts_with("g/slow ")).unwrap();

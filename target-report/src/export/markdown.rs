@@ -1,7 +1,7 @@
 //! Markdown: `summary.md` beside the HTML page, and `compare --format markdown` ready to paste
 //! into a pull request.
 
-use super::table::{compare_cells, compare_head, compare_notes};
+use super::plain::{compare_cells, compare_head, compare_notes};
 use super::{md_escape, Exporter};
 use crate::compare::{Comparison, Verdict};
 use crate::format::{fmt_change, fmt_ns, fmt_rate, fmt_value, fmt_x};

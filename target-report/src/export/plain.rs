@@ -5,7 +5,7 @@ use crate::compare::{self, Comparison, Entry, Verdict};
 use crate::format::{fmt_change, fmt_ns, fmt_pct1};
 
 /// The plain-text table format.
-pub struct Table;
+pub struct PlainTable;
 
 fn pad(cells: &[String], widths: &[usize]) -> String {
     let mut line = String::new();
@@ -118,7 +118,7 @@ pub(crate) fn compare_notes(c: &Comparison, code: impl Fn(&str) -> String) -> Ve
     out
 }
 
-impl Exporter<Comparison> for Table {
+impl Exporter<Comparison> for PlainTable {
     fn render(&self, c: &Comparison) -> String {
         let mut rows: Vec<Vec<String>> = vec![compare_head(c)];
         for e in &c.entries {
