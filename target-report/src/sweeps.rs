@@ -29,7 +29,7 @@ use crate::format::{fmt_ci, fmt_latency, fmt_ns, fmt_pct, fmt_value};
 use crate::meta::{self, ServerCapacity};
 use crate::paths::relative_href;
 use crate::stats::Interval;
-use crate::summary::{Table, SEQUENTIAL};
+use crate::summary::table::{Table, SEQUENTIAL};
 use crate::svg::sweep as chart;
 
 /// Throughput at or above this share of the server's capacity is called server-bound.
