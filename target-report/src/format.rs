@@ -115,6 +115,11 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
+/// `1 value`, `5 values`: a count with its noun.
+pub fn fmt_count(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,12 @@
 //!   the smallest value at which each other strategy is significantly faster than `sequential`:
 //!   its median's 95% interval lies entirely below `sequential`'s at the same value.
 //! * **not measured** — every point without a measurement, with the bench's reason.
+//!
+//! This module builds the [`Sweep`] model from the summary's tables and gives the chart its
+//! input; `findings` computes the findings as data, `prose` puts them in words.
+
+mod findings;
+mod prose;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -25,15 +31,18 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::format::{fmt_ci, fmt_latency, fmt_ns, fmt_pct, fmt_value};
+use crate::format::{fmt_count, fmt_value};
 use crate::meta::{self, ServerCapacity};
+
 use crate::paths::relative_href;
 use crate::stats::Interval;
-use crate::summary::table::{Table, SEQUENTIAL};
+use crate::summary::table::Table;
 use crate::svg::sweep as chart;
-
-/// Throughput at or above this share of the server's capacity is called server-bound.
-pub const SERVER_BOUND: f64 = 0.8;
+use findings::findings;
+pub use findings::{
+    AtLargest, Best, Crossover, Findings, NotMeasured, ServerFinding, ServerLoad, SERVER_BOUND,
+};
+use prose::sentences;
 
 /// What a sweep's parameter counts, from the last word of its group name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -161,102 +170,6 @@ impl Point {
             None => format!("missing {}", self.missing.join(", ")),
         }
     }
-}
-
-/// The findings of one sweep; each list is empty when it does not apply.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct Findings {
-    /// Worker-count sweeps: the best value per strategy.
-    pub best: Vec<Best>,
-    /// Request-count sweeps: each strategy at the largest value it was measured at.
-    pub at_largest: Vec<AtLargest>,
-    /// With `cb-server-capacity.json`: the server's capacity and the load at parameter 0.
-    pub server: Option<ServerFinding>,
-    /// Sweeps with `sequential` and a process pool: where each strategy overtakes it.
-    pub faster_than_sequential: Vec<Crossover>,
-    /// Points not measured, with the reason.
-    pub not_measured: Vec<NotMeasured>,
-}
-
-/// The best parameter value of one strategy.
-#[derive(Debug, Clone, Serialize)]
-pub struct Best {
-    /// The strategy.
-    pub strategy: String,
-    /// The value with the lowest median.
-    pub parameter: String,
-    /// Its median.
-    pub median_ns: Interval,
-    /// Values (the best included) whose 95% interval overlaps the best's, in order.
-    pub indistinguishable: Vec<String>,
-    /// I/O: the ideal at the best value, ns.
-    pub ideal_ns: Option<f64>,
-    /// I/O: ideal ÷ median at the best value.
-    pub efficiency: Option<Interval>,
-}
-
-/// One strategy at the largest value it was measured at.
-#[derive(Debug, Clone, Serialize)]
-pub struct AtLargest {
-    /// The strategy.
-    pub strategy: String,
-    /// That value.
-    pub parameter: String,
-    /// The median there.
-    pub median_ns: Interval,
-    /// I/O: ideal ÷ median there.
-    pub efficiency: Option<Interval>,
-    /// Larger values of the sweep at which it was not measured.
-    pub not_measured_above: Vec<String>,
-}
-
-/// The server's capacity and how close each strategy came to it at zero latency.
-#[derive(Debug, Clone, Serialize)]
-pub struct ServerFinding {
-    /// `cb-server-capacity.json`.
-    pub capacity: ServerCapacity,
-    /// One entry per strategy measured at parameter 0.
-    pub at_zero: Vec<ServerLoad>,
-}
-
-/// One strategy's throughput against the server's capacity.
-#[derive(Debug, Clone, Serialize)]
-pub struct ServerLoad {
-    /// The strategy.
-    pub strategy: String,
-    /// N ÷ median, requests per second (interval mapped from the median's).
-    pub requests_per_s: Interval,
-    /// `requests_per_s ÷ capacity`.
-    pub share_of_capacity: Interval,
-    /// `share_of_capacity.point ≥ SERVER_BOUND`.
-    pub server_bound: bool,
-    /// Not server-bound by the point estimate, but the interval reaches [`SERVER_BOUND`].
-    pub possibly_server_bound: bool,
-}
-
-/// Where one strategy becomes significantly faster than `sequential`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Crossover {
-    /// The strategy.
-    pub strategy: String,
-    /// The smallest value at which its 95% interval lies entirely below `sequential`'s; `None`:
-    /// never in the measured range.
-    pub first_faster: Option<String>,
-    /// Values above `first_faster` at which it is *not* significantly faster.
-    pub not_faster_above: Vec<String>,
-    /// The values at which both were measured, in order.
-    pub compared: Vec<String>,
-}
-
-/// A point without a measurement.
-#[derive(Debug, Clone, Serialize)]
-pub struct NotMeasured {
-    /// The strategy.
-    pub strategy: String,
-    /// The value.
-    pub parameter: String,
-    /// The bench's reason, or the files it lacks.
-    pub reason: String,
 }
 
 /// The sweeps among `tables` (those with a parameter value), with `cb-server-capacity.json`
@@ -400,11 +313,6 @@ fn number(v: &str) -> Option<f64> {
     v.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
-/// Two intervals share at least one value.
-fn overlap(a: &Interval, b: &Interval) -> bool {
-    a.lower <= b.upper && b.lower <= a.upper
-}
-
 impl Sweep {
     /// The position of `value` among [`Sweep::values`].
     fn index(&self, value: &str) -> usize {
@@ -448,7 +356,7 @@ impl Sweep {
         let mut parts = vec![format!(
             "{kind} of {} over {range} ({})",
             self.parameter_name,
-            count(self.values.len(), "value")
+            fmt_count(self.values.len(), "value")
         )];
         let distinct = |f: &dyn Fn(&Point) -> Option<String>| -> Vec<String> {
             self.points
@@ -474,7 +382,7 @@ impl Sweep {
             } else {
                 format!("{} strategies", self.strategies.len())
             },
-            count(self.points.len(), "point")
+            fmt_count(self.points.len(), "point")
         ));
         format!("{}.", parts.join("; "))
     }
@@ -548,325 +456,6 @@ impl Sweep {
                 .join(", "),
         }
     }
-}
-
-fn findings(s: &Sweep, capacity: Option<ServerCapacity>) -> Findings {
-    let mut f = Findings::default();
-    if s.parameter == ParameterKind::Workers {
-        for name in &s.strategies {
-            let measured = s.measured(name);
-            let Some(&(best_p, best)) = measured
-                .iter()
-                .min_by(|a, b| a.1.point.total_cmp(&b.1.point))
-            else {
-                continue;
-            };
-            f.best.push(Best {
-                strategy: name.clone(),
-                parameter: best_p.parameter.clone(),
-                median_ns: best,
-                indistinguishable: measured
-                    .iter()
-                    .filter(|(_, m)| overlap(m, &best))
-                    .map(|(p, _)| p.parameter.clone())
-                    .collect(),
-                ideal_ns: best_p.ideal_ns,
-                efficiency: best_p.efficiency,
-            });
-        }
-    }
-    if s.parameter == ParameterKind::Requests {
-        for name in &s.strategies {
-            let measured = s.measured(name);
-            let Some(&(p, m)) = measured.last() else {
-                continue;
-            };
-            let at = s.index(&p.parameter);
-            f.at_largest.push(AtLargest {
-                strategy: name.clone(),
-                parameter: p.parameter.clone(),
-                median_ns: m,
-                efficiency: p.efficiency,
-                not_measured_above: s.values[at + 1..].to_vec(),
-            });
-        }
-    }
-    if let Some(capacity) = capacity {
-        let at_zero = s
-            .points
-            .iter()
-            .filter(|p| number(&p.parameter) == Some(0.0))
-            .filter_map(|p| {
-                let m = p.median_ns?;
-                let n = p.jobs? as f64;
-                // A rate is amount/time: the interval's ends swap.
-                let rate = Interval {
-                    point: n * 1e9 / m.point,
-                    lower: n * 1e9 / m.upper,
-                    upper: n * 1e9 / m.lower,
-                };
-                let share = rate.map(|r| r / capacity.requests_per_s);
-                Some(ServerLoad {
-                    strategy: p.strategy.clone(),
-                    requests_per_s: rate,
-                    share_of_capacity: share,
-                    server_bound: share.point >= SERVER_BOUND,
-                    possibly_server_bound: share.point < SERVER_BOUND
-                        && share.upper >= SERVER_BOUND,
-                })
-            })
-            .collect();
-        f.server = Some(ServerFinding { capacity, at_zero });
-    }
-    let has_seq = s.strategies.iter().any(|n| n == SEQUENTIAL);
-    let has_process_pool = s.strategies.iter().any(|n| n.starts_with("process_pool"));
-    if has_seq && has_process_pool {
-        let seq: BTreeMap<&str, Interval> = s
-            .measured(SEQUENTIAL)
-            .into_iter()
-            .map(|(p, m)| (p.parameter.as_str(), m))
-            .collect();
-        for name in s.strategies.iter().filter(|n| *n != SEQUENTIAL) {
-            let pairs: Vec<(&str, bool)> = s
-                .measured(name)
-                .into_iter()
-                .filter_map(|(p, m)| {
-                    let q = seq.get(p.parameter.as_str())?;
-                    Some((p.parameter.as_str(), m.upper < q.lower))
-                })
-                .collect();
-            if pairs.is_empty() {
-                continue;
-            }
-            let first = pairs.iter().position(|(_, faster)| *faster);
-            f.faster_than_sequential.push(Crossover {
-                strategy: name.clone(),
-                first_faster: first.map(|i| pairs[i].0.to_string()),
-                not_faster_above: first.map_or(Vec::new(), |i| {
-                    pairs[i + 1..]
-                        .iter()
-                        .filter(|(_, faster)| !faster)
-                        .map(|(v, _)| v.to_string())
-                        .collect()
-                }),
-                compared: pairs.iter().map(|(v, _)| v.to_string()).collect(),
-            });
-        }
-    }
-    let mut unmeasured: Vec<&Point> = s.points.iter().filter(|p| p.median_ns.is_none()).collect();
-    unmeasured.sort_by_key(|p| (p.strategy.clone(), s.index(&p.parameter)));
-    f.not_measured = unmeasured
-        .into_iter()
-        .map(|p| NotMeasured {
-            strategy: p.strategy.clone(),
-            parameter: p.parameter.clone(),
-            reason: p.reason(),
-        })
-        .collect();
-    f
-}
-
-/// `⌈160/20⌉ × 20 ms = 160 ms` for the point of `strategy` at `parameter`, when it has an ideal.
-fn ideal_formula(s: &Sweep, strategy: &str, parameter: &str) -> Option<String> {
-    let p = s
-        .points
-        .iter()
-        .find(|p| p.strategy == strategy && p.parameter == parameter)?;
-    let latency = p.ideal_latency_ms?;
-    let measured = if p.latency_ms == Some(latency) {
-        ""
-    } else {
-        " (measured)"
-    };
-    Some(format!(
-        "⌈{}/{}⌉ × {} ms{measured} = {}",
-        p.jobs?,
-        p.concurrency?,
-        fmt_latency(latency),
-        fmt_ns(p.ideal_ns?)
-    ))
-}
-
-/// `1 value`, `5 values`.
-fn count(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
-
-fn sentences(s: &Sweep) -> Vec<String> {
-    let f = &s.findings;
-    let k = s.parameter;
-    let mut out = Vec::new();
-    if s.points.iter().all(|p| p.median_ns.is_none()) {
-        out.push(format!("Nothing in {} was measured.", s.group));
-    }
-    for b in &f.best {
-        let mut line = format!(
-            "`{}`: best at {} ({}, {})",
-            b.strategy,
-            k.phrase(&b.parameter),
-            fmt_ns(b.median_ns.point),
-            fmt_ci(&b.median_ns)
-        );
-        let others: Vec<String> = b
-            .indistinguishable
-            .iter()
-            .filter(|v| **v != b.parameter)
-            .cloned()
-            .collect();
-        if others.is_empty() {
-            line.push_str("; no other value's CI overlaps it");
-        } else {
-            line.push_str(&format!(
-                "; {} are indistinguishable (their CIs overlap the best's)",
-                s.span(&b.indistinguishable)
-            ));
-        }
-        if let (Some(e), Some(ideal)) = (b.efficiency, ideal_formula(s, &b.strategy, &b.parameter))
-        {
-            line.push_str(&format!(
-                "; there it reaches {} of the ideal {ideal}",
-                fmt_pct(e.point)
-            ));
-        }
-        line.push('.');
-        out.push(line);
-    }
-    for a in &f.at_largest {
-        let mut line = format!(
-            "`{}`: {} in {} ({})",
-            a.strategy,
-            k.phrase(&a.parameter),
-            fmt_ns(a.median_ns.point),
-            fmt_ci(&a.median_ns)
-        );
-        if let (Some(e), Some(ideal)) = (a.efficiency, ideal_formula(s, &a.strategy, &a.parameter))
-        {
-            line.push_str(&format!(", {} of the ideal {ideal}", fmt_pct(e.point)));
-        }
-        if !a.not_measured_above.is_empty() {
-            line.push_str(&format!(
-                "; not measured at {}",
-                s.span(&a.not_measured_above)
-            ));
-        }
-        line.push('.');
-        out.push(line);
-    }
-    if let Some(server) = &f.server {
-        let c = &server.capacity;
-        out.push(format!(
-            "The mock server answers {} requests/s ({} requests, {} in flight; cb-server-capacity.json).",
-            fmt_value(&format!("{:.0}", c.requests_per_s)),
-            c.requests,
-            c.in_flight
-        ));
-        if server.at_zero.is_empty() {
-            out.push(format!(
-                "No strategy was measured at {}, so none is compared with that capacity.",
-                k.phrase("0")
-            ));
-        }
-        if let Some(over) = server
-            .at_zero
-            .iter()
-            .find(|l| l.share_of_capacity.point > 1.0)
-        {
-            out.push(format!(
-                "`{}` exceeds the measured capacity at {}: that measurement ({} requests in flight) underestimates what the server sustains with more in flight, so these shares overstate how close each strategy is to the server's real limit.",
-                over.strategy,
-                k.phrase("0"),
-                c.in_flight
-            ));
-        }
-        for l in &server.at_zero {
-            out.push(format!(
-                "At {}: `{}` completes {} requests/s = {} of that capacity (CI {}–{}){}.",
-                k.phrase("0"),
-                l.strategy,
-                fmt_value(&format!("{:.0}", l.requests_per_s.point)),
-                fmt_pct(l.share_of_capacity.point),
-                fmt_pct(l.share_of_capacity.lower),
-                fmt_pct(l.share_of_capacity.upper),
-                if l.server_bound {
-                    format!(
-                        " — server-bound (≥ {}): this point measures the server, not the strategy",
-                        fmt_pct(SERVER_BOUND)
-                    )
-                } else if l.possibly_server_bound {
-                    format!(
-                        " — possibly server-bound (its CI reaches {})",
-                        fmt_pct(SERVER_BOUND)
-                    )
-                } else {
-                    String::new()
-                }
-            ));
-        }
-    } else if k == ParameterKind::Latency && s.kind.as_deref() == Some("io") {
-        out.push(format!(
-            "No {} in the group's directory: the server's capacity at 0 ms is unknown.",
-            meta::CAPACITY_FILE
-        ));
-    }
-    for c in &f.faster_than_sequential {
-        let range = s.span(&c.compared);
-        out.push(match &c.first_faster {
-            None => format!(
-                "`{}` is never significantly faster than `{SEQUENTIAL}` in this range ({range} {}).",
-                c.strategy,
-                s.parameter_name
-            ),
-            Some(v) => {
-                let mut line = if c.compared.first() == Some(v) {
-                    format!(
-                        "`{}` is significantly faster than `{SEQUENTIAL}` (CI entirely below) already at {}, the smallest compared",
-                        c.strategy,
-                        k.phrase(v)
-                    )
-                } else {
-                    format!(
-                        "`{}` overtakes `{SEQUENTIAL}` at {} (first value where its CI lies entirely below)",
-                        c.strategy,
-                        k.phrase(v)
-                    )
-                };
-                if !c.not_faster_above.is_empty() {
-                    line.push_str(&format!(
-                        ", but not at {}",
-                        c.not_faster_above
-                            .iter()
-                            .map(|v| fmt_value(v))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                }
-                line.push('.');
-                line
-            }
-        });
-    }
-    if !f.not_measured.is_empty() {
-        // Grouped by strategy: "`thread_pool` at 1000–10,000 requests".
-        let mut by_strategy: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for n in &f.not_measured {
-            by_strategy
-                .entry(&n.strategy)
-                .or_default()
-                .push(n.parameter.clone());
-        }
-        out.push(format!(
-            "Not measured (reasons under the chart): {}.",
-            by_strategy
-                .iter()
-                .map(|(strategy, values)| format!(
-                    "`{strategy}` at {}",
-                    k.phrase_of(&s.span(values))
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    out
 }
 
 #[cfg(test)]
