@@ -13,7 +13,7 @@
 //! * `compare OLD NEW` — every benchmark in two Criterion baselines, with a verdict
 //!   (regressed / improved / unchanged / inconclusive) held against the run-to-run noise, the
 //!   smallest change each benchmark could show, and an exit code for CI ([`compare`],
-//!   [`noise`], [`verdict`]). Paired A/B rounds produce the same model ([`verdict::from_rounds`]).
+//!   [`noise`], [`verdict`]). Paired A/B rounds produce the same model ([`compare::from_rounds`]).
 //! * `record` / `history` — an append-only JSON-lines history of results across commits, and a
 //!   trend chart per benchmark with detected step changes.
 //! * `ab OLD [NEW]` — interleaved A/B rounds of two commits (ABBA order, each side built once
