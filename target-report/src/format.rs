@@ -9,16 +9,27 @@ use crate::stats::Interval;
 
 /// Formats nanoseconds with a readable unit (ns, µs, ms, s), 3 significant digits.
 pub fn fmt_ns(ns: f64) -> String {
-    let (v, unit) = if ns >= 1e9 {
-        (ns / 1e9, "s")
+    let (div, unit) = time_unit(ns);
+    format!("{} {unit}", sig3(ns / div))
+}
+
+/// The divisor and unit for a time in ns: the largest of s, ms, µs and ns that keeps it ≥ 1.
+pub fn time_unit(ns: f64) -> (f64, &'static str) {
+    if ns >= 1e9 {
+        (1e9, "s")
     } else if ns >= 1e6 {
-        (ns / 1e6, "ms")
+        (1e6, "ms")
     } else if ns >= 1e3 {
-        (ns / 1e3, "µs")
+        (1e3, "µs")
     } else {
-        (ns, "ns")
-    };
-    format!("{} {unit}", sig3(v))
+        (1.0, "ns")
+    }
+}
+
+/// `v` to at most three decimals without trailing zeros (`1.5`, `200`): chart tick labels.
+pub fn trim_decimals(v: f64) -> String {
+    let s = format!("{v:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Formats a speed-up factor, e.g. `4.21×`.

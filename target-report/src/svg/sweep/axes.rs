@@ -3,6 +3,7 @@
 
 use super::super::nice_ticks;
 use super::{PAD_X, PLOT_H, TOP, ZERO_GAP};
+use crate::format::{time_unit, trim_decimals};
 
 /// How x values map to the plot.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -134,7 +135,7 @@ impl YScale {
     pub(super) fn ticks(&self) -> Vec<f64> {
         match *self {
             YScale::Linear { hi } => {
-                let div = unit_of(hi).0;
+                let div = time_unit(hi).0;
                 nice_ticks(0.0, hi / div, 6)
                     .into_iter()
                     .map(|t| t * div)
@@ -166,42 +167,24 @@ impl YScale {
     }
 }
 
-/// Divisor and unit for a time in ns.
-fn unit_of(ns: f64) -> (f64, &'static str) {
-    if ns >= 1e9 {
-        (1e9, "s")
-    } else if ns >= 1e6 {
-        (1e6, "ms")
-    } else if ns >= 1e3 {
-        (1e3, "µs")
-    } else {
-        (1.0, "ns")
-    }
-}
-
-fn trim(v: f64) -> String {
-    let s = format!("{v:.3}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
 /// A time tick label with its own unit, e.g. `200 ms`, `1.5 s`.
 pub(super) fn time_label(ns: f64) -> String {
     if ns == 0.0 {
         return "0".into();
     }
-    let (div, unit) = unit_of(ns);
-    format!("{} {unit}", trim(ns / div))
+    let (div, unit) = time_unit(ns);
+    format!("{} {unit}", trim_decimals(ns / div))
 }
 
 /// A parameter value in few characters: `10k`, `1M`, `0.5`.
 pub fn compact_number(v: f64) -> String {
     let a = v.abs();
     if a >= 1e6 && (v / 1e6).fract() == 0.0 {
-        format!("{}M", trim(v / 1e6))
+        format!("{}M", trim_decimals(v / 1e6))
     } else if a >= 1e4 && (v / 1e3).fract() == 0.0 {
-        format!("{}k", trim(v / 1e3))
+        format!("{}k", trim_decimals(v / 1e3))
     } else {
-        trim(v)
+        trim_decimals(v)
     }
 }
 
