@@ -27,6 +27,21 @@
 //! (it knows this suite's `cb-meta.json` / `cb-timeline.json` side files), and not a replacement
 //! for Criterion's own pages, which it links to.
 //!
+//! # Layout
+//! Modules by layer; each layer uses only the ones above it:
+//! * **readers** — [`criterion`] (Criterion's files), [`meta`] and [`rounds`] (the suite's side
+//!   files), [`history`] (the history file), [`noise`] (calibration and history noise),
+//!   [`machine`] (workspace, git commit, CPU).
+//! * **statistics** — [`stats`] (medians, bootstrap), [`verdict`] (the rules of `compare` and
+//!   `ab`, with [`verdict::dist`]), [`steps`] (step changes).
+//! * **models** — [`summary`] (a table per workload, with its advice), [`sweeps`] (curves and
+//!   their findings), [`compare`] (two baselines or paired rounds, with verdicts),
+//!   [`history::HistoryReport`].
+//! * **charts** — [`svg`]: sweep, Gantt and trend charts.
+//! * **exporters** — [`export`]: HTML, Markdown, JSON and a plain-text table.
+//! * **shared** — [`format`](mod@format) (every time, rate, percentage and interval as text), [`paths`],
+//!   [`atomic_write`], [`error`]; [`runner`], [`ab`] and [`calibrate`] run benchmarks.
+//!
 //! # Inputs
 //! Criterion 0.8.2's JSON files are undocumented internals; the workspace pins `=0.8.2` and
 //! [`criterion`] mirrors the structs of its `report.rs`, `estimate.rs` and `lib.rs`

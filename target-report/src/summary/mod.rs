@@ -1,6 +1,6 @@
 //! The `summary` command's model: one table per workload (a group, or a group at one parameter
 //! value), computed from Criterion's files and the suite's side files, the parameter sweeps seen
-//! as curves ([`sweeps`](crate::sweeps)), plus what is missing. The exporters render it.
+//! as curves ([`crate::sweeps`]), plus what is missing. The exporters render it.
 //!
 //! * [`table`] — the model of one workload: rows, speed-ups, efficiency, what is unmeasured.
 //! * `draft` — reading each benchmark directory into the draft table of its workload, and
