@@ -28,15 +28,15 @@
 //! for Criterion's own pages, which it links to.
 //!
 //! # Layout
-//! Modules by layer; each layer uses only the ones above it:
+//! Modules by layer; each layer uses only the ones above it (and the shared helpers):
+//! * **statistics** — [`stats`] (medians, bootstrap), [`steps`] (step changes),
+//!   [`verdict::dist`] (Student's t).
 //! * **readers** — [`criterion`] (Criterion's files), [`meta`] and [`rounds`] (the suite's side
 //!   files), [`history`] (the history file), [`noise`] (calibration and history noise),
 //!   [`machine`] (workspace, git commit, CPU).
-//! * **statistics** — [`stats`] (medians, bootstrap), [`verdict`] (the rules of `compare` and
-//!   `ab`, with [`verdict::dist`]), [`steps`] (step changes).
 //! * **models** — [`summary`] (a table per workload, with its advice), [`sweeps`] (curves and
-//!   their findings), [`compare`] (two baselines or paired rounds, with verdicts),
-//!   [`history::HistoryReport`].
+//!   their findings), [`compare`] (two baselines or paired rounds) with [`verdict`] (the rules
+//!   that decide its entries), [`history::HistoryReport`].
 //! * **charts** — [`svg`]: sweep, Gantt and trend charts.
 //! * **exporters** — [`export`]: HTML, Markdown, JSON and a plain-text table.
 //! * **shared** — [`format`](mod@format) (every time, rate, percentage and interval as text), [`paths`],

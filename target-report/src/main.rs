@@ -343,7 +343,7 @@ fn summary_command(criterion_dir: PathBuf, out: PathBuf, baseline: String) -> Re
     ];
     // summary.md shows each sweep's chart as an image beside it (index.html inlines them).
     for sw in &s.sweeps {
-        let chart = svg::sweep::render(&sw.chart());
+        let chart = svg::sweep::render(&svg::sweep::from_sweep(sw));
         files.push((
             sw.chart_file(),
             format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{chart}\n").into_bytes(),

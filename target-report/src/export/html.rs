@@ -348,7 +348,7 @@ fn sweep_section(sw: &Sweep, tables: &[&Table]) -> String {
             (true, false) => "; dashed lines are each strategy's ideal ⌈N/C⌉·L",
             _ => "",
         },
-        sweep_chart::render(&sw.chart())
+        sweep_chart::render(&sweep_chart::from_sweep(sw))
     );
     if !sw.findings.not_measured.is_empty() {
         s.push_str("<ul class=\"notes not-measured\">\n");

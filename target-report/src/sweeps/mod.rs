@@ -19,8 +19,9 @@
 //!   its median's 95% interval lies entirely below `sequential`'s at the same value.
 //! * **not measured** — every point without a measurement, with the bench's reason.
 //!
-//! This module builds the [`Sweep`] model from the summary's tables and gives the chart its
-//! input; `findings` computes the findings as data, `prose` puts them in words.
+//! This module builds the [`Sweep`] model from the summary's tables (the chart layer draws it:
+//! `svg::sweep::from_sweep`); `findings` computes the findings as data, `prose` puts them in
+//! words.
 
 mod findings;
 mod prose;
@@ -37,7 +38,6 @@ use crate::meta::{self, ServerCapacity};
 use crate::paths::relative_href;
 use crate::stats::Interval;
 use crate::summary::table::Table;
-use crate::svg::sweep as chart;
 use findings::findings;
 pub use findings::{
     AtLargest, Best, Crossover, Findings, NotMeasured, ServerFinding, ServerLoad, SERVER_BOUND,
@@ -85,7 +85,7 @@ impl ParameterKind {
     }
 
     /// A value with its unit for prose: `10 workers`, `5 ms`, `parameter 3`.
-    fn phrase(self, value: &str) -> String {
+    pub(crate) fn phrase(self, value: &str) -> String {
         self.phrase_of(&fmt_value(value))
     }
 
@@ -309,13 +309,13 @@ fn sweep(
 }
 
 /// A parameter value as a number, when it is one.
-fn number(v: &str) -> Option<f64> {
+pub(crate) fn number(v: &str) -> Option<f64> {
     v.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
 impl Sweep {
     /// The position of `value` among [`Sweep::values`].
-    fn index(&self, value: &str) -> usize {
+    pub(crate) fn index(&self, value: &str) -> usize {
         self.values.iter().position(|v| v == value).unwrap_or(0)
     }
 
@@ -385,57 +385,6 @@ impl Sweep {
             fmt_count(self.points.len(), "point")
         ));
         format!("{}.", parts.join("; "))
-    }
-
-    /// The chart's input: one series per strategy, coloured consistently across the page.
-    pub fn chart(&self) -> chart::Chart {
-        let x = |value: &str| {
-            if self.numeric {
-                number(value).unwrap_or(0.0)
-            } else {
-                self.index(value) as f64
-            }
-        };
-        let series = self
-            .strategies
-            .iter()
-            .enumerate()
-            .map(|(i, name)| chart::Series {
-                name: name.clone(),
-                colour: chart::colour(self.colours.get(i).copied().unwrap_or(i)).to_string(),
-                points: self
-                    .points
-                    .iter()
-                    .filter(|p| &p.strategy == name)
-                    .map(|p| chart::SeriesPoint {
-                        x: x(&p.parameter),
-                        median_ns: p.median_ns,
-                        ideal_ns: p.ideal_ns,
-                        label: self.parameter.phrase(&p.parameter),
-                    })
-                    .collect(),
-            })
-            .collect();
-        chart::Chart {
-            title: self.group.clone(),
-            x_label: self.parameter_name.clone(),
-            x_ticks: self
-                .values
-                .iter()
-                .map(|v| {
-                    let label = match number(v) {
-                        Some(n) if self.numeric => chart::compact_number(n),
-                        _ => v.clone(),
-                    };
-                    (x(v), label)
-                })
-                .collect(),
-            categorical: !self.numeric,
-            series,
-            ideal_label: (self.kind.as_deref() == Some("io")
-                && self.points.iter().any(|p| p.ideal_ns.is_some()))
-            .then(|| "ideal ⌈N/C⌉·L (dashed, same colour)".to_string()),
-        }
     }
 
     /// A list of values as a range when they are consecutive values of the sweep (`5–20`),

@@ -23,6 +23,7 @@ mod axes;
 
 use super::escape;
 use crate::stats::Interval;
+use crate::sweeps::{number, Sweep};
 pub use axes::{compact_number, XScale};
 use axes::{time_label, YScale};
 
@@ -98,6 +99,57 @@ pub struct Chart {
 /// Rough width of `text` at `size` px in a sans-serif font, for layout without font metrics.
 fn text_width(text: &str, size: f64) -> f64 {
     text.chars().count() as f64 * size * 0.56
+}
+
+/// The chart of a sweep: one series per strategy, coloured consistently across the page.
+pub fn from_sweep(sw: &Sweep) -> Chart {
+    let x = |value: &str| {
+        if sw.numeric {
+            number(value).unwrap_or(0.0)
+        } else {
+            sw.index(value) as f64
+        }
+    };
+    let series = sw
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Series {
+            name: name.clone(),
+            colour: colour(sw.colours.get(i).copied().unwrap_or(i)).to_string(),
+            points: sw
+                .points
+                .iter()
+                .filter(|p| &p.strategy == name)
+                .map(|p| SeriesPoint {
+                    x: x(&p.parameter),
+                    median_ns: p.median_ns,
+                    ideal_ns: p.ideal_ns,
+                    label: sw.parameter.phrase(&p.parameter),
+                })
+                .collect(),
+        })
+        .collect();
+    Chart {
+        title: sw.group.clone(),
+        x_label: sw.parameter_name.clone(),
+        x_ticks: sw
+            .values
+            .iter()
+            .map(|v| {
+                let label = match number(v) {
+                    Some(n) if sw.numeric => compact_number(n),
+                    _ => v.clone(),
+                };
+                (x(v), label)
+            })
+            .collect(),
+        categorical: !sw.numeric,
+        series,
+        ideal_label: (sw.kind.as_deref() == Some("io")
+            && sw.points.iter().any(|p| p.ideal_ns.is_some()))
+        .then(|| "ideal ⌈N/C⌉·L (dashed, same colour)".to_string()),
+    }
 }
 
 /// Renders `chart` as an `<svg>` element (with its namespace, so it also stands alone as a file).
