@@ -97,6 +97,16 @@ pub fn fmt_pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
+/// `42% (40–44%)` from fractions: a whole percentage with its interval (efficiencies).
+pub fn fmt_pct_interval(i: &Interval) -> String {
+    format!(
+        "{:.0}% ({:.0}–{:.0}%)",
+        i.point * 100.0,
+        i.lower * 100.0,
+        i.upper * 100.0
+    )
+}
+
 /// A latency in ms: whole as given (`20`), measured ones to 0.01 ms (`20.18`).
 pub fn fmt_latency(ms: f64) -> String {
     if ms.fract() == 0.0 {
@@ -151,6 +161,12 @@ mod tests {
         assert_eq!(fmt_pct1(0.1234), "12.3%");
         assert_eq!(fmt_change(0.1234), "+12.3%");
         assert_eq!(fmt_change(-0.05), "-5.0%");
+        let i = Interval {
+            point: 0.423,
+            lower: 0.4,
+            upper: 0.44,
+        };
+        assert_eq!(fmt_pct_interval(&i), "42% (40–44%)");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::plain::{compare_cells, compare_head, compare_notes};
 use super::{md_escape, Exporter};
 use crate::compare::{Comparison, Verdict};
-use crate::format::{fmt_change, fmt_ns, fmt_rate, fmt_value, fmt_x};
+use crate::format::{fmt_change, fmt_ns, fmt_pct_interval, fmt_rate, fmt_value, fmt_x};
 use crate::summary::{Summary, Table, SEQUENTIAL};
 use crate::sweeps::Sweep;
 
@@ -71,14 +71,8 @@ fn summary_table(t: &Table) -> String {
             },
         ];
         let eff = |e: &Option<crate::summary::Efficiency>| {
-            e.as_ref().map_or("—".into(), |e| {
-                format!(
-                    "{:.0}% ({:.0}–{:.0}%)",
-                    e.ratio.point * 100.0,
-                    e.ratio.lower * 100.0,
-                    e.ratio.upper * 100.0
-                )
-            })
+            e.as_ref()
+                .map_or("—".into(), |e| fmt_pct_interval(&e.ratio))
         };
         if io {
             cells.push(eff(&r.efficiency));
