@@ -12,7 +12,7 @@
 //! one benchmark run back to back, so its pairs are close in time, and the order alternates
 //! within them, so a linear drift adds as much to one side as to the other.
 //!
-//! The verdict is [`crate::verdict::from_rounds`]; the exit code is
+//! The verdict is [`crate::compare::from_rounds`]; the exit code is
 //! [`Comparison::exit_code`](crate::compare::Comparison::exit_code).
 //!
 //! # Time
@@ -32,8 +32,8 @@ use std::sync::atomic::AtomicBool;
 
 use crate::compare::Comparison;
 use crate::error::{Error, Result};
+use crate::format::format_duration;
 use crate::runner::cargo::{self, Built, CriterionArgs};
-use crate::runner::format_duration;
 use crate::runner::git::{self, Prepared, Repo, Source};
 use crate::runner::session::{self, Outcome, Plan, SideRun, Slot, StatusLine};
 
@@ -179,7 +179,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
     if outcome.interrupted {
         return Ok(Finished::Interrupted(Some(outcome)));
     }
-    let mut c = crate::verdict::from_rounds(
+    let mut c = crate::compare::from_rounds(
         &criterion_dir,
         &round_names("old", opts.rounds),
         &round_names("new", opts.rounds),

@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::error::{Error, Result};
+use crate::format::format_duration;
 use crate::runner::cargo;
-use crate::runner::format_duration;
 use crate::runner::session::{self, Outcome, Plan, SideRun, Slot, StatusLine};
 
 /// Default `--runs`.

@@ -8,216 +8,34 @@
 //! bootstrap standard errors of the log median combined in quadrature (a run whose own samples
 //! are noisier than σ_run says so). [`crate::verdict::decide`] turns (d, se, df) into verdicts
 //! with Holm's correction over all benchmarks compared. Paired rounds (`ab`) produce the same
-//! model through [`crate::verdict::from_rounds`]. Criterion's own verdict is not reused: it
-//! knows only one run's samples and never sets an exit code.
+//! model through [`from_rounds`]. Criterion's own verdict is not reused: it knows only one run's
+//! samples and never sets an exit code.
+//!
+//! * [`model`] — the [`Comparison`] and its [`Entry`]s, shared by both.
+//! * `rounds` — reading paired A/B rounds into that model ([`from_rounds`]).
+//! * `config` — the two sides' settings side by side ([`side_by_side`]).
 
 mod config;
+pub mod model;
+mod rounds;
 
 use std::path::Path;
 
-use serde::Serialize;
-
 pub use config::{side_by_side, ConfigRow, Configs};
+pub use model::{Comparison, Entry, Verdict, FEW_SAMPLES};
+pub use rounds::{from_rounds, ROUNDS_METHOD};
 
 use crate::criterion::{self, BenchDir, Measured};
 use crate::error::{Error, Result};
 use crate::noise::{Noise, NoiseFloor};
-use crate::stats::{self, Interval};
+use crate::stats;
 use crate::verdict;
 
 /// One sentence on how `compare` decides, printed with every comparison.
 pub const METHOD: &str = "d = ln(median(new)/median(old)) of the per-iteration times in sample.json; se = sqrt(2)·σ_run, the run-to-run SD of ln(median) (from cb-calibration.json, else ≥3 runs of one commit on one machine in the history, else a default, 10% per run unless --noise-default says otherwise), floored by both runs' own bootstrap SE of ln(median) combined in quadrature; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. Detectable = exp((t.975 + t.8)·se) − 1, the change found with 80% power.";
 
-/// Fewer samples than this on a side (Criterion's `--quick` keeps 2) decide nothing: such a
-/// benchmark is inconclusive, and the outputs say why.
-pub const FEW_SAMPLES: usize = 10;
-
 /// Default `--threshold`, percent.
 pub const DEFAULT_THRESHOLD_PCT: f64 = 5.0;
-
-/// The verdict on one benchmark (see [`crate::verdict`] for the rules).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// Shown to be slower by more than the threshold, after Holm's correction.
-    Regressed,
-    /// Shown to be faster by more than the threshold, after Holm's correction.
-    Improved,
-    /// The 95% interval of the change lies within ±threshold.
-    Unchanged,
-    /// None of the above: the noise is too large to tell.
-    Inconclusive,
-}
-
-impl Verdict {
-    /// Every verdict, in the order the outputs count them.
-    pub const ALL: [Verdict; 4] = [
-        Verdict::Regressed,
-        Verdict::Improved,
-        Verdict::Unchanged,
-        Verdict::Inconclusive,
-    ];
-
-    /// The lowercase word used in every output format.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Regressed => "regressed",
-            Verdict::Improved => "improved",
-            Verdict::Unchanged => "unchanged",
-            Verdict::Inconclusive => "inconclusive",
-        }
-    }
-}
-
-/// One benchmark present on both sides.
-#[derive(Debug, Clone, Serialize)]
-pub struct Entry {
-    /// Criterion's full id.
-    pub id: String,
-    /// Median per-iteration time on the old side, ns (for rounds: the geometric mean of the
-    /// rounds' medians).
-    pub old_median_ns: f64,
-    /// Median per-iteration time on the new side, ns (same).
-    pub new_median_ns: f64,
-    /// The change as a fraction (0.05 = 5% slower) with its 95% interval.
-    pub change: Interval,
-    /// d = ln(new/old), the quantity tested.
-    pub log_change: f64,
-    /// Standard error of d.
-    pub se: f64,
-    /// Degrees of freedom of the t distribution of d; `null` = infinitely many (normal).
-    pub df: Option<f64>,
-    /// Holm-adjusted one-sided p-value of "no regression beyond the threshold".
-    pub p_regressed: f64,
-    /// Holm-adjusted one-sided p-value of "no improvement beyond the threshold".
-    pub p_improved: f64,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// The minimum detectable change at 80% power, a fraction.
-    pub mdc: f64,
-    /// Where the noise estimate came from.
-    pub noise: Noise,
-    /// The runs' own samples were noisier than the noise floor, so their bootstrap standard
-    /// error was used (with a normal distribution).
-    pub within_run_floor: bool,
-    /// Paired rounds only: the rounds that would detect the threshold at 80% power.
-    pub rounds_needed: Option<u64>,
-    /// Samples in the old and new `sample.json` (for rounds: the fewest of any round).
-    pub samples: (usize, usize),
-}
-
-impl Entry {
-    /// An entry not yet decided: [`crate::verdict::decide`] fills `change`, the p-values, the
-    /// verdict and `mdc` once every benchmark of the comparison is known.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        id: String,
-        old_median_ns: f64,
-        new_median_ns: f64,
-        log_change: f64,
-        se: f64,
-        df: Option<f64>,
-        noise: Noise,
-        samples: (usize, usize),
-    ) -> Entry {
-        let point = log_change.exp() - 1.0;
-        Entry {
-            id,
-            old_median_ns,
-            new_median_ns,
-            change: Interval {
-                point,
-                lower: point,
-                upper: point,
-            },
-            log_change,
-            se,
-            df,
-            p_regressed: 1.0,
-            p_improved: 1.0,
-            verdict: Verdict::Inconclusive,
-            mdc: f64::NAN,
-            noise,
-            within_run_floor: false,
-            rounds_needed: None,
-            samples,
-        }
-    }
-}
-
-/// The whole comparison.
-#[derive(Debug, Clone, Serialize)]
-pub struct Comparison {
-    /// Old side (a baseline name, or a label for rounds).
-    pub old: String,
-    /// New side.
-    pub new: String,
-    /// The threshold, percent.
-    pub threshold_pct: f64,
-    /// How the verdicts were decided, one paragraph.
-    pub method: String,
-    /// Benchmarks on both sides, sorted by id.
-    pub entries: Vec<Entry>,
-    /// Ids only on the new side.
-    pub added: Vec<String>,
-    /// Ids only on the old side.
-    pub removed: Vec<String>,
-    /// Ids on both sides that could not be compared, with the reason.
-    pub incomplete: Vec<String>,
-    /// Where the noise estimates came from, one sentence per source.
-    pub noise: Vec<String>,
-    /// The two sides' configurations (`cb-meta.json`) side by side.
-    pub config: Configs,
-    /// Other things the reader should know, one line each.
-    pub warnings: Vec<String>,
-}
-
-impl Comparison {
-    /// Number of regressed benchmarks.
-    pub fn regressions(&self) -> usize {
-        self.count(Verdict::Regressed)
-    }
-
-    /// Number of entries with `verdict`.
-    pub fn count(&self, verdict: Verdict) -> usize {
-        self.entries.iter().filter(|e| e.verdict == verdict).count()
-    }
-
-    /// Entries with fewer than [`FEW_SAMPLES`] samples on either side.
-    pub fn few_samples(&self) -> Vec<&Entry> {
-        self.entries
-            .iter()
-            .filter(|e| e.samples.0.min(e.samples.1) < FEW_SAMPLES)
-            .collect()
-    }
-
-    /// The exit status for CI: 1 when something regressed, else 3 when something is
-    /// inconclusive, else 0 (nothing regressed and every benchmark decided).
-    pub fn exit_code(&self) -> i32 {
-        if self.regressions() > 0 {
-            1
-        } else if self.count(Verdict::Inconclusive) > 0 {
-            3
-        } else {
-            0
-        }
-    }
-
-    /// `1 regressed, 0 improved, 20 unchanged, 9 inconclusive (threshold 5%, Holm over 30
-    /// benchmarks)`.
-    pub fn counts_line(&self) -> String {
-        let counts: Vec<String> = Verdict::ALL
-            .iter()
-            .map(|v| format!("{} {}", self.count(*v), v.as_str()))
-            .collect();
-        format!(
-            "{} (threshold {}%, Holm over {} benchmarks)",
-            counts.join(", "),
-            self.threshold_pct,
-            self.entries.len()
-        )
-    }
-}
 
 /// Fails unless `threshold_pct` is a non-negative percentage.
 pub fn check_threshold(threshold_pct: f64) -> Result<()> {

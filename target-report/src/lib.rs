@@ -13,7 +13,7 @@
 //! * `compare OLD NEW` — every benchmark in two Criterion baselines, with a verdict
 //!   (regressed / improved / unchanged / inconclusive) held against the run-to-run noise, the
 //!   smallest change each benchmark could show, and an exit code for CI ([`compare`],
-//!   [`noise`], [`verdict`]). Paired A/B rounds produce the same model ([`verdict::from_rounds`]).
+//!   [`noise`], [`verdict`]). Paired A/B rounds produce the same model ([`compare::from_rounds`]).
 //! * `record` / `history` — an append-only JSON-lines history of results across commits, and a
 //!   trend chart per benchmark with detected step changes.
 //! * `ab OLD [NEW]` — interleaved A/B rounds of two commits (ABBA order, each side built once
@@ -26,6 +26,21 @@
 //! [`runner`], it is **not** a benchmark runner, not a general Criterion viewer
 //! (it knows this suite's `cb-meta.json` / `cb-timeline.json` side files), and not a replacement
 //! for Criterion's own pages, which it links to.
+//!
+//! # Layout
+//! Modules by layer; each layer uses only the ones above it (and the shared helpers):
+//! * **statistics** — [`stats`] (medians, bootstrap), [`steps`] (step changes),
+//!   [`verdict::dist`] (Student's t).
+//! * **readers** — [`criterion`] (Criterion's files), [`meta`] and [`rounds`] (the suite's side
+//!   files), [`history`] (the history file), [`noise`] (calibration and history noise),
+//!   [`machine`] (workspace, git commit, CPU).
+//! * **models** — [`summary`] (a table per workload, with its advice), [`sweeps`] (curves and
+//!   their findings), [`compare`] (two baselines or paired rounds) with [`verdict`] (the rules
+//!   that decide its entries), [`history::HistoryReport`].
+//! * **charts** — [`svg`]: sweep, Gantt and trend charts.
+//! * **exporters** — [`export`]: HTML, Markdown, JSON and a plain-text table.
+//! * **shared** — [`format`](mod@format) (every time, rate, percentage and interval as text), [`paths`],
+//!   [`atomic_write`], [`error`]; [`runner`], [`ab`] and [`calibrate`] run benchmarks.
 //!
 //! # Inputs
 //! Criterion 0.8.2's JSON files are undocumented internals; the workspace pins `=0.8.2` and
@@ -77,16 +92,18 @@
 #![warn(missing_docs)]
 
 pub mod ab;
+pub mod atomic_write;
 pub mod calibrate;
 pub mod compare;
 pub mod criterion;
 pub mod error;
 pub mod export;
+pub mod format;
 pub mod history;
 pub mod machine;
 pub mod meta;
 pub mod noise;
-pub mod output;
+pub mod paths;
 pub mod rounds;
 pub mod runner;
 pub mod stats;

@@ -58,7 +58,7 @@ pub fn machine() -> Machine {
 /// The nearest ancestor of `start` (itself included) whose `Cargo.toml` has a `[workspace]`
 /// table — what `cargo locate-project --workspace` finds, without needing cargo at run time.
 pub fn workspace_root(start: &Path) -> Option<PathBuf> {
-    let start = crate::summary::absolute(start);
+    let start = crate::paths::absolute(start);
     start.ancestors().find_map(|dir| {
         let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
         manifest
@@ -95,8 +95,8 @@ pub fn git_info(dir: &Path, exclude: Option<&Path>) -> GitInfo {
         ".".to_string(),
     ];
     if let Some(rel) = exclude.and_then(|p| {
-        crate::summary::absolute(p)
-            .strip_prefix(crate::summary::absolute(dir))
+        crate::paths::absolute(p)
+            .strip_prefix(crate::paths::absolute(dir))
             .ok()
             .map(Path::to_path_buf)
     }) {

@@ -13,11 +13,12 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use target_report::compare::{self, DEFAULT_THRESHOLD_PCT};
-use target_report::export::{Exporter, Html, Json, Markdown, Table};
+use target_report::export::{Exporter, Html, Json, Markdown, PlainTable};
+use target_report::format::format_duration;
 use target_report::history::{self, HistoryReport, Record};
 use target_report::noise::{self, NoiseFloor};
-use target_report::runner::{child, format_duration, session::Outcome};
-use target_report::{ab, calibrate, machine, output, summary, svg, Error, Result};
+use target_report::runner::{child, session::Outcome};
+use target_report::{ab, atomic_write, calibrate, machine, summary, svg, Error, Result};
 
 #[derive(Parser)]
 #[command(
@@ -211,10 +212,10 @@ fn print(text: &str) -> Result<()> {
     }
 }
 
-/// `ab`'s verdict in the chosen format (the same exporters as `compare`).
+/// A comparison (`compare`'s or `ab`'s verdict) in the chosen format.
 fn render_comparison(c: &compare::Comparison, format: Format) -> String {
     match format {
-        Format::Table => Table.render(c),
+        Format::Table => PlainTable.render(c),
         Format::Markdown => Markdown.render(c),
         Format::Json => Json.render(c),
     }
@@ -282,41 +283,7 @@ fn run(command: Command) -> Result<i32> {
             criterion_dir,
             out,
             baseline,
-        } => {
-            let s = summary::build(&criterion_dir, &baseline, &out)?;
-            let mut files = vec![
-                ("index.html".to_string(), Html.render(&s).into_bytes()),
-                ("summary.md".to_string(), Markdown.render(&s).into_bytes()),
-                ("summary.json".to_string(), Json.render(&s).into_bytes()),
-            ];
-            // summary.md shows each sweep's chart as an image beside it (index.html inlines them).
-            for sw in &s.sweeps {
-                let chart = svg::sweep::render(&sw.chart());
-                files.push((
-                    sw.chart_file(),
-                    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{chart}\n").into_bytes(),
-                ));
-            }
-            output::write_files(&out, &files)?;
-            let rows: usize = s.tables.iter().map(|t| t.rows.len()).sum();
-            let unmeasured: usize = s.tables.iter().map(|t| t.unmeasured.len()).sum();
-            print(&format!(
-                "wrote index.html, summary.md and summary.json{} to {}: {} workloads, {rows} measured strategies{}\n",
-                if s.sweeps.is_empty() {
-                    String::new()
-                } else {
-                    format!(" and {} sweep charts", s.sweeps.len())
-                },
-                out.display(),
-                s.tables.len(),
-                if unmeasured + s.missing.len() > 0 {
-                    format!(", {} gaps listed under Missing", unmeasured + s.missing.len())
-                } else {
-                    String::new()
-                }
-            ))?;
-            Ok(0)
-        }
+        } => summary_command(criterion_dir, out, baseline),
         Command::Compare {
             old,
             new,
@@ -327,24 +294,8 @@ fn run(command: Command) -> Result<i32> {
             history,
             noise_default,
         } => {
-            let calibration = calibration.or_else(|| {
-                Some(criterion_dir.join(noise::CALIBRATION_FILE)).filter(|p| p.exists())
-            });
-            // The history is optional unless named: no workspace, or no file, means no history.
-            let history = history.or_else(|| default_history(None).ok().filter(|p| p.exists()));
-            let floor = NoiseFloor::load(
-                calibration.as_deref(),
-                history.as_deref(),
-                noise_default / 100.0,
-            )?;
-            let c = compare::build(&criterion_dir, &old, &new, threshold, &floor)?;
-            let text = match format {
-                Format::Table => Table.render(&c),
-                Format::Markdown => Markdown.render(&c),
-                Format::Json => Json.render(&c),
-            };
-            print(&text)?;
-            Ok(c.exit_code())
+            let floor = noise_floor(&criterion_dir, calibration, history, noise_default)?;
+            compare_command(&criterion_dir, (&old, &new), threshold, format, &floor)
         }
         Command::Ab {
             old,
@@ -356,8 +307,8 @@ fn run(command: Command) -> Result<i32> {
             old_env,
             new_env,
             criterion_args,
-        } => {
-            let opts = ab::Options {
+        } => ab_command(
+            ab::Options {
                 old,
                 new,
                 rounds,
@@ -366,134 +317,222 @@ fn run(command: Command) -> Result<i32> {
                 criterion_args,
                 old_env,
                 new_env,
-            };
-            ab::validate(&opts)?;
-            child::install_signal_handlers()?;
-            match interrupted_as_such(ab::run(&opts, &current_dir()?, child::stop_flag()))? {
-                None => {
-                    report_interrupted(None, &opts.criterion_dir);
-                    Ok(INTERRUPTED)
-                }
-                Some(ab::Finished::Verdict(c)) => {
-                    print(&render_comparison(&c, format))?;
-                    Ok(c.exit_code())
-                }
-                Some(ab::Finished::Interrupted(o)) => {
-                    report_interrupted(o.as_ref(), &opts.criterion_dir);
-                    Ok(INTERRUPTED)
-                }
-            }
-        }
+            },
+            format,
+        ),
         Command::Calibrate {
             runs,
             criterion_dir,
             criterion_args,
-        } => {
-            let opts = calibrate::Options {
-                runs,
-                criterion_dir,
-                criterion_args,
-            };
-            calibrate::validate(&opts)?;
-            child::install_signal_handlers()?;
-            match interrupted_as_such(calibrate::run(&opts, &current_dir()?, child::stop_flag()))? {
-                None => {
-                    report_interrupted(None, &opts.criterion_dir);
-                    Ok(INTERRUPTED)
-                }
-                Some(calibrate::Finished::Written { benchmarks, runs }) => {
-                    print(&format!(
-                        "wrote {} from {runs} runs of {benchmarks} benchmarks\n",
-                        opts.criterion_dir.join("cb-calibration.json").display()
-                    ))?;
-                    Ok(0)
-                }
-                Some(calibrate::Finished::Interrupted(o)) => {
-                    report_interrupted(o.as_ref(), &opts.criterion_dir);
-                    Ok(INTERRUPTED)
-                }
-            }
-        }
+        } => calibrate_command(runs, criterion_dir, criterion_args),
         Command::Record {
             criterion_dir,
             history,
-        } => {
-            let path = default_history(history)?;
-            let (benchmarks, skipped) = history::collect(&criterion_dir)?;
-            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-            let repo = machine::workspace_root(&cwd).unwrap_or(cwd);
-            let git = machine::git_info(&repo, Some(&path));
-            if git.commit.is_none() {
-                eprintln!(
-                    "target-report: warning: {} is not a git checkout (or git is missing): the record has no commit",
-                    repo.display()
-                );
-            }
-            let record = Record {
-                schema: 1,
-                recorded_at: machine::utc_now(),
-                git,
-                machine: machine::machine(),
-                benchmarks,
-            };
-            history::append(&path, &record)?;
-            for s in &skipped {
-                eprintln!("target-report: warning: {s}: no estimates.json, not recorded");
-            }
-            print(&format!(
-                "recorded {} benchmarks at {}{} to {}\n",
-                record.benchmarks.len(),
-                record
-                    .git
-                    .commit
-                    .as_deref()
-                    .map_or("no commit", |c| &c[..c.len().min(12)]),
-                if record.git.dirty == Some(true) {
-                    " (dirty tree)"
-                } else {
-                    ""
-                },
-                path.display()
-            ))?;
-            Ok(0)
+        } => record_command(criterion_dir, history),
+        Command::History { history, out } => history_command(history, out),
+    }
+}
+
+/// `summary`: the summary page, its Markdown and JSON, and one chart per sweep.
+fn summary_command(criterion_dir: PathBuf, out: PathBuf, baseline: String) -> Result<i32> {
+    let s = summary::build(&criterion_dir, &baseline, &out)?;
+    let mut files = vec![
+        ("index.html".to_string(), Html.render(&s).into_bytes()),
+        ("summary.md".to_string(), Markdown.render(&s).into_bytes()),
+        ("summary.json".to_string(), Json.render(&s).into_bytes()),
+    ];
+    // summary.md shows each sweep's chart as an image beside it (index.html inlines them).
+    for sw in &s.sweeps {
+        let chart = svg::sweep::render(&svg::sweep::from_sweep(sw));
+        files.push((
+            sw.chart_file(),
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{chart}\n").into_bytes(),
+        ));
+    }
+    atomic_write::write_files(&out, &files)?;
+    let rows: usize = s.tables.iter().map(|t| t.rows.len()).sum();
+    let unmeasured: usize = s.tables.iter().map(|t| t.unmeasured.len()).sum();
+    print(&format!(
+        "wrote index.html, summary.md and summary.json{} to {}: {} workloads, {rows} measured strategies{}\n",
+        if s.sweeps.is_empty() {
+            String::new()
+        } else {
+            format!(" and {} sweep charts", s.sweeps.len())
+        },
+        out.display(),
+        s.tables.len(),
+        if unmeasured + s.missing.len() > 0 {
+            format!(", {} gaps listed under Missing", unmeasured + s.missing.len())
+        } else {
+            String::new()
         }
-        Command::History { history, out } => {
-            let path = default_history(history)?;
-            let loaded = history::load(&path)?;
-            for (line, why) in &loaded.corrupt {
-                eprintln!(
-                    "target-report: warning: {}:{line}: corrupt line skipped: {why}",
-                    path.display()
-                );
-            }
-            let report = HistoryReport::build(&path, loaded)?;
-            let mut files = vec![("index.html".to_string(), Html.render(&report).into_bytes())];
-            for (series, file) in &report.charts {
-                let points: Vec<svg::trend::TrendPoint> = series
-                    .points
-                    .iter()
-                    .map(|p| svg::trend::TrendPoint {
-                        label: p.label(),
-                        median_ns: p.median_ns,
-                        lower_ns: p.lower_ns,
-                        upper_ns: p.upper_ns,
-                    })
-                    .collect();
-                let chart = svg::trend::render(&series.id, &points, &series.fit);
-                files.push((
-                    file.clone(),
-                    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{chart}\n").into_bytes(),
-                ));
-            }
-            output::write_files(&out, &files)?;
-            let steps: usize = report.charts.iter().map(|(s, _)| s.fit.steps.len()).sum();
-            print(&format!(
-                "wrote index.html and {} charts to {} from {} records: {steps} step changes\n",
-                report.charts.len(),
-                out.display(),
-                report.records
-            ))?;
-            Ok(0)
+    ))?;
+    Ok(0)
+}
+
+/// The noise floor `compare` holds changes against: `--calibration` (default: the Criterion
+/// directory's `cb-calibration.json`, when present), the history file (optional unless named),
+/// else the default SD per run.
+fn noise_floor(
+    criterion_dir: &std::path::Path,
+    calibration: Option<PathBuf>,
+    history: Option<PathBuf>,
+    noise_default: f64,
+) -> Result<NoiseFloor> {
+    let calibration = calibration
+        .or_else(|| Some(criterion_dir.join(noise::CALIBRATION_FILE)).filter(|p| p.exists()));
+    // The history is optional unless named: no workspace, or no file, means no history.
+    let history = history.or_else(|| default_history(None).ok().filter(|p| p.exists()));
+    NoiseFloor::load(
+        calibration.as_deref(),
+        history.as_deref(),
+        noise_default / 100.0,
+    )
+}
+
+/// `compare OLD NEW`: every benchmark's verdict against the noise floor, in `format`.
+fn compare_command(
+    criterion_dir: &std::path::Path,
+    (old, new): (&str, &str),
+    threshold: f64,
+    format: Format,
+    floor: &NoiseFloor,
+) -> Result<i32> {
+    let c = compare::build(criterion_dir, old, new, threshold, floor)?;
+    print(&render_comparison(&c, format))?;
+    Ok(c.exit_code())
+}
+
+/// `ab OLD [NEW]`: interleaved A/B rounds of two commits and their verdict in `format`.
+fn ab_command(opts: ab::Options, format: Format) -> Result<i32> {
+    ab::validate(&opts)?;
+    child::install_signal_handlers()?;
+    match interrupted_as_such(ab::run(&opts, &current_dir()?, child::stop_flag()))? {
+        None => {
+            report_interrupted(None, &opts.criterion_dir);
+            Ok(INTERRUPTED)
+        }
+        Some(ab::Finished::Verdict(c)) => {
+            print(&render_comparison(&c, format))?;
+            Ok(c.exit_code())
+        }
+        Some(ab::Finished::Interrupted(o)) => {
+            report_interrupted(o.as_ref(), &opts.criterion_dir);
+            Ok(INTERRUPTED)
         }
     }
+}
+
+/// `calibrate`: K interleaved runs of one build for the run-to-run noise.
+fn calibrate_command(
+    runs: usize,
+    criterion_dir: PathBuf,
+    criterion_args: Vec<String>,
+) -> Result<i32> {
+    let opts = calibrate::Options {
+        runs,
+        criterion_dir,
+        criterion_args,
+    };
+    calibrate::validate(&opts)?;
+    child::install_signal_handlers()?;
+    match interrupted_as_such(calibrate::run(&opts, &current_dir()?, child::stop_flag()))? {
+        None => {
+            report_interrupted(None, &opts.criterion_dir);
+            Ok(INTERRUPTED)
+        }
+        Some(calibrate::Finished::Written { benchmarks, runs }) => {
+            print(&format!(
+                "wrote {} from {runs} runs of {benchmarks} benchmarks\n",
+                opts.criterion_dir.join("cb-calibration.json").display()
+            ))?;
+            Ok(0)
+        }
+        Some(calibrate::Finished::Interrupted(o)) => {
+            report_interrupted(o.as_ref(), &opts.criterion_dir);
+            Ok(INTERRUPTED)
+        }
+    }
+}
+
+/// `record`: one line appended to the history file.
+fn record_command(criterion_dir: PathBuf, history: Option<PathBuf>) -> Result<i32> {
+    let path = default_history(history)?;
+    let (benchmarks, skipped) = history::collect(&criterion_dir)?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let repo = machine::workspace_root(&cwd).unwrap_or(cwd);
+    let git = machine::git_info(&repo, Some(&path));
+    if git.commit.is_none() {
+        eprintln!(
+            "target-report: warning: {} is not a git checkout (or git is missing): the record has no commit",
+            repo.display()
+        );
+    }
+    let record = Record {
+        schema: 1,
+        recorded_at: machine::utc_now(),
+        git,
+        machine: machine::machine(),
+        benchmarks,
+    };
+    history::append(&path, &record)?;
+    for s in &skipped {
+        eprintln!("target-report: warning: {s}: no estimates.json, not recorded");
+    }
+    print(&format!(
+        "recorded {} benchmarks at {}{} to {}\n",
+        record.benchmarks.len(),
+        record
+            .git
+            .commit
+            .as_deref()
+            .map_or("no commit", |c| &c[..c.len().min(12)]),
+        if record.git.dirty == Some(true) {
+            " (dirty tree)"
+        } else {
+            ""
+        },
+        path.display()
+    ))?;
+    Ok(0)
+}
+
+/// `history`: the trend page, one chart per benchmark with its step changes.
+fn history_command(history: Option<PathBuf>, out: PathBuf) -> Result<i32> {
+    let path = default_history(history)?;
+    let loaded = history::load(&path)?;
+    for (line, why) in &loaded.corrupt {
+        eprintln!(
+            "target-report: warning: {}:{line}: corrupt line skipped: {why}",
+            path.display()
+        );
+    }
+    let report = HistoryReport::build(&path, loaded)?;
+    let mut files = vec![("index.html".to_string(), Html.render(&report).into_bytes())];
+    for (series, file) in &report.charts {
+        let points: Vec<svg::trend::TrendPoint> = series
+            .points
+            .iter()
+            .map(|p| svg::trend::TrendPoint {
+                label: p.label(),
+                median_ns: p.median_ns,
+                lower_ns: p.lower_ns,
+                upper_ns: p.upper_ns,
+            })
+            .collect();
+        let chart = svg::trend::render(&series.id, &points, &series.fit);
+        files.push((
+            file.clone(),
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{chart}\n").into_bytes(),
+        ));
+    }
+    atomic_write::write_files(&out, &files)?;
+    let steps: usize = report.charts.iter().map(|(s, _)| s.fit.steps.len()).sum();
+    print(&format!(
+        "wrote index.html and {} charts to {} from {} records: {steps} step changes\n",
+        report.charts.len(),
+        out.display(),
+        report.records
+    ))?;
+    Ok(0)
 }

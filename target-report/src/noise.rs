@@ -115,7 +115,7 @@ impl Calibration {
         let mut text = serde_json::to_string_pretty(self)
             .map_err(|e| Error::at(&path, format!("cannot encode: {e}")))?;
         text.push('\n');
-        crate::output::write_files(
+        crate::atomic_write::write_files(
             criterion_dir,
             &[(CALIBRATION_FILE.to_string(), text.into_bytes())],
         )?;

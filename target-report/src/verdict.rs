@@ -17,11 +17,7 @@
 //! make that reach T ([`rounds_needed`]).
 
 pub mod dist;
-mod rounds;
-
-pub use rounds::{from_rounds, ROUNDS_METHOD};
-
-use crate::compare::{Entry, Verdict, FEW_SAMPLES};
+use crate::compare::model::{Entry, Verdict, FEW_SAMPLES};
 use crate::stats::Interval;
 use dist::{t_cdf, t_quantile};
 

@@ -1,4 +1,4 @@
-//! `verdict::from_rounds` over synthetic paired A/B rounds: the model `ab` renders.
+//! `compare::from_rounds` over synthetic paired A/B rounds: the model `ab` renders.
 
 mod common;
 
@@ -7,10 +7,9 @@ use std::path::Path;
 
 use common::*;
 use serde_json::Value;
-use target_report::compare::Verdict;
-use target_report::export::{Exporter, Json, Markdown, Table};
+use target_report::compare::{self, Verdict};
+use target_report::export::{Exporter, Json, Markdown, PlainTable};
 use target_report::stats::SplitMix64;
-use target_report::verdict;
 
 /// K paired rounds of two benchmarks, `slow` truly `factor` slower on the new side and `same`
 /// unchanged, each round's medians moved by noise of `sd` per side (log scale).
@@ -35,7 +34,7 @@ fn paired_rounds_detect_a_ten_percent_change() {
     let crit = tmp.path().join("criterion");
     // 2% noise in the per-round log ratio: √2 · 1.414% per side.
     let (old, new) = rounds(&crit, 5, 1.10, 0.02 / 2f64.sqrt(), 5);
-    let c = verdict::from_rounds(&crit, &old, &new, 5.0).unwrap();
+    let c = compare::from_rounds(&crit, &old, &new, 5.0).unwrap();
     assert_eq!(c.entries.len(), 2);
     let slow = c.entries.iter().find(|e| e.id == "g/slow").unwrap();
     assert_eq!(slow.verdict, Verdict::Regressed, "{slow:?}");
@@ -50,7 +49,7 @@ fn paired_rounds_detect_a_ten_percent_change() {
     assert!(c.method.contains("paired rounds"));
     assert_eq!(c.noise, ["2 benchmarks: the spread of 5 paired rounds"]);
     // The exporters show the rounds that would detect the threshold.
-    let text = Table.render(&c);
+    let text = PlainTable.render(&c);
     let head = text.lines().next().unwrap();
     assert!(head.ends_with("rounds for 5%"), "{head}");
     let row = text.lines().find(|l| l.starts_with("g/slow ")).unwrap();
@@ -71,7 +70,7 @@ fn noisy_rounds_are_inconclusive_and_say_how_many_rounds_would_do() {
     let tmp = TempDir::new("cmp-rounds-noisy");
     let crit = tmp.path().join("criterion");
     let (old, new) = rounds(&crit, 5, 1.0, 0.08, 8);
-    let c = verdict::from_rounds(&crit, &old, &new, 5.0).unwrap();
+    let c = compare::from_rounds(&crit, &old, &new, 5.0).unwrap();
     for e in &c.entries {
         assert_eq!(e.verdict, Verdict::Inconclusive, "{e:?}");
         assert!(e.mdc > 0.05);
@@ -86,13 +85,13 @@ fn rounds_missing_from_some_baselines_are_listed_and_bad_input_refused() {
     let crit = tmp.path().join("criterion");
     let (old, new) = rounds(&crit, 3, 1.0, 0.01, 1);
     fs::remove_dir_all(crit.join("g/same/ab-new-2")).unwrap();
-    let c = verdict::from_rounds(&crit, &old, &new, 5.0).unwrap();
+    let c = compare::from_rounds(&crit, &old, &new, 5.0).unwrap();
     assert_eq!(c.entries.len(), 1);
     assert_eq!(c.incomplete, ["g/same: no sample.json in ab-new-2"]);
-    let err = verdict::from_rounds(&crit, &old[..1], &new[..1], 5.0).unwrap_err();
+    let err = compare::from_rounds(&crit, &old[..1], &new[..1], 5.0).unwrap_err();
     assert!(err.to_string().contains("at least 2"), "{err}");
-    let err = verdict::from_rounds(&crit, &old, &new[..2], 5.0).unwrap_err();
+    let err = compare::from_rounds(&crit, &old, &new[..2], 5.0).unwrap_err();
     assert!(err.to_string().contains("3 and 2"), "{err}");
-    let err = verdict::from_rounds(&crit, &old, &new, -1.0).unwrap_err();
+    let err = compare::from_rounds(&crit, &old, &new, -1.0).unwrap_err();
     assert!(err.to_string().contains("--threshold"), "{err}");
 }

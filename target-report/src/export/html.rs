@@ -8,10 +8,11 @@
 use std::fmt::Write;
 
 use super::Exporter;
+use crate::format::{fmt_change, fmt_ns, fmt_pct, fmt_rate, fmt_value, fmt_x};
 use crate::history::HistoryReport;
-use crate::summary::{fmt_ns, fmt_rate, fmt_x, Efficiency, Row, Summary, Table, SEQUENTIAL};
+use crate::summary::{Efficiency, Row, Summary, Table, SEQUENTIAL};
 use crate::svg::{escape, gantt, sweep as sweep_chart};
-use crate::sweeps::{fmt_value, Sweep};
+use crate::sweeps::Sweep;
 
 /// The HTML format.
 pub struct Html;
@@ -93,9 +94,9 @@ fn efficiency_cell(class: &str, e: &Option<Efficiency>) -> String {
     match e {
         Some(e) => interval_cell(
             class,
-            format!("{:.0}%", e.ratio.point * 100.0),
-            format!("{:.0}%", e.ratio.lower * 100.0),
-            format!("{:.0}%", e.ratio.upper * 100.0),
+            fmt_pct(e.ratio.point),
+            fmt_pct(e.ratio.lower),
+            fmt_pct(e.ratio.upper),
         ),
         None => format!("<td class=\"{class}\">—</td>"),
     }
@@ -162,11 +163,6 @@ fn row_html(i: usize, r: &Row, io: bool, measured_latency: bool) -> String {
 /// A workload's section; `nested` inside a sweep's section (an `h3`, with its "which to use"
 /// sentences, which the page's "Which to use" replaces by the sweep's findings).
 fn table_section(t: &Table, nested: bool) -> String {
-    let io = t.kind.as_deref() == Some("io");
-    let measured_latency = t
-        .rows
-        .iter()
-        .any(|r| r.efficiency_measured_latency.is_some());
     let title = t.title();
     let h = if nested { "h3" } else { "h2" };
     let mut s = format!(
@@ -185,7 +181,21 @@ fn table_section(t: &Table, nested: bool) -> String {
         }
         s.push_str("</ul>\n");
     }
-    // What the workload is, from cb-meta.json of any row.
+    workload_description(&mut s, t);
+    results_table(&mut s, t);
+    notes_list(&mut s, t);
+    // Parameter sweeps record no timelines: then the Missing section says so once, and no
+    // block of empty figures is drawn.
+    if t.rows.iter().any(|r| r.timeline.is_some()) {
+        timelines(&mut s, t, &title);
+    }
+    s.push_str("</section>\n");
+    s
+}
+
+/// What the workload is (from `cb-meta.json` of any row), and the link to Criterion's violin plot.
+fn workload_description(s: &mut String, t: &Table) {
+    let io = t.kind.as_deref() == Some("io");
     if let Some(m) = t.rows.iter().find_map(|r| r.meta.as_ref()) {
         let _ = write!(
             s,
@@ -216,80 +226,93 @@ fn table_section(t: &Table, nested: bool) -> String {
             None => "violin plot is missing (no report/violin.svg)".to_string(),
         }
     );
-    if !t.rows.is_empty() {
-        s.push_str("<div class=\"scroll\"><table class=\"results\">\n<thead><tr><th>#</th><th class=\"name\">strategy</th><th>median<span class=\"ci\">95% CI</span></th><th>throughput<span class=\"ci\">95% CI</span></th><th>speed-up vs sequential<span class=\"ci\">95% CI</span></th>");
-        if io {
-            s.push_str("<th>efficiency vs ⌈N/C⌉·L<span class=\"ci\">95% CI</span></th>");
-        }
-        if measured_latency {
-            s.push_str("<th>efficiency vs measured L<span class=\"ci\">95% CI</span></th>");
-        }
-        s.push_str("<th>C</th><th>timeline rows</th></tr></thead>\n<tbody>\n");
-        for (i, r) in t.rows.iter().enumerate() {
-            s.push_str(&row_html(i, r, io, measured_latency));
-        }
-        s.push_str("</tbody></table></div>\n");
+}
+
+/// The table of measured strategies, fastest first, when there are any.
+fn results_table(s: &mut String, t: &Table) {
+    if t.rows.is_empty() {
+        return;
     }
-    if !t.notes.is_empty() || !t.unmeasured.is_empty() {
-        s.push_str("<ul class=\"notes\">\n");
-        for n in &t.notes {
-            let _ = writeln!(s, "<li class=\"note\">{}</li>", sentence(n));
-        }
-        for u in &t.unmeasured {
-            let why = match &u.skipped {
-                Some(reason) => format!("skipped by the bench: {}", escape(reason)),
-                None => format!("not measured: missing {}", escape(&u.missing.join(", "))),
-            };
-            let _ = writeln!(
-                s,
-                "<li class=\"note unmeasured\" data-function=\"{}\"><code>{}</code> {why}</li>",
-                escape(&u.function),
-                escape(&u.function)
-            );
-        }
-        s.push_str("</ul>\n");
+    let io = t.kind.as_deref() == Some("io");
+    let measured_latency = t
+        .rows
+        .iter()
+        .any(|r| r.efficiency_measured_latency.is_some());
+    s.push_str("<div class=\"scroll\"><table class=\"results\">\n<thead><tr><th>#</th><th class=\"name\">strategy</th><th>median<span class=\"ci\">95% CI</span></th><th>throughput<span class=\"ci\">95% CI</span></th><th>speed-up vs sequential<span class=\"ci\">95% CI</span></th>");
+    if io {
+        s.push_str("<th>efficiency vs ⌈N/C⌉·L<span class=\"ci\">95% CI</span></th>");
     }
-    // Parameter sweeps record no timelines: then the Missing section says so once, and no
-    // block of empty figures is drawn.
-    if t.rows.iter().any(|r| r.timeline.is_some()) {
+    if measured_latency {
+        s.push_str("<th>efficiency vs measured L<span class=\"ci\">95% CI</span></th>");
+    }
+    s.push_str("<th>C</th><th>timeline rows</th></tr></thead>\n<tbody>\n");
+    for (i, r) in t.rows.iter().enumerate() {
+        s.push_str(&row_html(i, r, io, measured_latency));
+    }
+    s.push_str("</tbody></table></div>\n");
+}
+
+/// The table's notes and the strategies not measured, with why.
+fn notes_list(s: &mut String, t: &Table) {
+    if t.notes.is_empty() && t.unmeasured.is_empty() {
+        return;
+    }
+    s.push_str("<ul class=\"notes\">\n");
+    for n in &t.notes {
+        let _ = writeln!(s, "<li class=\"note\">{}</li>", sentence(n));
+    }
+    for u in &t.unmeasured {
+        let why = match &u.skipped {
+            Some(reason) => format!("skipped by the bench: {}", escape(reason)),
+            None => format!("not measured: missing {}", escape(&u.missing.join(", "))),
+        };
         let _ = writeln!(
             s,
-            "<h3>Timelines</h3>\n<p class=\"muted\">One untimed run per strategy (cb-timeline.json): a row per worker, a bar per job from start to end, on the same scale within each chart.</p>\n<div class=\"timelines\">"
+            "<li class=\"note unmeasured\" data-function=\"{}\"><code>{}</code> {why}</li>",
+            escape(&u.function),
+            escape(&u.function)
         );
-        for r in &t.rows {
-            let _ = write!(
-                s,
-                "<figure class=\"timeline\" data-function=\"{}\">",
-                escape(&r.function)
-            );
-            match (&r.timeline, &r.timeline_summary) {
-                (Some(tl), Some(ts)) => {
-                    let _ = write!(
-                        s,
-                        "<figcaption><code>{}</code>: {} jobs on {} worker{}, {} wall, workers busy {:.0}% of it</figcaption>{}",
-                        escape(&r.function),
-                        ts.jobs,
-                        ts.workers,
-                        if ts.workers == 1 { "" } else { "s" },
-                        fmt_ns(ts.wall_ns as f64),
-                        ts.utilisation * 100.0,
-                        gantt::render(tl, &format!("{title} / {}", r.function))
-                    );
-                }
-                _ => {
-                    let _ = write!(
-                        s,
-                        "<figcaption><code>{}</code>: no cb-timeline.json</figcaption>",
-                        escape(&r.function)
-                    );
-                }
-            }
-            s.push_str("</figure>\n");
-        }
-        s.push_str("</div>\n");
     }
-    s.push_str("</section>\n");
-    s
+    s.push_str("</ul>\n");
+}
+
+/// One Gantt chart per strategy, from its `cb-timeline.json` run.
+fn timelines(s: &mut String, t: &Table, title: &str) {
+    let _ = writeln!(
+        s,
+        "<h3>Timelines</h3>\n<p class=\"muted\">One untimed run per strategy (cb-timeline.json): a row per worker, a bar per job from start to end, on the same scale within each chart.</p>\n<div class=\"timelines\">"
+    );
+    for r in &t.rows {
+        let _ = write!(
+            s,
+            "<figure class=\"timeline\" data-function=\"{}\">",
+            escape(&r.function)
+        );
+        match (&r.timeline, &r.timeline_summary) {
+            (Some(tl), Some(ts)) => {
+                let _ = write!(
+                    s,
+                    "<figcaption><code>{}</code>: {} jobs on {} worker{}, {} wall, workers busy {} of it</figcaption>{}",
+                    escape(&r.function),
+                    ts.jobs,
+                    ts.workers,
+                    if ts.workers == 1 { "" } else { "s" },
+                    fmt_ns(ts.wall_ns as f64),
+                    fmt_pct(ts.utilisation),
+                    gantt::render(tl, &format!("{title} / {}", r.function))
+                );
+            }
+            _ => {
+                let _ = write!(
+                    s,
+                    "<figcaption><code>{}</code>: no cb-timeline.json</figcaption>",
+                    escape(&r.function)
+                );
+            }
+        }
+        s.push_str("</figure>\n");
+    }
+    s.push_str("</div>\n");
 }
 
 /// A sweep's section: what was swept, the findings, the chart, the points not measured, and the
@@ -325,7 +348,7 @@ fn sweep_section(sw: &Sweep, tables: &[&Table]) -> String {
             (true, false) => "; dashed lines are each strategy's ideal ⌈N/C⌉·L",
             _ => "",
         },
-        sweep_chart::render(&sw.chart())
+        sweep_chart::render(&sweep_chart::from_sweep(sw))
     );
     if !sw.findings.not_measured.is_empty() {
         s.push_str("<ul class=\"notes not-measured\">\n");
@@ -467,8 +490,8 @@ impl Exporter<HistoryReport> for Html {
                 .map(|st| {
                     let p = &series.points[st.index];
                     format!(
-                        "{:+.1}% at <code>{}</code> (record {})",
-                        (st.ratio - 1.0) * 100.0,
+                        "{} at <code>{}</code> (record {})",
+                        fmt_change(st.ratio - 1.0),
                         escape(&p.label()),
                         p.record + 1
                     )

@@ -1,11 +1,12 @@
 //! Markdown: `summary.md` beside the HTML page, and `compare --format markdown` ready to paste
 //! into a pull request.
 
-use super::table::{compare_cells, compare_head, compare_notes, pct};
+use super::plain::{compare_cells, compare_head, compare_notes};
 use super::{md_escape, Exporter};
 use crate::compare::{Comparison, Verdict};
-use crate::summary::{fmt_ns, fmt_rate, fmt_x, Summary, Table, SEQUENTIAL};
-use crate::sweeps::{fmt_value, Sweep};
+use crate::format::{fmt_change, fmt_ns, fmt_pct_interval, fmt_rate, fmt_value, fmt_x};
+use crate::summary::{Summary, Table, SEQUENTIAL};
+use crate::sweeps::Sweep;
 
 /// The Markdown format.
 pub struct Markdown;
@@ -70,14 +71,8 @@ fn summary_table(t: &Table) -> String {
             },
         ];
         let eff = |e: &Option<crate::summary::Efficiency>| {
-            e.as_ref().map_or("—".into(), |e| {
-                format!(
-                    "{:.0}% ({:.0}–{:.0}%)",
-                    e.ratio.point * 100.0,
-                    e.ratio.lower * 100.0,
-                    e.ratio.upper * 100.0
-                )
-            })
+            e.as_ref()
+                .map_or("—".into(), |e| fmt_pct_interval(&e.ratio))
         };
         if io {
             cells.push(eff(&r.efficiency));
@@ -256,7 +251,11 @@ impl Exporter<Comparison> for Markdown {
         for e in entries {
             let mut cells = compare_cells(c, e);
             cells[0] = md_escape(&cells[0]);
-            cells[4] = format!("{} to {}", pct(e.change.lower), pct(e.change.upper));
+            cells[4] = format!(
+                "{} to {}",
+                fmt_change(e.change.lower),
+                fmt_change(e.change.upper)
+            );
             cells[6] = md_escape(&cells[6]);
             if e.verdict == Verdict::Regressed {
                 cells[7] = "**regressed**".into();

@@ -1,22 +1,22 @@
 //! Output formats, one per file behind one trait (the layout of hyperfine's `src/export/`):
-//! `html.rs`, `markdown.rs`, `json.rs` and `table.rs` each implement [`Exporter`] for the
+//! `html.rs`, `markdown.rs`, `json.rs` and `plain.rs` (a plain-text table) each implement [`Exporter`] for the
 //! reports they can show ([`crate::summary::Summary`], [`crate::compare::Comparison`],
 //! [`crate::history::HistoryReport`]).
 
 pub mod html;
 pub mod json;
 pub mod markdown;
-pub mod table;
+pub mod plain;
 
 pub use html::Html;
 pub use json::Json;
 pub use markdown::Markdown;
-pub use table::Table;
+pub use plain::PlainTable;
 
 /// Renders a report of type `R` into one file's (or stdout's) text.
 ///
 /// Rendering cannot fail: every number was checked when the report was built, so a failed
-/// export can only be a failed write, which the caller handles (see [`crate::output`]).
+/// export can only be a failed write, which the caller handles (see [`crate::atomic_write`]).
 pub trait Exporter<R: ?Sized> {
     /// The report as text in this format.
     fn render(&self, report: &R) -> String;

@@ -16,7 +16,6 @@ pub mod session;
 use std::fs::File;
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
-use std::time::Duration;
 
 use crate::error::{Error, Result};
 
@@ -50,16 +49,6 @@ pub fn lock(path: &Path, what: &str) -> Result<Lock> {
     Ok(Lock(file))
 }
 
-/// `12s`, `3m05s`, `1h02m`: elapsed and remaining times in progress lines and reports.
-pub fn format_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,12 +66,5 @@ mod tests {
         drop(held);
         assert!(lock(&path, "the thing").is_ok());
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn durations_read_as_a_person_would_write_them() {
-        assert_eq!(format_duration(Duration::from_millis(12_900)), "12s");
-        assert_eq!(format_duration(Duration::from_secs(185)), "3m05s");
-        assert_eq!(format_duration(Duration::from_secs(3720)), "1h02m");
     }
 }

@@ -18,8 +18,8 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use super::child::{self, Exit};
-use super::format_duration;
 use crate::error::{Error, Result};
+use crate::format::format_duration;
 
 /// One side's executables and settings.
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::{escape, job_colour, nice_ticks};
+use crate::format::trim_decimals;
 use crate::meta::Timeline;
 
 const WIDTH: f64 = 600.0;
@@ -61,7 +62,7 @@ pub fn render(timeline: &Timeline, title: &str) -> String {
             s,
             "<text x=\"{xv:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#444\">{}</text>",
             TOP + plot_h + 14.0,
-            trim_number(t)
+            trim_decimals(t)
         );
     }
     let _ = write!(
@@ -108,11 +109,6 @@ pub fn render(timeline: &Timeline, title: &str) -> String {
     );
     s.push_str("</svg>");
     s
-}
-
-fn trim_number(v: f64) -> String {
-    let s = format!("{v:.3}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]

@@ -2,15 +2,10 @@
 
 use super::Exporter;
 use crate::compare::{self, Comparison, Entry, Verdict};
-use crate::summary::fmt_ns;
+use crate::format::{fmt_change, fmt_ns, fmt_pct1};
 
 /// The plain-text table format.
-pub struct Table;
-
-/// `+12.3%` from a fraction.
-pub(crate) fn pct(x: f64) -> String {
-    format!("{:+.1}%", x * 100.0)
-}
+pub struct PlainTable;
 
 fn pad(cells: &[String], widths: &[usize]) -> String {
     let mut line = String::new();
@@ -57,9 +52,13 @@ pub(crate) fn compare_cells(c: &Comparison, e: &Entry) -> Vec<String> {
         e.id.clone(),
         fmt_ns(e.old_median_ns),
         fmt_ns(e.new_median_ns),
-        pct(e.change.point),
-        format!("[{}, {}]", pct(e.change.lower), pct(e.change.upper)),
-        format!("{:.1}%", e.mdc * 100.0),
+        fmt_change(e.change.point),
+        format!(
+            "[{}, {}]",
+            fmt_change(e.change.lower),
+            fmt_change(e.change.upper)
+        ),
+        fmt_pct1(e.mdc),
         format!(
             "{}{}",
             e.noise.describe(),
@@ -119,7 +118,7 @@ pub(crate) fn compare_notes(c: &Comparison, code: impl Fn(&str) -> String) -> Ve
     out
 }
 
-impl Exporter<Comparison> for Table {
+impl Exporter<Comparison> for PlainTable {
     fn render(&self, c: &Comparison) -> String {
         let mut rows: Vec<Vec<String>> = vec![compare_head(c)];
         for e in &c.entries {

@@ -6,11 +6,13 @@
 
 use std::path::Path;
 
-use crate::compare::{self, Comparison, Entry};
+use super::model::{Comparison, Entry};
+use crate::compare;
 use crate::criterion::{self, BenchDir, Measured};
 use crate::error::{Error, Result};
 use crate::noise::{Noise, Source};
 use crate::stats;
+use crate::verdict;
 
 /// One sentence on how `ab` decides, printed with every comparison.
 pub const ROUNDS_METHOD: &str = "K paired rounds, each one short Criterion run per side; d_r = ln(median(new_r)/median(old_r)) per round; d̄ ± t(K−1)·s/√K with s the SD of the d_r; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. Detectable = exp((t.975 + t.8)·s/√K) − 1, the change found with 80% power; rounds for T = the K' at which that reaches T.";
@@ -124,7 +126,7 @@ pub fn from_rounds(
             }
         }
     }
-    super::decide(&mut entries, threshold_pct);
+    verdict::decide(&mut entries, threshold_pct);
     entries.sort_by(|x, y| x.id.cmp(&y.id));
     added.sort();
     removed.sort();
@@ -180,6 +182,6 @@ fn entry(
         },
         samples,
     );
-    e.rounds_needed = super::rounds_needed(s, threshold_pct);
+    e.rounds_needed = verdict::rounds_needed(s, threshold_pct);
     e
 }

@@ -1,0 +1,198 @@
+//! The comparison model shared by `compare` and `ab`: one [`Entry`] per benchmark (medians on
+//! both sides, the change with its interval, p-values, the [`Verdict`], the smallest detectable
+//! change, the noise estimate) and the whole [`Comparison`]. The rules that fill in the
+//! verdicts live in the `verdict` module; the exporters render the model.
+
+use serde::Serialize;
+
+use super::config::Configs;
+use crate::noise::Noise;
+use crate::stats::Interval;
+
+/// Fewer samples than this on a side (Criterion's `--quick` keeps 2) decide nothing: such a
+/// benchmark is inconclusive, and the outputs say why.
+pub const FEW_SAMPLES: usize = 10;
+
+/// The verdict on one benchmark (the rules are in the `verdict` module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Shown to be slower by more than the threshold, after Holm's correction.
+    Regressed,
+    /// Shown to be faster by more than the threshold, after Holm's correction.
+    Improved,
+    /// The 95% interval of the change lies within ±threshold.
+    Unchanged,
+    /// None of the above: the noise is too large to tell.
+    Inconclusive,
+}
+
+impl Verdict {
+    /// Every verdict, in the order the outputs count them.
+    pub const ALL: [Verdict; 4] = [
+        Verdict::Regressed,
+        Verdict::Improved,
+        Verdict::Unchanged,
+        Verdict::Inconclusive,
+    ];
+
+    /// The lowercase word used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Regressed => "regressed",
+            Verdict::Improved => "improved",
+            Verdict::Unchanged => "unchanged",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// One benchmark present on both sides.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// Criterion's full id.
+    pub id: String,
+    /// Median per-iteration time on the old side, ns (for rounds: the geometric mean of the
+    /// rounds' medians).
+    pub old_median_ns: f64,
+    /// Median per-iteration time on the new side, ns (same).
+    pub new_median_ns: f64,
+    /// The change as a fraction (0.05 = 5% slower) with its 95% interval.
+    pub change: Interval,
+    /// d = ln(new/old), the quantity tested.
+    pub log_change: f64,
+    /// Standard error of d.
+    pub se: f64,
+    /// Degrees of freedom of the t distribution of d; `null` = infinitely many (normal).
+    pub df: Option<f64>,
+    /// Holm-adjusted one-sided p-value of "no regression beyond the threshold".
+    pub p_regressed: f64,
+    /// Holm-adjusted one-sided p-value of "no improvement beyond the threshold".
+    pub p_improved: f64,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The minimum detectable change at 80% power, a fraction.
+    pub mdc: f64,
+    /// Where the noise estimate came from.
+    pub noise: Noise,
+    /// The runs' own samples were noisier than the noise floor, so their bootstrap standard
+    /// error was used (with a normal distribution).
+    pub within_run_floor: bool,
+    /// Paired rounds only: the rounds that would detect the threshold at 80% power.
+    pub rounds_needed: Option<u64>,
+    /// Samples in the old and new `sample.json` (for rounds: the fewest of any round).
+    pub samples: (usize, usize),
+}
+
+impl Entry {
+    /// An entry not yet decided: `verdict::decide` fills `change`, the p-values, the
+    /// verdict and `mdc` once every benchmark of the comparison is known.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: String,
+        old_median_ns: f64,
+        new_median_ns: f64,
+        log_change: f64,
+        se: f64,
+        df: Option<f64>,
+        noise: Noise,
+        samples: (usize, usize),
+    ) -> Entry {
+        let point = log_change.exp() - 1.0;
+        Entry {
+            id,
+            old_median_ns,
+            new_median_ns,
+            change: Interval {
+                point,
+                lower: point,
+                upper: point,
+            },
+            log_change,
+            se,
+            df,
+            p_regressed: 1.0,
+            p_improved: 1.0,
+            verdict: Verdict::Inconclusive,
+            mdc: f64::NAN,
+            noise,
+            within_run_floor: false,
+            rounds_needed: None,
+            samples,
+        }
+    }
+}
+
+/// The whole comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Old side (a baseline name, or a label for rounds).
+    pub old: String,
+    /// New side.
+    pub new: String,
+    /// The threshold, percent.
+    pub threshold_pct: f64,
+    /// How the verdicts were decided, one paragraph.
+    pub method: String,
+    /// Benchmarks on both sides, sorted by id.
+    pub entries: Vec<Entry>,
+    /// Ids only on the new side.
+    pub added: Vec<String>,
+    /// Ids only on the old side.
+    pub removed: Vec<String>,
+    /// Ids on both sides that could not be compared, with the reason.
+    pub incomplete: Vec<String>,
+    /// Where the noise estimates came from, one sentence per source.
+    pub noise: Vec<String>,
+    /// The two sides' configurations (`cb-meta.json`) side by side.
+    pub config: Configs,
+    /// Other things the reader should know, one line each.
+    pub warnings: Vec<String>,
+}
+
+impl Comparison {
+    /// Number of regressed benchmarks.
+    pub fn regressions(&self) -> usize {
+        self.count(Verdict::Regressed)
+    }
+
+    /// Number of entries with `verdict`.
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.entries.iter().filter(|e| e.verdict == verdict).count()
+    }
+
+    /// Entries with fewer than [`FEW_SAMPLES`] samples on either side.
+    pub fn few_samples(&self) -> Vec<&Entry> {
+        self.entries
+            .iter()
+            .filter(|e| e.samples.0.min(e.samples.1) < FEW_SAMPLES)
+            .collect()
+    }
+
+    /// The exit status for CI: 1 when something regressed, else 3 when something is
+    /// inconclusive, else 0 (nothing regressed and every benchmark decided).
+    pub fn exit_code(&self) -> i32 {
+        if self.regressions() > 0 {
+            1
+        } else if self.count(Verdict::Inconclusive) > 0 {
+            3
+        } else {
+            0
+        }
+    }
+
+    /// `1 regressed, 0 improved, 20 unchanged, 9 inconclusive (threshold 5%, Holm over 30
+    /// benchmarks)`.
+    pub fn counts_line(&self) -> String {
+        let counts: Vec<String> = Verdict::ALL
+            .iter()
+            .map(|v| format!("{} {}", self.count(*v), v.as_str()))
+            .collect();
+        format!(
+            "{} (threshold {}%, Holm over {} benchmarks)",
+            counts.join(", "),
+            self.threshold_pct,
+            self.entries.len()
+        )
+    }
+}

@@ -1,0 +1,194 @@
+//! The "which to use" verdict of one workload, computed from its rows sorted fastest first:
+//! the fastest strategy, how far the next one is behind (a bootstrap or paired-rounds interval),
+//! which strategies are tied with the fastest, and which are no better than `sequential` — with
+//! the sentences the summary page shows.
+
+use super::table::{Advice, Lead, Row, SEQUENTIAL};
+use crate::format::{fmt_change, fmt_ns, fmt_pct, fmt_pct1, fmt_x};
+use crate::rounds::{self, Drift, Rounds};
+use crate::stats::{self, Interval};
+
+/// Why a drifted group gets no findings, in one sentence.
+pub(super) fn drift_sentence(title: &str, d: &Drift) -> String {
+    format!(
+        "No findings for {title}: the machine changed speed during the group — `{}` took {} per iteration in the first half of the rounds and {} in the second ({}, 95% CI {} to {}), more than its own interval (±{}).",
+        d.reference,
+        fmt_ns(d.first_half_ns),
+        fmt_ns(d.second_half_ns),
+        fmt_change(d.change.point),
+        fmt_change(d.change.lower),
+        fmt_change(d.change.upper),
+        fmt_pct1(d.own_half_width)
+    )
+}
+
+/// Computes the "which to use" verdict from rows sorted fastest first.
+pub(super) fn advise(
+    title: &str,
+    kind: Option<&str>,
+    rows: &[Row],
+    rounds: Option<&Rounds>,
+) -> Advice {
+    let mut advice = Advice::default();
+    let Some(fastest) = rows.first() else {
+        advice
+            .sentences
+            .push(format!("Nothing in {title} was measured."));
+        return advice;
+    };
+    advice.fastest = Some(fastest.function.clone());
+    advice
+        .sentences
+        .push(fastest_sentence(title, kind, fastest));
+
+    // Everyone whose gap to the fastest is not significant is tied with it.
+    let leads: Vec<Lead> = rows[1..].iter().map(|r| lead(fastest, r, rounds)).collect();
+    advice.tied_with_fastest = leads
+        .iter()
+        .filter(|l| !l.significant)
+        .map(|l| l.function.clone())
+        .collect();
+    if let Some(next) = leads.first() {
+        let sentence = runner_up_sentence(next, &advice.tied_with_fastest);
+        advice.sentences.push(sentence);
+    }
+
+    if rows.iter().any(|r| r.function == SEQUENTIAL) {
+        advice.no_better_than_sequential = no_better_than_sequential(rows);
+        let sentences = sequential_sentences(&advice.no_better_than_sequential);
+        advice.sentences.extend(sentences);
+    } else {
+        advice.sentences.push(format!(
+            "No `{SEQUENTIAL}` run in {title}: which strategies are no better than it cannot be judged."
+        ));
+    }
+    advice
+}
+
+/// `Fastest for io/download: `async` at 21.3 ms (median), 7.51× the speed of …; it reaches …`
+fn fastest_sentence(title: &str, kind: Option<&str>, fastest: &Row) -> String {
+    let mut first = format!(
+        "Fastest for {title}: `{}` at {} (median)",
+        fastest.function,
+        fmt_ns(fastest.median_ns.point)
+    );
+    if let Some(s) = fastest.speedup.filter(|_| fastest.function != SEQUENTIAL) {
+        first.push_str(&format!(
+            ", {} the speed of `{SEQUENTIAL}` (95% CI {}–{})",
+            fmt_x(s.point),
+            fmt_x(s.lower),
+            fmt_x(s.upper)
+        ));
+    }
+    if let (Some("io"), Some(e), Some(m)) = (kind, &fastest.efficiency, &fastest.meta) {
+        first.push_str(&format!(
+            "; it reaches {} of the ideal ⌈{}/{}⌉ × {} ms = {}",
+            fmt_pct(e.ratio.point),
+            m.jobs,
+            m.concurrency,
+            e.latency_ms,
+            fmt_ns(e.ideal_ns)
+        ));
+    }
+    first.push('.');
+    first
+}
+
+/// How much longer `r` takes than `fastest`: from rounds paired with it when the group was
+/// measured in rounds, else from the two samples resampled independently.
+fn lead(fastest: &Row, r: &Row, rounds: Option<&Rounds>) -> Lead {
+    let seed = stats::seed_for(&format!("lead {} {}", fastest.id, r.id));
+    let paired = rounds.and_then(|rounds| {
+        rounds::paired_ratio_of_medians(&rounds.paired(&r.function, &fastest.function), seed)
+    });
+    let ci = paired.unwrap_or_else(|| {
+        stats::ratio_of_medians(
+            &r.per_iteration,
+            &fastest.per_iteration,
+            stats::BOOTSTRAP_RESAMPLES,
+            seed,
+        )
+    });
+    Lead {
+        function: r.function.clone(),
+        extra: Interval {
+            point: r.median_ns.point / fastest.median_ns.point,
+            ..ci
+        }
+        .map(|x| x - 1.0),
+        significant: ci.lower > 1.0,
+    }
+}
+
+/// Whether the fastest is ahead of the next strategy, or tied with it (and who else).
+fn runner_up_sentence(next: &Lead, tied_with_fastest: &[String]) -> String {
+    if next.significant {
+        format!(
+            "It is ahead of the next, `{}`, which takes {} longer (95% CI {} to {}).",
+            next.function,
+            fmt_pct1(next.extra.point),
+            fmt_pct1(next.extra.lower),
+            fmt_pct1(next.extra.upper)
+        )
+    } else {
+        format!(
+            "It is not measurably ahead of `{}` ({} longer, but the 95% CI {} to {} includes no difference); tied with the fastest: {}.",
+            next.function,
+            fmt_pct1(next.extra.point),
+            fmt_pct1(next.extra.lower),
+            fmt_pct1(next.extra.upper),
+            tied_with_fastest
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+/// Strategies whose speed-up interval reaches 1× or below, with that interval.
+fn no_better_than_sequential(rows: &[Row]) -> Vec<(String, Interval)> {
+    rows.iter()
+        .filter(|r| r.function != SEQUENTIAL)
+        .filter_map(|r| r.speedup.map(|s| (r.function.clone(), s)))
+        .filter(|(_, s)| s.lower <= 1.0)
+        .collect()
+}
+
+/// The sentences on strategies slower than, or no faster than, `sequential`.
+fn sequential_sentences(no_better: &[(String, Interval)]) -> Vec<String> {
+    let list = |slower: bool| {
+        no_better
+            .iter()
+            .filter(|(_, s)| (s.upper < 1.0) == slower)
+            .map(|(f, s)| {
+                format!(
+                    "`{f}` ({}, CI {}–{})",
+                    fmt_x(s.point),
+                    fmt_x(s.lower),
+                    fmt_x(s.upper)
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let (slower, same) = (list(true), list(false));
+    let mut sentences = Vec::new();
+    if slower.is_empty() && same.is_empty() {
+        sentences.push(format!(
+            "Every other strategy is faster than `{SEQUENTIAL}` (speed-up CI above 1×)."
+        ));
+    }
+    if !slower.is_empty() {
+        sentences.push(format!(
+            "Slower than `{SEQUENTIAL}` (whole speed-up CI below 1×): {}.",
+            slower.join(", ")
+        ));
+    }
+    if !same.is_empty() {
+        sentences.push(format!(
+            "No measurable gain over `{SEQUENTIAL}` (speed-up CI includes 1×): {}.",
+            same.join(", ")
+        ));
+    }
+    sentences
+}
