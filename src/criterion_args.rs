@@ -127,122 +127,13 @@ impl CriterionArgs {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let mut values: Vec<(&'static str, String)> = Vec::new();
-        let mut flags: Vec<&'static str> = Vec::new();
-        let mut positional: Vec<String> = Vec::new();
-        let mut args = args.into_iter().map(Into::into);
-        let mut only_positional = false;
-        while let Some(arg) = args.next() {
-            if only_positional || arg == "-" || !arg.starts_with('-') {
-                positional.push(arg);
-            } else if arg == "--" {
-                only_positional = true;
-            } else if let Some(long) = arg.strip_prefix("--") {
-                let (name, inline) = match long.split_once('=') {
-                    Some((name, value)) => (name, Some(value.to_owned())),
-                    None => (long, None),
-                };
-                if let Some(&(known, _)) = WITH_VALUE.iter().find(|(n, _)| *n == name) {
-                    let value = match inline {
-                        Some(value) => value,
-                        None => args
-                            .next()
-                            .ok_or_else(|| ArgsError(format!("--{name} needs a value")))?,
-                    };
-                    values.push((canonical(known), value));
-                } else if let Some(&(known, _)) = FLAGS.iter().find(|(n, _)| *n == name) {
-                    flags.push(known);
-                } else {
-                    return Err(ArgsError(format!("unknown option --{name}")));
-                }
-            } else {
-                // A cluster of short options: flags, then at most one that takes the rest
-                // (`-vsNAME`, `-vs=NAME`) or the next argument (`-vs NAME`) as its value.
-                let cluster = &arg[1..];
-                for (index, short) in cluster.char_indices() {
-                    if let Some(&(known, _)) = WITH_VALUE.iter().find(|(_, s)| *s == Some(short)) {
-                        let rest = &cluster[index + short.len_utf8()..];
-                        let value = if rest.is_empty() {
-                            args.next()
-                                .ok_or_else(|| ArgsError(format!("-{short} needs a value")))?
-                        } else {
-                            rest.strip_prefix('=').unwrap_or(rest).to_owned()
-                        };
-                        values.push((canonical(known), value));
-                        break;
-                    } else if let Some(&(known, _)) = FLAGS.iter().find(|(_, s)| *s == Some(short))
-                    {
-                        flags.push(known);
-                    } else {
-                        return Err(ArgsError(format!("unknown option -{short}")));
-                    }
-                }
-            }
-        }
-        if positional.len() > 1 {
-            return Err(ArgsError(format!(
-                "more than one filter: {}",
-                positional.join(" ")
-            )));
-        }
-        let has = |flag: &str| flags.contains(&flag);
-        let value = |name: &str| {
-            values
-                .iter()
-                .rev()
-                .find(|(n, _)| *n == name)
-                .map(|(_, value)| value.clone())
-        };
-
-        // configure_from_args: `--list` wins, then test mode (`--test`, or no `--bench` at all:
-        // `cargo test --benches`), then `--profile-time`.
-        let mode = if has("list") {
-            Mode::List
-        } else if has("test") || !has("bench") {
-            Mode::Test
-        } else if value("profile-time").is_some() {
-            Mode::Profile
-        } else {
-            Mode::Benchmark
-        };
-        let filter = if has("ignored") {
-            Filter::RejectAll
-        } else if let Some(filter) = positional.pop() {
-            if has("exact") {
-                Filter::Exact(filter)
-            } else {
-                let regex = regex::Regex::new(&filter).map_err(|error| {
-                    // regex's messages draw a caret under the pattern: keep the last line.
-                    let text = error.to_string();
-                    let reason = text.lines().last().unwrap_or_default();
-                    let reason = reason.trim_start_matches("error: ");
-                    ArgsError(format!(
-                        "filter {filter:?} is not a regular expression: {reason}"
-                    ))
-                })?;
-                Filter::Regex(regex)
-            }
-        } else {
-            Filter::AcceptAll
-        };
-        // `--save-baseline` defaults to "base"; `--discard-baseline`, then `--baseline`, then
-        // `--baseline-lenient` override it, in that order.
-        let mut baseline = Baseline::Save(value("save-baseline").unwrap_or_else(|| "base".into()));
-        if has("discard-baseline") {
-            baseline = Baseline::Discard;
-        }
-        if let Some(name) = value("baseline") {
-            baseline = Baseline::CompareStrict(name);
-        }
-        if let Some(name) = value("baseline-lenient") {
-            baseline = Baseline::CompareLenient(name);
-        }
+        let mut tokens = Tokens::read(args.into_iter().map(Into::into))?;
         Ok(CriterionArgs {
-            mode,
-            filter,
-            baseline,
-            load_baseline: value("load-baseline"),
-            quick: has("quick"),
+            mode: tokens.mode(),
+            filter: tokens.filter()?,
+            baseline: tokens.baseline(),
+            load_baseline: tokens.value("load-baseline"),
+            quick: tokens.has("quick"),
             cargo_criterion: false,
         })
     }
@@ -295,6 +186,165 @@ impl CriterionArgs {
                 vec!["new".to_owned()]
             }
         }
+    }
+}
+
+/// A command line split the way Criterion's clap parser splits it: options with values, flags,
+/// and positional arguments (the filter).
+struct Tokens {
+    values: Vec<(&'static str, String)>,
+    flags: Vec<&'static str>,
+    positional: Vec<String>,
+}
+
+impl Tokens {
+    /// Splits `args`: long options (`--name value`, `--name=value`), clusters of short ones,
+    /// `--` (everything after it is positional), and at most one positional argument.
+    fn read(mut args: impl Iterator<Item = String>) -> Result<Tokens, ArgsError> {
+        let mut tokens = Tokens {
+            values: Vec::new(),
+            flags: Vec::new(),
+            positional: Vec::new(),
+        };
+        let mut only_positional = false;
+        while let Some(arg) = args.next() {
+            if only_positional || arg == "-" || !arg.starts_with('-') {
+                tokens.positional.push(arg);
+            } else if arg == "--" {
+                only_positional = true;
+            } else if let Some(long) = arg.strip_prefix("--") {
+                tokens.read_long(long, &mut args)?;
+            } else {
+                tokens.read_short_cluster(&arg[1..], &mut args)?;
+            }
+        }
+        if tokens.positional.len() > 1 {
+            return Err(ArgsError(format!(
+                "more than one filter: {}",
+                tokens.positional.join(" ")
+            )));
+        }
+        Ok(tokens)
+    }
+
+    /// `--name`, `--name value` or `--name=value`.
+    fn read_long(
+        &mut self,
+        long: &str,
+        args: &mut impl Iterator<Item = String>,
+    ) -> Result<(), ArgsError> {
+        let (name, inline) = match long.split_once('=') {
+            Some((name, value)) => (name, Some(value.to_owned())),
+            None => (long, None),
+        };
+        if let Some(&(known, _)) = WITH_VALUE.iter().find(|(n, _)| *n == name) {
+            let value = match inline {
+                Some(value) => value,
+                None => args
+                    .next()
+                    .ok_or_else(|| ArgsError(format!("--{name} needs a value")))?,
+            };
+            self.values.push((canonical(known), value));
+        } else if let Some(&(known, _)) = FLAGS.iter().find(|(n, _)| *n == name) {
+            self.flags.push(known);
+        } else {
+            return Err(ArgsError(format!("unknown option --{name}")));
+        }
+        Ok(())
+    }
+
+    /// A cluster of short options: flags, then at most one that takes the rest (`-vsNAME`,
+    /// `-vs=NAME`) or the next argument (`-vs NAME`) as its value.
+    fn read_short_cluster(
+        &mut self,
+        cluster: &str,
+        args: &mut impl Iterator<Item = String>,
+    ) -> Result<(), ArgsError> {
+        for (index, short) in cluster.char_indices() {
+            if let Some(&(known, _)) = WITH_VALUE.iter().find(|(_, s)| *s == Some(short)) {
+                let rest = &cluster[index + short.len_utf8()..];
+                let value = if rest.is_empty() {
+                    args.next()
+                        .ok_or_else(|| ArgsError(format!("-{short} needs a value")))?
+                } else {
+                    rest.strip_prefix('=').unwrap_or(rest).to_owned()
+                };
+                self.values.push((canonical(known), value));
+                return Ok(());
+            } else if let Some(&(known, _)) = FLAGS.iter().find(|(_, s)| *s == Some(short)) {
+                self.flags.push(known);
+            } else {
+                return Err(ArgsError(format!("unknown option -{short}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn has(&self, flag: &str) -> bool {
+        self.flags.contains(&flag)
+    }
+
+    /// The last value given for `name`.
+    fn value(&self, name: &str) -> Option<String> {
+        self.values
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// As `configure_from_args` decides: `--list` wins, then test mode (`--test`, or no
+    /// `--bench` at all: `cargo test --benches`), then `--profile-time`.
+    fn mode(&self) -> Mode {
+        if self.has("list") {
+            Mode::List
+        } else if self.has("test") || !self.has("bench") {
+            Mode::Test
+        } else if self.value("profile-time").is_some() {
+            Mode::Profile
+        } else {
+            Mode::Benchmark
+        }
+    }
+
+    /// `--ignored` rejects everything; else the positional filter, exact or a regex.
+    fn filter(&mut self) -> Result<Filter, ArgsError> {
+        if self.has("ignored") {
+            return Ok(Filter::RejectAll);
+        }
+        let Some(filter) = self.positional.pop() else {
+            return Ok(Filter::AcceptAll);
+        };
+        if self.has("exact") {
+            return Ok(Filter::Exact(filter));
+        }
+        let regex = regex::Regex::new(&filter).map_err(|error| {
+            // regex's messages draw a caret under the pattern: keep the last line.
+            let text = error.to_string();
+            let reason = text.lines().last().unwrap_or_default();
+            let reason = reason.trim_start_matches("error: ");
+            ArgsError(format!(
+                "filter {filter:?} is not a regular expression: {reason}"
+            ))
+        })?;
+        Ok(Filter::Regex(regex))
+    }
+
+    /// `--save-baseline` defaults to "base"; `--discard-baseline`, then `--baseline`, then
+    /// `--baseline-lenient` override it, in that order.
+    fn baseline(&self) -> Baseline {
+        let mut baseline =
+            Baseline::Save(self.value("save-baseline").unwrap_or_else(|| "base".into()));
+        if self.has("discard-baseline") {
+            baseline = Baseline::Discard;
+        }
+        if let Some(name) = self.value("baseline") {
+            baseline = Baseline::CompareStrict(name);
+        }
+        if let Some(name) = self.value("baseline-lenient") {
+            baseline = Baseline::CompareLenient(name);
+        }
+        baseline
     }
 }
 
