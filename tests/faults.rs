@@ -48,13 +48,7 @@ fn every_strategy_counts_exactly_the_faults_the_server_injected() {
         let elapsed = start.elapsed();
         let after = matrix.server().fault_counts().unwrap().unwrap();
         let name = strategy.name();
-        let injected = FaultCounts {
-            ok: after.ok - before.ok,
-            error: after.error - before.error,
-            reset: after.reset - before.reset,
-            stall: after.stall - before.stall,
-            truncate: after.truncate - before.truncate,
-        };
+        let injected = after.since(&before);
         tally
             .matches_injected(&injected)
             .unwrap_or_else(|mismatch| panic!("{name}: {mismatch}"));
@@ -64,16 +58,15 @@ fn every_strategy_counts_exactly_the_faults_the_server_injected() {
         );
         println!(
             "{name:<26} injected error {:>2} reset {:>2} stall {:>2} | counted status {:>2} connection {:>2} timeout {:>2} | {elapsed:>9.1?}",
-            after.error - before.error,
-            after.reset - before.reset,
-            after.stall - before.stall,
+            injected.error,
+            injected.reset,
+            injected.stall,
             tally.count("status"),
             tally.count("connection"),
             tally.count("timeout"),
         );
-        let ok = after.ok - before.ok;
         assert_eq!(
-            ok + tally.total_failed(),
+            injected.ok + tally.total_failed(),
             40,
             "{name}: every download accounted for"
         );

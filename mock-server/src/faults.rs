@@ -305,6 +305,27 @@ impl FaultCounts {
         *count += 1;
     }
 
+    /// What was counted since `earlier`, an earlier reading of the same counts (a count that
+    /// went down, which a later reading cannot do, gives 0).
+    pub fn since(&self, earlier: &FaultCounts) -> FaultCounts {
+        FaultCounts {
+            ok: self.ok.saturating_sub(earlier.ok),
+            error: self.error.saturating_sub(earlier.error),
+            reset: self.reset.saturating_sub(earlier.reset),
+            stall: self.stall.saturating_sub(earlier.stall),
+            truncate: self.truncate.saturating_sub(earlier.truncate),
+        }
+    }
+
+    /// Adds every count of `other` to these.
+    pub fn add_counts(&mut self, other: &FaultCounts) {
+        self.ok += other.ok;
+        self.error += other.error;
+        self.reset += other.reset;
+        self.stall += other.stall;
+        self.truncate += other.truncate;
+    }
+
     /// All page requests counted: `ok` plus every fault.
     pub fn total(&self) -> u64 {
         self.ok + FaultKind::ALL.iter().map(|&k| self.get(k)).sum::<u64>()
@@ -416,6 +437,31 @@ mod tests {
                 "{kind}"
             );
         }
+    }
+
+    #[test]
+    fn counts_subtract_an_earlier_reading_and_add_up() {
+        let earlier = FaultCounts {
+            ok: 3,
+            error: 1,
+            ..FaultCounts::default()
+        };
+        let later = FaultCounts {
+            ok: 10,
+            error: 2,
+            reset: 4,
+            stall: 1,
+            truncate: 0,
+        };
+        let between = later.since(&earlier);
+        assert_eq!(
+            (between.ok, between.error, between.reset, between.stall),
+            (7, 1, 4, 1)
+        );
+        assert_eq!(earlier.since(&later), FaultCounts::default());
+        let mut sum = earlier;
+        sum.add_counts(&between);
+        assert_eq!(sum, later);
     }
 
     #[test]

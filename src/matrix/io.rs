@@ -44,27 +44,11 @@ pub struct FaultLedger {
     pub injected: FaultCounts,
 }
 
-/// What the server injected between two readings of its counts.
-fn injected_between(before: FaultCounts, after: FaultCounts) -> FaultCounts {
-    FaultCounts {
-        ok: after.ok.saturating_sub(before.ok),
-        error: after.error.saturating_sub(before.error),
-        reset: after.reset.saturating_sub(before.reset),
-        stall: after.stall.saturating_sub(before.stall),
-        truncate: after.truncate.saturating_sub(before.truncate),
-    }
-}
-
 impl FaultLedger {
     /// Adds what the server injected during one measuring call, and checks it against what
     /// the clients counted in that call (`call`, the tally's growth over it).
     pub fn settle(&mut self, call: &FailureTally, injected: FaultCounts) -> Result<(), String> {
-        let total = &mut self.injected;
-        total.ok += injected.ok;
-        total.error += injected.error;
-        total.reset += injected.reset;
-        total.stall += injected.stall;
-        total.truncate += injected.truncate;
+        self.injected.add_counts(&injected);
         call.matches_injected(&injected)
     }
 }
@@ -444,7 +428,7 @@ impl IoMatrix {
                 let mut ledger = ledger.borrow_mut();
                 let call = ledger.tally.since(&tally_before);
                 ledger
-                    .settle(&call, injected_between(before, after))
+                    .settle(&call, after.since(&before))
                     .map_err(|message| error(strategy, message).to_string())?;
             }
             Ok(elapsed)
