@@ -42,9 +42,9 @@ impl SideFiles {
     }
 }
 
-/// `cb-meta.json` ([`cb_schema::Meta`], whose fields it derefs to). In `summary.json` it is
-/// written with the fields in the report's own order (`server_latency_ms` after `processes`).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+/// `cb-meta.json` ([`cb_schema::Meta`], whose fields it derefs to), with the report's own
+/// questions about it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(transparent)]
 pub struct Meta(pub cb_schema::Meta);
 
@@ -53,51 +53,6 @@ impl Deref for Meta {
 
     fn deref(&self) -> &cb_schema::Meta {
         &self.0
-    }
-}
-
-impl Serialize for Meta {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        /// `summary.json`'s `meta` object, in its field order.
-        #[derive(Serialize)]
-        struct SummaryMeta<'a> {
-            schema: u32,
-            group: &'a str,
-            function: &'a str,
-            strategy: &'a str,
-            kind: &'a str,
-            workload: &'a str,
-            jobs: u64,
-            elements: u64,
-            concurrency: u64,
-            latency_ms: Option<f64>,
-            cores: u64,
-            workers: u64,
-            processes: u64,
-            server_latency_ms: Option<f64>,
-            parameter: Option<u64>,
-            skipped: Option<&'a str>,
-        }
-        let m = &self.0;
-        SummaryMeta {
-            schema: m.schema,
-            group: &m.group,
-            function: &m.function,
-            strategy: &m.strategy,
-            kind: &m.kind,
-            workload: &m.workload,
-            jobs: m.jobs,
-            elements: m.elements,
-            concurrency: m.concurrency,
-            latency_ms: m.latency_ms,
-            cores: m.cores,
-            workers: m.workers,
-            processes: m.processes,
-            server_latency_ms: m.server_latency_ms,
-            parameter: m.parameter,
-            skipped: m.skipped.as_deref(),
-        }
-        .serialize(serializer)
     }
 }
 

@@ -57,17 +57,17 @@ pub struct Meta {
     /// The embedded server's configured latency per request in ms (L); `None` for CPU work and
     /// for a server the suite did not start.
     pub latency_ms: Option<f64>,
-    /// What one request to the server really takes, in ms (the median of a few sequential
-    /// requests, measured before the benchmarks; for a sweep point, after it): L plus the
-    /// server's timer slack and the HTTP round trip.
-    #[serde(default)]
-    pub server_latency_ms: Option<f64>,
     /// Cores available to the run.
     pub cores: u64,
     /// `CB_WORKERS`: threads in the thread pools.
     pub workers: u64,
     /// `CB_PROCESSES`: processes in the process pools.
     pub processes: u64,
+    /// What one request to the server really takes, in ms (the median of a few sequential
+    /// requests, measured before the benchmarks; for a sweep point, after it): L plus the
+    /// server's timer slack and the HTTP round trip.
+    #[serde(default)]
+    pub server_latency_ms: Option<f64>,
     /// The swept parameter's value, for `sweep/...` groups (Criterion's `<value>` directory).
     #[serde(default)]
     pub parameter: Option<u64>,
