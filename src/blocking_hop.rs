@@ -168,14 +168,12 @@ impl HopGroup {
                 message: format!("no {} clients were built", kind.name()),
             });
         };
-        let outcomes = self
-            .matrix
-            .run_blocking(strategy, sessions, &self.workload, probe)?;
-        self.workload.verify(&outcomes).map_err(|message| RunError {
-            strategy,
-            workload: self.name(),
-            message,
-        })
+        self.matrix
+            .run_blocking_verified(strategy, sessions, &self.workload, probe)
+            .map_err(|error| RunError {
+                workload: self.name(),
+                ..error
+            })
     }
 
     /// What one request really takes at this latency ([`IoMatrix::measure_request_ms`]).

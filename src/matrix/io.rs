@@ -351,11 +351,23 @@ impl IoMatrix {
         workload: &'a IoWorkload,
     ) -> impl FnMut(u64) -> Result<Duration, String> + 'a {
         crate::rounds::timed(None, move || {
-            let outcomes = self.run_blocking(strategy, sessions, workload, &Probe::OFF)?;
-            workload
-                .verify(&outcomes)
-                .map_err(|message| error(strategy, message))
+            self.run_blocking_verified(strategy, sessions, workload, &Probe::OFF)
         })
+    }
+
+    /// [`IoMatrix::run_blocking`], then every download checked as in
+    /// [`IoMatrix::run_verified`]; returns the bytes received.
+    pub fn run_blocking_verified(
+        &self,
+        strategy: Strategy,
+        sessions: &BlockingSessions,
+        workload: &IoWorkload,
+        probe: &Probe,
+    ) -> Result<u64, RunError> {
+        let outcomes = self.run_blocking(strategy, sessions, workload, probe)?;
+        workload
+            .verify(&outcomes)
+            .map_err(|message| error(strategy, message))
     }
 
     /// What each benchmark iteration does: runs, counts failures in `tally`, and checks. Without
