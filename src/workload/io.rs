@@ -250,25 +250,24 @@ impl Download {
         self.check(status, content_length, &body)
     }
 
-    /// Classifies a reqwest error by kind: a timeout, or a failure before or during the body.
+    /// Classifies a reqwest error by kind ([`Download::failure`]).
     fn failed(&self, error: reqwest::Error, stage: Stage) -> DownloadError {
-        let (url, message) = (self.url.clone(), error_chain(&error));
-        match stage {
-            _ if error.is_timeout() => DownloadError::Timeout { url, message },
-            Stage::Request => DownloadError::Connection { url, message },
-            Stage::Body => DownloadError::Body { url, message },
-        }
+        self.failure(stage, error.is_timeout(), error_chain(&error))
     }
 
-    /// Classifies a ureq error by kind: any of its timeouts (ureq reports each as
-    /// [`ureq::Error::Timeout`], naming the phase), else a failure before the status line
-    /// (refused, reset, closed: `call` failed) or while reading the body.
+    /// Classifies a ureq error by kind ([`Download::failure`]); ureq reports each of its
+    /// timeouts as [`ureq::Error::Timeout`], naming the phase.
     fn failed_ureq(&self, error: ureq::Error, stage: Stage) -> DownloadError {
-        let (url, message) = (self.url.clone(), error_chain(&error));
+        let timed_out = matches!(error, ureq::Error::Timeout(_));
+        self.failure(stage, timed_out, error_chain(&error))
+    }
+
+    /// A client's failure by kind, whichever client: a timeout, else a failure before the
+    /// status line (refused, reset, closed) or while reading the body.
+    fn failure(&self, stage: Stage, timed_out: bool, message: String) -> DownloadError {
+        let url = self.url.clone();
         match stage {
-            _ if matches!(error, ureq::Error::Timeout(_)) => {
-                DownloadError::Timeout { url, message }
-            }
+            _ if timed_out => DownloadError::Timeout { url, message },
             Stage::Request => DownloadError::Connection { url, message },
             Stage::Body => DownloadError::Body { url, message },
         }
