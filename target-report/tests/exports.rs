@@ -225,3 +225,38 @@ fn exports_fail_like_the_summary_on_an_unknown_baseline() {
         assert!(err.contains("unknown baseline 'nope'"), "{err}");
     }
 }
+
+#[test]
+fn a_sweep_point_is_named_by_its_full_id_with_the_parameter_value() {
+    let (_tmp, crit) = fixture_copy("bmf-sweep");
+    let points = [
+        add_sweep_point(
+            &crit,
+            "cpu_fib/thread_pool",
+            "cpu/fib_workers",
+            "thread_pool",
+            8,
+        ),
+        add_sweep_point(
+            &crit,
+            "cpu_fib/sequential",
+            "cpu/fib_workers",
+            "sequential",
+            8,
+        ),
+    ];
+    let (bmf, _) = export(&crit, "bmf", &[]);
+    let (gab, _) = export(&crit, "custom-smaller-is-better", &[]);
+    for (dir, id) in points.iter().zip([
+        "cpu/fib_workers/thread_pool/8",
+        "cpu/fib_workers/sequential/8",
+    ]) {
+        let median =
+            read_json(&dir.join("new/estimates.json"))["median"]["point_estimate"].as_f64();
+        assert_eq!(bmf[id]["latency"]["value"].as_f64(), median, "{id}");
+        let entry = gab.as_array().unwrap().iter().find(|e| e["name"] == id);
+        assert_eq!(entry.unwrap()["value"].as_f64(), median, "{id}");
+    }
+    assert_eq!(bmf.as_object().unwrap().len(), 32);
+    assert_eq!(gab.as_array().unwrap().len(), 32);
+}
