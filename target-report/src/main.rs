@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use target_report::compare::{self, DEFAULT_THRESHOLD_PCT};
+use target_report::export::{bmf::Bmf, github_action::CustomSmallerIsBetter};
 use target_report::export::{Exporter, Html, Json, Markdown, PlainTable};
 use target_report::format::format_duration;
 use target_report::history::{self, HistoryReport, Record};
@@ -36,7 +37,7 @@ struct Cli {
 enum Command {
     /// Write index.html, summary.md and summary.json: a table per group, timelines, a chart per sweep, "which to use".
     #[command(
-        long_about = "Write index.html, summary.md and summary.json for the latest run: one table per group (strategy, median with its 95% CI, throughput, speed-up vs sequential with a bootstrap 95% CI, and for I/O the efficiency against the ideal ceil(N/C)*L from cb-meta.json), fastest first, with links to Criterion's pages; a Gantt timeline per strategy from cb-timeline.json; and a \"which to use\" section computed from the numbers. Parameter sweeps (groups with a value) get a chart of median against the parameter per strategy (with the ideal for I/O, also written as sweep_<name>.svg for summary.md) and findings such as the best worker count. Missing pieces are listed, not fatal."
+        long_about = "Write index.html, summary.md and summary.json for the latest run: one table per group (strategy, median with its 95% CI, throughput, speed-up vs sequential with a bootstrap 95% CI, and for I/O the efficiency against the ideal ceil(N/C)*L from cb-meta.json), fastest first, with links to Criterion's pages; a Gantt timeline per strategy from cb-timeline.json; and a \"which to use\" section computed from the numbers. Parameter sweeps (groups with a value) get a chart of median against the parameter per strategy (with the ideal for I/O, also written as sweep_<name>.svg for summary.md) and findings such as the best worker count. Missing pieces are listed, not fatal.\n\nFor benchmark-tracking tools, --format bmf prints the Bencher Metric Format (for `bencher run --adapter json`) and --format custom-smaller-is-better prints the JSON array of github-action-benchmark's `tool: customSmallerIsBetter`, to stdout, writing nothing to --out: one entry per measured strategy, named by its Criterion id, with Criterion's median time per iteration in ns and its 95% CI. Strategies set apart for other settings are left out (a warning on stderr)."
     )]
     Summary {
         /// Criterion's output directory.
@@ -48,6 +49,9 @@ enum Command {
         /// The baseline to summarise (`new` is the latest run).
         #[arg(long, default_value = "new")]
         baseline: String,
+        /// What to produce: the page's files in --out, or one JSON document on stdout for a tracking tool.
+        #[arg(long, value_enum, default_value_t = SummaryFormat::Page)]
+        format: SummaryFormat,
     },
     /// Compare two Criterion baselines against the run-to-run noise; exit 1 if anything regressed, 3 if inconclusive.
     #[command(
@@ -155,6 +159,17 @@ enum Format {
     Markdown,
     /// JSON for scripts.
     Json,
+}
+
+/// What `summary` produces.
+#[derive(Clone, Copy, ValueEnum)]
+enum SummaryFormat {
+    /// index.html, summary.md, summary.json and the sweep charts, written to --out.
+    Page,
+    /// Bencher Metric Format on stdout: each benchmark's `latency` in ns (`bencher run --adapter json`).
+    Bmf,
+    /// github-action-benchmark's customSmallerIsBetter JSON on stdout, in ns/iter.
+    CustomSmallerIsBetter,
 }
 
 fn main() {
@@ -283,7 +298,14 @@ fn run(command: Command) -> Result<i32> {
             criterion_dir,
             out,
             baseline,
-        } => summary_command(criterion_dir, out, baseline),
+            format,
+        } => match format {
+            SummaryFormat::Page => summary_command(criterion_dir, out, baseline),
+            SummaryFormat::Bmf => summary_export(&criterion_dir, &out, &baseline, &Bmf),
+            SummaryFormat::CustomSmallerIsBetter => {
+                summary_export(&criterion_dir, &out, &baseline, &CustomSmallerIsBetter)
+            }
+        },
         Command::Compare {
             old,
             new,
@@ -367,6 +389,27 @@ fn summary_command(criterion_dir: PathBuf, out: PathBuf, baseline: String) -> Re
             String::new()
         }
     ))?;
+    Ok(0)
+}
+
+/// `summary --format bmf|custom-smaller-is-better`: the measured strategies as one document on
+/// stdout (nothing else there, so a tracking tool can read it whole); nothing is written.
+fn summary_export(
+    criterion_dir: &std::path::Path,
+    out: &std::path::Path,
+    baseline: &str,
+    exporter: &dyn Exporter<summary::Summary>,
+) -> Result<i32> {
+    let s = summary::build(criterion_dir, baseline, out)?;
+    for t in s.tables.iter().filter(|t| !t.set_apart.is_empty()) {
+        let names: Vec<&str> = t.set_apart.iter().map(|a| a.function.as_str()).collect();
+        eprintln!(
+            "target-report: warning: {}: {} left out, measured with other settings than the rest of the table",
+            t.title(),
+            names.join(", ")
+        );
+    }
+    print(&exporter.render(&s))?;
     Ok(0)
 }
 

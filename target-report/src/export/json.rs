@@ -8,7 +8,8 @@ use crate::summary::Summary;
 /// The JSON format.
 pub struct Json;
 
-fn to_json<T: serde::Serialize>(value: &T) -> String {
+/// Pretty-printed JSON with a final newline (also the BMF and github-action-benchmark formats).
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
     // Serialising plain structs of strings and finite numbers cannot fail; a failure would be
     // a programming error, so say so rather than write a broken file.
     let mut s = serde_json::to_string_pretty(value).expect("report structs serialise to JSON");

@@ -3,6 +3,8 @@
 //! reports they can show ([`crate::summary::Summary`], [`crate::compare::Comparison`],
 //! [`crate::history::HistoryReport`]).
 
+pub mod bmf;
+pub mod github_action;
 pub mod html;
 pub mod json;
 pub mod markdown;
