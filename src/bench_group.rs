@@ -16,7 +16,7 @@ use crate::strategy::Strategy;
 /// write its side files ([`crate::output`]). A failed run or write ends the process (exit 1,
 /// one line).
 pub fn measure_then_record<'a>(
-    mut group: BenchmarkGroup<'_, WallTime>,
+    group: BenchmarkGroup<'_, WallTime>,
     args: &CriterionArgs,
     plan: &Plan,
     side_files: &SideFiles,
@@ -25,12 +25,26 @@ pub fn measure_then_record<'a>(
     mut record: impl FnMut(Strategy) -> Result<(), String>,
 ) {
     let jobs = strategies.iter().copied().map(job_of).collect();
+    measure_jobs_then_record(group, args, plan, side_files, jobs, |name| {
+        let strategy = strategies.iter().find(|strategy| strategy.name() == name);
+        record(*strategy.expect("a job of each strategy"))
+    });
+}
+
+/// [`measure_then_record`] for jobs that are not all strategies (the python bench's CPython
+/// programs beside Rust strategies): `record` gets the name of each job Criterion measured.
+pub fn measure_jobs_then_record(
+    mut group: BenchmarkGroup<'_, WallTime>,
+    args: &CriterionArgs,
+    plan: &Plan,
+    side_files: &SideFiles,
+    jobs: Vec<Job<'_>>,
+    mut record: impl FnMut(&str) -> Result<(), String>,
+) {
     let reference = Some(Strategy::Sequential.name());
     let measured = rounds::measure_group(&mut group, args, plan, reference, jobs, side_files);
     group.finish();
-    for &strategy in strategies {
-        if measured.iter().any(|name| name == strategy.name()) {
-            record(strategy).unwrap_or_else(|error| exit_with_run_error(&error));
-        }
+    for name in &measured {
+        record(name).unwrap_or_else(|error| exit_with_run_error(&error));
     }
 }

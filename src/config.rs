@@ -97,6 +97,25 @@ variables! {
         accepts: Number("an integer", 1..=45);
         meaning: "argument of the 20 recursive fib jobs";
     }
+    py_cpu_start: u64 = "CB_PY_CPU_START" {
+        default: 500_000;
+        accepts: Number("an integer", 1..=1_000_000_000_000);
+        meaning: "`cargo bench --bench python` only: first n of its sum-of-squares jobs, for CPython and the Rust strategies beside it (a tenth of the tutorial's, so CPython finishes in minutes)";
+    }
+    py_fib_n: u32 = "CB_PY_FIB_N" {
+        default: 25;
+        accepts: Number("an integer", 1..=45);
+        meaning: "`cargo bench --bench python` only: argument of its 20 recursive fib jobs, for CPython and the Rust strategies beside it";
+    }
+    python: String = "CB_PYTHON" {
+        default: "python3".to_owned();
+        accepts: Custom {
+            expected: "the interpreter's command or path, e.g. python3.12 or /usr/bin/python3",
+            parse: parse_command,
+            show: String::clone,
+        };
+        meaning: "`cargo bench --bench python` only: the CPython that runs the tutorial's programs";
+    }
     workers: usize = "CB_WORKERS" {
         default: 5;
         accepts: Number("an integer", 1..=1024);
@@ -384,6 +403,13 @@ fn parse_slowdown(text: &str) -> Result<(String, Duration), Refusal> {
 }
 
 /// Reads an `http://host:port` URL (no path, query or credentials: the suite appends the paths).
+fn parse_command(text: &str) -> Result<String, Refusal> {
+    match text.trim() {
+        "" => Err(None),
+        command => Ok(command.to_owned()),
+    }
+}
+
 fn parse_url(text: &str) -> Result<String, Refusal> {
     let url = text.trim_end_matches('/');
     let authority = url.strip_prefix("http://").ok_or(None)?;

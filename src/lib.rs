@@ -35,6 +35,7 @@ pub mod limits;
 pub mod matrix;
 pub mod output;
 pub mod process;
+pub mod python;
 pub mod rounds;
 pub mod server;
 pub mod strategy;

@@ -95,6 +95,8 @@ fn new_meta(
         processes: config.processes as u64,
         parameter: None,
         skipped: None,
+        python: None,
+        rust_counterpart: None,
     }
 }
 

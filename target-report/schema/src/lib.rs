@@ -74,6 +74,15 @@ pub struct Meta {
     /// Why a planned benchmark was not measured, when it was not.
     #[serde(default)]
     pub skipped: Option<String>,
+    /// For one of the tutorial's CPython programs (`cargo bench --bench python`): the
+    /// interpreter and its packages, e.g. `CPython 3.11.7 (aiohttp 3.14.5, requests 2.34.2)`.
+    /// `None` for the suite's Rust strategies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<String>,
+    /// For a CPython program: the Rust strategy of the same group that does what it does, e.g.
+    /// `thread_pool` for `threading`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rust_counterpart: Option<String>,
 }
 
 impl Meta {
@@ -315,6 +324,8 @@ mod tests {
             processes: 2,
             parameter: None,
             skipped: None,
+            python: None,
+            rust_counterpart: None,
         }
     }
 

@@ -1,0 +1,219 @@
+//! `cargo bench --bench python`: the tutorial's own CPython programs (`benches/python/`) beside
+//! their Rust counterparts, on the same embedded server, the same jobs and the same checks.
+//!
+//! Groups `py/download`, `py/sum_of_squares` and `py/fib`: each CPython program (`synchronous`,
+//! `threading`, ...) and each Rust strategy it is compared with (`sequential`, `thread_pool`,
+//! `gil_threads`, ...) are measured in the same interleaved rounds, so their ratio is taken
+//! side by side. CPython's times are the ones its own `perf_counter_ns` measured around the
+//! program's timed function, in one persistent interpreter (its start-up is never timed). The
+//! CPU jobs are sized for CPython (`CB_PY_CPU_START`, `CB_PY_FIB_N`); the Rust strategies run
+//! the same sizes here.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::time::Duration;
+
+use concurrency_bench::bench_group::measure_jobs_then_record;
+use concurrency_bench::config::{exit_with_config_error, Config};
+use concurrency_bench::criterion_args::CriterionArgs;
+use concurrency_bench::matrix::{exit_with_run_error, CpuMatrix, IoMatrix};
+use concurrency_bench::output::{self, BenchMeta, SideFiles};
+use concurrency_bench::python::{self, Interpreter, Program};
+use concurrency_bench::rounds::{self, Job, Plan};
+use concurrency_bench::strategy::Strategy;
+use concurrency_bench::timeline::Probe;
+use concurrency_bench::workload::cpu::CpuWorkload;
+use criterion::{Criterion, Throughput};
+
+/// Samples per benchmark and the target time of one sample: CPython's slowest programs take
+/// seconds per call, so two calls per sample, the fewest Criterion does not warn about.
+const SAMPLES: usize = 10;
+const SAMPLE_TARGET: Duration = Duration::from_millis(400);
+
+fn main() {
+    // Bad configuration, or no CPython with the programs' packages, stops the run before the
+    // server starts and before Criterion writes anything.
+    let config = python::sized_for_python(&Config::from_env_or_exit());
+    if !config.faults.is_none() {
+        exit_with_config_error(&"CB_FAULTS: the python bench does not inject faults (the tutorial's programs stop at the first failure); unset it");
+    }
+    let interpreter =
+        Interpreter::start(&config.python).unwrap_or_else(|e| exit_with_config_error(&e));
+    let worker = Path::new(env!("CARGO_BIN_EXE_cb-worker"));
+    let io = IoMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
+    let cpu = CpuMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
+    for line in &interpreter.unpinned {
+        eprintln!(
+            "concurrency-bench: warning: {line}: results may differ from `{}`'s",
+            python::INSTALL
+        );
+    }
+    let mut criterion = Criterion::default().configure_from_args();
+    // Read after Criterion has accepted the command line (it exits on anything it refuses).
+    let args = CriterionArgs::from_env_or_exit();
+    let side = Side {
+        args: &args,
+        config: &config,
+        side_files: SideFiles::for_run(&args),
+        interpreter: RefCell::new(interpreter),
+    };
+    let downloads = io.workload();
+    let workloads = CpuWorkload::all(&config);
+    side.interpreter
+        .borrow_mut()
+        .setup(&config, &downloads, &workloads)
+        .unwrap_or_else(|e| exit_with_run_error(&format!("python: {e}")));
+    side.download(&mut criterion, &io);
+    for workload in &workloads {
+        side.compute(&mut criterion, &cpu, workload);
+    }
+    criterion.final_summary();
+}
+
+/// What every group of this bench shares.
+struct Side<'a> {
+    args: &'a CriterionArgs,
+    config: &'a Config,
+    side_files: SideFiles,
+    interpreter: RefCell<Interpreter>,
+}
+
+impl Side<'_> {
+    fn download(&self, c: &mut Criterion, matrix: &IoMatrix) {
+        let group_id = "py/download";
+        let workload = &matrix.workload();
+        let server_latency_ms = matrix
+            .measure_request_ms()
+            .unwrap_or_else(|error| exit_with_run_error(&error));
+        let rust_meta = |strategy| BenchMeta {
+            server_latency_ms: Some(server_latency_ms),
+            ..output::io_meta(
+                group_id,
+                strategy,
+                self.config,
+                workload.jobs.len(),
+                matrix.latency_ms(),
+            )
+        };
+        let mut group = c.benchmark_group(group_id);
+        group.throughput(Throughput::Elements(workload.jobs.len() as u64));
+        let rust_jobs = python::IO_STRATEGIES.map(|strategy| {
+            let iteration = move || matrix.run_verified(strategy, workload, &Probe::OFF);
+            Job::new(strategy.name(), rounds::timed(None, iteration))
+        });
+        let jobs = self
+            .program_jobs(&python::IO_PROGRAMS, "download")
+            .into_iter()
+            .chain(rust_jobs)
+            .collect();
+        let plan = Plan::new(
+            group_id,
+            self.config,
+            SAMPLES,
+            SAMPLE_TARGET,
+            Duration::from_millis(500),
+        );
+        measure_jobs_then_record(group, self.args, &plan, &self.side_files, jobs, |name| {
+            self.record(
+                name,
+                &python::IO_PROGRAMS,
+                &python::IO_STRATEGIES,
+                &rust_meta,
+                |strategy, probe| matrix.run_verified(strategy, workload, probe).map(drop),
+            )
+        });
+    }
+
+    fn compute(&self, c: &mut Criterion, matrix: &CpuMatrix, workload: &CpuWorkload) {
+        let name = workload.kernel.name();
+        let group_id = format!("py/{name}");
+        let rust_meta = |strategy| BenchMeta {
+            workload: name.to_owned(),
+            ..output::cpu_meta(
+                &group_id,
+                strategy,
+                self.config,
+                workload.jobs.len(),
+                workload.elements(),
+            )
+        };
+        let mut group = c.benchmark_group(&group_id);
+        group.throughput(Throughput::Elements(workload.elements()));
+        let rust_jobs = python::CPU_STRATEGIES.map(|strategy| {
+            let iteration = move || matrix.run_verified(strategy, workload, &Probe::OFF);
+            Job::new(strategy.name(), rounds::timed(None, iteration))
+        });
+        let jobs = self
+            .program_jobs(&python::CPU_PROGRAMS, name)
+            .into_iter()
+            .chain(rust_jobs)
+            .collect();
+        let plan = Plan::new(
+            &group_id,
+            self.config,
+            SAMPLES,
+            SAMPLE_TARGET,
+            Duration::from_millis(300),
+        );
+        measure_jobs_then_record(
+            group,
+            self.args,
+            &plan,
+            &self.side_files,
+            jobs,
+            |function| {
+                self.record(
+                    function,
+                    &python::CPU_PROGRAMS,
+                    &python::CPU_STRATEGIES,
+                    &rust_meta,
+                    |strategy, probe| matrix.run_verified(strategy, workload, probe),
+                )
+            },
+        );
+    }
+
+    /// One measuring job per CPython program: `iters` calls timed inside the interpreter.
+    fn program_jobs(&self, programs: &'static [Program], workload: &'static str) -> Vec<Job<'_>> {
+        programs
+            .iter()
+            .map(|program| {
+                let measure = move |iters| {
+                    self.interpreter
+                        .borrow_mut()
+                        .measure(program, workload, iters)
+                        .map_err(|e| format!("python {workload} / {}: {e}", program.name))
+                };
+                Job::new(program.name, measure)
+            })
+            .collect()
+    }
+
+    /// The side files of the benchmark `function`: a CPython program's metadata, or a Rust
+    /// strategy's metadata and timeline (from one more run with the probe).
+    fn record<E: std::fmt::Display>(
+        &self,
+        function: &str,
+        programs: &[Program],
+        strategies: &[Strategy],
+        rust_meta: &dyn Fn(Strategy) -> BenchMeta,
+        run_once: impl FnOnce(Strategy, &Probe) -> Result<(), E>,
+    ) -> Result<(), String> {
+        if let Some(program) = programs.iter().find(|program| program.name == function) {
+            let interpreter = self.interpreter.borrow();
+            let meta = program.meta(
+                rust_meta(program.counterpart),
+                self.config,
+                &interpreter.description,
+            );
+            return output::record_meta(&self.side_files, &meta);
+        }
+        let strategy = *strategies
+            .iter()
+            .find(|strategy| strategy.name() == function)
+            .expect("a measured job");
+        output::record_benchmark(&self.side_files, &rust_meta(strategy), |probe| {
+            run_once(strategy, probe)
+        })
+    }
+}
