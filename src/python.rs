@@ -165,6 +165,8 @@ impl Interpreter {
         let runner = Path::new(PROGRAMS_DIR).join("runner.py");
         let mut child = Command::new(python)
             .arg(&runner)
+            // No __pycache__ in the source tree.
+            .env("PYTHONDONTWRITEBYTECODE", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -103,6 +103,7 @@ pub(crate) mod tests {
                 interleaved: false,
                 drift: None,
                 set_apart: Vec::new(),
+                rust_vs_python: None,
             }],
             sweeps: Vec::new(),
             missing: Vec::new(),

@@ -7,9 +7,11 @@
 
 use std::fmt::Write;
 
+use super::plain::{gil_sentence, rust_vs_python_cells, RUST_VS_PYTHON_HEAD};
 use super::Exporter;
 use crate::format::{fmt_change, fmt_ns, fmt_pct, fmt_rate, fmt_value, fmt_x};
 use crate::history::HistoryReport;
+use crate::summary::python::RustVsPython;
 use crate::summary::{Efficiency, Row, Summary, Table, SEQUENTIAL};
 use crate::svg::{escape, gantt, sweep as sweep_chart};
 use crate::sweeps::Sweep;
@@ -183,6 +185,9 @@ fn table_section(t: &Table, nested: bool) -> String {
     }
     workload_description(&mut s, t);
     results_table(&mut s, t);
+    if let Some(r) = &t.rust_vs_python {
+        rust_vs_python_table(&mut s, r);
+    }
     notes_list(&mut s, t);
     // Parameter sweeps record no timelines: then the Missing section says so once, and no
     // block of empty figures is drawn.
@@ -250,6 +255,28 @@ fn results_table(s: &mut String, t: &Table) {
         s.push_str(&row_html(i, r, io, measured_latency));
     }
     s.push_str("</tbody></table></div>\n");
+}
+
+/// "Rust vs Python": each CPython program beside its Rust counterpart, and the GIL sentence.
+fn rust_vs_python_table(s: &mut String, r: &RustVsPython) {
+    let code = |name: &str| format!("<code>{}</code>", escape(name));
+    let _ = writeln!(
+        s,
+        "<h4>Rust vs Python</h4>\n<p class=\"muted\">{}, measured in the same rounds as the Rust strategies.</p>",
+        escape(&r.python)
+    );
+    s.push_str("<div class=\"scroll\"><table class=\"results rust-vs-python\">\n<thead><tr>");
+    for head in RUST_VS_PYTHON_HEAD {
+        let _ = write!(s, "<th>{}</th>", escape(head));
+    }
+    s.push_str("</tr></thead>\n<tbody>\n");
+    for cells in rust_vs_python_cells(r, code) {
+        let _ = writeln!(s, "<tr><td>{}</td></tr>", cells.join("</td><td>"));
+    }
+    s.push_str("</tbody></table></div>\n");
+    if let Some(gil) = &r.gil {
+        let _ = writeln!(s, "<p class=\"gil\">{}</p>", gil_sentence(gil, code));
+    }
 }
 
 /// The table's notes and the strategies not measured, with why.

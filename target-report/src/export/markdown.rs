@@ -1,10 +1,14 @@
 //! Markdown: `summary.md` beside the HTML page, and `compare --format markdown` ready to paste
 //! into a pull request.
 
-use super::plain::{compare_cells, compare_head, compare_notes};
+use super::plain::{
+    compare_cells, compare_head, compare_notes, gil_sentence, rust_vs_python_cells,
+    RUST_VS_PYTHON_HEAD,
+};
 use super::{md_escape, Exporter};
 use crate::compare::{Comparison, Verdict};
 use crate::format::{fmt_change, fmt_ns, fmt_pct_interval, fmt_rate, fmt_value, fmt_x};
+use crate::summary::python::RustVsPython;
 use crate::summary::{Summary, Table, SEQUENTIAL};
 use crate::sweeps::Sweep;
 
@@ -115,6 +119,9 @@ fn table_block(t: &Table, nested: bool) -> String {
     for n in &t.notes {
         out.push_str(&format!("- {}\n", sentence(n)));
     }
+    if let Some(r) = &t.rust_vs_python {
+        out.push_str(&rust_vs_python_block(r));
+    }
     for u in &t.unmeasured {
         let why = match &u.skipped {
             Some(reason) => format!("skipped by the bench: {}", md_escape(reason)),
@@ -124,6 +131,25 @@ fn table_block(t: &Table, nested: bool) -> String {
     }
     if !t.notes.is_empty() || !t.unmeasured.is_empty() {
         out.push('\n');
+    }
+    out
+}
+
+/// "Rust vs Python": each CPython program beside its Rust counterpart, and the GIL sentence.
+fn rust_vs_python_block(r: &RustVsPython) -> String {
+    let code = |name: &str| format!("`{name}`");
+    let mut out = format!(
+        "**Rust vs Python** ({}), measured in the same rounds:\n\n| {} |\n|{}\n",
+        md_escape(&r.python),
+        RUST_VS_PYTHON_HEAD.join(" | "),
+        "---|".repeat(RUST_VS_PYTHON_HEAD.len())
+    );
+    for cells in rust_vs_python_cells(r, code) {
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out.push('\n');
+    if let Some(gil) = &r.gil {
+        out.push_str(&format!("{}\n\n", gil_sentence(gil, code)));
     }
     out
 }

@@ -2,7 +2,9 @@
 
 use super::Exporter;
 use crate::compare::{self, Comparison, Entry, Verdict};
-use crate::format::{fmt_change, fmt_ns, fmt_pct1};
+use crate::format::{fmt_change, fmt_ns, fmt_pct1, fmt_x};
+use crate::stats::Interval;
+use crate::summary::python::{GilCheck, RustVsPython};
 
 /// The plain-text table format.
 pub struct PlainTable;
@@ -162,4 +164,68 @@ fn table(rows: &[Vec<String>]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The "Rust vs Python" table's header, shared by the Markdown and HTML exporters.
+pub(crate) const RUST_VS_PYTHON_HEAD: [&str; 5] = [
+    "CPython program",
+    "median (95% CI)",
+    "Rust counterpart",
+    "median (95% CI)",
+    "CPython ÷ Rust (95% CI)",
+];
+
+/// One row of cells per pair, names as `code` renders them (Markdown's backticks, HTML's
+/// `<code>`).
+pub(crate) fn rust_vs_python_cells(
+    r: &RustVsPython,
+    code: impl Fn(&str) -> String,
+) -> Vec<Vec<String>> {
+    r.pairs
+        .iter()
+        .map(|pair| {
+            vec![
+                code(&pair.program),
+                time_with_interval(&pair.python_ns),
+                code(&pair.counterpart),
+                time_with_interval(&pair.rust_ns),
+                factor_with_interval(&pair.python_over_rust),
+            ]
+        })
+        .collect()
+}
+
+/// The real GIL beside its emulation, in one sentence, with whether their intervals overlap.
+pub(crate) fn gil_sentence(gil: &GilCheck, code: impl Fn(&str) -> String) -> String {
+    let overlap = gil.cpython_threading.lower <= gil.gil_threads.upper
+        && gil.gil_threads.lower <= gil.cpython_threading.upper;
+    format!(
+        "The GIL, measured: CPython's {} runs {} the speed of {}; the suite's {} emulation runs {} the speed of {}: {}.",
+        code("threading"),
+        factor_with_interval(&gil.cpython_threading),
+        code("synchronous"),
+        code("gil_threads"),
+        factor_with_interval(&gil.gil_threads),
+        code("sequential"),
+        if overlap {
+            "the intervals overlap, so the emulation is consistent with the real GIL"
+        } else {
+            "the intervals do not overlap, so the emulation differs from the real GIL"
+        }
+    )
+}
+
+/// `3.6 s (3.5 s–3.7 s)`.
+fn time_with_interval(i: &Interval) -> String {
+    format!(
+        "{} ({}–{})",
+        fmt_ns(i.point),
+        fmt_ns(i.lower),
+        fmt_ns(i.upper)
+    )
+}
+
+/// `41.2× (40.1×–42.5×)`.
+fn factor_with_interval(i: &Interval) -> String {
+    format!("{} ({}–{})", fmt_x(i.point), fmt_x(i.lower), fmt_x(i.upper))
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::advice::{advise, drift_sentence};
+use super::python;
 use super::table::{
     Advice, Efficiency, Row, SetApart, Table, Throughput, TimelineSummary, Unmeasured, SEQUENTIAL,
 };
@@ -356,6 +357,7 @@ impl TableDraft {
             },
             _ => advise(&title, kind.as_deref(), &self.rows, self.rounds.as_ref()),
         };
+        let rust_vs_python = python::build(&self.rows, |a, b| self.ratio(a, b));
         Table {
             group: self.group,
             value: self.value,
@@ -368,6 +370,7 @@ impl TableDraft {
             interleaved: self.rounds.is_some(),
             drift,
             set_apart,
+            rust_vs_python,
         }
     }
 
@@ -417,8 +420,7 @@ impl TableDraft {
         apart
     }
 
-    /// Speed-ups against `sequential`: from rounds paired with it when the group was measured
-    /// in interleaved rounds, else from the two samples resampled independently.
+    /// Speed-ups against `sequential` ([`TableDraft::ratio`] of it to each row).
     fn speedups(&mut self, title: &str, notes: &mut Vec<String>) {
         let Some(s) = self.rows.iter().position(|r| r.function == SEQUENTIAL) else {
             if !self.rows.is_empty() {
@@ -428,27 +430,41 @@ impl TableDraft {
             }
             return;
         };
-        let seq_times = self.rows[s].per_iteration.clone();
-        let seq_median = self.rows[s].median_ns.point;
-        for row in self.rows.iter_mut().filter(|r| r.function != SEQUENTIAL) {
-            let seed = stats::seed_for(&format!("speedup {}", row.id));
-            let paired = self.rounds.as_ref().and_then(|r| {
-                rounds::paired_ratio_of_medians(&r.paired(SEQUENTIAL, &row.function), seed)
-            });
-            let ci = paired.unwrap_or_else(|| {
-                stats::ratio_of_medians(
-                    &seq_times,
-                    &row.per_iteration,
-                    stats::BOOTSTRAP_RESAMPLES,
-                    seed,
-                )
-            });
-            // The point is the ratio of Criterion's own median estimates (identical to the ratio
-            // of sample medians: same data, same median definition).
-            row.speedup = Some(Interval {
-                point: seq_median / row.median_ns.point,
-                ..ci
-            });
+        let speedups: Vec<Option<Interval>> = self
+            .rows
+            .iter()
+            .map(|row| (row.function != SEQUENTIAL).then(|| self.ratio(&self.rows[s], row)))
+            .collect();
+        for (row, speedup) in self.rows.iter_mut().zip(speedups) {
+            row.speedup = speedup;
+        }
+    }
+
+    /// `median(a) / median(b)` with a 95% interval: from rounds paired with each other when
+    /// the group was measured in interleaved rounds, else from the two samples resampled
+    /// independently.
+    fn ratio(&self, a: &Row, b: &Row) -> Interval {
+        let seed = match a.function.as_str() {
+            // The seed speed-ups always had, so their intervals do not move.
+            SEQUENTIAL => stats::seed_for(&format!("speedup {}", b.id)),
+            _ => stats::seed_for(&format!("ratio {} {}", a.id, b.id)),
+        };
+        let paired = self.rounds.as_ref().and_then(|r| {
+            rounds::paired_ratio_of_medians(&r.paired(&a.function, &b.function), seed)
+        });
+        let ci = paired.unwrap_or_else(|| {
+            stats::ratio_of_medians(
+                &a.per_iteration,
+                &b.per_iteration,
+                stats::BOOTSTRAP_RESAMPLES,
+                seed,
+            )
+        });
+        // The point is the ratio of Criterion's own median estimates (identical to the ratio
+        // of sample medians: same data, same median definition).
+        Interval {
+            point: a.median_ns.point / b.median_ns.point,
+            ..ci
         }
     }
 

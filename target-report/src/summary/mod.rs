@@ -6,9 +6,11 @@
 //! * `draft` — reading each benchmark directory into the draft table of its workload, and
 //!   finishing a draft (sorting, settings set apart, speed-ups, drift).
 //! * `advice` — the "which to use" verdict of a finished table.
+//! * [`python`] — "Rust vs Python": the tutorial's CPython programs beside their counterparts.
 
 mod advice;
 mod draft;
+pub mod python;
 pub mod table;
 
 use std::path::Path;
@@ -79,6 +81,11 @@ fn no_measurement(criterion_dir: &Path, baseline: &str) -> Error {
     Error::at(criterion_dir, what)
 }
 
+/// Whether the row is one of the tutorial's CPython programs (`cargo bench --bench python`).
+fn is_python(row: &Row) -> bool {
+    row.meta.as_ref().is_some_and(|meta| meta.python.is_some())
+}
+
 /// One line per workload and kind of gap, so a sweep without timelines is one line, not fifty.
 fn missing_lines(tables: &[Table]) -> Vec<String> {
     let mut missing = Vec::new();
@@ -109,7 +116,8 @@ fn missing_lines(tables: &[Table]) -> Vec<String> {
             ),
             (
                 "no cb-timeline.json (no timeline) for",
-                list(&|r| r.timeline.is_none()),
+                // CPython programs record no timeline: their jobs run inside the interpreter.
+                list(&|r| r.timeline.is_none() && !is_python(r)),
             ),
         ] {
             if !names.is_empty() {

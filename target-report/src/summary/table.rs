@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::python::RustVsPython;
 use crate::meta::{self, Meta, Timeline};
 use crate::rounds::Drift;
 use crate::stats::Interval;
@@ -39,6 +40,10 @@ pub struct Table {
     /// Strategies measured with other settings than the table's (an older or filtered run):
     /// shown apart and compared with nothing.
     pub set_apart: Vec<SetApart>,
+    /// In a group of `cargo bench --bench python`: the CPython programs beside their Rust
+    /// counterparts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rust_vs_python: Option<RustVsPython>,
 }
 
 /// A row kept out of a table's comparisons because it was measured with other settings.

@@ -1,0 +1,184 @@
+//! "Rust vs Python": in a group of `cargo bench --bench python`, each of the tutorial's CPython
+//! programs next to its Rust counterpart (named by the program's `cb-meta.json`), and the real
+//! GIL next to the suite's emulation of it.
+//!
+//! Every ratio is of two benchmarks of one group, measured in the same interleaved rounds when
+//! the group has them, so its interval is the paired one (see [`super::draft`]'s speed-ups).
+
+use serde::Serialize;
+
+use super::table::{Row, SEQUENTIAL};
+use crate::stats::Interval;
+
+/// CPython's loop program, the reference of its speed-ups.
+pub const SYNCHRONOUS: &str = "synchronous";
+/// CPython's threaded program, which the GIL keeps to one core.
+pub const THREADING: &str = "threading";
+/// The suite's emulation of the GIL.
+pub const GIL_THREADS: &str = "gil_threads";
+
+/// A group's CPython programs beside their Rust counterparts.
+#[derive(Debug, Clone, Serialize)]
+pub struct RustVsPython {
+    /// The interpreter, as the bench recorded it (e.g. `CPython 3.11.7 (aiohttp 3.14.5, ...)`).
+    pub python: String,
+    /// One pair per CPython program measured whose counterpart was measured too, in the
+    /// group's order (fastest CPython program first).
+    pub pairs: Vec<Pair>,
+    /// CPython `threading`'s speed-up over `synchronous` beside `gil_threads`' over
+    /// `sequential`, when all four were measured.
+    pub gil: Option<GilCheck>,
+}
+
+/// One CPython program and its Rust counterpart.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pair {
+    /// The program's name, e.g. `threading`.
+    pub program: String,
+    /// Its median per iteration, ns, with Criterion's 95% interval.
+    pub python_ns: Interval,
+    /// The Rust strategy, e.g. `thread_pool`.
+    pub counterpart: String,
+    /// The counterpart's median per iteration, ns, with Criterion's 95% interval.
+    pub rust_ns: Interval,
+    /// `median(program) / median(counterpart)`: how many times longer CPython takes.
+    pub python_over_rust: Interval,
+}
+
+/// Whether `gil_threads` behaves like the real GIL: both speed-ups, with their intervals.
+#[derive(Debug, Clone, Serialize)]
+pub struct GilCheck {
+    /// `median(synchronous) / median(threading)`, CPython.
+    pub cpython_threading: Interval,
+    /// `median(sequential) / median(gil_threads)`, the emulation.
+    pub gil_threads: Interval,
+}
+
+/// The comparison for a group's `rows`, or `None` when no row is a CPython program.
+/// `ratio(a, b)` is `median(a) / median(b)` with its 95% interval.
+pub fn build(rows: &[Row], ratio: impl Fn(&Row, &Row) -> Interval) -> Option<RustVsPython> {
+    let row = |function: &str| rows.iter().find(|r| r.function == function);
+    let programs: Vec<(&Row, &str, &str)> = rows
+        .iter()
+        .filter_map(|r| {
+            let meta = r.meta.as_ref()?;
+            Some((
+                r,
+                meta.python.as_deref()?,
+                meta.rust_counterpart.as_deref()?,
+            ))
+        })
+        .collect();
+    let python = programs.first()?.1.to_owned();
+    let pairs = programs
+        .iter()
+        .filter_map(|&(program, _, counterpart)| {
+            let rust = row(counterpart)?;
+            Some(Pair {
+                program: program.function.clone(),
+                python_ns: program.median_ns,
+                counterpart: counterpart.to_owned(),
+                rust_ns: rust.median_ns,
+                python_over_rust: ratio(program, rust),
+            })
+        })
+        .collect();
+    let gil = match (
+        row(SYNCHRONOUS),
+        row(THREADING),
+        row(SEQUENTIAL),
+        row(GIL_THREADS),
+    ) {
+        (Some(synchronous), Some(threading), Some(sequential), Some(gil_threads)) => {
+            Some(GilCheck {
+                cpython_threading: ratio(synchronous, threading),
+                gil_threads: ratio(sequential, gil_threads),
+            })
+        }
+        _ => None,
+    };
+    Some(RustVsPython { python, pairs, gil })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meta::Meta;
+
+    fn row(function: &str, median: f64, python: Option<(&str, &str)>) -> Row {
+        let meta = python.map(|(interpreter, counterpart)| {
+            let mut meta: Meta = serde_json::from_value(serde_json::json!({
+                "schema": 1, "group": "py/fib", "function": function, "strategy": function,
+                "kind": "cpu", "workload": "fib", "jobs": 20, "elements": 20, "concurrency": 1,
+                "latency_ms": null, "cores": 2, "workers": 5, "processes": 2,
+            }))
+            .unwrap();
+            meta.0.python = Some(interpreter.into());
+            meta.0.rust_counterpart = Some(counterpart.into());
+            meta
+        });
+        Row {
+            id: format!("py/fib/{function}"),
+            function: function.into(),
+            dir: String::new(),
+            median_ns: Interval {
+                point: median,
+                lower: median * 0.9,
+                upper: median * 1.1,
+            },
+            samples: 10,
+            throughput: None,
+            speedup: None,
+            efficiency: None,
+            efficiency_measured_latency: None,
+            meta,
+            report: None,
+            timeline_summary: None,
+            faults: None,
+            timeline: None,
+            per_iteration: vec![median],
+        }
+    }
+
+    fn plain_ratio(a: &Row, b: &Row) -> Interval {
+        let point = a.median_ns.point / b.median_ns.point;
+        Interval {
+            point,
+            lower: point,
+            upper: point,
+        }
+    }
+
+    #[test]
+    fn each_program_meets_its_counterpart_and_the_gil_meets_its_emulation() {
+        let cpython = Some(("CPython 3.11.7", "sequential"));
+        let rows = [
+            row("sequential", 10.0, None),
+            row("gil_threads", 11.0, None),
+            row("synchronous", 400.0, cpython),
+            row("threading", 500.0, Some(("CPython 3.11.7", "thread_pool"))),
+        ];
+        let comparison = build(&rows, plain_ratio).unwrap();
+        assert_eq!(comparison.python, "CPython 3.11.7");
+        // `thread_pool` was not measured: `threading` has no pair, only its GIL speed-up.
+        assert_eq!(comparison.pairs.len(), 1);
+        let pair = &comparison.pairs[0];
+        assert_eq!(
+            (pair.program.as_str(), pair.counterpart.as_str()),
+            ("synchronous", "sequential")
+        );
+        assert_eq!(pair.python_over_rust.point, 40.0);
+        let gil = comparison.gil.unwrap();
+        assert_eq!(gil.cpython_threading.point, 0.8);
+        assert_eq!(gil.gil_threads.point, 10.0 / 11.0);
+    }
+
+    #[test]
+    fn a_group_without_python_has_no_comparison() {
+        let rows = [
+            row("sequential", 10.0, None),
+            row("gil_threads", 11.0, None),
+        ];
+        assert!(build(&rows, plain_ratio).is_none());
+    }
+}
