@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use target_report::compare::{self, DEFAULT_THRESHOLD_PCT};
-use target_report::export::{Exporter, Html, Json, Markdown, PlainTable};
+use target_report::export::{trace, Exporter, Html, Json, Markdown, PlainTable};
 use target_report::format::format_duration;
 use target_report::history::{self, HistoryReport, Record};
 use target_report::noise::{self, NoiseFloor};
@@ -144,6 +144,23 @@ enum Command {
         /// Where to write index.html and the charts (created if needed).
         #[arg(long, default_value = "target/criterion/history")]
         out: PathBuf,
+    },
+    /// Write a Chrome trace-event file (Perfetto, chrome://tracing) of every cb-timeline.json.
+    #[command(
+        long_about = "Write every cb-timeline.json of a baseline as a Chrome trace-event JSON file that opens in Perfetto's UI (ui.perfetto.dev) and chrome://tracing: <dir>__<function>.trace.json per benchmark (e.g. io_download__async_tokio.trace.json) and <group>.trace.json with every strategy of a workload side by side.\n\nLayout: one process per strategy, named by its benchmark id (e.g. io/download/async_tokio); one thread per worker row (\"worker N\"); one event per job with its start and duration in microseconds, from the run's start. A row's jobs are complete events (ph X) when they are disjoint in time; a row whose jobs overlap (tasks interleaved on one runtime thread) gets nestable async events (ph b/e, category \"job\", one id per job) instead, since complete events on one thread must nest. A \"wall time\" thread holds the run's measured wall time, and I/O runs get the ideal schedule ceil(N/C)*L as threads of their own: ceil(N/C) back-to-back waves of L, at the configured latency and at the server's measured single-request latency (cb-meta.json)."
+    )]
+    Trace {
+        /// Criterion's output directory.
+        #[arg(long, default_value = "target/criterion")]
+        criterion_dir: PathBuf,
+        /// Where to write the trace files (created if needed).
+        #[arg(long, default_value = "target/criterion/summary/traces")]
+        out: PathBuf,
+        /// The baseline whose timelines to export (`new` is the latest run).
+        #[arg(long, default_value = "new")]
+        baseline: String,
+        /// Only benchmarks whose id contains this text (e.g. `io/download/`).
+        filter: Option<String>,
     },
 }
 
@@ -330,6 +347,12 @@ fn run(command: Command) -> Result<i32> {
             history,
         } => record_command(criterion_dir, history),
         Command::History { history, out } => history_command(history, out),
+        Command::Trace {
+            criterion_dir,
+            out,
+            baseline,
+            filter,
+        } => trace_command(criterion_dir, out, baseline, filter),
     }
 }
 
@@ -533,6 +556,27 @@ fn history_command(history: Option<PathBuf>, out: PathBuf) -> Result<i32> {
         report.charts.len(),
         out.display(),
         report.records
+    ))?;
+    Ok(0)
+}
+
+/// `trace`: a Chrome trace-event file per timeline run, and one per workload.
+fn trace_command(
+    criterion_dir: PathBuf,
+    out: PathBuf,
+    baseline: String,
+    filter: Option<String>,
+) -> Result<i32> {
+    let loaded = trace::load(&criterion_dir, &baseline, filter.as_deref())?;
+    let sources: Vec<trace::TraceSource> = loaded.iter().map(|l| l.source()).collect();
+    let files = trace::files(&sources);
+    atomic_write::write_files(&out, &files)?;
+    print(&format!(
+        "wrote {} trace files to {}: {} timelines, one file each, and {} per workload\n",
+        files.len(),
+        out.display(),
+        sources.len(),
+        files.len().saturating_sub(sources.len())
     ))?;
     Ok(0)
 }
