@@ -36,7 +36,7 @@ struct Cli {
 enum Command {
     /// Write index.html, summary.md and summary.json: a table per group, timelines, a chart per sweep, "which to use".
     #[command(
-        long_about = "Write index.html, summary.md and summary.json for the latest run: one table per group (strategy, median with its 95% CI, throughput, speed-up vs sequential with a bootstrap 95% CI, and for I/O the efficiency against the ideal ceil(N/C)*L from cb-meta.json), fastest first, with links to Criterion's pages; a Gantt timeline per strategy from cb-timeline.json; and a \"which to use\" section computed from the numbers. Parameter sweeps (groups with a value) get a chart of median against the parameter per strategy (with the ideal for I/O, also written as sweep_<name>.svg for summary.md) and findings such as the best worker count. Missing pieces are listed, not fatal."
+        long_about = "Write index.html, summary.md and summary.json for the latest run: one table per group (strategy, median with its 95% CI, throughput, speed-up vs sequential with a bootstrap 95% CI, and for I/O the efficiency against the ideal ceil(N/C)*L from cb-meta.json), fastest first, with links to Criterion's pages; a Gantt timeline per strategy from cb-timeline.json, each also written as a Chrome trace-event file for Perfetto in <out>/traces (see `trace`) and linked; and a \"which to use\" section computed from the numbers. Parameter sweeps (groups with a value) get a chart of median against the parameter per strategy (with the ideal for I/O, also written as sweep_<name>.svg for summary.md) and findings such as the best worker count. Missing pieces are listed, not fatal."
     )]
     Summary {
         /// Criterion's output directory.
@@ -147,7 +147,7 @@ enum Command {
     },
     /// Write a Chrome trace-event file (Perfetto, chrome://tracing) of every cb-timeline.json.
     #[command(
-        long_about = "Write every cb-timeline.json of a baseline as a Chrome trace-event JSON file that opens in Perfetto's UI (ui.perfetto.dev) and chrome://tracing: <dir>__<function>.trace.json per benchmark (e.g. io_download__async_tokio.trace.json) and <group>.trace.json with every strategy of a workload side by side.\n\nLayout: one process per strategy, named by its benchmark id (e.g. io/download/async_tokio); one thread per worker row (\"worker N\"); one event per job with its start and duration in microseconds, from the run's start. A row's jobs are complete events (ph X) when they are disjoint in time; a row whose jobs overlap (tasks interleaved on one runtime thread) gets nestable async events (ph b/e, category \"job\", one id per job) instead, since complete events on one thread must nest. A \"wall time\" thread holds the run's measured wall time, and I/O runs get the ideal schedule ceil(N/C)*L as threads of their own: ceil(N/C) back-to-back waves of L, at the configured latency and at the server's measured single-request latency (cb-meta.json)."
+        long_about = "Write every cb-timeline.json of a baseline as a Chrome trace-event JSON file that opens in Perfetto's UI (ui.perfetto.dev) and chrome://tracing: <dir>__<function>.trace.json per benchmark (e.g. io_download__async_tokio.trace.json) and <group>.trace.json with every strategy of a workload side by side.\n\nLayout: one process per strategy, named by its benchmark id (e.g. io/download/async_tokio); one thread per worker row (\"worker N\"); one event per job with its start and duration in microseconds, from the run's start. A row's jobs are complete events (ph X) when they are disjoint in time; a row whose jobs overlap (tasks interleaved on one runtime thread) gets nestable async events (ph b/e, category \"job\", one id per job) instead, since complete events on one thread must nest. A \"wall time\" thread holds the run's measured wall time, and I/O runs get the ideal schedule ceil(N/C)*L as threads of their own: ceil(N/C) back-to-back waves of L, at the configured latency and at the server's measured single-request latency (cb-meta.json). `summary` writes the same files into <out>/traces and links them."
     )]
     Trace {
         /// Criterion's output directory.
@@ -372,17 +372,24 @@ fn summary_command(criterion_dir: PathBuf, out: PathBuf, baseline: String) -> Re
             format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{chart}\n").into_bytes(),
         ));
     }
+    // The traces first: the pages link to them.
+    let traces = trace::files(&trace::from_summary(&s));
+    if !traces.is_empty() {
+        atomic_write::write_files(&out.join(trace::TRACES_DIR), &traces)?;
+    }
     atomic_write::write_files(&out, &files)?;
     let rows: usize = s.tables.iter().map(|t| t.rows.len()).sum();
     let unmeasured: usize = s.tables.iter().map(|t| t.unmeasured.len()).sum();
     print(&format!(
-        "wrote index.html, summary.md and summary.json{} to {}: {} workloads, {rows} measured strategies{}\n",
+        "wrote index.html, summary.md and summary.json{} to {} ({} trace files in {}/): {} workloads, {rows} measured strategies{}\n",
         if s.sweeps.is_empty() {
             String::new()
         } else {
             format!(" and {} sweep charts", s.sweeps.len())
         },
         out.display(),
+        traces.len(),
+        trace::TRACES_DIR,
         s.tables.len(),
         if unmeasured + s.missing.len() > 0 {
             format!(", {} gaps listed under Missing", unmeasured + s.missing.len())

@@ -1,4 +1,4 @@
-//! `target-report trace` against the rules of the Trace Event
+//! `target-report trace` (and the traces `summary` writes) against the rules of the Trace Event
 //! Format that Perfetto and chrome://tracing read: checked on the real timelines of
 //! `io/download/async_tokio` and `cpu/fib/thread_pool` in the committed fixture run, and on a
 //! row of overlapping tasks, which must become async events.
@@ -349,6 +349,33 @@ fn overlapping_tasks_on_one_thread_become_async_events() {
     // Worker 1's lone job stays a complete event.
     let complete_jobs = c.spans.iter().filter(|s| s.3 == "job").count() - c.async_pairs;
     assert_eq!(complete_jobs, 1);
+}
+
+#[test]
+fn summary_writes_the_traces_it_links() {
+    let (tmp, crit) = fixture_copy("trace-summary");
+    let out = tmp.path().join("out");
+    let o = run(&["summary", "--criterion-dir", p(&crit), "--out", p(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    let doc = parse_html(&html);
+    let links: Vec<&str> = by_class(doc.root(), "trace")
+        .iter()
+        .map(|a| a.attribute("href").unwrap())
+        .collect();
+    // One per strategy and one per workload.
+    assert_eq!(links.len(), 30 + 3);
+    for href in &links {
+        check(&out.join(href));
+    }
+    assert!(links.contains(&"traces/io_download__async_tokio.trace.json"));
+    assert!(links.contains(&"traces/cpu_fib.trace.json"));
+    let md = fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md.contains("[`thread_pool`](traces/cpu_fib__thread_pool.trace.json)"),
+        "{md}"
+    );
+    assert!(md.contains("[all strategies](traces/io_download.trace.json)"));
 }
 
 #[test]
