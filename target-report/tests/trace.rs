@@ -267,15 +267,12 @@ fn matches_timeline(c: &Checked, pid: u64, crit: &Path, dir: &str) {
     }
 }
 
-#[test]
-fn traces_of_async_tokio_and_thread_pool_follow_the_format() {
-    let crit = fixture();
-    let tmp = TempDir::new("trace");
-    let out = tmp.path().join("traces");
-    let o = run(&["trace", "--criterion-dir", p(&crit), "--out", p(&out)]);
+/// Exports `crit` and checks the traces of the two benchmarks of the done criterion.
+fn check_async_tokio_and_thread_pool(crit: &Path, out: &Path, timelines: usize) {
+    let o = run(&["trace", "--criterion-dir", p(crit), "--out", p(out)]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("30 timelines"), "{}", stdout(&o));
-
+    let said = format!("{timelines} timelines");
+    assert!(stdout(&o).contains(&said), "{}", stdout(&o));
     for (dir, id) in [
         ("io_download/async_tokio", "io/download/async_tokio"),
         ("cpu_fib/thread_pool", "cpu/fib/thread_pool"),
@@ -283,10 +280,27 @@ fn traces_of_async_tokio_and_thread_pool_follow_the_format() {
         let file = out.join(format!("{}.trace.json", dir.replace('/', "__")));
         let c = check(&file);
         assert_eq!(c.processes, BTreeMap::from([(1, id.to_string())]));
-        matches_timeline(&c, 1, &crit, dir);
-        // The fixture's rows are disjoint: complete events only.
+        matches_timeline(&c, 1, crit, dir);
+        // The real runs' rows are disjoint: complete events only.
         assert_eq!(c.async_pairs, 0);
     }
+}
+
+/// At the suite's default sizes (`tests/fixtures/timelines`): 160 downloads at once on 160 task
+/// rows, L = 20 ms; fib on 5 pool threads.
+#[test]
+fn traces_of_default_size_runs_follow_the_format() {
+    let tmp = TempDir::new("trace-default");
+    let crit = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/timelines");
+    check_async_tokio_and_thread_pool(&crit, tmp.path(), 2);
+}
+
+#[test]
+fn traces_of_the_fixture_run_follow_the_format() {
+    let crit = fixture();
+    let tmp = TempDir::new("trace");
+    let out = tmp.path().join("traces");
+    check_async_tokio_and_thread_pool(&crit, &out, 30);
 
     // The workload's file: one process per strategy, each its own timeline.
     let c = check(&out.join("io_download.trace.json"));

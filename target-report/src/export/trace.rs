@@ -293,7 +293,8 @@ impl Builder {
         let latency = fmt_latency(latency_ms);
         let name = format!("ideal ⌈N/C⌉·L = ⌈{jobs}/{concurrency}⌉ × {latency} ms ({what})");
         let tid = self.thread(pid, &name, sort_index);
-        let wave_ns = latency_ms * 1e6;
+        // Whole nanoseconds, like the jobs' times: the file's decimals stay exact.
+        let wave_ns = (latency_ms * 1e6).round();
         for wave in 0..waves {
             let first = wave * concurrency;
             let last = (first + concurrency).min(jobs) - 1;
