@@ -455,15 +455,11 @@ pub fn load(
         });
     }
     if found.is_empty() {
-        return Err(Error::at(
-            criterion_dir,
-            format!(
-                "no {baseline}/{TIMELINE_FILE} found{}; run `cargo bench` first",
-                filter.map_or(String::new(), |f| format!(
-                    " for a benchmark id containing '{f}'"
-                ))
-            ),
-        ));
+        let which = filter.map_or(String::new(), |f| {
+            format!(" for a benchmark id containing '{f}'")
+        });
+        let what = format!("no {baseline}/{TIMELINE_FILE} found{which}; run `cargo bench` first");
+        return Err(Error::at(criterion_dir, what));
     }
     Ok(found)
 }
@@ -500,11 +496,12 @@ mod tests {
         serde_json::from_value(meta).unwrap()
     }
 
-    fn source<'a>(id: &'a str, t: &'a Timeline, meta: Option<&'a Meta>) -> TraceSource<'a> {
+    fn source<'a>(dir: &'a str, t: &'a Timeline, meta: Option<&'a Meta>) -> TraceSource<'a> {
+        let (id, timeline) = (dir, t);
         TraceSource {
             id,
-            dir: "io_download/f",
-            timeline: t,
+            dir,
+            timeline,
             meta,
         }
     }
@@ -536,7 +533,7 @@ mod tests {
             span(5, 2, 0, 10_000),
             span(6, 2, 1_000, 2_000),
         ]);
-        let trace = build(&[source("io/download/tokio_current_thread", &t, None)]);
+        let trace = build(&[source("io_download/tokio_current_thread", &t, None)]);
         let begins = of_phase(&trace, Phase::AsyncBegin);
         let ends = of_phase(&trace, Phase::AsyncEnd);
         assert_eq!((begins.len(), ends.len()), (5, 5), "workers 0 and 2");
@@ -566,17 +563,15 @@ mod tests {
         // 5 jobs, 2 at a time: 3 waves of L.
         let t = timeline(vec![span(0, 0, 0, 10)]);
         let meta = io_meta(5, 2, 2.0, Some(2.5));
-        let trace = build(&[source("io/download/f", &t, Some(&meta))]);
+        let trace = build(&[source("io_download/f", &t, Some(&meta))]);
         let ideal = thread_named(&trace, "ideal");
         assert_eq!(ideal.len(), 2);
-        assert!(ideal[0].args["name"]
-            .as_str()
-            .unwrap()
-            .contains("⌈5/2⌉ × 2 ms (configured"));
-        assert!(ideal[1].args["name"]
-            .as_str()
-            .unwrap()
-            .contains("× 2.50 ms (measured"));
+        let names: Vec<&str> = ideal
+            .iter()
+            .map(|e| e.args["name"].as_str().unwrap())
+            .collect();
+        assert!(names[0].contains("⌈5/2⌉ × 2 ms (configured"), "{names:?}");
+        assert!(names[1].contains("⌈5/2⌉ × 2.50 ms (measured"), "{names:?}");
         let waves = |tid: u32| -> Vec<(f64, f64)> {
             trace
                 .events
@@ -593,12 +588,8 @@ mod tests {
             waves(ideal[1].tid),
             [(0.0, 2500.0), (2500.0, 2500.0), (5000.0, 2500.0)]
         );
-        let last_wave = trace
-            .events
-            .iter()
-            .find(|e| e.name == "wave 3 of 3")
-            .unwrap();
-        assert_eq!(last_wave.args["jobs"], "4–4");
+        let last_wave = trace.events.iter().find(|e| e.name == "wave 3 of 3");
+        assert_eq!(last_wave.unwrap().args["jobs"], "4–4");
         // A CPU run has none.
         let mut cpu = io_meta(5, 2, 2.0, None);
         cpu.0.kind = "cpu".into();
@@ -620,20 +611,8 @@ mod tests {
             "sweep_workers__4.trace.json"
         );
         assert_eq!(href("cpu_fib/rayon"), "traces/cpu_fib__rayon.trace.json");
-        let (a, b) = (
-            timeline(vec![span(0, 0, 0, 1)]),
-            timeline(vec![span(0, 0, 0, 1)]),
-        );
-        let sources = [
-            TraceSource {
-                dir: "g/a",
-                ..source("g/a", &a, None)
-            },
-            TraceSource {
-                dir: "g/b",
-                ..source("g/b", &b, None)
-            },
-        ];
+        let t = timeline(vec![span(0, 0, 0, 1)]);
+        let sources = [source("g/a", &t, None), source("g/b", &t, None)];
         let names: Vec<String> = files(&sources).into_iter().map(|(n, _)| n).collect();
         assert_eq!(
             names,
