@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use target_report::compare::{self, DEFAULT_THRESHOLD_PCT};
 use target_report::export::{bmf::Bmf, github_action::CustomSmallerIsBetter};
-use target_report::export::{Exporter, Html, Json, Markdown, PlainTable};
+use target_report::export::{trace, Exporter, Html, Json, Markdown, PlainTable};
 use target_report::format::format_duration;
 use target_report::history::{self, HistoryReport, Record};
 use target_report::noise::{self, NoiseFloor};
@@ -37,7 +37,7 @@ struct Cli {
 enum Command {
     /// Write index.html, summary.md and summary.json: a table per group, timelines, a chart per sweep, "which to use".
     #[command(
-        long_about = "Write index.html, summary.md and summary.json for the latest run: one table per group (strategy, median with its 95% CI, throughput, speed-up vs sequential with a bootstrap 95% CI, and for I/O the efficiency against the ideal ceil(N/C)*L from cb-meta.json), fastest first, with links to Criterion's pages; a Gantt timeline per strategy from cb-timeline.json; and a \"which to use\" section computed from the numbers. Parameter sweeps (groups with a value) get a chart of median against the parameter per strategy (with the ideal for I/O, also written as sweep_<name>.svg for summary.md) and findings such as the best worker count. Missing pieces are listed, not fatal.\n\nFor benchmark-tracking tools, --format bmf prints the Bencher Metric Format (for `bencher run --adapter json`) and --format custom-smaller-is-better prints the JSON array of github-action-benchmark's `tool: customSmallerIsBetter`, to stdout, writing nothing to --out: one entry per measured strategy, named by its Criterion id, with Criterion's median time per iteration in ns and its 95% CI. Strategies set apart for other settings are left out (a warning on stderr)."
+        long_about = "Write index.html, summary.md and summary.json for the latest run: one table per group (strategy, median with its 95% CI, throughput, speed-up vs sequential with a bootstrap 95% CI, and for I/O the efficiency against the ideal ceil(N/C)*L from cb-meta.json), fastest first, with links to Criterion's pages; a Gantt timeline per strategy from cb-timeline.json, each also written as a Chrome trace-event file for Perfetto in <out>/traces (see `trace`) and linked; and a \"which to use\" section computed from the numbers. Parameter sweeps (groups with a value) get a chart of median against the parameter per strategy (with the ideal for I/O, also written as sweep_<name>.svg for summary.md) and findings such as the best worker count. Missing pieces are listed, not fatal.\n\nFor benchmark-tracking tools, --format bmf prints the Bencher Metric Format (for `bencher run --adapter json`) and --format custom-smaller-is-better prints the JSON array of github-action-benchmark's `tool: customSmallerIsBetter`, to stdout, writing nothing to --out: one entry per measured strategy, named by its Criterion id, with Criterion's median time per iteration in ns and its 95% CI. Strategies set apart for other settings are left out (a warning on stderr)."
     )]
     Summary {
         /// Criterion's output directory.
@@ -148,6 +148,23 @@ enum Command {
         /// Where to write index.html and the charts (created if needed).
         #[arg(long, default_value = "target/criterion/history")]
         out: PathBuf,
+    },
+    /// Write a Chrome trace-event file (Perfetto, chrome://tracing) of every cb-timeline.json.
+    #[command(
+        long_about = "Write every cb-timeline.json of a baseline as a Chrome trace-event JSON file that opens in Perfetto's UI (ui.perfetto.dev) and chrome://tracing: <dir>__<function>.trace.json per benchmark (e.g. io_download__async_tokio.trace.json) and <group>.trace.json with every strategy of a workload side by side.\n\nLayout: one process per strategy, named by its benchmark id (e.g. io/download/async_tokio); one thread per worker row (\"worker N\"); one event per job with its start and duration in microseconds, from the run's start. A row's jobs are complete events (ph X) when they are disjoint in time; a row whose jobs overlap (tasks interleaved on one runtime thread) gets nestable async events (ph b/e, category \"job\", one id per job) instead, since complete events on one thread must nest. A \"wall time\" thread holds the run's measured wall time, and I/O runs get the ideal schedule ceil(N/C)*L as threads of their own: ceil(N/C) back-to-back waves of L, at the configured latency and at the server's measured single-request latency (cb-meta.json). `summary` writes the same files into <out>/traces and links them."
+    )]
+    Trace {
+        /// Criterion's output directory.
+        #[arg(long, default_value = "target/criterion")]
+        criterion_dir: PathBuf,
+        /// Where to write the trace files (created if needed).
+        #[arg(long, default_value = "target/criterion/summary/traces")]
+        out: PathBuf,
+        /// The baseline whose timelines to export (`new` is the latest run).
+        #[arg(long, default_value = "new")]
+        baseline: String,
+        /// Only benchmarks whose id contains this text (e.g. `io/download/`).
+        filter: Option<String>,
     },
 }
 
@@ -352,6 +369,12 @@ fn run(command: Command) -> Result<i32> {
             history,
         } => record_command(criterion_dir, history),
         Command::History { history, out } => history_command(history, out),
+        Command::Trace {
+            criterion_dir,
+            out,
+            baseline,
+            filter,
+        } => trace_command(criterion_dir, out, baseline, filter),
     }
 }
 
@@ -371,17 +394,24 @@ fn summary_command(criterion_dir: PathBuf, out: PathBuf, baseline: String) -> Re
             format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{chart}\n").into_bytes(),
         ));
     }
+    // The traces first: the pages link to them.
+    let traces = trace::files(&trace::from_summary(&s));
+    if !traces.is_empty() {
+        atomic_write::write_files(&out.join(trace::TRACES_DIR), &traces)?;
+    }
     atomic_write::write_files(&out, &files)?;
     let rows: usize = s.tables.iter().map(|t| t.rows.len()).sum();
     let unmeasured: usize = s.tables.iter().map(|t| t.unmeasured.len()).sum();
     print(&format!(
-        "wrote index.html, summary.md and summary.json{} to {}: {} workloads, {rows} measured strategies{}\n",
+        "wrote index.html, summary.md and summary.json{} to {} ({} trace files in {}/): {} workloads, {rows} measured strategies{}\n",
         if s.sweeps.is_empty() {
             String::new()
         } else {
             format!(" and {} sweep charts", s.sweeps.len())
         },
         out.display(),
+        traces.len(),
+        trace::TRACES_DIR,
         s.tables.len(),
         if unmeasured + s.missing.len() > 0 {
             format!(", {} gaps listed under Missing", unmeasured + s.missing.len())
@@ -576,6 +606,27 @@ fn history_command(history: Option<PathBuf>, out: PathBuf) -> Result<i32> {
         report.charts.len(),
         out.display(),
         report.records
+    ))?;
+    Ok(0)
+}
+
+/// `trace`: a Chrome trace-event file per timeline run, and one per workload.
+fn trace_command(
+    criterion_dir: PathBuf,
+    out: PathBuf,
+    baseline: String,
+    filter: Option<String>,
+) -> Result<i32> {
+    let loaded = trace::load(&criterion_dir, &baseline, filter.as_deref())?;
+    let sources: Vec<trace::TraceSource> = loaded.iter().map(|l| l.source()).collect();
+    let files = trace::files(&sources);
+    atomic_write::write_files(&out, &files)?;
+    print(&format!(
+        "wrote {} trace files to {}: {} timelines, one file each, and {} per workload\n",
+        files.len(),
+        out.display(),
+        sources.len(),
+        files.len().saturating_sub(sources.len())
     ))?;
     Ok(0)
 }

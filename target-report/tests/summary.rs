@@ -248,8 +248,9 @@ fn html_has_every_group_strategy_timeline_and_working_links() {
             files += 1;
         }
     }
-    // 30 Criterion pages minus the removed one, plus 2 of 3 violin plots.
-    assert_eq!(files, 29 + 2);
+    // 30 Criterion pages minus the removed one, plus 2 of 3 violin plots, plus a trace per
+    // strategy and per workload.
+    assert_eq!(files, 29 + 2 + 30 + 3);
     // The row whose page is missing shows its name without a link.
     let io = sections
         .iter()

@@ -8,7 +8,7 @@
 use std::fmt::Write;
 
 use super::plain::{gil_sentence, rust_vs_python_cells, RUST_VS_PYTHON_HEAD};
-use super::Exporter;
+use super::{trace, Exporter};
 use crate::format::{fmt_change, fmt_ns, fmt_pct, fmt_rate, fmt_value, fmt_x};
 use crate::history::HistoryReport;
 use crate::summary::python::RustVsPython;
@@ -307,8 +307,17 @@ fn notes_list(s: &mut String, t: &Table) {
 fn timelines(s: &mut String, t: &Table, title: &str) {
     let _ = writeln!(
         s,
-        "<h3>Timelines</h3>\n<p class=\"muted\">One untimed run per strategy (cb-timeline.json): a row per worker, a bar per job from start to end, on the same scale within each chart.</p>\n<div class=\"timelines\">"
+        "<h3>Timelines</h3>\n<p class=\"muted\">One untimed run per strategy (cb-timeline.json): a row per worker, a bar per job from start to end, on the same scale within each chart.</p>"
     );
+    // Every row of a table shares the workload's trace; the first with a timeline names it.
+    if let Some(r) = t.rows.iter().find(|r| r.timeline.is_some()) {
+        let _ = writeln!(
+            s,
+            "<p class=\"traces\">Zoomable in Perfetto (ui.perfetto.dev) or chrome://tracing: <a class=\"trace\" href=\"{}\">every strategy in one trace</a>, or each strategy's trace under its chart.</p>",
+            escape(&trace::group_href(&r.dir))
+        );
+    }
+    s.push_str("<div class=\"timelines\">\n");
     for r in &t.rows {
         let _ = write!(
             s,
@@ -319,13 +328,14 @@ fn timelines(s: &mut String, t: &Table, title: &str) {
             (Some(tl), Some(ts)) => {
                 let _ = write!(
                     s,
-                    "<figcaption><code>{}</code>: {} jobs on {} worker{}, {} wall, workers busy {} of it</figcaption>{}",
+                    "<figcaption><code>{}</code>: {} jobs on {} worker{}, {} wall, workers busy {} of it (<a class=\"trace\" href=\"{}\">trace</a>)</figcaption>{}",
                     escape(&r.function),
                     ts.jobs,
                     ts.workers,
                     if ts.workers == 1 { "" } else { "s" },
                     fmt_ns(ts.wall_ns as f64),
                     fmt_pct(ts.utilisation),
+                    escape(&trace::href(&r.dir)),
                     gantt::render(tl, &format!("{title} / {}", r.function))
                 );
             }

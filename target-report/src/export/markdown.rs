@@ -5,11 +5,11 @@ use super::plain::{
     compare_cells, compare_head, compare_notes, gil_sentence, rust_vs_python_cells,
     RUST_VS_PYTHON_HEAD,
 };
-use super::{md_escape, Exporter};
+use super::{md_escape, trace, Exporter};
 use crate::compare::{Comparison, Verdict};
 use crate::format::{fmt_change, fmt_ns, fmt_pct_interval, fmt_rate, fmt_value, fmt_x};
 use crate::summary::python::RustVsPython;
-use crate::summary::{Summary, Table, SEQUENTIAL};
+use crate::summary::{Row, Summary, Table, SEQUENTIAL};
 use crate::sweeps::Sweep;
 
 /// The Markdown format.
@@ -116,6 +116,7 @@ fn table_block(t: &Table, nested: bool) -> String {
         out.push_str(&summary_table(t));
         out.push('\n');
     }
+    out.push_str(&trace_links(t));
     for n in &t.notes {
         out.push_str(&format!("- {}\n", sentence(n)));
     }
@@ -152,6 +153,24 @@ fn rust_vs_python_block(r: &RustVsPython) -> String {
         out.push_str(&format!("{}\n\n", gil_sentence(gil, code)));
     }
     out
+}
+
+/// One line linking the workload's Chrome trace-event files (written by `summary` into
+/// `traces/`), when its strategies have timelines: all strategies in one, then each one's.
+fn trace_links(t: &Table) -> String {
+    let traced: Vec<&Row> = t.rows.iter().filter(|r| r.timeline.is_some()).collect();
+    let Some(first) = traced.first() else {
+        return String::new();
+    };
+    let each: Vec<String> = traced
+        .iter()
+        .map(|r| format!("[`{}`]({})", r.function, trace::href(&r.dir)))
+        .collect();
+    format!(
+        "Traces for Perfetto or chrome://tracing: [all strategies]({}) · {}\n\n",
+        trace::group_href(&first.dir),
+        each.join(" · ")
+    )
 }
 
 /// A sweep's head: what was swept, the findings, the chart (an SVG file written beside

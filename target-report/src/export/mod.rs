@@ -9,6 +9,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod plain;
+pub mod trace;
 
 pub use html::Html;
 pub use json::Json;
