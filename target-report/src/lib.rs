@@ -38,7 +38,8 @@
 //!   their findings), [`compare`] (two baselines or paired rounds) with [`verdict`] (the rules
 //!   that decide its entries), [`history::HistoryReport`].
 //! * **charts** — [`svg`]: sweep, Gantt and trend charts.
-//! * **exporters** — [`export`]: HTML, Markdown, JSON and a plain-text table.
+//! * **exporters** — [`export`]: HTML, Markdown, JSON, a plain-text table, Bencher's metric
+//!   format, github-action-benchmark's JSON and Chrome trace-event files.
 //! * **shared** — [`format`](mod@format) (every time, rate, percentage and interval as text), [`paths`],
 //!   [`atomic_write`], [`error`]; [`runner`], [`ab`] and [`calibrate`] run benchmarks.
 //!

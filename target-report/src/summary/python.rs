@@ -3,7 +3,7 @@
 //! GIL next to the suite's emulation of it.
 //!
 //! Every ratio is of two benchmarks of one group, measured in the same interleaved rounds when
-//! the group has them, so its interval is the paired one (see [`super::draft`]'s speed-ups).
+//! the group has them, so its interval is the paired one (as the summary's speed-ups are).
 
 use serde::Serialize;
 
