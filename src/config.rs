@@ -603,7 +603,8 @@ mod tests {
 
     #[test]
     fn an_error_says_what_the_declaration_allows() {
-        for variable in VARIABLES.iter() {
+        // Any text names a command: a wrong CB_PYTHON is refused when it is run (tests/python.rs).
+        for variable in VARIABLES.iter().filter(|v| v.name != "CB_PYTHON") {
             let error = with(&[(variable.name, "garbage")]).unwrap_err();
             assert_eq!(
                 error.to_string(),
