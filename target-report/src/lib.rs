@@ -19,6 +19,9 @@
 //! * `ab OLD [NEW]` — interleaved A/B rounds of two commits (ABBA order, each side built once
 //!   in its own worktree under `target/ab/`), judged from the spread of the paired per-round
 //!   ratios ([`ab`], [`verdict`]).
+//! * `backfill A..B` — every commit of a range built (one worktree and one shared target
+//!   directory under `target/backfill/`), benchmarked and appended to the history, resumable
+//!   after Ctrl-C; commits that do not build are recorded as gaps ([`backfill`]).
 //! * `calibrate` — the same build run K times, interleaved, for each benchmark's run-to-run
 //!   noise, which `compare` uses as its noise floor ([`calibrate`], [`noise`]).
 //!
@@ -93,6 +96,7 @@
 
 pub mod ab;
 pub mod atomic_write;
+pub mod backfill;
 pub mod calibrate;
 pub mod compare;
 pub mod criterion;

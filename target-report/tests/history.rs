@@ -27,6 +27,9 @@ fn record_with(commit: &str, benchmarks: Vec<BenchRecord>) -> Record {
             os: "linux/x86_64".into(),
         },
         benchmarks,
+        origin: None,
+        status: None,
+        reason: None,
     }
 }
 
@@ -37,6 +40,7 @@ fn bench(id: &str, median: f64) -> BenchRecord {
         lower_ns: median * 0.99,
         upper_ns: median * 1.01,
         samples: 10,
+        sample_fingerprint: None,
     }
 }
 
@@ -46,8 +50,8 @@ fn record_appends_one_tagged_line_per_run() {
     let hist = tmp.path().join("history.jsonl");
     // Run from inside the workspace so the record carries this checkout's commit.
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for _ in 0..2 {
-        let o = run_in(
+    let record = || {
+        run_in(
             crate_dir,
             &[
                 "record",
@@ -56,12 +60,25 @@ fn record_appends_one_tagged_line_per_run() {
                 "--history",
                 p(&hist),
             ],
-        );
+        )
+    };
+    let o = record();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("recorded 30 benchmarks at "));
+    // The same Criterion run recorded again is the same run: skipped with a notice.
+    for _ in 0..2 {
+        let o = record();
         assert!(o.status.success(), "{}", stderr(&o));
-        assert!(stdout(&o).starts_with("recorded 30 benchmarks at "));
+        assert_eq!(
+            stdout(&o),
+            format!(
+                "not recorded: this run (the same Criterion samples) is already in {} at line 1\n",
+                hist.display()
+            )
+        );
     }
     let text = fs::read_to_string(&hist).unwrap();
-    assert_eq!(text.lines().count(), 2);
+    assert_eq!(text.lines().count(), 1);
     assert!(text.ends_with('\n'));
     let head = Command::new("git")
         .args(["rev-parse", "HEAD"])
