@@ -620,15 +620,15 @@ fn backfill_command(
     let tally = match finished {
         Some(backfill::Finished::Done(t)) => t,
         None | Some(backfill::Finished::Interrupted(_)) => {
+            // `None`: the interruption came during a git or `--list` command, which cannot
+            // say how many commits were recorded before it.
             let recorded = match finished {
-                Some(backfill::Finished::Interrupted(t)) => {
-                    format!(
-                        "{} commits recorded in {}",
-                        t.measured + t.failed.len(),
-                        format_duration(t.elapsed)
-                    )
-                }
-                _ => "nothing recorded".to_string(),
+                Some(backfill::Finished::Interrupted(t)) => format!(
+                    "{} commits recorded in {}",
+                    t.measured + t.failed.len(),
+                    format_duration(t.elapsed)
+                ),
+                _ => "the commits finished before it are recorded".to_string(),
             };
             eprintln!(
                 "interrupted: {recorded}; the commit in progress left nothing in {}. Run the same command again to resume.",
