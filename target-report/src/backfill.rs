@@ -69,6 +69,42 @@ pub struct Tally {
     pub elapsed: Duration,
 }
 
+impl Tally {
+    /// The closing line of a finished backfill.
+    pub fn done_line(&self) -> String {
+        let failed = if self.failed.is_empty() {
+            String::new()
+        } else {
+            let short: Vec<&str> = self.failed.iter().map(|c| git::short(c)).collect();
+            format!(" ({})", short.join(", "))
+        };
+        format!(
+            "backfill done in {}: {} commits measured, {} could not be measured{failed}, {} already in the history",
+            format_duration(self.elapsed),
+            self.measured,
+            self.failed.len(),
+            self.already_done
+        )
+    }
+
+    /// What an interrupted backfill says; `None` when the interruption came during a git or
+    /// `--list` command, which cannot say how many commits were recorded before it.
+    pub fn interrupted_line(tally: Option<&Tally>, history: &Path) -> String {
+        let recorded = match tally {
+            Some(t) => format!(
+                "{} commits recorded in {}",
+                t.measured + t.failed.len(),
+                format_duration(t.elapsed)
+            ),
+            None => "the commits finished before it are recorded".to_string(),
+        };
+        format!(
+            "interrupted: {recorded}; the commit in progress left nothing in {}. Run the same command again to resume.",
+            history.display()
+        )
+    }
+}
+
 /// How a backfill ended.
 #[derive(Debug)]
 pub enum Finished {

@@ -22,6 +22,9 @@ use crate::machine::{GitInfo, Machine};
 use crate::noise::{self, Calibration, Noise};
 use crate::steps::{self, Fit};
 
+mod same_run;
+pub use same_run::{find_same_run, same_result, sample_fingerprint};
+
 /// Default history file name, at the workspace root (outside `target/`, so `cargo clean`
 /// keeps it).
 pub const DEFAULT_FILE: &str = "bench-history.jsonl";
@@ -102,25 +105,6 @@ pub struct BenchRecord {
     /// records with equal fingerprints hold the same measurements (older records lack it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample_fingerprint: Option<String>,
-}
-
-/// A fingerprint of one run's raw measurements: FNV-1a (64-bit) over the sample count and the
-/// bit patterns of every `iters` and `times` value, as 16 hex digits. A new run of a benchmark
-/// gives new times (they are nanosecond totals), so equal fingerprints mean the same run.
-pub fn sample_fingerprint(sample: &criterion::SavedSample) -> String {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let mut hash = OFFSET;
-    let mut feed = |bytes: [u8; 8]| {
-        for b in bytes {
-            hash = (hash ^ u64::from(b)).wrapping_mul(PRIME);
-        }
-    };
-    feed((sample.iters.len() as u64).to_le_bytes());
-    for x in sample.iters.iter().chain(&sample.times) {
-        feed(x.to_bits().to_le_bytes());
-    }
-    format!("{hash:016x}")
 }
 
 /// Collects the latest results (`new/`) under `criterion_dir`. Benchmarks without estimates
@@ -326,41 +310,6 @@ fn parse_lines(bytes: &[u8]) -> Loaded {
         }
     }
     loaded
-}
-
-/// Whether two results of a benchmark are the same run: equal fingerprints when both have
-/// one; otherwise (an older record) equal sample counts, medians and interval bounds. The
-/// bounds are compared to a relative 1e-9, since a number written to JSON and read back may
-/// differ in its last bit.
-pub fn same_result(a: &BenchRecord, b: &BenchRecord) -> bool {
-    if let (Some(x), Some(y)) = (&a.sample_fingerprint, &b.sample_fingerprint) {
-        return a.id == b.id && x == y;
-    }
-    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs());
-    a.id == b.id
-        && a.samples == b.samples
-        && close(a.median_ns, b.median_ns)
-        && close(a.lower_ns, b.lower_ns)
-        && close(a.upper_ns, b.upper_ns)
-}
-
-/// The line number of a record in `records` holding the same run as `benchmarks` — every
-/// benchmark the same result ([`same_result`]), none more, none fewer — if there is one.
-/// `record` twice after one `cargo bench` would otherwise store one run twice, which would
-/// count as two runs in the history's noise estimate and in its charts.
-pub fn find_same_run(records: &[(usize, Record)], benchmarks: &[BenchRecord]) -> Option<usize> {
-    if benchmarks.is_empty() {
-        return None;
-    }
-    records
-        .iter()
-        .find(|(_, r)| {
-            r.benchmarks.len() == benchmarks.len()
-                && benchmarks
-                    .iter()
-                    .all(|b| r.benchmarks.iter().any(|old| same_result(old, b)))
-        })
-        .map(|(line, _)| *line)
 }
 
 /// One point of a benchmark's history.

@@ -616,41 +616,19 @@ fn backfill_command(
     };
     backfill::validate(&opts)?;
     child::install_signal_handlers()?;
-    let finished = interrupted_as_such(backfill::run(&opts, &current_dir()?, child::stop_flag()))?;
-    let tally = match finished {
-        Some(backfill::Finished::Done(t)) => t,
-        None | Some(backfill::Finished::Interrupted(_)) => {
-            // `None`: the interruption came during a git or `--list` command, which cannot
-            // say how many commits were recorded before it.
-            let recorded = match finished {
-                Some(backfill::Finished::Interrupted(t)) => format!(
-                    "{} commits recorded in {}",
-                    t.measured + t.failed.len(),
-                    format_duration(t.elapsed)
-                ),
-                _ => "the commits finished before it are recorded".to_string(),
+    match interrupted_as_such(backfill::run(&opts, &current_dir()?, child::stop_flag()))? {
+        Some(backfill::Finished::Done(tally)) => eprintln!("{}", tally.done_line()),
+        finished => {
+            let tally = match finished {
+                Some(backfill::Finished::Interrupted(t)) => Some(t),
+                _ => None,
             };
             eprintln!(
-                "interrupted: {recorded}; the commit in progress left nothing in {}. Run the same command again to resume.",
-                opts.history.display()
+                "{}",
+                backfill::Tally::interrupted_line(tally.as_ref(), &opts.history)
             );
             return Ok(INTERRUPTED);
         }
-    };
-    eprintln!(
-        "backfill done in {}: {} commits measured, {} could not be measured{}, {} already in the history",
-        format_duration(tally.elapsed),
-        tally.measured,
-        tally.failed.len(),
-        if tally.failed.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " ({})",
-                tally.failed.iter().map(|c| &c[..c.len().min(7)]).collect::<Vec<_>>().join(", ")
-            )
-        },
-        tally.already_done
-    );
+    }
     history_command(Some(opts.history), out, None)
 }
