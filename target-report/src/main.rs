@@ -138,7 +138,7 @@ enum Command {
     },
     /// Render a trend chart per benchmark across the history, marking step changes.
     #[command(
-        long_about = "Render one SVG trend chart per benchmark across the history file's records (in file order) and an index.html listing them.\n\nStep changes: an optimal piecewise-constant fit of the log-medians (PELT) under an L1 cost divided by a robust noise scale (1.4826 x median absolute successive difference / sqrt 2, floored by Criterion's own interval widths and 0.1%), with a penalty of 3 ln(n) per segment; a step must last at least two records. Corrupt lines are reported with their line numbers and skipped."
+        long_about = "Render one SVG trend chart per benchmark across the history file's records (in file order) and an index.html listing them.\n\nStep changes: an optimal piecewise-constant fit of the log-medians (PELT) under an L1 cost divided by a robust noise scale (1.4826 x median absolute successive difference / sqrt 2, floored by Criterion's own interval widths and 0.1%), with a penalty of 3 ln(n) per segment; a step must last at least two records. Where the run-to-run noise was measured, it is the noise scale instead: the calibration's σ per benchmark (--calibration, default target/criterion/cb-calibration.json when present, written by `target-report calibrate`), else the pooled σ of at least 3 clean records of one commit on one machine in the history; the page says which source each benchmark's scale came from. Records of commits that could not be measured (a backfill's build_failed) are listed as gaps. Corrupt lines are reported with their line numbers and skipped."
     )]
     History {
         /// History file [default: bench-history.jsonl at the workspace root].
