@@ -1,5 +1,11 @@
-//! The results history: one JSON line per `record`, appended atomically, read back tolerantly,
-//! and turned into one series per benchmark with detected step changes.
+//! The results history: one JSON line per `record` (or per commit of a `backfill`), appended
+//! atomically, read back tolerantly, and turned into one series per benchmark with detected
+//! step changes.
+//!
+//! Fields added after the first version (`sample_fingerprint`, `origin`, `status`, `reason`)
+//! are optional and left out when empty, so older lines still read and older readers, which
+//! ignore unknown fields, still read the new ones (a `build_failed` record has no benchmarks,
+//! so to them it is a record without results).
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -13,7 +19,11 @@ use serde::{Deserialize, Serialize};
 use crate::criterion;
 use crate::error::{Error, Result};
 use crate::machine::{GitInfo, Machine};
+use crate::noise::{self, Calibration, Noise};
 use crate::steps::{self, Fit};
+
+mod same_run;
+pub use same_run::{find_same_run, same_result, sample_fingerprint};
 
 /// Default history file name, at the workspace root (outside `target/`, so `cargo clean`
 /// keeps it).
@@ -31,8 +41,51 @@ pub struct Record {
     pub git: GitInfo,
     /// Where it ran.
     pub machine: Machine,
-    /// The results.
+    /// The results (empty when `status` says the commit could not be measured).
     pub benchmarks: Vec<BenchRecord>,
+    /// How the run was made, when not by `record` (absent for `record`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Why there are no results, when the commit could not be measured (absent when it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// What went wrong, in one line, with `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The command and settings a record came from, so a `backfill` can tell which commits it
+/// already measured with the same filter and configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The command (`backfill`).
+    pub command: String,
+    /// Criterion's arguments after `--` (the filter and options).
+    #[serde(default)]
+    pub criterion_args: Vec<String>,
+    /// The `CB_*` configuration of the runs (`CB_SAMPLES=10` unless set).
+    #[serde(default)]
+    pub env: Vec<(String, String)>,
+}
+
+/// Why a record has no results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// `cargo bench --no-run` failed at this commit.
+    BuildFailed,
+    /// It built, but no benchmark matched the filter.
+    NoBenchmarks,
+}
+
+impl Status {
+    /// `build failed`, `no benchmarks`: for pages and messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Status::BuildFailed => "build failed",
+            Status::NoBenchmarks => "no benchmark matched",
+        }
+    }
 }
 
 /// One benchmark's result in a record.
@@ -48,16 +101,28 @@ pub struct BenchRecord {
     pub upper_ns: f64,
     /// Samples behind it.
     pub samples: usize,
+    /// [`sample_fingerprint`] of Criterion's `sample.json` for this run, when it had one: two
+    /// records with equal fingerprints hold the same measurements (older records lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_fingerprint: Option<String>,
 }
 
 /// Collects the latest results (`new/`) under `criterion_dir`. Benchmarks without estimates
 /// are skipped and named in the second list.
 pub fn collect(criterion_dir: &Path) -> Result<(Vec<BenchRecord>, Vec<String>)> {
+    collect_baseline(criterion_dir, "new")
+}
+
+/// Collects the results of `baseline` under `criterion_dir` (as [`collect`] does for `new`).
+pub fn collect_baseline(
+    criterion_dir: &Path,
+    baseline: &str,
+) -> Result<(Vec<BenchRecord>, Vec<String>)> {
     let dirs = criterion::discover(criterion_dir)?;
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for dir in &dirs {
-        let Some(m) = criterion::load_measured(dir, "new")? else {
+        let Some(m) = criterion::load_measured(dir, baseline)? else {
             continue;
         };
         match m.estimates {
@@ -66,7 +131,8 @@ pub fn collect(criterion_dir: &Path) -> Result<(Vec<BenchRecord>, Vec<String>)> 
                 median_ns: e.median.point_estimate,
                 lower_ns: e.median.confidence_interval.lower_bound,
                 upper_ns: e.median.confidence_interval.upper_bound,
-                samples: m.sample.map_or(0, |s| s.times.len()),
+                samples: m.sample.as_ref().map_or(0, |s| s.times.len()),
+                sample_fingerprint: m.sample.as_ref().map(sample_fingerprint),
             }),
             None => skipped.push(m.id.full_id),
         }
@@ -74,7 +140,7 @@ pub fn collect(criterion_dir: &Path) -> Result<(Vec<BenchRecord>, Vec<String>)> 
     if out.is_empty() {
         return Err(Error::at(
             criterion_dir,
-            "no benchmark has new/estimates.json: nothing to record (run `cargo bench` first)",
+            format!("no benchmark has {baseline}/estimates.json: nothing to record (run `cargo bench` first)"),
         ));
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -127,6 +193,18 @@ impl Drop for Flock<'_> {
 /// * a short write (disk full) is rolled back to the previous length under the lock, so no
 ///   partial line is left behind by this writer.
 pub fn append(path: &Path, record: &Record) -> Result<()> {
+    append_checked(path, record, false).map(|_| ())
+}
+
+/// Appends `record` as [`append`] does unless the file already holds the same run
+/// ([`find_same_run`]); then nothing is written and the line number of that record is
+/// returned. The check and the write happen under one exclusive lock, so two concurrent
+/// `record`s of one run append it once.
+pub fn append_new_run(path: &Path, record: &Record) -> Result<Option<usize>> {
+    append_checked(path, record, true)
+}
+
+fn append_checked(path: &Path, record: &Record, skip_same_run: bool) -> Result<Option<usize>> {
     let mut line = serde_json::to_string(record)
         .map_err(|e| Error::at(path, format!("cannot encode record: {e}")))?;
     line.push('\n');
@@ -137,6 +215,15 @@ pub fn append(path: &Path, record: &Record) -> Result<()> {
         .open(path)
         .map_err(|e| Error::at(path, format!("cannot open history: {e}")))?;
     let _lock = Flock::new(&file, path, true)?;
+    if skip_same_run {
+        let mut bytes = Vec::new();
+        (&file)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::at(path, format!("cannot read history: {e}")))?;
+        if let Some(line) = find_same_run(&parse_lines(&bytes).records, &record.benchmarks) {
+            return Ok(Some(line));
+        }
+    }
     let len = file
         .metadata()
         .map_err(|e| Error::at(path, format!("cannot stat history: {e}")))?
@@ -166,7 +253,7 @@ pub fn append(path: &Path, record: &Record) -> Result<()> {
     }
     file.sync_data()
         .map_err(|e| Error::at(path, format!("cannot sync history: {e}")))?;
-    Ok(())
+    Ok(None)
 }
 
 /// The readable part of a history file.
@@ -190,6 +277,11 @@ pub fn load(path: &Path) -> Result<Loaded> {
             .read_to_end(&mut bytes)
             .map_err(|e| Error::at(path, format!("cannot read history: {e}")))?;
     }
+    Ok(parse_lines(&bytes))
+}
+
+/// The records and corrupt lines of a history file's contents.
+fn parse_lines(bytes: &[u8]) -> Loaded {
     let mut loaded = Loaded::default();
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let number = i + 1;
@@ -217,7 +309,7 @@ pub fn load(path: &Path) -> Result<Loaded> {
             Err(reason) => loaded.corrupt.push((number, reason)),
         }
     }
-    Ok(loaded)
+    loaded
 }
 
 /// One point of a benchmark's history.
@@ -242,15 +334,7 @@ pub struct Point {
 impl Point {
     /// A short label: 7 characters of the commit (`*` when dirty), or `#record`.
     pub fn label(&self) -> String {
-        let base = match &self.commit {
-            Some(c) => c.chars().take(7).collect(),
-            None => format!("#{}", self.record + 1),
-        };
-        if self.dirty {
-            format!("{base}*")
-        } else {
-            base
-        }
+        commit_label(self.commit.as_deref(), self.dirty, self.record)
     }
 }
 
@@ -263,10 +347,25 @@ pub struct Series {
     pub points: Vec<Point>,
     /// The piecewise-constant fit of the log-medians.
     pub fit: Fit,
+    /// The measured run-to-run noise used as the fit's scale; `None` when the scale came from
+    /// the series itself (successive differences, see [`steps`]).
+    pub noise: Option<Noise>,
 }
 
-/// Builds one series per benchmark id (sorted by id), in record order, with step detection.
+/// Builds one series per benchmark id (sorted by id), in record order, with step detection
+/// on the noise scale of the series itself.
 pub fn series(records: &[(usize, Record)]) -> Vec<Series> {
+    series_with_noise(records, &BTreeMap::new())
+}
+
+/// Builds one series per benchmark id, as [`series`], fitting each benchmark that `measured`
+/// knows with its measured run-to-run σ (SD of ln(median)) as the noise scale instead of the
+/// scale estimated from the series: repeated runs of one build see the same noise the
+/// history's steps must rise above, and do not take the steps themselves for noise.
+pub fn series_with_noise(
+    records: &[(usize, Record)],
+    measured: &BTreeMap<String, Noise>,
+) -> Vec<Series> {
     let mut by_id: BTreeMap<String, Vec<Point>> = BTreeMap::new();
     for (index, (line, r)) in records.iter().enumerate() {
         for b in &r.benchmarks {
@@ -287,8 +386,17 @@ pub fn series(records: &[(usize, Record)]) -> Vec<Series> {
             let med: Vec<f64> = points.iter().map(|p| p.median_ns).collect();
             let lo: Vec<f64> = points.iter().map(|p| p.lower_ns).collect();
             let hi: Vec<f64> = points.iter().map(|p| p.upper_ns).collect();
-            let fit = steps::detect(&med, &lo, &hi);
-            Series { id, points, fit }
+            let noise = measured.get(&id).cloned();
+            let fit = match &noise {
+                Some(n) => steps::fit(&med.iter().map(|m| m.ln()).collect::<Vec<_>>(), n.sd_log),
+                None => steps::detect(&med, &lo, &hi),
+            };
+            Series {
+                id,
+                points,
+                fit,
+                noise,
+            }
         })
         .collect()
 }
@@ -318,11 +426,63 @@ pub struct HistoryReport {
     pub machine_changes: Vec<(usize, String)>,
     /// One chart per benchmark: the series and its SVG file name.
     pub charts: Vec<(Series, String)>,
+    /// Records of commits that could not be measured (gaps in every series): (record index,
+    /// commit label, status, reason).
+    pub unmeasured: Vec<(usize, String, Status, String)>,
+    /// Where each series' noise scale came from, one sentence per source.
+    pub noise_sources: Vec<String>,
+}
+
+/// 7 characters of a commit (`*` when dirty), or `#<record number>` without one.
+fn commit_label(commit: Option<&str>, dirty: bool, record: usize) -> String {
+    let base = match commit {
+        Some(c) => c.chars().take(7).collect(),
+        None => format!("#{}", record + 1),
+    };
+    if dirty {
+        format!("{base}*")
+    } else {
+        base
+    }
+}
+
+/// The measured run-to-run noise per benchmark for step detection: the calibration's, else
+/// the history's own repeated runs of one commit on one machine ([`noise::history_noise`]).
+pub fn measured_noise(
+    records: &[(usize, Record)],
+    calibration: Option<&Calibration>,
+) -> BTreeMap<String, Noise> {
+    let mut out = noise::history_noise(records);
+    if let Some(cal) = calibration {
+        for (id, b) in &cal.benchmarks {
+            out.insert(
+                id.clone(),
+                Noise {
+                    source: noise::Source::Calibration,
+                    sd_log: b.sd_log,
+                    runs: Some(b.runs),
+                    df: Some((b.runs - 1) as f64),
+                },
+            );
+        }
+    }
+    out
 }
 
 impl HistoryReport {
     /// Builds the report from a loaded history; fails when it holds no valid record.
     pub fn build(path: &Path, loaded: Loaded) -> Result<Self> {
+        Self::build_with(path, loaded, None)
+    }
+
+    /// Builds the report, fitting steps on the calibration's run-to-run noise (given with its
+    /// path) or the history's repeated runs where they exist ([`measured_noise`]), and on each
+    /// series' own scale elsewhere.
+    pub fn build_with(
+        path: &Path,
+        loaded: Loaded,
+        calibration: Option<(&Path, &Calibration)>,
+    ) -> Result<Self> {
         if loaded.records.is_empty() {
             return Err(Error::at(
                 path,
@@ -332,8 +492,9 @@ impl HistoryReport {
                 ),
             ));
         }
+        let measured = measured_noise(&loaded.records, calibration.map(|(_, c)| c));
         let mut used = std::collections::HashSet::new();
-        let charts = series(&loaded.records)
+        let charts: Vec<(Series, String)> = series_with_noise(&loaded.records, &measured)
             .into_iter()
             .map(|s| {
                 let stem: String =
@@ -356,12 +517,63 @@ impl HistoryReport {
                 (s, name)
             })
             .collect();
+        let noise_sources = describe_noise_sources(&charts, calibration.map(|(p, _)| p), path);
+        let unmeasured = loaded
+            .records
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, r))| {
+                let status = r.status?;
+                Some((
+                    i,
+                    commit_label(r.git.commit.as_deref(), r.git.dirty == Some(true), i),
+                    status,
+                    r.reason.clone().unwrap_or_default(),
+                ))
+            })
+            .collect();
         Ok(HistoryReport {
             source: path.display().to_string(),
+            unmeasured,
+            noise_sources,
             records: loaded.records.len(),
             machine_changes: machine_changes(&loaded.records),
             corrupt: loaded.corrupt,
             charts,
         })
     }
+}
+
+/// One sentence per noise source the series used, with how many benchmarks used it.
+fn describe_noise_sources(
+    charts: &[(Series, String)],
+    calibration: Option<&Path>,
+    history: &Path,
+) -> Vec<String> {
+    let count =
+        |f: &dyn Fn(&Option<Noise>) -> bool| charts.iter().filter(|(s, _)| f(&s.noise)).count();
+    let of =
+        |src: noise::Source| move |n: &Option<Noise>| n.as_ref().is_some_and(|n| n.source == src);
+    let mut out = Vec::new();
+    let cal = count(&of(noise::Source::Calibration));
+    if cal > 0 {
+        out.push(format!(
+            "{cal} benchmarks: the run-to-run σ measured by `target-report calibrate` ({})",
+            calibration.map_or(String::new(), |p| p.display().to_string())
+        ));
+    }
+    let hist = count(&of(noise::Source::History));
+    if hist > 0 {
+        out.push(format!(
+            "{hist} benchmarks: the run-to-run σ of repeated runs of one commit on one machine in {}",
+            history.display()
+        ));
+    }
+    let own = count(&|n: &Option<Noise>| n.is_none());
+    if own > 0 {
+        out.push(format!(
+            "{own} benchmarks: the series' own successive differences (no calibration or repeated runs for them)"
+        ));
+    }
+    out
 }

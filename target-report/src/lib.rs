@@ -19,6 +19,9 @@
 //! * `ab OLD [NEW]` — interleaved A/B rounds of two commits (ABBA order, each side built once
 //!   in its own worktree under `target/ab/`), judged from the spread of the paired per-round
 //!   ratios ([`ab`], [`verdict`]).
+//! * `backfill A..B` — every commit of a range built (one worktree and one shared target
+//!   directory under `target/backfill/`), benchmarked and appended to the history, resumable
+//!   after Ctrl-C; commits that do not build are recorded as gaps ([`backfill`]).
 //! * `calibrate` — the same build run K times, interleaved, for each benchmark's run-to-run
 //!   noise, which `compare` uses as its noise floor ([`calibrate`], [`noise`]).
 //!
@@ -80,7 +83,10 @@
 //!   by continued fraction), tested against published tables.
 //! * **"no better than sequential"** means the 95% interval of the speed-up reaches 1× or below.
 //! * **history** finds step changes with an optimal penalised piecewise-constant fit (PELT) of
-//!   the log-medians under an L1 cost scaled by a robust noise estimate; see [`steps`].
+//!   the log-medians under an L1 cost scaled by a noise estimate: the measured run-to-run σ
+//!   (calibration, else ≥ 3 clean records of one commit on one machine, as for `compare`)
+//!   where there is one, else a robust scale from the series itself; see [`steps`] and
+//!   [`history::measured_noise`].
 
 //!
 //! # History file
@@ -89,11 +95,16 @@
 //! machine (CPU model, cores) and every benchmark's median with its interval. `record` appends
 //! under an exclusive `flock` with a single `write(2)` on an `O_APPEND` descriptor (see
 //! [`history::append`]); readers skip and report a corrupt line by number and never rewrite it.
+//! Each benchmark also carries a fingerprint of its `sample.json`, so `record` of a run already
+//! in the file is skipped ([`history::find_same_run`]); `backfill` records carry their origin
+//! (its Criterion arguments and `CB_*` settings) and, for a commit that did not build, a
+//! `build_failed` status instead of results. These fields are optional: older lines still read.
 
 #![warn(missing_docs)]
 
 pub mod ab;
 pub mod atomic_write;
+pub mod backfill;
 pub mod calibrate;
 pub mod compare;
 pub mod criterion;

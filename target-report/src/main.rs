@@ -19,7 +19,7 @@ use target_report::format::format_duration;
 use target_report::history::{self, HistoryReport, Record};
 use target_report::noise::{self, NoiseFloor};
 use target_report::runner::{child, session::Outcome};
-use target_report::{ab, atomic_write, calibrate, machine, summary, svg, Error, Result};
+use target_report::{ab, atomic_write, backfill, calibrate, machine, summary, svg, Error, Result};
 
 #[derive(Parser)]
 #[command(
@@ -129,6 +129,9 @@ enum Command {
         criterion_args: Vec<String>,
     },
     /// Append the latest results (new/) to the history file, tagged with commit and machine.
+    #[command(
+        long_about = "Append the latest results (Criterion's new/ baseline) to the history file as one line, tagged with the commit, its date, whether the tree was dirty, and the machine.\n\nA run already in the history is not appended again: when every benchmark's Criterion samples (a fingerprint of sample.json's iters and times; for older records without one, the medians, intervals and sample counts) equal those of an existing record, `record` says so and writes nothing, so running it twice after one `cargo bench` stores the run once."
+    )]
     Record {
         /// Criterion's output directory.
         #[arg(long, default_value = "target/criterion")]
@@ -139,7 +142,7 @@ enum Command {
     },
     /// Render a trend chart per benchmark across the history, marking step changes.
     #[command(
-        long_about = "Render one SVG trend chart per benchmark across the history file's records (in file order) and an index.html listing them.\n\nStep changes: an optimal piecewise-constant fit of the log-medians (PELT) under an L1 cost divided by a robust noise scale (1.4826 x median absolute successive difference / sqrt 2, floored by Criterion's own interval widths and 0.1%), with a penalty of 3 ln(n) per segment; a step must last at least two records. Corrupt lines are reported with their line numbers and skipped."
+        long_about = "Render one SVG trend chart per benchmark across the history file's records (in file order) and an index.html listing them.\n\nStep changes: an optimal piecewise-constant fit of the log-medians (PELT) under an L1 cost divided by a robust noise scale (1.4826 x median absolute successive difference / sqrt 2, floored by Criterion's own interval widths and 0.1%), with a penalty of 3 ln(n) per segment; a step must last at least two records. Where the run-to-run noise was measured, it is the noise scale instead: the calibration's σ per benchmark (--calibration, default target/criterion/cb-calibration.json when present, written by `target-report calibrate`), else the pooled σ of at least 3 clean records of one commit on one machine in the history; the page says which source each benchmark's scale came from. Records of commits that could not be measured (a backfill's build_failed) are listed as gaps. Corrupt lines are reported with their line numbers and skipped."
     )]
     History {
         /// History file [default: bench-history.jsonl at the workspace root].
@@ -148,6 +151,29 @@ enum Command {
         /// Where to write index.html and the charts (created if needed).
         #[arg(long, default_value = "target/criterion/history")]
         out: PathBuf,
+        /// Run-to-run noise per benchmark for the step detector [default: target/criterion/cb-calibration.json when present].
+        #[arg(long, value_name = "FILE")]
+        calibration: Option<PathBuf>,
+    },
+    /// Build and benchmark each commit of a range, append each run to the history, draw `history`.
+    #[command(
+        long_about = BACKFILL_ABOUT
+    )]
+    Backfill {
+        /// The commits: A..B (those reachable from B but not A, first parents only, oldest first).
+        range: String,
+        /// Measure every Nth commit, counted back from B (B is always measured).
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        every: usize,
+        /// History file [default: bench-history.jsonl at the workspace root].
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+        /// Where to write the history page at the end (as `history --out`).
+        #[arg(long, default_value = "target/criterion/history")]
+        out: PathBuf,
+        /// Criterion's filter and options, after `--`.
+        #[arg(last = true, value_name = "CRITERION ARGS")]
+        criterion_args: Vec<String>,
     },
     /// Write a Chrome trace-event file (Perfetto, chrome://tracing) of every cb-timeline.json.
     #[command(
@@ -167,6 +193,8 @@ enum Command {
         filter: Option<String>,
     },
 }
+
+const BACKFILL_ABOUT: &str = "Build and benchmark each commit of REV_RANGE (A..B: `git rev-list --first-parent --reverse A..B`; with --every N, every Nth counted back from B) and append one record per commit to the history file, with that commit's git information, then draw the history page (as `target-report history`).\n\nEach commit is checked out in one worktree moved from commit to commit (target/backfill/worktree) and built into one shared target directory (target/backfill/target), so dependencies are compiled once and each commit rebuilds only what changed. Each benchmark the filter selects runs once per commit as a short Criterion run (CB_SAMPLES=10 unless set; other CB_* variables are passed on), saved as baseline bf-<commit> in target/backfill/criterion.\n\nA commit that does not build (or where no benchmark matches) is recorded with status build_failed (no_benchmarks) and its build log's path, and shown as a gap by `history`. Commits that already have a record from a backfill with the same Criterion arguments and CB_* configuration on this machine are skipped, so after Ctrl-C (which removes the run in progress and exits 130) the same command resumes where it stopped.\n\nExit status: 0 done, 2 bad input (e.g. a bad REV_RANGE), 130 interrupted.";
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
@@ -368,7 +396,18 @@ fn run(command: Command) -> Result<i32> {
             criterion_dir,
             history,
         } => record_command(criterion_dir, history),
-        Command::History { history, out } => history_command(history, out),
+        Command::History {
+            history,
+            out,
+            calibration,
+        } => history_command(history, out, calibration),
+        Command::Backfill {
+            range,
+            every,
+            history,
+            out,
+            criterion_args,
+        } => backfill_command(range, every, history, out, criterion_args),
         Command::Trace {
             criterion_dir,
             out,
@@ -547,8 +586,17 @@ fn record_command(criterion_dir: PathBuf, history: Option<PathBuf>) -> Result<i3
         git,
         machine: machine::machine(),
         benchmarks,
+        origin: None,
+        status: None,
+        reason: None,
     };
-    history::append(&path, &record)?;
+    if let Some(line) = history::append_new_run(&path, &record)? {
+        print(&format!(
+            "not recorded: this run (the same Criterion samples) is already in {} at line {line}\n",
+            path.display()
+        ))?;
+        return Ok(0);
+    }
     for s in &skipped {
         eprintln!("target-report: warning: {s}: no estimates.json, not recorded");
     }
@@ -571,8 +619,19 @@ fn record_command(criterion_dir: PathBuf, history: Option<PathBuf>) -> Result<i3
 }
 
 /// `history`: the trend page, one chart per benchmark with its step changes.
-fn history_command(history: Option<PathBuf>, out: PathBuf) -> Result<i32> {
+fn history_command(
+    history: Option<PathBuf>,
+    out: PathBuf,
+    calibration: Option<PathBuf>,
+) -> Result<i32> {
     let path = default_history(history)?;
+    let calibration = calibration.or_else(|| {
+        Some(PathBuf::from("target/criterion").join(noise::CALIBRATION_FILE)).filter(|p| p.exists())
+    });
+    let calibration = match calibration {
+        Some(p) => Some((noise::Calibration::load(&p)?, p)),
+        None => None,
+    };
     let loaded = history::load(&path)?;
     for (line, why) in &loaded.corrupt {
         eprintln!(
@@ -580,7 +639,11 @@ fn history_command(history: Option<PathBuf>, out: PathBuf) -> Result<i32> {
             path.display()
         );
     }
-    let report = HistoryReport::build(&path, loaded)?;
+    let report = HistoryReport::build_with(
+        &path,
+        loaded,
+        calibration.as_ref().map(|(c, p)| (p.as_path(), c)),
+    )?;
     let mut files = vec![("index.html".to_string(), Html.render(&report).into_bytes())];
     for (series, file) in &report.charts {
         let points: Vec<svg::trend::TrendPoint> = series
@@ -629,4 +692,37 @@ fn trace_command(
         files.len().saturating_sub(sources.len())
     ))?;
     Ok(0)
+}
+
+/// `backfill A..B`: each commit built, benchmarked and recorded; then the history page.
+fn backfill_command(
+    range: String,
+    every: usize,
+    history: Option<PathBuf>,
+    out: PathBuf,
+    criterion_args: Vec<String>,
+) -> Result<i32> {
+    let opts = backfill::Options {
+        range,
+        every,
+        history: default_history(history)?,
+        criterion_args,
+    };
+    backfill::validate(&opts)?;
+    child::install_signal_handlers()?;
+    match interrupted_as_such(backfill::run(&opts, &current_dir()?, child::stop_flag()))? {
+        Some(backfill::Finished::Done(tally)) => eprintln!("{}", tally.done_line()),
+        finished => {
+            let tally = match finished {
+                Some(backfill::Finished::Interrupted(t)) => Some(t),
+                _ => None,
+            };
+            eprintln!(
+                "{}",
+                backfill::Tally::interrupted_line(tally.as_ref(), &opts.history)
+            );
+            return Ok(INTERRUPTED);
+        }
+    }
+    history_command(Some(opts.history), out, None)
 }

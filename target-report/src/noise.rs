@@ -448,8 +448,12 @@ mod tests {
                     lower_ns: *m,
                     upper_ns: *m,
                     samples: 10,
+                    sample_fingerprint: None,
                 })
                 .collect(),
+            origin: None,
+            status: None,
+            reason: None,
         }
     }
 

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use super::plain::{gil_sentence, rust_vs_python_cells, RUST_VS_PYTHON_HEAD};
 use super::{trace, Exporter};
-use crate::format::{fmt_change, fmt_ns, fmt_pct, fmt_rate, fmt_value, fmt_x};
+use crate::format::{fmt_change, fmt_ns, fmt_pct, fmt_pct1, fmt_rate, fmt_value, fmt_x};
 use crate::history::HistoryReport;
 use crate::summary::python::RustVsPython;
 use crate::summary::{Efficiency, Row, Summary, Table, SEQUENTIAL};
@@ -493,6 +493,31 @@ impl Exporter<Summary> for Html {
     }
 }
 
+/// The history page's noise-scale sources and the commits that could not be measured.
+fn history_noise_and_gaps(body: &mut String, h: &HistoryReport) {
+    body.push_str("<section id=\"noise\">\n<h2>Noise scale of the step detector</h2>\n<ul>\n");
+    for line in &h.noise_sources {
+        let _ = writeln!(body, "<li>{}</li>", escape(line));
+    }
+    body.push_str("</ul>\n</section>\n");
+    if h.unmeasured.is_empty() {
+        return;
+    }
+    body.push_str("<section id=\"unmeasured\">\n<h2>Commits not measured</h2>\n<p class=\"muted\">Gaps in every chart.</p>\n<ul>\n");
+    for (record, label, status, reason) in &h.unmeasured {
+        let _ = writeln!(
+            body,
+            "<li data-unmeasured=\"{}\">record {}: <code>{}</code> {}: {}</li>",
+            escape(label),
+            record + 1,
+            escape(label),
+            status.describe(),
+            escape(reason)
+        );
+    }
+    body.push_str("</ul>\n</section>\n");
+}
+
 impl Exporter<HistoryReport> for Html {
     fn render(&self, h: &HistoryReport) -> String {
         let mut body = format!(
@@ -511,6 +536,7 @@ impl Exporter<HistoryReport> for Html {
             }
             body.push_str("</ul>\n</section>\n");
         }
+        history_noise_and_gaps(&mut body, h);
         if !h.machine_changes.is_empty() {
             body.push_str("<section id=\"machines\">\n<h2>Machine changes</h2>\n<p class=\"muted\">A step at one of these records may come from the machine, not the code.</p>\n<ul>\n");
             for (record, m) in &h.machine_changes {
@@ -518,7 +544,7 @@ impl Exporter<HistoryReport> for Html {
             }
             body.push_str("</ul>\n</section>\n");
         }
-        body.push_str("<section id=\"steps\">\n<h2>Benchmarks</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th class=\"name\">benchmark</th><th>records</th><th>latest median</th><th class=\"name\">step changes</th></tr></thead>\n<tbody>\n");
+        body.push_str("<section id=\"steps\">\n<h2>Benchmarks</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th class=\"name\">benchmark</th><th>records</th><th>latest median</th><th>noise σ</th><th class=\"name\">step changes</th></tr></thead>\n<tbody>\n");
         for (series, file) in &h.charts {
             let steps: Vec<String> = series
                 .fit
@@ -537,12 +563,21 @@ impl Exporter<HistoryReport> for Html {
             let latest = series.points.last().map_or(f64::NAN, |p| p.median_ns);
             let _ = writeln!(
                 body,
-                "<tr data-benchmark=\"{}\"><td class=\"name\"><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"name\">{}</td></tr>",
+                "<tr data-benchmark=\"{}\" data-noise=\"{}\"><td class=\"name\"><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td class=\"name\">{}</td></tr>",
                 escape(&series.id),
+                series.noise.as_ref().map_or("series", |n| match n.source {
+                    crate::noise::Source::Calibration => "calibration",
+                    _ => "history",
+                }),
                 escape(&slug(file)),
                 escape(&series.id),
                 series.points.len(),
                 fmt_ns(latest),
+                escape(&format!(
+                    "{} ({})",
+                    fmt_pct1(series.fit.sigma),
+                    series.noise.as_ref().map_or("series".to_string(), |n| n.describe())
+                )),
                 if steps.is_empty() { "none".to_string() } else { steps.join("; ") }
             );
         }

@@ -103,14 +103,43 @@ pub fn cargo_program() -> std::ffi::OsString {
 
 /// Builds the bench executables of the workspace at `dir`, into `target_dir` when given (else
 /// cargo's default). cargo's own output goes to `log`; `tick` gets the elapsed time about once
-/// a second. `Ok(None)` means the stop flag ended the build.
+/// a second. `Ok(None)` means the stop flag ended the build; a failed build is an error.
 pub fn build(
     dir: &Path,
     target_dir: Option<&Path>,
     log: &Path,
     stop: &AtomicBool,
-    mut tick: impl FnMut(std::time::Duration),
+    tick: impl FnMut(std::time::Duration),
 ) -> Result<Option<Built>> {
+    match try_build(dir, target_dir, log, stop, tick)? {
+        BuildOutcome::Built(b) => Ok(Some(b)),
+        BuildOutcome::Stopped => Ok(None),
+        BuildOutcome::Failed(why) => Err(Error::at(log, why)),
+    }
+}
+
+/// How [`try_build`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildOutcome {
+    /// The suite's executables.
+    Built(Built),
+    /// The checkout does not build its suite: cargo failed, or built no `cpu`/`io` bench. One
+    /// line saying which; cargo's output is in the log.
+    Failed(String),
+    /// The stop flag ended the build.
+    Stopped,
+}
+
+/// Builds as [`build`] does, but reports a checkout that does not build as
+/// [`BuildOutcome::Failed`] rather than an error: `backfill` records such a commit and goes
+/// on. Errors are what stops any build (cargo cannot be started, the log cannot be written).
+pub fn try_build(
+    dir: &Path,
+    target_dir: Option<&Path>,
+    log: &Path,
+    stop: &AtomicBool,
+    mut tick: impl FnMut(std::time::Duration),
+) -> Result<BuildOutcome> {
     let json = log.with_extension("json");
     let mut cmd = Command::new(cargo_program());
     cmd.args(["bench", "--no-run", "--message-format=json"])
@@ -123,18 +152,18 @@ pub fn build(
     }
     let started = Instant::now();
     match child::run(&mut cmd, stop, || tick(started.elapsed()))? {
-        Exit::Stopped => Ok(None),
-        Exit::Finished(s) if !s.success() => Err(Error::at(
-            log,
-            format!(
-                "`cargo bench --no-run` failed in {} ({s}); cargo's output is in this file",
-                dir.display()
-            ),
-        )),
+        Exit::Stopped => Ok(BuildOutcome::Stopped),
+        Exit::Finished(s) if !s.success() => Ok(BuildOutcome::Failed(format!(
+            "`cargo bench --no-run` failed in {} ({s}); cargo's output is in this file",
+            dir.display()
+        ))),
         Exit::Finished(_) => {
             let text = std::fs::read_to_string(&json)
                 .map_err(|e| Error::at(&json, format!("cannot read cargo's output: {e}")))?;
-            select(&parse_artifacts(&text)).map(Some)
+            Ok(match select(&parse_artifacts(&text)) {
+                Ok(b) => BuildOutcome::Built(b),
+                Err(e) => BuildOutcome::Failed(e.to_string()),
+            })
         }
     }
 }

@@ -103,6 +103,30 @@ impl Repo {
         }
     }
 
+    /// The commits of `range` (`A..B`: reachable from B, not from A), oldest first, following
+    /// first parents only, so a merged branch counts as its merge commit (the line of commits
+    /// the branch itself went through, as asv's `run A..B` measures). A bad range is an error
+    /// naming it.
+    pub fn commits_in(&self, range: &str) -> Result<Vec<String>> {
+        let Some((from, to)) = range
+            .split_once("..")
+            .filter(|(_, to)| !to.starts_with('.'))
+        else {
+            return Err(Error::msg(format!(
+                "bad revision range '{range}': expected A..B (e.g. HEAD~10..HEAD)"
+            )));
+        };
+        let from = self.resolve(if from.is_empty() { "HEAD" } else { from })?;
+        let to = self.resolve(if to.is_empty() { "HEAD" } else { to })?;
+        let out = self.git(&[
+            "rev-list",
+            "--first-parent",
+            "--reverse",
+            &format!("{from}..{to}"),
+        ])?;
+        Ok(out.lines().map(str::to_string).collect())
+    }
+
     /// Fails unless `path` (inside the repository) is ignored by git: the worktrees and builds
     /// under it must not show up in `git status`, nor in the working-tree snapshot.
     pub fn require_ignored(&self, path: &Path) -> Result<()> {
