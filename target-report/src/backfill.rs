@@ -14,8 +14,10 @@
 //! 4. append one [`Record`] with that commit's git information (not the working tree's), and
 //!    the [`Origin`] (`backfill`, the Criterion arguments, the `CB_*` configuration).
 //!
-//! A commit that does not build is recorded with [`Status::BuildFailed`] (and one where no
-//! benchmark matches with [`Status::NoBenchmarks`]) and skipped; `history` lists it as a gap.
+//! A commit that does not build is recorded with [`Status::BuildFailed`] (one where no
+//! benchmark matches with [`Status::NoBenchmarks`], one whose bench executable fails while
+//! listing or running with [`Status::RunFailed`]) and skipped; `history` lists it as a gap. A
+//! resumed backfill tries a failed run again.
 //!
 //! **Resuming**: a commit that already has a record from a backfill with the same Criterion
 //! arguments and configuration on this machine — measured or failed — is skipped
@@ -145,7 +147,8 @@ pub fn origin(criterion_args: &[String], env: &[(String, String)]) -> Origin {
 }
 
 /// The commits that already have a record from a backfill with `origin` on `machine`,
-/// measured or not measurable: a resumed backfill skips them.
+/// measured or not measurable: a resumed backfill skips them. A commit whose benchmark failed
+/// at run time is tried again (the failure may have been the machine's, not the commit's).
 pub fn already_done(
     records: &[(usize, Record)],
     origin: &Origin,
@@ -154,6 +157,7 @@ pub fn already_done(
     records
         .iter()
         .filter(|(_, r)| r.origin.as_ref() == Some(origin) && r.machine == *machine)
+        .filter(|(_, r)| r.status != Some(Status::RunFailed))
         .filter_map(|(_, r)| r.git.commit.clone())
         .collect()
 }
@@ -352,12 +356,15 @@ impl Step<'_> {
             self.label,
             format_duration(started.elapsed())
         );
-        let list = cargo::list(
+        let list = match cargo::list(
             &built.benches,
             &self.dirs.worktree,
             &self.args.filter,
             self.env,
-        )?;
+        ) {
+            Ok(list) => list,
+            Err(error) => return self.run_failed(info, &error, stop),
+        };
         if list.is_empty() {
             let why = match self.args.filter.first() {
                 Some(f) => format!("no benchmark matches '{f}' at this commit"),
@@ -377,7 +384,13 @@ impl Step<'_> {
         let criterion = &self.dirs.criterion;
         // A run of this commit interrupted earlier may have left some complete benchmarks.
         session::remove_baselines(criterion, |n| n == baseline)?;
-        let outcome = session::execute(&plan, criterion, stop)?;
+        let outcome = match session::execute(&plan, criterion, stop) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                session::remove_baselines(criterion, |n| n == baseline)?;
+                return self.run_failed(info, &error, stop);
+            }
+        };
         if outcome.interrupted {
             session::remove_baselines(criterion, |n| n == baseline)?;
             return Ok(CommitResult::Stopped);
@@ -404,6 +417,31 @@ impl Step<'_> {
             reason: None,
         })?;
         Ok(CommitResult::Measured)
+    }
+
+    /// A bench executable failed at this commit: recorded as such (the error names its log),
+    /// and the backfill goes on with the next commit — unless Ctrl-C caused the failure.
+    fn run_failed(
+        &self,
+        info: machine::GitInfo,
+        error: &Error,
+        stop: &AtomicBool,
+    ) -> Result<CommitResult> {
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(CommitResult::Stopped);
+        }
+        eprintln!(
+            "{}: a benchmark failed, recorded as such: {error}",
+            self.label
+        );
+        let record = unmeasured_record(
+            info,
+            self.origin.clone(),
+            Status::RunFailed,
+            error.to_string(),
+        );
+        self.append(record)?;
+        Ok(CommitResult::Unmeasured)
     }
 
     /// One run of each listed benchmark, saved as `baseline`.

@@ -76,14 +76,17 @@ pub enum Status {
     BuildFailed,
     /// It built, but no benchmark matched the filter.
     NoBenchmarks,
+    /// It built, but a bench executable failed while listing or running its benchmarks.
+    RunFailed,
 }
 
 impl Status {
-    /// `build failed`, `no benchmarks`: for pages and messages.
+    /// `build failed`, `no benchmark matched`, `a benchmark failed`: for pages and messages.
     pub fn describe(self) -> &'static str {
         match self {
             Status::BuildFailed => "build failed",
             Status::NoBenchmarks => "no benchmark matched",
+            Status::RunFailed => "a benchmark failed",
         }
     }
 }

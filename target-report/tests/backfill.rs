@@ -1,6 +1,7 @@
 //! `backfill`: a bad range, and a whole backfill of a tiny throwaway repository whose `cpu`
 //! bench is a stand-in for Criterion (std only, so it builds in about a second): one commit
-//! that does not build, resuming after the history lost its last record, and the page.
+//! that does not build, one whose bench fails at run time, resuming after the history lost its
+//! last record, and the page.
 
 mod common;
 
@@ -82,9 +83,8 @@ fn commit_bench(repo: &Path, source: &str, message: &str) {
     git(repo, &["commit", "-q", "-m", message]);
 }
 
-#[test]
-fn backfill_records_each_commit_a_failed_build_as_such_and_resumes() {
-    let tmp = TempDir::new("bf-repo");
+/// A throwaway repository at `<tmp>/repo` whose first commit has an empty `cpu` bench.
+fn fake_repo(tmp: &TempDir) -> std::path::PathBuf {
     let repo = tmp.path().join("repo");
     fs::create_dir_all(repo.join("benches")).unwrap();
     fs::write(
@@ -95,6 +95,75 @@ fn backfill_records_each_commit_a_failed_build_as_such_and_resumes() {
     fs::write(repo.join(".gitignore"), "target/\n").unwrap();
     git(&repo, &["init", "-q"]);
     commit_bench(&repo, "fn main() {}\n", "start");
+    repo
+}
+
+#[test]
+fn a_bench_that_fails_at_run_time_is_recorded_and_the_backfill_goes_on() {
+    let tmp = TempDir::new("bf-crash");
+    let repo = fake_repo(&tmp);
+    commit_bench(&repo, &FAKE_BENCH.replace("@NS@", "1000.0"), "1 µs");
+    // Lists its benchmarks, then exits with an error when asked to run one.
+    let crashing = FAKE_BENCH.replace("@NS@", "1000.0").replace(
+        "let id = value(\"--exact\").unwrap();",
+        "std::process::exit(3);\n    #[allow(unreachable_code)]\n    let id = value(\"--exact\").unwrap();",
+    );
+    commit_bench(&repo, &crashing, "crashes");
+    commit_bench(&repo, &FAKE_BENCH.replace("@NS@", "2000.0"), "2 µs");
+    let hist = tmp.path().join("h.jsonl");
+    let args = [
+        "backfill",
+        "HEAD~3..HEAD",
+        "--history",
+        p(&hist),
+        "--",
+        "^cpu/fake/a",
+    ];
+    let o = run_in(&repo, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("a benchmark failed, recorded as such"),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 commits measured, 1 could not be measured"),
+        "{err}"
+    );
+    let records: Vec<_> = history::load(&hist)
+        .unwrap()
+        .records
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    let statuses: Vec<Option<Status>> = records.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [None, Some(Status::RunFailed), None]);
+    assert!(records[1].benchmarks.is_empty());
+    assert!(
+        records[1].reason.as_deref().unwrap().contains("failed"),
+        "{:?}",
+        records[1].reason
+    );
+    assert_eq!(records[2].benchmarks[0].median_ns, 2000.0);
+
+    // A resumed backfill tries the failed commit again (and records it failing again).
+    let o = run_in(&repo, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("2 already in") && stderr(&o).contains("1 to measure"),
+        "{}",
+        stderr(&o)
+    );
+    let again = history::load(&hist).unwrap().records;
+    assert_eq!(again.len(), 4);
+    assert_eq!(again[3].1.git.commit, records[1].git.commit);
+    assert_eq!(again[3].1.status, Some(Status::RunFailed));
+}
+
+#[test]
+fn backfill_records_each_commit_a_failed_build_as_such_and_resumes() {
+    let tmp = TempDir::new("bf-repo");
+    let repo = fake_repo(&tmp);
     commit_bench(&repo, &FAKE_BENCH.replace("@NS@", "1000.0"), "1 µs");
     commit_bench(&repo, "fn main() { not rust }\n", "broken");
     commit_bench(&repo, &FAKE_BENCH.replace("@NS@", "2000.0"), "2 µs");
