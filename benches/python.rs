@@ -16,13 +16,14 @@ use std::time::Duration;
 use concurrency_bench::bench_group::measure_jobs_then_record;
 use concurrency_bench::config::{exit_with_config_error, Config};
 use concurrency_bench::criterion_args::CriterionArgs;
-use concurrency_bench::matrix::{exit_with_run_error, CpuMatrix, IoMatrix};
+use concurrency_bench::matrix::{exit_with_run_error, CpuMatrix, IoMatrix, RunError};
 use concurrency_bench::output::{self, BenchMeta, SideFiles};
 use concurrency_bench::python::{self, Interpreter, Program};
 use concurrency_bench::rounds::{self, Job, Plan};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
 use concurrency_bench::workload::cpu::CpuWorkload;
+use concurrency_bench::workload::io::IoWorkload;
 use criterion::{Criterion, Throughput};
 
 /// Samples per benchmark and the target time of one sample: CPython's slowest programs take
@@ -63,11 +64,25 @@ fn main() {
         .borrow_mut()
         .setup(&config, &downloads, &workloads)
         .unwrap_or_else(|e| exit_with_run_error(&format!("python: {e}")));
-    side.download(&mut criterion, &io);
+    side.download(&mut criterion, &io, &downloads);
     for workload in &workloads {
         side.compute(&mut criterion, &cpu, workload);
     }
     criterion.final_summary();
+}
+
+/// One group of this bench: its CPython programs and the Rust strategies beside them.
+struct Group<'a> {
+    /// Criterion's group id, `py/<workload>`.
+    id: &'a str,
+    /// `download` or the kernel's name, as the interpreter knows it.
+    workload: &'static str,
+    /// Criterion's `Throughput::Elements` of one iteration.
+    elements: u64,
+    /// The planning warm-up of the rounds.
+    warm_up: Duration,
+    programs: &'static [Program],
+    strategies: &'static [Strategy],
 }
 
 /// What every group of this bench shares.
@@ -79,51 +94,31 @@ struct Side<'a> {
 }
 
 impl Side<'_> {
-    fn download(&self, c: &mut Criterion, matrix: &IoMatrix) {
+    /// `py/download`: the tutorial's I/O programs and their counterparts, over `downloads`.
+    fn download(&self, c: &mut Criterion, matrix: &IoMatrix, downloads: &IoWorkload) {
         let group_id = "py/download";
-        let workload = &matrix.workload();
         let server_latency_ms = matrix
             .measure_request_ms()
             .unwrap_or_else(|error| exit_with_run_error(&error));
+        let jobs = downloads.jobs.len();
         let rust_meta = |strategy| BenchMeta {
             server_latency_ms: Some(server_latency_ms),
-            ..output::io_meta(
-                group_id,
-                strategy,
-                self.config,
-                workload.jobs.len(),
-                matrix.latency_ms(),
-            )
+            ..output::io_meta(group_id, strategy, self.config, jobs, matrix.latency_ms())
         };
-        let mut group = c.benchmark_group(group_id);
-        group.throughput(Throughput::Elements(workload.jobs.len() as u64));
-        let rust_jobs = python::IO_STRATEGIES.map(|strategy| {
-            let iteration = move || matrix.run_verified(strategy, workload, &Probe::OFF);
-            Job::new(strategy.name(), rounds::timed(None, iteration))
-        });
-        let jobs = self
-            .program_jobs(&python::IO_PROGRAMS, "download")
-            .into_iter()
-            .chain(rust_jobs)
-            .collect();
-        let plan = Plan::new(
-            group_id,
-            self.config,
-            SAMPLES,
-            SAMPLE_TARGET,
-            Duration::from_millis(500),
-        );
-        measure_jobs_then_record(group, self.args, &plan, &self.side_files, jobs, |name| {
-            self.record(
-                name,
-                &python::IO_PROGRAMS,
-                &python::IO_STRATEGIES,
-                &rust_meta,
-                |strategy, probe| matrix.run_verified(strategy, workload, probe).map(drop),
-            )
+        let group = Group {
+            id: group_id,
+            workload: "download",
+            elements: jobs as u64,
+            warm_up: Duration::from_millis(500),
+            programs: &python::IO_PROGRAMS,
+            strategies: &python::IO_STRATEGIES,
+        };
+        self.measure(c, &group, &rust_meta, &|strategy, probe| {
+            matrix.run_verified(strategy, downloads, probe).map(drop)
         });
     }
 
+    /// `py/<kernel>`: the tutorial's CPU programs, their counterparts and `gil_threads`.
     fn compute(&self, c: &mut Criterion, matrix: &CpuMatrix, workload: &CpuWorkload) {
         let name = workload.kernel.name();
         let group_id = format!("py/{name}");
@@ -137,39 +132,49 @@ impl Side<'_> {
                 workload.elements(),
             )
         };
-        let mut group = c.benchmark_group(&group_id);
-        group.throughput(Throughput::Elements(workload.elements()));
-        let rust_jobs = python::CPU_STRATEGIES.map(|strategy| {
-            let iteration = move || matrix.run_verified(strategy, workload, &Probe::OFF);
-            Job::new(strategy.name(), rounds::timed(None, iteration))
+        let group = Group {
+            id: &group_id,
+            workload: name,
+            elements: workload.elements(),
+            warm_up: Duration::from_millis(300),
+            programs: &python::CPU_PROGRAMS,
+            strategies: &python::CPU_STRATEGIES,
+        };
+        self.measure(c, &group, &rust_meta, &|strategy, probe| {
+            matrix.run_verified(strategy, workload, probe)
+        });
+    }
+
+    /// Measures `group`'s CPython programs and Rust strategies in interleaved rounds, then
+    /// records their side files. `run` runs a Rust strategy once and checks its results.
+    fn measure(
+        &self,
+        c: &mut Criterion,
+        group: &Group,
+        rust_meta: &dyn Fn(Strategy) -> BenchMeta,
+        run: &dyn Fn(Strategy, &Probe) -> Result<(), RunError>,
+    ) {
+        let mut criterion_group = c.benchmark_group(group.id);
+        criterion_group.throughput(Throughput::Elements(group.elements));
+        let rust_jobs = group.strategies.iter().map(|&strategy| {
+            Job::new(
+                strategy.name(),
+                rounds::timed(None, move || run(strategy, &Probe::OFF)),
+            )
         });
         let jobs = self
-            .program_jobs(&python::CPU_PROGRAMS, name)
+            .program_jobs(group.programs, group.workload)
             .into_iter()
             .chain(rust_jobs)
             .collect();
-        let plan = Plan::new(
-            &group_id,
-            self.config,
-            SAMPLES,
-            SAMPLE_TARGET,
-            Duration::from_millis(300),
-        );
+        let plan = Plan::new(group.id, self.config, SAMPLES, SAMPLE_TARGET, group.warm_up);
         measure_jobs_then_record(
-            group,
+            criterion_group,
             self.args,
             &plan,
             &self.side_files,
             jobs,
-            |function| {
-                self.record(
-                    function,
-                    &python::CPU_PROGRAMS,
-                    &python::CPU_STRATEGIES,
-                    &rust_meta,
-                    |strategy, probe| matrix.run_verified(strategy, workload, probe),
-                )
-            },
+            |name| self.record(name, group, rust_meta, run),
         );
     }
 
@@ -191,15 +196,18 @@ impl Side<'_> {
 
     /// The side files of the benchmark `function`: a CPython program's metadata, or a Rust
     /// strategy's metadata and timeline (from one more run with the probe).
-    fn record<E: std::fmt::Display>(
+    fn record(
         &self,
         function: &str,
-        programs: &[Program],
-        strategies: &[Strategy],
+        group: &Group,
         rust_meta: &dyn Fn(Strategy) -> BenchMeta,
-        run_once: impl FnOnce(Strategy, &Probe) -> Result<(), E>,
+        run: &dyn Fn(Strategy, &Probe) -> Result<(), RunError>,
     ) -> Result<(), String> {
-        if let Some(program) = programs.iter().find(|program| program.name == function) {
+        if let Some(program) = group
+            .programs
+            .iter()
+            .find(|program| program.name == function)
+        {
             let interpreter = self.interpreter.borrow();
             let meta = program.meta(
                 rust_meta(program.counterpart),
@@ -208,12 +216,13 @@ impl Side<'_> {
             );
             return output::record_meta(&self.side_files, &meta);
         }
-        let strategy = *strategies
+        let strategy = *group
+            .strategies
             .iter()
             .find(|strategy| strategy.name() == function)
             .expect("a measured job");
         output::record_benchmark(&self.side_files, &rust_meta(strategy), |probe| {
-            run_once(strategy, probe)
+            run(strategy, probe)
         })
     }
 }

@@ -54,9 +54,7 @@ impl Program {
         }
         .min(jobs)
     }
-}
 
-impl Program {
     /// Its `cb-meta.json`: its counterpart's `rust_meta` (same group, jobs and settings), with
     /// its own name, concurrency, `interpreter` and counterpart.
     pub fn meta(&self, rust_meta: BenchMeta, config: &Config, interpreter: &str) -> BenchMeta {

@@ -59,8 +59,7 @@ def installed_version(name):
 
 
 class Runner:
-    def __init__(self, send):
-        self.send = send
+    def __init__(self):
         self.sites = []
         self.settings = None
         self.numbers = {}
@@ -148,7 +147,7 @@ def main():
     )
     python = f"{platform.python_implementation()} {platform.python_version()}"
     send({"ready": {"python": python, "packages": packages, "unpinned": unpinned}})
-    runner = Runner(send)
+    runner = Runner()
     for line in sys.stdin:
         if line.strip():
             send(runner.handle(line))
