@@ -97,6 +97,21 @@ pub fn fmt_pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
+/// `3.6 s (3.5 s–3.7 s)`: a time with its interval (medians in tables).
+pub fn fmt_ns_interval(i: &Interval) -> String {
+    format!(
+        "{} ({}–{})",
+        fmt_ns(i.point),
+        fmt_ns(i.lower),
+        fmt_ns(i.upper)
+    )
+}
+
+/// `41.2× (40.1×–42.5×)`: a factor with its interval (speed-ups, ratios).
+pub fn fmt_x_interval(i: &Interval) -> String {
+    format!("{} ({}–{})", fmt_x(i.point), fmt_x(i.lower), fmt_x(i.upper))
+}
+
 /// `42% (40–44%)` from fractions: a whole percentage with its interval (efficiencies).
 pub fn fmt_pct_interval(i: &Interval) -> String {
     format!(

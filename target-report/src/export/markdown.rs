@@ -7,7 +7,9 @@ use super::plain::{
 };
 use super::{md_escape, trace, Exporter};
 use crate::compare::{Comparison, Verdict};
-use crate::format::{fmt_change, fmt_ns, fmt_pct_interval, fmt_rate, fmt_value, fmt_x};
+use crate::format::{
+    fmt_change, fmt_ns_interval, fmt_pct_interval, fmt_rate, fmt_value, fmt_x_interval,
+};
 use crate::summary::python::RustVsPython;
 use crate::summary::{Row, Summary, Table, SEQUENTIAL};
 use crate::sweeps::Sweep;
@@ -59,17 +61,12 @@ fn summary_table(t: &Table) -> String {
         let mut cells = vec![
             (i + 1).to_string(),
             name,
-            format!(
-                "{} ({}–{})",
-                fmt_ns(r.median_ns.point),
-                fmt_ns(r.median_ns.lower),
-                fmt_ns(r.median_ns.upper)
-            ),
+            fmt_ns_interval(&r.median_ns),
             r.throughput
                 .as_ref()
                 .map_or("—".into(), |t| fmt_rate(t.per_second.point, &t.unit)),
             match r.speedup {
-                Some(s) => format!("{} ({}–{})", fmt_x(s.point), fmt_x(s.lower), fmt_x(s.upper)),
+                Some(s) => fmt_x_interval(&s),
                 None if r.function == SEQUENTIAL => "1× (reference)".into(),
                 None => "—".into(),
             },

@@ -2,8 +2,7 @@
 
 use super::Exporter;
 use crate::compare::{self, Comparison, Entry, Verdict};
-use crate::format::{fmt_change, fmt_ns, fmt_pct1, fmt_x};
-use crate::stats::Interval;
+use crate::format::{fmt_change, fmt_ns, fmt_ns_interval, fmt_pct1, fmt_x_interval};
 use crate::summary::python::{GilCheck, RustVsPython};
 
 /// The plain-text table format.
@@ -186,10 +185,10 @@ pub(crate) fn rust_vs_python_cells(
         .map(|pair| {
             vec![
                 code(&pair.program),
-                time_with_interval(&pair.python_ns),
+                fmt_ns_interval(&pair.python_ns),
                 code(&pair.counterpart),
-                time_with_interval(&pair.rust_ns),
-                factor_with_interval(&pair.python_over_rust),
+                fmt_ns_interval(&pair.rust_ns),
+                fmt_x_interval(&pair.python_over_rust),
             ]
         })
         .collect()
@@ -202,10 +201,10 @@ pub(crate) fn gil_sentence(gil: &GilCheck, code: impl Fn(&str) -> String) -> Str
     format!(
         "The GIL, measured: CPython's {} runs {} the speed of {}; the suite's {} emulation runs {} the speed of {}: {}.",
         code("threading"),
-        factor_with_interval(&gil.cpython_threading),
+        fmt_x_interval(&gil.cpython_threading),
         code("synchronous"),
         code("gil_threads"),
-        factor_with_interval(&gil.gil_threads),
+        fmt_x_interval(&gil.gil_threads),
         code("sequential"),
         if overlap {
             "the intervals overlap, so the emulation is consistent with the real GIL"
@@ -213,19 +212,4 @@ pub(crate) fn gil_sentence(gil: &GilCheck, code: impl Fn(&str) -> String) -> Str
             "the intervals do not overlap, so the emulation differs from the real GIL"
         }
     )
-}
-
-/// `3.6 s (3.5 s–3.7 s)`.
-fn time_with_interval(i: &Interval) -> String {
-    format!(
-        "{} ({}–{})",
-        fmt_ns(i.point),
-        fmt_ns(i.lower),
-        fmt_ns(i.upper)
-    )
-}
-
-/// `41.2× (40.1×–42.5×)`.
-fn factor_with_interval(i: &Interval) -> String {
-    format!("{} ({}–{})", fmt_x(i.point), fmt_x(i.lower), fmt_x(i.upper))
 }
