@@ -473,15 +473,11 @@ pub fn measured_noise(
 }
 
 impl HistoryReport {
-    /// Builds the report from a loaded history; fails when it holds no valid record.
-    pub fn build(path: &Path, loaded: Loaded) -> Result<Self> {
-        Self::build_with(path, loaded, None)
-    }
-
-    /// Builds the report, fitting steps on the calibration's run-to-run noise (given with its
-    /// path) or the history's repeated runs where they exist ([`measured_noise`]), and on each
-    /// series' own scale elsewhere.
-    pub fn build_with(
+    /// Builds the report from a loaded history, fitting steps on the calibration's run-to-run
+    /// noise (given with its path) or the history's repeated runs where they exist
+    /// ([`measured_noise`]), and on each series' own scale elsewhere; fails when the history
+    /// holds no valid record.
+    pub fn build(
         path: &Path,
         loaded: Loaded,
         calibration: Option<(&Path, &Calibration)>,

@@ -142,7 +142,7 @@ enum Command {
     },
     /// Render a trend chart per benchmark across the history, marking step changes.
     #[command(
-        long_about = "Render one SVG trend chart per benchmark across the history file's records (in file order) and an index.html listing them.\n\nStep changes: an optimal piecewise-constant fit of the log-medians (PELT) under an L1 cost divided by a robust noise scale (1.4826 x median absolute successive difference / sqrt 2, floored by Criterion's own interval widths and 0.1%), with a penalty of 3 ln(n) per segment; a step must last at least two records. Where the run-to-run noise was measured, it is the noise scale instead: the calibration's σ per benchmark (--calibration, default target/criterion/cb-calibration.json when present, written by `target-report calibrate`), else the pooled σ of at least 3 clean records of one commit on one machine in the history; the page says which source each benchmark's scale came from. Records of commits that could not be measured (a backfill's build_failed) are listed as gaps. Corrupt lines are reported with their line numbers and skipped."
+        long_about = "Render one SVG trend chart per benchmark across the history file's records (in file order) and an index.html listing them.\n\nStep changes: an optimal piecewise-constant fit of the log-medians (PELT) under an L1 cost divided by a robust noise scale (1.4826 x median absolute successive difference / sqrt 2, floored by Criterion's own interval widths and 0.1%), with a penalty of 3 ln(n) per segment; a step must last at least two records. Where the run-to-run noise was measured, it is the noise scale instead: the calibration's σ per benchmark (--calibration, default target/criterion/cb-calibration.json when present, written by `target-report calibrate`), else the pooled σ of at least 3 clean records of one commit on one machine in the history; the page says which source each benchmark's scale came from. Records of commits that could not be measured (a backfill's build_failed, no_benchmarks or run_failed) are listed as gaps. Corrupt lines are reported with their line numbers and skipped."
     )]
     History {
         /// History file [default: bench-history.jsonl at the workspace root].
@@ -194,7 +194,7 @@ enum Command {
     },
 }
 
-const BACKFILL_ABOUT: &str = "Build and benchmark each commit of REV_RANGE (A..B: `git rev-list --first-parent --reverse A..B`; with --every N, every Nth counted back from B) and append one record per commit to the history file, with that commit's git information, then draw the history page (as `target-report history`).\n\nEach commit is checked out in one worktree moved from commit to commit (target/backfill/worktree) and built into one shared target directory (target/backfill/target), so dependencies are compiled once and each commit rebuilds only what changed. Each benchmark the filter selects runs once per commit as a short Criterion run (CB_SAMPLES=10 unless set; other CB_* variables are passed on), saved as baseline bf-<commit> in target/backfill/criterion.\n\nA commit that does not build (or where no benchmark matches) is recorded with status build_failed (no_benchmarks) and its build log's path, and shown as a gap by `history`. Commits that already have a record from a backfill with the same Criterion arguments and CB_* configuration on this machine are skipped, so after Ctrl-C (which removes the run in progress and exits 130) the same command resumes where it stopped.\n\nExit status: 0 done, 2 bad input (e.g. a bad REV_RANGE), 130 interrupted.";
+const BACKFILL_ABOUT: &str = "Build and benchmark each commit of REV_RANGE (A..B: `git rev-list --first-parent --reverse A..B`; with --every N, every Nth counted back from B) and append one record per commit to the history file, with that commit's git information, then draw the history page (as `target-report history`).\n\nEach commit is checked out in one worktree moved from commit to commit (target/backfill/worktree) and built into one shared target directory (target/backfill/target), so dependencies are compiled once and each commit rebuilds only what changed. Each benchmark the filter selects runs once per commit as a short Criterion run (CB_SAMPLES=10 unless set; other CB_* variables are passed on), saved as baseline bf-<commit> in target/backfill/criterion.\n\nA commit that does not build is recorded with status build_failed and its build log's path (one where no benchmark matches with no_benchmarks, one whose bench executable fails while listing or running with run_failed and the error), and shown as a gap by `history`; the backfill goes on. Commits that already have a record from a backfill with the same Criterion arguments and CB_* configuration on this machine are skipped, so after Ctrl-C (which removes the run in progress and exits 130) the same command resumes where it stopped; a commit whose run failed is tried again.\n\nExit status: 0 done, 2 bad input (e.g. a bad REV_RANGE), 130 interrupted.";
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
@@ -639,7 +639,7 @@ fn history_command(
             path.display()
         );
     }
-    let report = HistoryReport::build_with(
+    let report = HistoryReport::build(
         &path,
         loaded,
         calibration.as_ref().map(|(c, p)| (p.as_path(), c)),
