@@ -92,8 +92,13 @@ impl SplitMix64 {
 
 /// A seed derived from a benchmark id (FNV-1a), so each benchmark gets its own fixed stream.
 pub fn seed_for(id: &str) -> u64 {
-    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3)
+    fnv1a(id.bytes())
+}
+
+/// The 64-bit FNV-1a hash of `bytes`: small, fast and the same on every platform.
+pub fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
     })
 }
 

@@ -3,24 +3,15 @@
 //! charts.
 
 use super::{BenchRecord, Record};
-use crate::criterion;
+use crate::{criterion, stats};
 
 /// A fingerprint of one run's raw measurements: FNV-1a (64-bit) over the sample count and the
 /// bit patterns of every `iters` and `times` value, as 16 hex digits. A new run of a benchmark
 /// gives new times (they are nanosecond totals), so equal fingerprints mean the same run.
 pub fn sample_fingerprint(sample: &criterion::SavedSample) -> String {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let mut hash = OFFSET;
-    let mut feed = |bytes: [u8; 8]| {
-        for b in bytes {
-            hash = (hash ^ u64::from(b)).wrapping_mul(PRIME);
-        }
-    };
-    feed((sample.iters.len() as u64).to_le_bytes());
-    for x in sample.iters.iter().chain(&sample.times) {
-        feed(x.to_bits().to_le_bytes());
-    }
+    let values = sample.iters.iter().chain(&sample.times);
+    let words = std::iter::once(sample.iters.len() as u64).chain(values.map(|x| x.to_bits()));
+    let hash = stats::fnv1a(words.flat_map(u64::to_le_bytes));
     format!("{hash:016x}")
 }
 
