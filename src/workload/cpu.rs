@@ -7,6 +7,12 @@
 //! the loop with the closed form (measured: 20 calls in 180 ns), which would make every strategy
 //! look instantaneous. [`sum_of_squares`] therefore hides each `i` behind [`opaque`], an empty
 //! inline-asm statement that emits no instruction but keeps the optimiser from knowing the value.
+//!
+//! Each kernel is one machine-code function, never inlined ([`KERNEL_SYMBOLS`]): every strategy,
+//! the process pool's `cb-worker` and the python bench's Rust side call the same bytes, placed on
+//! a 64-byte boundary by the workspace's `.cargo/config.toml`. Inlined, each strategy ran its own
+//! copy of the loop wherever the linker put it, and the strategies' ranking followed the copies'
+//! addresses (up to 16% for the same source, README "Code placement").
 
 use serde::{Deserialize, Serialize};
 
@@ -181,8 +187,18 @@ pub fn sum_of_squares_between(start: u64, end: u64) -> u128 {
     total
 }
 
+/// The kernels' functions, by their path in this crate: each has exactly one machine-code copy per
+/// executable (`#[inline(never)]`), which `tests/kernel_layout.rs` finds by this name in every
+/// binary and checks for alignment and identical bytes.
+pub const KERNEL_SYMBOLS: [&str; 2] = [
+    "concurrency_bench::workload::cpu::sum_of_squares_sliced",
+    "concurrency_bench::workload::cpu::fib",
+];
+
 /// [`sum_of_squares`] in slices of 2^16 elements (about 25 µs), calling `checkpoint` after each.
-fn sum_of_squares_sliced(n: u64, checkpoint: &mut dyn FnMut()) -> u128 {
+/// The sum-of-squares kernel every strategy runs: one function, never inlined (see the module doc).
+#[inline(never)]
+pub fn sum_of_squares_sliced(n: u64, checkpoint: &mut dyn FnMut()) -> u128 {
     const SLICE: u64 = 1 << 16;
     let mut total = 0;
     let mut start = 0;
@@ -204,7 +220,9 @@ pub fn sum_of_squares_closed_form(n: u64) -> u128 {
     (n - 1) * n * (2 * n - 1) / 6
 }
 
-/// Recursive Fibonacci, as in the 2024 revision (fib(0) = 0, fib(1) = 1).
+/// Recursive Fibonacci, as in the 2024 revision (fib(0) = 0, fib(1) = 1). The fib kernel every
+/// strategy runs: one function, never inlined (see the module doc).
+#[inline(never)]
 pub fn fib(n: u64) -> u64 {
     if n < 2 {
         n
