@@ -29,7 +29,11 @@ pub struct CpuMatrix {
 
 impl CpuMatrix {
     /// Builds the runtimes and starts the warm process pool from the worker executable.
+    /// Warns on stderr, once per matrix, when the kernels' placement is not pinned.
     pub fn new(config: &Config, worker_exe: &Path) -> Result<CpuMatrix, String> {
+        if let Some(warning) = crate::workload::cpu::placement_warning() {
+            eprintln!("warning: {warning}");
+        }
         let multi_thread = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -196,6 +196,35 @@ pub const KERNEL_SYMBOLS: [&str; 2] = [
     "concurrency_bench::workload::cpu::fib_kernel",
 ];
 
+/// The alignment `.cargo/config.toml` gives every function (`-align-all-functions=6`).
+pub const KERNEL_ALIGNMENT: usize = 64;
+
+/// `None` when every kernel starts on a [`KERNEL_ALIGNMENT`] boundary in this executable; otherwise
+/// one line saying which does not and why that matters. A `RUSTFLAGS` in the environment replaces
+/// the workspace's configured flags, and then the CPU results depend on the link order again.
+pub fn placement_warning() -> Option<String> {
+    let kernels: [(&str, usize); 2] = [
+        (
+            KERNEL_SYMBOLS[0],
+            sum_of_squares_sliced as fn(u64, &mut dyn FnMut()) -> u128 as usize,
+        ),
+        (KERNEL_SYMBOLS[1], fib_kernel as fn(u64) -> u64 as usize),
+    ];
+    let misplaced: Vec<String> = kernels
+        .iter()
+        .filter(|(_, address)| address % KERNEL_ALIGNMENT != 0)
+        .map(|(name, address)| format!("{name} at {address:#x}"))
+        .collect();
+    (!misplaced.is_empty()).then(|| {
+        format!(
+            "code placement is not pinned ({} not {KERNEL_ALIGNMENT}-byte aligned): RUSTFLAGS or \
+             CARGO_ENCODED_RUSTFLAGS replaced .cargo/config.toml's flags, so CPU results depend \
+             on where the linker put the kernels (up to 16%); add the flags to yours",
+            misplaced.join(", ")
+        )
+    })
+}
+
 /// [`sum_of_squares`] in slices of 2^16 elements (about 25 µs), calling `checkpoint` after each:
 /// the sum-of-squares kernel every strategy runs, in one machine-code copy (see the module doc;
 /// private, like [`fib_kernel`], so nothing in it depends on where the binary put other code).
@@ -285,6 +314,12 @@ mod tests {
             sum_of_squares_closed_form(5_000_019),
             41_667_129_168_377_502_109
         );
+    }
+
+    #[test]
+    fn the_workspace_build_pins_the_kernels_placement() {
+        // Every build of the workspace gets .cargo/config.toml's alignment flags (debug too).
+        assert_eq!(placement_warning(), None);
     }
 
     #[test]
