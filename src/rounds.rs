@@ -328,14 +328,14 @@ pub fn replay_measurement_time(samples: usize, iters: u64) -> Duration {
 pub struct Replay {
     iters: u64,
     samples: VecDeque<Duration>,
-    warmed_up: bool,
+    called: bool,
     live: bool,
 }
 
 /// What a [`Replay`] answers one `iter_custom` call with.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Answer {
-    /// Criterion's warm-up call: sleep this long and return it.
+    /// Criterion's warm-up call (its first, for one iteration): sleep this long and return it.
     WarmUp(Duration),
     /// The next measured sample.
     Sample(Duration),
@@ -353,25 +353,29 @@ impl Replay {
         Replay {
             iters,
             samples: samples.into_iter().collect(),
-            warmed_up: false,
+            called: false,
             live: false,
         }
     }
 
     /// The answer to Criterion's next call for `iters` iterations.
     pub fn answer(&mut self, iters: u64) -> Answer {
-        if !self.warmed_up {
-            self.warmed_up = true;
-            return Answer::WarmUp(pause(self.iters));
-        }
-        if !self.live && iters == self.iters {
+        let first = !self.called;
+        self.called = true;
+        if first {
+            // Only a 1-iteration first call is the warm-up the sleep steers; any other first
+            // call would record the sleep as a sample of `iters` iterations.
+            if iters == 1 {
+                return Answer::WarmUp(pause(self.iters));
+            }
+        } else if !self.live && iters == self.iters {
             if let Some(sample) = self.samples.pop_front() {
                 return Answer::Sample(sample);
             }
         }
-        let first = !self.live;
+        let first_live = !self.live;
         self.live = true;
-        Answer::Live { first }
+        Answer::Live { first: first_live }
     }
 
     /// Whether any call had to be measured live.

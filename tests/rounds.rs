@@ -351,6 +351,35 @@ fn a_replay_answers_warm_up_then_samples_then_falls_back_to_live() {
     );
 }
 
+#[test]
+fn only_a_one_iteration_first_call_is_answered_with_the_warm_up_sleep() {
+    // A first call for any other count is not the warm-up the sleep steers: answered with the
+    // sleep, Criterion would record a sleep as a sample of that many iterations.
+    let ms = Duration::from_millis;
+    for first in [2, 3, 1000] {
+        let mut replay = Replay::new(3, [ms(30), ms(31)]);
+        assert_eq!(
+            replay.answer(first),
+            Answer::Live { first: true },
+            "{first}"
+        );
+        assert!(replay.fell_back());
+        assert_eq!(
+            replay.answer(3),
+            Answer::Live { first: false },
+            "{first}: the samples are not replayed after a live call"
+        );
+    }
+    let mut one = Replay::new(1, [ms(10)]);
+    assert_eq!(one.answer(1), Answer::WarmUp(pause(1)));
+    assert_eq!(
+        one.answer(1),
+        Answer::Sample(ms(10)),
+        "later calls for 1 are samples"
+    );
+    assert!(!one.fell_back());
+}
+
 #[derive(serde::Deserialize)]
 struct SavedSample {
     iters: Vec<f64>,
