@@ -166,3 +166,77 @@ impl LikelyCause {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::bmf::tests::row;
+
+    /// A row of `function` with `speedup` (a tight interval) and a `cb-meta.json` of `kind`
+    /// with C = `concurrency` on 2 cores, as a CPython program when `python`.
+    fn measured(function: &str, kind: &str, concurrency: u64, speedup: f64, python: bool) -> Row {
+        let mut r = row(&format!("g/{function}"), 1.0, 1.0, 1.0);
+        r.speedup = Some(Interval {
+            point: speedup,
+            lower: speedup * 0.99,
+            upper: speedup * 1.01,
+        });
+        let mut meta: crate::meta::Meta = serde_json::from_value(serde_json::json!({
+            "schema": 1, "group": "g", "function": function, "strategy": function,
+            "kind": kind, "workload": "w", "jobs": 20, "elements": 20,
+            "concurrency": concurrency, "latency_ms": null, "cores": 2, "workers": 5,
+            "processes": 2,
+        }))
+        .unwrap();
+        meta.0.python = python.then(|| "CPython 3.11.7".to_string());
+        r.meta = Some(meta);
+        r
+    }
+
+    #[test]
+    fn only_the_same_machine_code_on_cpu_work_is_held_to_the_cores() {
+        let mut rows = [
+            measured("thread_pool", "cpu", 5, 2.5, false),
+            measured("tokio_current_thread", "cpu", 1, 1.2, false),
+            measured("async_tokio", "io", 160, 50.0, false),
+            measured("multiprocessing", "cpu", 2, 2.5, true),
+            measured("rayon", "cpu", 2, 2.05, false),
+        ];
+        let mut no_meta = measured("spawn_blocking", "cpu", 20, 3.0, false);
+        no_meta.meta = None;
+        check("g", &mut rows, true, false);
+        let kinds: Vec<Option<DefectKind>> = rows
+            .iter()
+            .map(|r| r.measurement_defect.as_ref().map(|d| d.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                Some(DefectKind::AboveParallelism),
+                Some(DefectKind::OneThreadFaster),
+                None, // I/O: overlapping downloads are not bound by the cores
+                None, // CPython: not the same machine code as `sequential`
+                None, // 2.03× at the lower bound: within the tolerance
+            ]
+        );
+        // min(2 cores, C = 5) = 2; an interleaved group leaves out the load alternative.
+        let d = rows[0].measurement_defect.as_ref().unwrap();
+        assert_eq!((d.limit, d.cause), (2, LikelyCause::CodePlacement));
+        assert!(!d.sentence.contains("interleaved"), "{}", d.sentence);
+        check("g", std::slice::from_mut(&mut no_meta), true, false);
+        assert!(no_meta.measurement_defect.is_none());
+    }
+
+    #[test]
+    fn a_drifted_reference_is_the_cause_it_names() {
+        let mut rows = [measured("process_pool", "cpu", 2, 3.0, false)];
+        check("g", &mut rows, true, true);
+        let d = rows[0].measurement_defect.as_ref().unwrap();
+        assert_eq!(d.cause, LikelyCause::MachineChangedSpeed);
+        assert!(
+            d.sentence.ends_with("Likely cause: the machine changed speed during the group (above), so `sequential` and `process_pool` did not run on the same machine."),
+            "{}",
+            d.sentence
+        );
+    }
+}
