@@ -10,6 +10,8 @@
 //!   the best worker count ([`sweeps`], [`svg::sweep`]). Each baseline is read with its own side
 //!   files ([`meta::SideFiles`]); a group measured in interleaved rounds gets speed-ups from
 //!   rounds paired with `sequential`, and no findings when `sequential` drifted ([`rounds`]).
+//!   A CPU speed-up above what the cores and the jobs in flight allow is named as a measurement
+//!   defect, with its likely cause, instead of a finding ([`summary::physics`]).
 //! * `compare OLD NEW` — every benchmark in two Criterion baselines, with a verdict
 //!   (regressed / improved / unchanged / inconclusive) held against the run-to-run noise, the
 //!   smallest change each benchmark could show, and an exit code for CI ([`compare`],
@@ -82,6 +84,9 @@
 //! * Student t CDF and quantiles are computed in [`verdict::dist`] (regularized incomplete beta
 //!   by continued fraction), tested against published tables.
 //! * **"no better than sequential"** means the 95% interval of the speed-up reaches 1× or below.
+//! * **measurement defect**: a CPU speed-up whose 95% interval's lower bound exceeds
+//!   min(cores, C) × (1 + [`summary::physics::TOLERANCE`]), C being the jobs in flight (1 for
+//!   one-thread strategies): the same machine code cannot run that much faster.
 //! * **history** finds step changes with an optimal penalised piecewise-constant fit (PELT) of
 //!   the log-medians under an L1 cost scaled by a noise estimate: the measured run-to-run σ
 //!   (calibration, else ≥ 3 clean records of one commit on one machine, as for `compare`)

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use target_report::compare::{self, DEFAULT_THRESHOLD_PCT};
-use target_report::export::{bmf::Bmf, github_action::CustomSmallerIsBetter};
+use target_report::export::{bmf::Bmf, github_action::CustomSmallerIsBetter, plain};
 use target_report::export::{trace, Exporter, Html, Json, Markdown, PlainTable};
 use target_report::format::format_duration;
 use target_report::history::{self, HistoryReport, Record};
@@ -439,6 +439,7 @@ fn summary_command(criterion_dir: PathBuf, out: PathBuf, baseline: String) -> Re
         atomic_write::write_files(&out.join(trace::TRACES_DIR), &traces)?;
     }
     atomic_write::write_files(&out, &files)?;
+    warn_defects(&s);
     let rows: usize = s.tables.iter().map(|t| t.rows.len()).sum();
     let unmeasured: usize = s.tables.iter().map(|t| t.unmeasured.len()).sum();
     print(&format!(
@@ -478,8 +479,17 @@ fn summary_export(
             names.join(", ")
         );
     }
+    warn_defects(&s);
     print(&exporter.render(&s))?;
     Ok(0)
+}
+
+/// The summary's measurement defects on stderr, whatever the format: impossible speed-ups are
+/// named wherever the numbers go (BMF has no place for a sentence).
+fn warn_defects(s: &summary::Summary) {
+    for line in plain::defect_lines(s) {
+        eprintln!("target-report: warning: {line}");
+    }
 }
 
 /// The noise floor `compare` holds changes against: `--calibration` (default: the Criterion

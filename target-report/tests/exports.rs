@@ -102,7 +102,17 @@ fn bmf_has_every_benchmark_with_its_median_latency_in_ns_and_its_interval() {
     let (_tmp, crit) = fixture_copy("bmf");
     for baseline in ["new", "base"] {
         let (doc, err) = export(&crit, "bmf", &["--baseline", baseline]);
-        assert_eq!(err, "", "no warning on the fixture");
+        // The first run (`base`, two samples, not interleaved) has one measurement defect,
+        // `tokio_current_thread` 1.11× `sequential` on one thread: named on stderr, not in BMF.
+        let warnings: Vec<&str> = err.lines().collect();
+        match baseline {
+            "base" => assert!(
+                warnings.len() == 1
+                    && warnings[0].starts_with("target-report: warning: Measurement defect in cpu/sum_of_squares, not a finding: tokio_current_thread measured 1.11×"),
+                "{err}"
+            ),
+            _ => assert_eq!(err, "", "no warning on the fixture's `new`"),
+        }
         let expected = criterion_medians(&crit, baseline);
         let benchmarks = doc.as_object().expect("BMF is a JSON object");
         assert_eq!(

@@ -80,6 +80,7 @@ pub(crate) mod tests {
             report: None,
             timeline_summary: None,
             faults: None,
+            measurement_defect: None,
             timeline: None,
             per_iteration: Vec::new(),
         }

@@ -9,10 +9,12 @@
 //! out as bounds rather than the action's usual `± x`, because Criterion's interval is not
 //! symmetric about the median. `extra`, shown in the chart's tooltip, says how many samples
 //! the median comes from and, when `cb-meta.json` is present, the settings the benchmark ran
-//! with. Rows set apart because they were measured with other settings are left out.
+//! with, and the sentence of a measurement defect ([`crate::summary::physics`]). Rows set
+//! apart because they were measured with other settings are left out.
 
 use serde::Serialize;
 
+use super::plain::plain_sentence;
 use super::Exporter;
 use crate::format::trim_decimals;
 use crate::summary::{Row, Summary};
@@ -42,6 +44,11 @@ fn entry<'a>(r: &'a Row, baseline: &str) -> Entry<'a> {
     if let Some(meta) = &r.meta {
         extra.push('\n');
         extra.push_str(&meta.settings());
+    }
+    // The tooltip is where the chart's reader meets the number: say it is no finding.
+    if let Some(d) = &r.measurement_defect {
+        extra.push('\n');
+        extra.push_str(&plain_sentence(&d.sentence));
     }
     Entry {
         name: &r.id,

@@ -11,6 +11,7 @@ use super::plain::{gil_sentence, rust_vs_python_cells, RUST_VS_PYTHON_HEAD};
 use super::{trace, Exporter};
 use crate::format::{fmt_change, fmt_ns, fmt_pct, fmt_pct1, fmt_rate, fmt_value, fmt_x};
 use crate::history::HistoryReport;
+use crate::summary::physics::MARK;
 use crate::summary::python::RustVsPython;
 use crate::summary::{Efficiency, Row, Summary, Table, SEQUENTIAL};
 use crate::svg::{escape, gantt, sweep as sweep_chart};
@@ -104,6 +105,32 @@ fn efficiency_cell(class: &str, e: &Option<Efficiency>) -> String {
     }
 }
 
+/// The speed-up with its interval, marked when it is a measurement defect (whose sentence is
+/// under "Which to use").
+fn speedup_cell(r: &Row) -> String {
+    let Some(sp) = r.speedup else {
+        return match r.function == SEQUENTIAL {
+            true => "<td class=\"speedup\">1×<span class=\"ci\">reference</span></td>".into(),
+            false => "<td class=\"speedup\">—</td>".into(),
+        };
+    };
+    let cell = interval_cell("speedup", fmt_x(sp.point), fmt_x(sp.lower), fmt_x(sp.upper));
+    let mark = format!("<span class=\"ci note defect\">{MARK}</span></td>");
+    match r.measurement_defect {
+        Some(_) => cell.replacen("</td>", &mark, 1),
+        None => cell,
+    }
+}
+
+/// A list of generated sentences in `open` (a `<ul …>` tag).
+fn sentence_list(s: &mut String, open: &str, lines: &[String]) {
+    s.push_str(open);
+    for line in lines {
+        let _ = writeln!(s, "<li>{}</li>", sentence(line));
+    }
+    s.push_str("</ul>\n");
+}
+
 fn row_html(i: usize, r: &Row, io: bool, measured_latency: bool) -> String {
     let mut s = format!(
         "<tr data-function=\"{}\"{}><td>{}</td><td class=\"name\">{}</td>",
@@ -127,18 +154,7 @@ fn row_html(i: usize, r: &Row, io: bool, measured_latency: bool) -> String {
         )),
         None => s.push_str("<td class=\"throughput\">—</td>"),
     }
-    match r.speedup {
-        Some(sp) => s.push_str(&interval_cell(
-            "speedup",
-            fmt_x(sp.point),
-            fmt_x(sp.lower),
-            fmt_x(sp.upper),
-        )),
-        None if r.function == SEQUENTIAL => {
-            s.push_str("<td class=\"speedup\">1×<span class=\"ci\">reference</span></td>")
-        }
-        None => s.push_str("<td class=\"speedup\">—</td>"),
-    }
+    s.push_str(&speedup_cell(r));
     if io {
         s.push_str(&efficiency_cell("efficiency", &r.efficiency));
     }
@@ -177,11 +193,7 @@ fn table_section(t: &Table, nested: bool) -> String {
         escape(&title)
     );
     if nested {
-        s.push_str("<ul class=\"advice\">\n");
-        for line in &t.advice.sentences {
-            let _ = writeln!(s, "<li>{}</li>", sentence(line));
-        }
-        s.push_str("</ul>\n");
+        sentence_list(&mut s, "<ul class=\"advice\">\n", &t.advice.sentences);
     }
     workload_description(&mut s, t);
     results_table(&mut s, t);
@@ -356,7 +368,7 @@ fn timelines(s: &mut String, t: &Table, title: &str) {
 /// per-value tables folded away under a `<details>`.
 fn sweep_section(sw: &Sweep, tables: &[&Table]) -> String {
     let mut s = format!(
-        "<section class=\"sweep\" id=\"s-{}\" data-group=\"{}\">\n<h2>{}</h2>\n<p class=\"muted\">{}{}</p>\n<ul class=\"findings\" data-group=\"{}\">\n",
+        "<section class=\"sweep\" id=\"s-{}\" data-group=\"{}\">\n<h2>{}</h2>\n<p class=\"muted\">{}{}</p>\n",
         slug(&sw.group),
         escape(&sw.group),
         escape(&sw.group),
@@ -367,13 +379,13 @@ fn sweep_section(sw: &Sweep, tables: &[&Table]) -> String {
                 escape(r)
             ),
             None => String::new(),
-        },
+        }
+    );
+    let open = format!(
+        "<ul class=\"findings\" data-group=\"{}\">\n",
         escape(&sw.group)
     );
-    for line in &sw.sentences {
-        let _ = writeln!(s, "<li>{}</li>", sentence(line));
-    }
-    s.push_str("</ul>\n");
+    sentence_list(&mut s, &open, &sw.sentences);
     let io = sw.kind.as_deref() == Some("io");
     let _ = writeln!(
         s,
@@ -427,51 +439,36 @@ impl Exporter<Summary> for Html {
         body.push_str("<a href=\"#which-to-use\">Which to use</a>\n");
         // A sweep's per-value tables live in its section: one link per sweep.
         let is_sweep = |t: &Table| sm.sweeps.iter().any(|sw| sw.group == t.group);
-        for sw in &sm.sweeps {
-            let _ = writeln!(
-                body,
-                "<a href=\"#s-{}\">{}</a>",
-                slug(&sw.group),
-                escape(&sw.group)
-            );
-        }
-        for t in sm.tables.iter().filter(|t| !is_sweep(t)) {
-            let title = t.title();
-            let _ = writeln!(
-                body,
-                "<a href=\"#w-{}\">{}</a>",
-                slug(&title),
-                escape(&title)
-            );
+        let links = sm.sweeps.iter().map(|sw| ("s", sw.group.clone())).chain(
+            sm.tables
+                .iter()
+                .filter(|t| !is_sweep(t))
+                .map(|t| ("w", t.title())),
+        );
+        for (prefix, name) in links {
+            let (id, name) = (slug(&name), escape(&name));
+            let _ = writeln!(body, "<a href=\"#{prefix}-{id}\">{name}</a>");
         }
         if !sm.missing.is_empty() {
             body.push_str("<a href=\"#missing\">Missing</a>\n");
         }
         body.push_str("</nav>\n</header>\n<section id=\"which-to-use\">\n<h2>Which to use</h2>\n");
         for t in sm.tables.iter().filter(|t| !is_sweep(t)) {
-            let _ = writeln!(
-                body,
-                "<h3>{}</h3>\n<ul class=\"advice\" data-group=\"{}\">",
+            let open = format!(
+                "<h3>{}</h3>\n<ul class=\"advice\" data-group=\"{}\">\n",
                 escape(&t.title()),
                 escape(&t.group)
             );
-            for line in &t.advice.sentences {
-                let _ = writeln!(body, "<li>{}</li>", sentence(line));
-            }
-            body.push_str("</ul>\n");
+            sentence_list(&mut body, &open, &t.advice.sentences);
         }
         for sw in &sm.sweeps {
-            let _ = writeln!(
-                body,
-                "<h3><a href=\"#s-{}\">{}</a></h3>\n<ul class=\"advice findings\" data-group=\"{}\">",
+            let open = format!(
+                "<h3><a href=\"#s-{}\">{}</a></h3>\n<ul class=\"advice findings\" data-group=\"{}\">\n",
                 slug(&sw.group),
                 escape(&sw.group),
                 escape(&sw.group)
             );
-            for line in &sw.sentences {
-                let _ = writeln!(body, "<li>{}</li>", sentence(line));
-            }
-            body.push_str("</ul>\n");
+            sentence_list(&mut body, &open, &sw.sentences);
         }
         body.push_str("</section>\n");
         // Sweeps first: their charts are compact answers, the groups below carry long timelines.

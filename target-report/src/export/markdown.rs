@@ -10,6 +10,7 @@ use crate::compare::{Comparison, Verdict};
 use crate::format::{
     fmt_change, fmt_ns_interval, fmt_pct_interval, fmt_rate, fmt_value, fmt_x_interval,
 };
+use crate::summary::physics::MARK;
 use crate::summary::python::RustVsPython;
 use crate::summary::{Row, Summary, Table, SEQUENTIAL};
 use crate::sweeps::Sweep;
@@ -66,6 +67,9 @@ fn summary_table(t: &Table) -> String {
                 .as_ref()
                 .map_or("—".into(), |t| fmt_rate(t.per_second.point, &t.unit)),
             match r.speedup {
+                Some(s) if r.measurement_defect.is_some() => {
+                    format!("{}, {MARK}", fmt_x_interval(&s))
+                }
                 Some(s) => fmt_x_interval(&s),
                 None if r.function == SEQUENTIAL => "1× (reference)".into(),
                 None => "—".into(),

@@ -1,9 +1,11 @@
-//! A plain-text table for the terminal and CI logs.
+//! A plain-text table for the terminal and CI logs, and the summary's measurement defects as
+//! plain text.
 
 use super::Exporter;
 use crate::compare::{self, Comparison, Entry, Verdict};
 use crate::format::{fmt_change, fmt_ns, fmt_ns_interval, fmt_pct1, fmt_x_interval};
 use crate::summary::python::{GilCheck, RustVsPython};
+use crate::summary::Summary;
 
 /// The plain-text table format.
 pub struct PlainTable;
@@ -117,6 +119,22 @@ pub(crate) fn compare_notes(c: &Comparison, code: impl Fn(&str) -> String) -> Ve
         out.push(format!("noise: {n}"));
     }
     out
+}
+
+/// A generated sentence as plain text: its `code` spans unmarked.
+pub(crate) fn plain_sentence(s: &str) -> String {
+    s.replace('`', "")
+}
+
+/// The summary's measurement defects ([`crate::summary::physics`]), one plain-text sentence
+/// each, for the terminal (every summary format warns with them on stderr).
+pub fn defect_lines(s: &Summary) -> Vec<String> {
+    s.tables
+        .iter()
+        .flat_map(|t| &t.rows)
+        .filter_map(|r| r.measurement_defect.as_ref())
+        .map(|d| plain_sentence(&d.sentence))
+        .collect()
 }
 
 impl Exporter<Comparison> for PlainTable {

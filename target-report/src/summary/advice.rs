@@ -22,7 +22,9 @@ pub(super) fn drift_sentence(title: &str, d: &Drift) -> String {
     )
 }
 
-/// Computes the "which to use" verdict from rows sorted fastest first.
+/// Computes the "which to use" verdict from rows sorted fastest first. Rows whose speed-up is
+/// a measurement defect ([`Row::measurement_defect`]) are named, not ranked: the fastest, the
+/// runner-up, the ties and the comparisons with `sequential` come from the other rows.
 pub(super) fn advise(
     title: &str,
     kind: Option<&str>,
@@ -30,19 +32,32 @@ pub(super) fn advise(
     rounds: Option<&Rounds>,
 ) -> Advice {
     let mut advice = Advice::default();
-    let Some(fastest) = rows.first() else {
+    let plausible: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.measurement_defect.is_none())
+        .collect();
+    let Some(&fastest) = plausible.first() else {
         advice
             .sentences
             .push(format!("Nothing in {title} was measured."));
         return advice;
     };
     advice.fastest = Some(fastest.function.clone());
+    // The defects that look faster than the fastest: the headline says it passed them over.
+    let passed_over: Vec<&str> = rows
+        .iter()
+        .take_while(|r| r.function != fastest.function)
+        .map(|r| r.function.as_str())
+        .collect();
     advice
         .sentences
-        .push(fastest_sentence(title, kind, fastest));
+        .push(fastest_sentence(title, kind, fastest, &passed_over));
 
     // Everyone whose gap to the fastest is not significant is tied with it.
-    let leads: Vec<Lead> = rows[1..].iter().map(|r| lead(fastest, r, rounds)).collect();
+    let leads: Vec<Lead> = plausible[1..]
+        .iter()
+        .map(|r| lead(fastest, r, rounds))
+        .collect();
     advice.tied_with_fastest = leads
         .iter()
         .filter(|l| !l.significant)
@@ -52,10 +67,15 @@ pub(super) fn advise(
         let sentence = runner_up_sentence(next, &advice.tied_with_fastest);
         advice.sentences.push(sentence);
     }
+    // Named after the ranking they were left out of, before what is said of `sequential`.
+    let defects = defect_sentences(rows);
+    let any_defect = !defects.is_empty();
+    advice.sentences.extend(defects);
 
     if rows.iter().any(|r| r.function == SEQUENTIAL) {
-        advice.no_better_than_sequential = no_better_than_sequential(rows);
-        let sentences = sequential_sentences(&advice.no_better_than_sequential);
+        advice.no_better_than_sequential = no_better_than_sequential(&plausible);
+        let others = plausible.len() - 1;
+        let sentences = sequential_sentences(&advice.no_better_than_sequential, others, any_defect);
         advice.sentences.extend(sentences);
     } else {
         advice.sentences.push(format!(
@@ -65,8 +85,22 @@ pub(super) fn advise(
     advice
 }
 
-/// `Fastest for io/download: `async` at 21.3 ms (median), 7.51× the speed of …; it reaches …`
-fn fastest_sentence(title: &str, kind: Option<&str>, fastest: &Row) -> String {
+/// The sentences of the rows whose speed-up is a measurement defect, fastest first.
+pub(super) fn defect_sentences(rows: &[Row]) -> Vec<String> {
+    rows.iter()
+        .filter_map(|r| r.measurement_defect.as_ref())
+        .map(|d| d.sentence.clone())
+        .collect()
+}
+
+/// `Fastest for io/download: `async` at 21.3 ms (median), 7.51× the speed of …; it reaches …`,
+/// and the faster-looking measurement defects it was chosen over, if any.
+fn fastest_sentence(
+    title: &str,
+    kind: Option<&str>,
+    fastest: &Row,
+    passed_over: &[&str],
+) -> String {
     let mut first = format!(
         "Fastest for {title}: `{}` at {} (median)",
         fastest.function,
@@ -88,6 +122,23 @@ fn fastest_sentence(title: &str, kind: Option<&str>, fastest: &Row) -> String {
             m.concurrency,
             e.latency_ms,
             fmt_ns(e.ideal_ns)
+        ));
+    }
+    if !passed_over.is_empty() {
+        let names: Vec<String> = passed_over.iter().map(|f| format!("`{f}`")).collect();
+        first.push_str(&format!(
+            " — ahead of it only {}, whose {} measurement {} (below)",
+            names.join(", "),
+            if names.len() == 1 {
+                "speed-up is a"
+            } else {
+                "speed-ups are"
+            },
+            if names.len() == 1 {
+                "defect"
+            } else {
+                "defects"
+            }
         ));
     }
     first.push('.');
@@ -147,7 +198,7 @@ fn runner_up_sentence(next: &Lead, tied_with_fastest: &[String]) -> String {
 }
 
 /// Strategies whose speed-up interval reaches 1× or below, with that interval.
-fn no_better_than_sequential(rows: &[Row]) -> Vec<(String, Interval)> {
+fn no_better_than_sequential(rows: &[&Row]) -> Vec<(String, Interval)> {
     rows.iter()
         .filter(|r| r.function != SEQUENTIAL)
         .filter_map(|r| r.speedup.map(|s| (r.function.clone(), s)))
@@ -155,8 +206,13 @@ fn no_better_than_sequential(rows: &[Row]) -> Vec<(String, Interval)> {
         .collect()
 }
 
-/// The sentences on strategies slower than, or no faster than, `sequential`.
-fn sequential_sentences(no_better: &[(String, Interval)]) -> Vec<String> {
+/// The sentences on strategies slower than, or no faster than, `sequential`, among `others`
+/// strategies besides it; `defects`: measurement defects were left out of them.
+fn sequential_sentences(
+    no_better: &[(String, Interval)],
+    others: usize,
+    defects: bool,
+) -> Vec<String> {
     let list = |slower: bool| {
         no_better
             .iter()
@@ -173,9 +229,16 @@ fn sequential_sentences(no_better: &[(String, Interval)]) -> Vec<String> {
     };
     let (slower, same) = (list(true), list(false));
     let mut sentences = Vec::new();
-    if slower.is_empty() && same.is_empty() {
+    // A table of `sequential` alone always said so; with every other row a defect it says
+    // nothing.
+    if slower.is_empty() && same.is_empty() && (others > 0 || !defects) {
         sentences.push(format!(
-            "Every other strategy is faster than `{SEQUENTIAL}` (speed-up CI above 1×)."
+            "Every other strategy{} is faster than `{SEQUENTIAL}` (speed-up CI above 1×).",
+            if defects {
+                " not named as a measurement defect"
+            } else {
+                ""
+            }
         ));
     }
     if !slower.is_empty() {

@@ -6,11 +6,11 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::advice::{advise, drift_sentence};
-use super::python;
+use super::advice::{advise, defect_sentences, drift_sentence};
 use super::table::{
     Advice, Efficiency, Row, SetApart, Table, Throughput, TimelineSummary, Unmeasured, SEQUENTIAL,
 };
+use super::{physics, python};
 use crate::criterion::{self, BenchDir, Measured};
 use crate::error::Result;
 use crate::format::fmt_ns;
@@ -206,6 +206,7 @@ fn row(
         }),
         timeline,
         faults,
+        measurement_defect: None,
         meta,
         per_iteration: sample.per_iteration(),
     }
@@ -350,11 +351,18 @@ impl TableDraft {
             }
         }
         let drift = self.drift();
+        let drifted = drift.as_ref().is_some_and(|d| d.drifted);
+        physics::check(&title, &mut self.rows, self.rounds.is_some(), drifted);
         let advice = match &drift {
-            Some(d) if d.drifted => Advice {
-                sentences: vec![drift_sentence(&title, d)],
-                ..Advice::default()
-            },
+            Some(d) if d.drifted => {
+                // No findings, but the defects are still named: the drift is their cause.
+                let mut sentences = vec![drift_sentence(&title, d)];
+                sentences.extend(defect_sentences(&self.rows));
+                Advice {
+                    sentences,
+                    ..Advice::default()
+                }
+            }
             _ => advise(&title, kind.as_deref(), &self.rows, self.rounds.as_ref()),
         };
         let rust_vs_python = python::build(&self.rows, |a, b| self.ratio(a, b));

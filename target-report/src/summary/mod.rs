@@ -6,10 +6,12 @@
 //! * `draft` — reading each benchmark directory into the draft table of its workload, and
 //!   finishing a draft (sorting, settings set apart, speed-ups, drift).
 //! * `advice` — the "which to use" verdict of a finished table.
+//! * [`physics`] — CPU speed-ups the hardware cannot deliver, named as measurement defects.
 //! * [`python`] — "Rust vs Python": the tutorial's CPython programs beside their counterparts.
 
 mod advice;
 mod draft;
+pub mod physics;
 pub mod python;
 pub mod table;
 
@@ -21,6 +23,7 @@ use crate::criterion;
 use crate::error::{Error, Result};
 use crate::sweeps::{self, Sweep};
 
+pub use physics::{DefectKind, LikelyCause, MeasurementDefect};
 pub use table::{
     Advice, Efficiency, Lead, Row, SetApart, Table, Throughput, TimelineSummary, Unmeasured,
     SEQUENTIAL,

@@ -135,6 +135,7 @@ mod tests {
             report: None,
             timeline_summary: None,
             faults: None,
+            measurement_defect: None,
             timeline: None,
             per_iteration: vec![median],
         }

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::physics::MeasurementDefect;
 use super::python::RustVsPython;
 use crate::meta::{self, Meta, Timeline};
 use crate::rounds::Drift;
@@ -102,6 +103,10 @@ pub struct Row {
     pub timeline_summary: Option<TimelineSummary>,
     /// Failures under injected faults, when the run had `CB_FAULTS` (`cb-faults.json`).
     pub faults: Option<meta::FaultRun>,
+    /// CPU work: a speed-up above what the cores and jobs in flight allow, which the summary
+    /// names instead of reporting (absent from `summary.json` when there is none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measurement_defect: Option<MeasurementDefect>,
     /// The timeline itself, for the Gantt chart (not repeated in `summary.json`).
     #[serde(skip)]
     pub timeline: Option<Timeline>,

@@ -18,6 +18,8 @@
 //!   the smallest value at which each other strategy is significantly faster than `sequential`:
 //!   its median's 95% interval lies entirely below `sequential`'s at the same value.
 //! * **not measured** — every point without a measurement, with the bench's reason.
+//! * **measurement defects** — the per-value tables' CPU speed-ups above what the hardware
+//!   allows ([`crate::summary::physics`]), named again beside the findings.
 //!
 //! This module builds the [`Sweep`] model from the summary's tables (the chart layer draws it:
 //! `svg::sweep::from_sweep`); `findings` computes the findings as data, `prose` puts them in
@@ -305,6 +307,14 @@ fn sweep(
     };
     s.findings = findings(&s, capacity);
     s.sentences = sentences(&s);
+    // The per-value tables' measurement defects, so the page's "Which to use" names them too.
+    s.sentences.extend(
+        tables
+            .iter()
+            .flat_map(|t| &t.rows)
+            .filter_map(|r| r.measurement_defect.as_ref())
+            .map(|d| d.sentence.clone()),
+    );
     s
 }
 
