@@ -23,23 +23,7 @@ fn summarise(crit: &Path, out: &Path, baseline: &str) -> Value {
     read_json(&out.join("summary.json"))
 }
 
-fn table<'a>(s: &'a Value, group: &str) -> &'a Value {
-    s["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["group"] == group)
-        .unwrap_or_else(|| panic!("no table {group}"))
-}
 
-fn row<'a>(t: &'a Value, function: &str) -> &'a Value {
-    t["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["function"] == function)
-        .unwrap_or_else(|| panic!("no row {function}"))
-}
 
 #[test]
 fn each_baseline_is_summarised_with_its_own_side_files() {

@@ -62,23 +62,7 @@ fn summarise(crit: &Path, out: &Path) -> Outputs {
     }
 }
 
-fn table<'a>(s: &'a Value, group: &str) -> &'a Value {
-    s["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["group"] == group && t["value"].is_null())
-        .unwrap_or_else(|| panic!("no table {group}"))
-}
 
-fn row<'a>(t: &'a Value, function: &str) -> &'a Value {
-    t["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["function"] == function)
-        .unwrap_or_else(|| panic!("no row {function}"))
-}
 
 fn sentences(t: &Value) -> Vec<String> {
     t["advice"]["sentences"]

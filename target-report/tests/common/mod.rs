@@ -233,3 +233,23 @@ pub fn write_baseline(crit: &Path, function: &str, baseline: &str, median_ns: f6
         serde_json::json!({"sampling_mode": "Flat", "iters": vec![1.0; 10], "times": times});
     fs::write(dir.join("sample.json"), sample.to_string()).unwrap();
 }
+
+/// The summary.json table of `group` without a parameter value (not a sweep point's).
+pub fn table<'a>(summary: &'a serde_json::Value, group: &str) -> &'a serde_json::Value {
+    summary["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["group"] == group && t["value"].is_null())
+        .unwrap_or_else(|| panic!("no table {group}"))
+}
+
+/// The row of `function` in a summary.json table.
+pub fn row<'a>(table: &'a serde_json::Value, function: &str) -> &'a serde_json::Value {
+    table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["function"] == function)
+        .unwrap_or_else(|| panic!("no row {function}"))
+}
