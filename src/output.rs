@@ -43,7 +43,10 @@ pub fn cpu_meta(
     elements: u64,
 ) -> BenchMeta {
     let workload = group.trim_start_matches("cpu/");
-    new_meta(group, strategy, Kind::Cpu, workload, config, jobs, elements)
+    BenchMeta {
+        placement_pinned: Some(crate::workload::cpu::placement_warning().is_none()),
+        ..new_meta(group, strategy, Kind::Cpu, workload, config, jobs, elements)
+    }
 }
 
 /// The metadata of an I/O benchmark of `jobs` downloads at `latency_ms` per request (unknown
@@ -97,6 +100,7 @@ fn new_meta(
         skipped: None,
         python: None,
         rust_counterpart: None,
+        placement_pinned: None,
     }
 }
 

@@ -23,8 +23,6 @@ fn summarise(crit: &Path, out: &Path, baseline: &str) -> Value {
     read_json(&out.join("summary.json"))
 }
 
-
-
 #[test]
 fn each_baseline_is_summarised_with_its_own_side_files() {
     let (tmp, crit) = fixture_copy("own-side-files");

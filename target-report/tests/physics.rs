@@ -62,8 +62,6 @@ fn summarise(crit: &Path, out: &Path) -> Outputs {
     }
 }
 
-
-
 fn sentences(t: &Value) -> Vec<String> {
     t["advice"]["sentences"]
         .as_array()

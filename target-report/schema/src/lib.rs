@@ -83,6 +83,11 @@ pub struct Meta {
     /// `thread_pool` for `threading`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rust_counterpart: Option<String>,
+    /// For a CPU benchmark of the suite: whether its executable had the kernels' placement
+    /// pinned (every kernel 64-byte aligned, as `.cargo/config.toml` makes it; `false` when a
+    /// `RUSTFLAGS` replaced those flags). `None` in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement_pinned: Option<bool>,
 }
 
 impl Meta {
@@ -326,6 +331,7 @@ mod tests {
             skipped: None,
             python: None,
             rust_counterpart: None,
+            placement_pinned: None,
         }
     }
 

@@ -44,6 +44,9 @@ pub enum LikelyCause {
     OtherBinary,
     /// The bench binary itself: the two sides' code placed differently.
     CodePlacement,
+    /// A build whose kernels were pinned (`cb-meta.json`'s `placement_pinned`), so both sides ran
+    /// the same machine code: other load on the machine slowed the one-core reference more.
+    LoadOnOtherCores,
 }
 
 /// A speed-up the hardware cannot deliver, named instead of reported.
@@ -99,6 +102,8 @@ fn defect(title: &str, row: &Row, interleaved: bool, drifted: bool) -> Option<Me
     };
     let cause = if drifted {
         LikelyCause::MachineChangedSpeed
+    } else if meta.placement_pinned == Some(true) {
+        LikelyCause::LoadOnOtherCores
     } else if meta.strategy.starts_with("process_pool") {
         LikelyCause::OtherBinary
     } else {
@@ -163,6 +168,9 @@ impl LikelyCause {
             LikelyCause::CodePlacement => format!(
                 "the two sides did not run the same machine code — code placement: `{function}`'s path through the kernel was placed differently from `{SEQUENTIAL}`'s ({UNPINNED})"
             ),
+            LikelyCause::LoadOnOtherCores => format!(
+                "other load on the machine — the build pinned the kernels' placement, so both sides ran the same machine code, but a process busy on another core slows `{SEQUENTIAL}` (one core of its own, the neighbour beside it) more than `{function}`, whose threads keep the cores busy and crowd the neighbour out; measure on a quiet machine"
+            ),
         }
     }
 }
@@ -225,6 +233,26 @@ mod tests {
         assert!(!d.sentence.contains("interleaved"), "{}", d.sentence);
         check("g", std::slice::from_mut(&mut no_meta), true, false);
         assert!(no_meta.measurement_defect.is_none());
+    }
+
+    #[test]
+    fn a_pinned_build_blames_the_load_not_the_code() {
+        let mut pinned = measured("process_pool", "cpu", 2, 2.5, false);
+        pinned.meta.as_mut().unwrap().0.placement_pinned = Some(true);
+        let mut unpinned = measured("process_pool", "cpu", 2, 2.5, false);
+        unpinned.meta.as_mut().unwrap().0.placement_pinned = Some(false);
+        let mut rows = [pinned, unpinned];
+        check("g", &mut rows, true, false);
+        let causes: Vec<LikelyCause> = rows
+            .iter()
+            .map(|r| r.measurement_defect.as_ref().unwrap().cause)
+            .collect();
+        assert_eq!(
+            causes,
+            [LikelyCause::LoadOnOtherCores, LikelyCause::OtherBinary]
+        );
+        let sentence = &rows[0].measurement_defect.as_ref().unwrap().sentence;
+        assert!(sentence.contains("other load on the machine"), "{sentence}");
     }
 
     #[test]
