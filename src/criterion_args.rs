@@ -1,7 +1,7 @@
 //! What Criterion 0.8.2 will do with a bench binary's command line: which benchmarks it runs,
 //! in which mode, and which baseline directories it writes.
 //!
-//! The suite measures a group's strategies itself (interleaved rounds, in `rounds.rs`) before
+//! The suite measures a group's strategies itself (interleaved rounds, in `rounds/`) before
 //! handing the samples to Criterion, so it must know beforehand what Criterion will select: a
 //! strategy Criterion would skip must not be measured, and side files go exactly where
 //! Criterion's own files go. This module reads the same arguments Criterion's clap definition
