@@ -17,6 +17,7 @@
 //! make that reach T ([`rounds_needed`]).
 
 pub mod dist;
+pub mod power;
 use crate::compare::model::{Entry, Verdict, FEW_SAMPLES};
 use crate::stats::Interval;
 use dist::{t_cdf, t_quantile};
