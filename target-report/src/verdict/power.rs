@@ -143,41 +143,69 @@ fn first_true(mut lo: f64, mut hi: f64, ok: impl Fn(f64) -> bool) -> Option<f64>
     Some(hi)
 }
 
+/// The rules at one number of degrees of freedom and family size: what does not depend on se,
+/// computed once and shared by every benchmark with the same df ([`Rules::power`]).
+pub struct Rules {
+    ratio: SeRatio,
+    /// t_{.975,df}: the unchanged interval's half-width in ŝe.
+    qu: f64,
+    /// (δ − t)/se at which a true change is called regressed with [`POWER`].
+    shift: f64,
+}
+
+impl Rules {
+    /// The rules for `df` degrees of freedom among `m` benchmarks.
+    pub fn new(df: Option<f64>, m: usize) -> Rules {
+        let ratio = SeRatio::new(df);
+        let qr = q_regressed(df, m);
+        // Φ(shift − q·r) ≥ POWER needs shift ≥ q·r + z for most of the χ mass: 10³ covers
+        // every df ≥ 1 and m ≤ 10⁶.
+        let shift = first_true(-10.0, 1e3, |s| p_called_regressed(s, qr, &ratio) >= POWER)
+            .unwrap_or(f64::INFINITY);
+        Rules {
+            qu: q_unchanged(df),
+            ratio,
+            shift,
+        }
+    }
+
+    /// The power of the rules for a change estimated with standard error `se` (at this df) at
+    /// `threshold_pct`.
+    pub fn power(&self, se: f64, threshold_pct: f64) -> Power {
+        let t = (1.0 + threshold_pct / 100.0).ln();
+        if se <= 0.0 {
+            // No noise: any change beyond T is called regressed, anything within ±T unchanged.
+            return Power {
+                regressed_at: t.exp() - 1.0,
+                unchanged_within: Some(t.exp() - 1.0),
+                se_for_unchanged: None,
+            };
+        }
+        let tau = t / se;
+        let at_zero = |tau: f64| p_called_unchanged(0.0, tau, self.qu, &self.ratio) >= POWER;
+        let (unchanged_within, se_for_unchanged) = if at_zero(tau) {
+            // P falls as |δ| grows: the largest μ still called unchanged with POWER.
+            let mu = first_true(0.0, tau, |mu| {
+                p_called_unchanged(mu, tau, self.qu, &self.ratio) < POWER
+            })
+            .unwrap_or(tau);
+            (Some((mu * se).exp() - 1.0), None)
+        } else {
+            let need = first_true(tau, tau.max(1.0) * 1e6, at_zero);
+            (None, need.filter(|_| t > 0.0).map(|tau| t / tau))
+        };
+        Power {
+            regressed_at: (t + self.shift * se).exp() - 1.0,
+            unchanged_within,
+            se_for_unchanged,
+        }
+    }
+}
+
 /// The power of the rules for a change estimated with standard error `se` and `df` degrees of
 /// freedom, at `threshold_pct`, among `m` benchmarks (the Holm family).
 pub fn power(se: f64, df: Option<f64>, threshold_pct: f64, m: usize) -> Power {
-    let t = (1.0 + threshold_pct / 100.0).ln();
-    if !(se > 0.0) {
-        // No noise: any change beyond T is called regressed, anything within ±T unchanged.
-        return Power {
-            regressed_at: t.exp() - 1.0,
-            unchanged_within: Some(t.exp() - 1.0),
-            se_for_unchanged: None,
-        };
-    }
-    let ratio = SeRatio::new(df);
-    let (qr, qu) = (q_regressed(df, m), q_unchanged(df));
-    // Φ(shift − q·r) ≥ POWER needs shift ≥ q·r_max + z: 60 covers every df ≥ 1 and m ≤ 10⁶.
-    let shift = first_true(-10.0, 1e3, |s| p_called_regressed(s, qr, &ratio) >= POWER)
-        .unwrap_or(f64::INFINITY);
-    let tau = t / se;
-    let at_zero = |tau: f64| p_called_unchanged(0.0, tau, qu, &ratio) >= POWER;
-    let (unchanged_within, se_for_unchanged) = if at_zero(tau) {
-        // P falls as |δ| grows; the largest μ still called unchanged with POWER.
-        let mu = first_true(0.0, tau, |mu| {
-            p_called_unchanged(mu, tau, qu, &ratio) < POWER
-        })
-        .unwrap_or(tau);
-        (Some((mu * se).exp() - 1.0), None)
-    } else {
-        let need = first_true(tau, tau.max(1.0) * 1e6, at_zero);
-        (None, need.filter(|_| t > 0.0).map(|tau| t / tau))
-    };
-    Power {
-        regressed_at: (t + shift * se).exp() - 1.0,
-        unchanged_within,
-        se_for_unchanged,
-    }
+    Rules::new(df, m).power(se, threshold_pct)
 }
 
 /// The rounds a paired comparison needs, per benchmark, at its SD per round.
@@ -230,7 +258,7 @@ pub fn rounds_needed(sd: f64, threshold_pct: f64, m: usize) -> Option<Rounds> {
     if !(t > 0.0 && sd.is_finite()) {
         return None;
     }
-    if !(sd > 0.0) {
+    if sd <= 0.0 {
         return Some(Rounds {
             regressed: Some(2),
             unchanged: Some(2),
