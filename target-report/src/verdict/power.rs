@@ -412,4 +412,42 @@ mod tests {
         }
         assert_eq!(SeRatio::new(None).0, vec![(1.0, 1.0)]);
     }
+
+    /// `x` as a percentage rounded to 0.1, as the README prints it.
+    fn pct(x: f64) -> f64 {
+        (x * 1000.0).round() / 10.0
+    }
+
+    #[test]
+    fn the_readme_numbers_come_from_here() {
+        // The README's "Is it slower?" section, default suite (m = 30 benchmarks), T = 5%.
+        // `ab` at K = 5: the per-round SDs s are those the README measured, backed out of the
+        // old two-sided "detectable" numbers it printed, exp((t.975,4 + t.8,4)·s/√5) − 1:
+        // 0.4% and 4.5% (I/O), 0.6% and 10% (CPU).
+        let old = t_quantile(0.975, Some(4.0)) + t_quantile(0.8, Some(4.0));
+        let s = |detectable: f64| (1.0f64 + detectable).ln() * 5f64.sqrt() / old;
+        let at_k5 = |d: f64| power(s(d) / 5f64.sqrt(), Some(4.0), 5.0, 30);
+        let rounds = |d: f64| rounds_needed(s(d), 5.0, 30).unwrap();
+        let row = |d: f64| {
+            let (p, r) = (at_k5(d), rounds(d));
+            (
+                pct(p.regressed_at),
+                p.unchanged_within.map(pct),
+                r.regressed.unwrap(),
+                r.unchanged.unwrap(),
+            )
+        };
+        assert_eq!(row(0.004), (5.9, Some(4.6), 3, 2));
+        assert_eq!(row(0.045), (15.2, None, 9, 6));
+        assert_eq!(row(0.006), (6.3, Some(4.4), 3, 2));
+        assert_eq!(row(0.10), (28.4, None, 26, 17));
+        // At df = 4, no change is called unchanged at 80% only once se ≤ 1.1%.
+        assert_eq!(at_k5(0.10).se_for_unchanged.map(pct), Some(1.1));
+        // `compare` under the 10% default (se = √2·10%, infinite df).
+        let default = |m| power(0.1 * 2f64.sqrt(), None, 5.0, m);
+        assert_eq!(pct(default(30).regressed_at), 79.1);
+        assert_eq!(pct(default(1).regressed_at), 49.2);
+        assert_eq!(default(30).unchanged_within, None);
+        assert_eq!(default(30).se_for_unchanged.map(pct), Some(1.5));
+    }
 }
