@@ -357,6 +357,25 @@ mod tests {
     }
 
     #[test]
+    fn the_stated_change_is_called_regressed_80_percent_of_the_time_by_decide() {
+        // Through decide and the real Holm family: one benchmark at the change its row states,
+        // nine unchanged ones; 400 families: 80% ± 5% (2.5 binomial SDs).
+        let (se, m) = (0.02, 10);
+        let mut rng = SplitMix64::new(11);
+        let stated = power::power(se, None, 5.0, m).regressed_at;
+        let mut called = 0;
+        for _ in 0..400 {
+            let mut es: Vec<Entry> = (0..m).map(|_| entry(se * rng.normal(), se, None)).collect();
+            es[0] = entry((1.0 + stated).ln() + se * rng.normal(), se, None);
+            decide(&mut es, 5.0);
+            assert_eq!(es[0].mdc, stated);
+            called += usize::from(es[0].verdict == Verdict::Regressed);
+        }
+        eprintln!("{called} of 400 called regressed at the stated {stated}");
+        assert!((300..=340).contains(&called), "{called} of 400");
+    }
+
+    #[test]
     fn paired_rounds_get_the_rounds_they_need() {
         // 5 rounds, 2% SD per round.
         let mut e = [entry(0.0, 0.02 / 5f64.sqrt(), Some(4.0))];

@@ -355,16 +355,16 @@ mod tests {
         let (sd, m) = (0.02, 30);
         let r = rounds_needed(sd, 5.0, m).unwrap();
         let kr = r.regressed.unwrap() as usize;
-        assert!(
-            called(1.1f64.ln(), sd, Some(kr), 5.0, m).0 >= POWER - 0.02,
-            "{r:?}"
+        let (at, below) = (
+            called(1.1f64.ln(), sd, Some(kr), 5.0, m).0,
+            called(1.1f64.ln(), sd, Some(kr - 1), 5.0, m).0,
         );
-        assert!(
-            called(1.1f64.ln(), sd, Some(kr - 1), 5.0, m).0 < POWER,
-            "{r:?}"
-        );
+        eprintln!("{r:?}: +10% regressed {at} at K = {kr}, {below} at K − 1");
+        assert!(at >= POWER - 0.02 && below < POWER, "{r:?}");
         let ku = r.unchanged.unwrap() as usize;
-        assert!(called(0.0, sd, Some(ku), 5.0, m).1 >= POWER - 0.02, "{r:?}");
+        let at = called(0.0, sd, Some(ku), 5.0, m).1;
+        eprintln!("0% unchanged {at} at K = {ku}");
+        assert!(at >= POWER - 0.02, "{r:?}");
         if ku > 2 {
             assert!(called(0.0, sd, Some(ku - 1), 5.0, m).1 < POWER, "{r:?}");
         }
