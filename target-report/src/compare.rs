@@ -1,6 +1,6 @@
 //! The model of `compare` and `ab`: every benchmark in two baselines (or two sets of paired
 //! rounds), the change of its median with an interval that includes the run-to-run noise, a
-//! verdict, the smallest change the data could detect, and where the noise estimate came from.
+//! verdict, the changes the rules could see there, and where the noise estimate came from.
 //!
 //! `compare OLD NEW` on two plain runs ([`build`]): d = ln(median_new/median_old) from the two
 //! `sample.json` files (per-iteration times), se = √2·σ_run with σ_run from the

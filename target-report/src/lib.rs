@@ -14,7 +14,7 @@
 //!   defect, with its likely cause, instead of a finding ([`summary::physics`]).
 //! * `compare OLD NEW` — every benchmark in two Criterion baselines, with a verdict
 //!   (regressed / improved / unchanged / inconclusive) held against the run-to-run noise, the
-//!   smallest change each benchmark could show, and an exit code for CI ([`compare`],
+//!   changes each benchmark's verdicts could see, and an exit code for CI ([`compare`],
 //!   [`noise`], [`verdict`]). Paired A/B rounds produce the same model ([`compare::from_rounds`]).
 //! * `record` / `history` — an append-only JSON-lines history of results across commits, and a
 //!   trend chart per benchmark with detected step changes.

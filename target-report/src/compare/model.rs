@@ -1,6 +1,6 @@
 //! The comparison model shared by `compare` and `ab`: one [`Entry`] per benchmark (medians on
-//! both sides, the change with its interval, p-values, the [`Verdict`], the smallest detectable
-//! change, the noise estimate) and the whole [`Comparison`]. The rules that fill in the
+//! both sides, the change with its interval, p-values, the [`Verdict`] and the interval that
+//! decided it, what the rules can see, the noise estimate) and the whole [`Comparison`]. The rules that fill in the
 //! verdicts live in the `verdict` module; the exporters render the model.
 
 use serde::Serialize;
@@ -127,7 +127,8 @@ pub struct Entry {
 
 impl Entry {
     /// An entry not yet decided: `verdict::decide` fills `change`, the p-values, the
-    /// verdict and `mdc` once every benchmark of the comparison is known.
+    /// verdict, `decision` and what the rules can see (`mdc`, `unchanged_within`, the rounds)
+    /// once every benchmark of the comparison is known.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         id: String,
