@@ -1,6 +1,6 @@
 //! The model of `compare` and `ab`: every benchmark in two baselines (or two sets of paired
 //! rounds), the change of its median with an interval that includes the run-to-run noise, a
-//! verdict, the smallest change the data could detect, and where the noise estimate came from.
+//! verdict, the changes the rules could see there, and where the noise estimate came from.
 //!
 //! `compare OLD NEW` on two plain runs ([`build`]): d = ln(median_new/median_old) from the two
 //! `sample.json` files (per-iteration times), se = √2·σ_run with σ_run from the
@@ -22,7 +22,7 @@ mod rounds;
 use std::path::Path;
 
 pub use config::{side_by_side, ConfigRow, Configs};
-pub use model::{Comparison, Entry, Verdict, FEW_SAMPLES};
+pub use model::{Comparison, DecisionInterval, Entry, Verdict, FEW_SAMPLES};
 pub use rounds::{from_rounds, ROUNDS_METHOD};
 
 use crate::criterion::{self, BenchDir, Measured};
@@ -32,7 +32,7 @@ use crate::stats;
 use crate::verdict;
 
 /// One sentence on how `compare` decides, printed with every comparison.
-pub const METHOD: &str = "d = ln(median(new)/median(old)) of the per-iteration times in sample.json; se = sqrt(2)·σ_run, the run-to-run SD of ln(median) (from cb-calibration.json, else ≥3 runs of one commit on one machine in the history, else a default, 10% per run unless --noise-default says otherwise), floored by both runs' own bootstrap SE of ln(median) combined in quadrature; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. Detectable = exp((t.975 + t.8)·se) − 1, the change found with 80% power.";
+pub const METHOD: &str = "d = ln(median(new)/median(old)) of the per-iteration times in sample.json; se = sqrt(2)·σ_run, the run-to-run SD of ln(median) (from cb-calibration.json, else ≥3 runs of one commit on one machine in the history, else a default, 10% per run unless --noise-default says otherwise), floored by both runs' own bootstrap SE of ln(median) combined in quadrature; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it, else the 95% interval. Regressed at 80% = the true change called regressed with at least 80% probability (one-sided at α/m, Holm's worst case over the m benchmarks; the uncertainty of se integrated over its degrees of freedom); unchanged at 80% = the true changes within ± which it is called unchanged with 80% probability (or, when not even no change is, the se that would take).";
 
 /// Default `--threshold`, percent.
 pub const DEFAULT_THRESHOLD_PCT: f64 = 5.0;

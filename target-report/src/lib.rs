@@ -14,7 +14,7 @@
 //!   defect, with its likely cause, instead of a finding ([`summary::physics`]).
 //! * `compare OLD NEW` — every benchmark in two Criterion baselines, with a verdict
 //!   (regressed / improved / unchanged / inconclusive) held against the run-to-run noise, the
-//!   smallest change each benchmark could show, and an exit code for CI ([`compare`],
+//!   changes each benchmark's verdicts could see, and an exit code for CI ([`compare`],
 //!   [`noise`], [`verdict`]). Paired A/B rounds produce the same model ([`compare::from_rounds`]).
 //! * `record` / `history` — an append-only JSON-lines history of results across commits, and a
 //!   trend chart per benchmark with detected step changes.
@@ -75,12 +75,19 @@
 //!   step-down correction over every benchmark compared — the change is shown to exceed +T,
 //!   the threshold held against the interval, not the point estimate; *improved* likewise for
 //!   −T; *unchanged* means the 95% interval lies within ±T; anything else is *inconclusive*.
-//!   Each benchmark reports its minimum detectable change at 80% power,
-//!   exp((t_{.975} + t_{.8})·se) − 1. Exit status: 0 nothing regressed and all decided, 1
-//!   something regressed, 2 bad input, 3 nothing regressed but something inconclusive.
+//!   The interval shown with a verdict is the one that decided it: for *regressed* (*improved*)
+//!   the one-sided bound at the Holm level its test was rejected at, never inside ±T; else the
+//!   95% interval. Each benchmark reports what these rules can see ([`verdict::power`]): the
+//!   true change called regressed with at least 80% probability (one-sided at α/m, Holm's
+//!   worst case over m benchmarks, integrated over the χ distribution of the estimated se), and
+//!   the true changes called unchanged with 80% probability (or the se that would take).
+//!   Exit status: 0 nothing regressed and all decided, 1 something regressed, 2 bad input, 3
+//!   nothing regressed but something inconclusive.
 //! * **paired rounds** (`ab`): K rounds of one short run per side give d_r per round; the
 //!   interval is d̄ ± t_{K−1}·s/√K, with the same verdict rules, and each benchmark says how
-//!   many rounds would detect T ([`verdict::rounds_needed`]).
+//!   many rounds would call a true 2T regressed and no change unchanged, each with 80%
+//!   probability ([`verdict::power::rounds_needed`]); a simulation test checks the stated
+//!   power against the rule.
 //! * Student t CDF and quantiles are computed in [`verdict::dist`] (regularized incomplete beta
 //!   by continued fraction), tested against published tables.
 //! * **"no better than sequential"** means the 95% interval of the speed-up reaches 1× or below.

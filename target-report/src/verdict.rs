@@ -12,19 +12,28 @@
 //! * **inconclusive** — none of these: the data can neither show a change beyond T nor rule it
 //!   out.
 //!
-//! Each benchmark also gets its minimum detectable change at 80% power (α two-sided, same se
-//! and df): exp((t_{1−α/2} + t_{0.8})·se) − 1, and for paired rounds the rounds K' that would
-//! make that reach T ([`rounds_needed`]).
+//! The interval shown with a verdict is the one that decided it ([`DecisionInterval`]): for
+//! *regressed* the one-sided lower bound at the Holm level its test was rejected at (so never
+//! below +T), likewise for *improved*; otherwise the 95% interval.
+//!
+//! Each benchmark also says what these rules can see, computed for the rules themselves
+//! ([`power`]): the true change *called regressed* with 80% probability at this se, df and
+//! number of benchmarks m (Holm's worst case, one-sided at α/m), the true changes *called
+//! unchanged* with 80% probability (or the se that would take), and for paired rounds the
+//! rounds K at which a true 2T is called regressed and no change is called unchanged, each
+//! with 80% probability.
 
 pub mod dist;
-use crate::compare::model::{Entry, Verdict, FEW_SAMPLES};
+pub mod power;
+use crate::compare::model::{DecisionInterval, Entry, Verdict, FEW_SAMPLES};
+use crate::noise::Source;
 use crate::stats::Interval;
 use dist::{t_cdf, t_quantile};
 
 /// The false-alarm rate of each family of tests (regressions, improvements), after Holm.
 pub const ALPHA: f64 = 0.05;
 
-/// The power at which the minimum detectable change is computed.
+/// The probability at which what a rule can see is stated ([`power`]).
 pub const POWER: f64 = 0.8;
 
 /// Holm's step-down adjusted p-values (Holm 1979): sort ascending, multiply the i-th smallest
@@ -72,47 +81,64 @@ pub fn log_interval(d: f64, se: f64, df: Option<f64>) -> (f64, f64) {
     (d - q * se, d + q * se)
 }
 
-/// The minimum detectable change (a fraction: 0.05 = 5%) at [`POWER`], two-sided α.
-pub fn mdc(se: f64, df: Option<f64>) -> f64 {
-    ((t_quantile(1.0 - ALPHA / 2.0, df) + t_quantile(POWER, df)) * se).exp() - 1.0
+/// Holm's level for each p-value: α/(m − rank), rank its 0-based place in ascending order.
+/// A hypothesis Holm rejects has p at or below its level, so the one-sided bound at
+/// 1 − level lies beyond the threshold: the decision's own interval.
+fn holm_levels(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let mut levels = vec![ALPHA; m];
+    for (rank, &i) in order.iter().enumerate() {
+        levels[i] = ALPHA / (m - rank) as f64;
+    }
+    levels
 }
 
-/// The smallest number of paired rounds K' ≥ 2 whose minimum detectable change reaches the
-/// threshold, for rounds whose log ratios have SD `sd`: (t_{.975,K'−1} + t_{.8,K'−1})·sd/√K' ≤
-/// ln(1 + T). The left side falls with K', so a binary search finds it. `None` when the
-/// threshold is 0 (nothing finite can detect it).
-pub fn rounds_needed(sd: f64, threshold_pct: f64) -> Option<u64> {
-    let t = (1.0 + threshold_pct / 100.0).ln();
-    if !(t > 0.0 && sd.is_finite()) {
-        return None;
+/// The interval a verdict was decided by (see [`DecisionInterval`]): `level` is the Holm
+/// level of the test that decided a regression or improvement.
+fn decision_interval(e: &Entry, level: f64, two_sided: (f64, f64)) -> DecisionInterval {
+    let bound = t_quantile(1.0 - level, e.df) * e.se;
+    let frac = |x: f64| Some(x.exp() - 1.0);
+    match e.verdict {
+        Verdict::Regressed => DecisionInterval {
+            lower: frac(e.log_change - bound),
+            upper: None,
+            confidence: 1.0 - level,
+        },
+        Verdict::Improved => DecisionInterval {
+            lower: None,
+            upper: frac(e.log_change + bound),
+            confidence: 1.0 - level,
+        },
+        _ => DecisionInterval {
+            lower: frac(two_sided.0),
+            upper: frac(two_sided.1),
+            confidence: 1.0 - ALPHA,
+        },
     }
-    let reaches = |k: u64| {
-        let df = Some((k - 1) as f64);
-        (t_quantile(1.0 - ALPHA / 2.0, df) + t_quantile(POWER, df)) * sd / (k as f64).sqrt() <= t
-    };
-    if reaches(2) {
-        return Some(2);
+}
+
+/// Fills what the rules can see for one entry among `m` ([`power`]): the change called
+/// regressed and the changes called unchanged at [`POWER`], and for paired rounds the rounds
+/// each would take.
+fn fill_power(e: &mut Entry, rules: &power::Rules, threshold_pct: f64, m: usize) {
+    let p = rules.power(e.se, threshold_pct);
+    e.mdc = p.regressed_at;
+    e.unchanged_within = p.unchanged_within;
+    e.se_for_unchanged = p.se_for_unchanged;
+    if e.noise.source == Source::PairedRounds {
+        let r = power::rounds_needed(e.noise.sd_log, threshold_pct, m);
+        e.rounds_for_regressed = r.and_then(|r| r.regressed);
+        e.rounds_for_unchanged = r.and_then(|r| r.unchanged);
+        e.rounds_needed = r.and_then(|r| r.both());
     }
-    let (mut lo, mut hi) = (2u64, 4u64);
-    while !reaches(hi) {
-        lo = hi;
-        hi = hi.checked_mul(2)?;
-    }
-    // reaches(hi) and not reaches(lo).
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if reaches(mid) {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    Some(hi)
 }
 
 /// Decides every entry from its `log_change`, `se` and `df`: the 95% interval of the change,
-/// the Holm-adjusted one-sided p-values, the verdict and the minimum detectable change. The
-/// Holm families are all of `entries`, so call it once with every benchmark compared.
+/// the Holm-adjusted one-sided p-values, the verdict, the interval that decided it and what
+/// the rules can see ([`power`]). The Holm families are all of `entries`, so call it once
+/// with every benchmark compared.
 pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
     let t = (1.0 + threshold_pct / 100.0).ln();
     // A side with fewer than FEW_SAMPLES samples (Criterion's `--quick` keeps 2, at different
@@ -132,8 +158,11 @@ pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
             .collect()
     };
     let (raw_up, raw_down) = (raw(p_regressed), raw(p_improved));
-    let up = holm(&raw_up);
-    let down = holm(&raw_down);
+    let (up, down) = (holm(&raw_up), holm(&raw_down));
+    let (up_level, down_level) = (holm_levels(&raw_up), holm_levels(&raw_down));
+    let m = entries.len();
+    // What does not depend on se, once per df: a comparison has one or a few.
+    let mut rules: Vec<(Option<u64>, power::Rules)> = Vec::new();
     for (i, e) in entries.iter_mut().enumerate() {
         let (lo, hi) = log_interval(e.log_change, e.se, e.df);
         e.change = Interval {
@@ -143,7 +172,6 @@ pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
         };
         e.p_regressed = up[i];
         e.p_improved = down[i];
-        e.mdc = mdc(e.se, e.df);
         e.verdict = if !decidable(e) {
             Verdict::Inconclusive
         } else if up[i] <= ALPHA {
@@ -155,13 +183,27 @@ pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
         } else {
             Verdict::Inconclusive
         };
+        let level = match e.verdict {
+            Verdict::Improved => down_level[i],
+            _ => up_level[i],
+        };
+        e.decision = decision_interval(e, level, (lo, hi));
+        let key = e.df.map(f64::to_bits);
+        let at = match rules.iter().position(|r| r.0 == key) {
+            Some(at) => at,
+            None => {
+                rules.push((key, power::Rules::new(e.df, m)));
+                rules.len() - 1
+            }
+        };
+        fill_power(e, &rules[at].1, threshold_pct, m);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::noise::{Noise, Source};
+    use crate::noise::Noise;
     use crate::stats::SplitMix64;
 
     fn entry(d: f64, se: f64, df: Option<f64>) -> Entry {
@@ -232,13 +274,55 @@ mod tests {
     }
 
     #[test]
-    fn decide_fills_interval_and_mdc() {
+    fn decide_fills_intervals_and_power() {
         let mut e = [entry(0.1, 0.02, Some(4.0))];
         decide(&mut e, 5.0);
         let q = 2.776_445;
         assert!((e[0].change.point - (0.1f64.exp() - 1.0)).abs() < 1e-12);
         assert!((e[0].change.lower - ((0.1 - q * 0.02f64).exp() - 1.0)).abs() < 1e-6);
-        assert!((e[0].mdc - ((q + 0.940_965) * 0.02f64).exp() + 1.0).abs() < 1e-6);
+        let p = power::power(0.02, Some(4.0), 5.0, 1);
+        assert_eq!(e[0].mdc, p.regressed_at);
+        assert_eq!(e[0].unchanged_within, p.unchanged_within);
+        // Not paired rounds: no rounds.
+        assert_eq!(e[0].rounds_needed, None);
+        // A regression of one benchmark alone: the one-sided 95% bound, t(.95, 4) = 2.131847.
+        assert_eq!(e[0].verdict, Verdict::Regressed);
+        let d = e[0].decision;
+        assert_eq!((d.upper, d.confidence), (None, 0.95));
+        assert!((d.lower.unwrap() - ((0.1 - 2.131_847 * 0.02f64).exp() - 1.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_regressed_row_shows_a_bound_beyond_the_threshold() {
+        // Borderline regressions, alone (m = 1: one-sided at 95%) and among 30 benchmarks
+        // (Holm's levels): every row called regressed has its decision bound at or above +5%,
+        // though alone the two-sided 95% interval of many of them reaches below it.
+        let mut rng = SplitMix64::new(7);
+        let (t5, se) = (1.05f64.ln(), 0.02);
+        let (mut regressed, mut ci_below) = (0, 0);
+        for family in [1, 30] {
+            for _ in 0..200 {
+                let mut es: Vec<Entry> = (0..family)
+                    .map(|i| {
+                        let z = if family == 1 { 1.8 } else { 3.0 };
+                        let d = if i < 3 {
+                            t5 + se * (z + 0.3 * rng.normal())
+                        } else {
+                            0.0
+                        };
+                        entry(d, se, None)
+                    })
+                    .collect();
+                decide(&mut es, 5.0);
+                for e in es.iter().filter(|e| e.verdict == Verdict::Regressed) {
+                    regressed += 1;
+                    assert!(e.decision.lower.unwrap() >= 0.05 - 1e-12, "{e:?}");
+                    assert!(e.decision.one_sided() && e.decision.confidence >= 0.95);
+                    ci_below += usize::from(e.change.lower < 0.05);
+                }
+            }
+        }
+        assert!(regressed > 300 && ci_below > 50, "{regressed} {ci_below}");
     }
 
     #[test]
@@ -273,22 +357,39 @@ mod tests {
     }
 
     #[test]
-    fn mdc_and_rounds_needed() {
-        // 5 rounds, 2% SD per round: se = 0.02/√5, df = 4.
-        let se = 0.02 / 5f64.sqrt();
-        let m = mdc(se, Some(4.0));
-        assert!((m - ((2.776_445 + 0.940_965) * se).exp() + 1.0).abs() < 1e-6);
-        // That detects 5% (m ≈ 3.4%), so 5 rounds or fewer suffice.
-        assert!(rounds_needed(0.02, 5.0).unwrap() <= 5);
-        // 10% per round needs many more: K' with (t+t)/√K'·0.1 ≤ ln 1.05.
-        let k = rounds_needed(0.10, 5.0).unwrap();
-        let ok = |k: u64| {
-            let df = Some((k - 1) as f64);
-            (t_quantile(0.975, df) + t_quantile(0.8, df)) * 0.1 / (k as f64).sqrt() <= 1.05f64.ln()
+    fn the_stated_change_is_called_regressed_80_percent_of_the_time_by_decide() {
+        // Through decide and the real Holm family: one benchmark at the change its row states,
+        // nine unchanged ones; 400 families: 80% ± 5% (2.5 binomial SDs).
+        let (se, m) = (0.02, 10);
+        let mut rng = SplitMix64::new(11);
+        let stated = power::power(se, None, 5.0, m).regressed_at;
+        let mut called = 0;
+        for _ in 0..400 {
+            let mut es: Vec<Entry> = (0..m).map(|_| entry(se * rng.normal(), se, None)).collect();
+            es[0] = entry((1.0 + stated).ln() + se * rng.normal(), se, None);
+            decide(&mut es, 5.0);
+            assert_eq!(es[0].mdc, stated);
+            called += usize::from(es[0].verdict == Verdict::Regressed);
+        }
+        eprintln!("{called} of 400 called regressed at the stated {stated}");
+        assert!((300..=340).contains(&called), "{called} of 400");
+    }
+
+    #[test]
+    fn paired_rounds_get_the_rounds_they_need() {
+        // 5 rounds, 2% SD per round.
+        let mut e = [entry(0.0, 0.02 / 5f64.sqrt(), Some(4.0))];
+        e[0].noise = Noise {
+            source: Source::PairedRounds,
+            sd_log: 0.02,
+            runs: Some(5),
+            df: Some(4.0),
         };
-        assert!(ok(k) && !ok(k - 1), "{k}");
-        assert!((30..40).contains(&k), "{k}");
-        assert_eq!(rounds_needed(0.0, 5.0), Some(2));
-        assert_eq!(rounds_needed(0.1, 0.0), None);
+        decide(&mut e, 5.0);
+        let r = power::rounds_needed(0.02, 5.0, 1).unwrap();
+        assert_eq!(e[0].rounds_for_regressed, r.regressed);
+        assert_eq!(e[0].rounds_for_unchanged, r.unchanged);
+        assert_eq!(e[0].rounds_needed, r.both());
+        assert!(r.both().unwrap() >= 2);
     }
 }

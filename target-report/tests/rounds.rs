@@ -57,12 +57,26 @@ fn paired_rounds_detect_a_ten_percent_change() {
         row.contains("paired rounds (5)") && row.contains("REGRESSED"),
         "{row}"
     );
+    // The interval beside "regressed" is the one-sided bound that decided it: beyond +5%.
+    let bound = slow.decision.lower.unwrap();
+    assert!(bound >= 0.05 && slow.decision.upper.is_none(), "{slow:?}");
+    assert!(row.contains("(one-sided)"), "{row}");
     let md = Markdown.render(&c);
     let sep = md.lines().find(|l| l.starts_with("|---")).unwrap();
-    assert_eq!(sep.matches('|').count(), 10, "{sep}");
+    assert_eq!(sep.matches('|').count(), 11, "{sep}");
     let json: Value = serde_json::from_str(&Json.render(&c)).unwrap();
     assert_eq!(json["exit_code"], 1);
-    assert!(json["entries"][0]["rounds_needed"].as_u64().is_some());
+    let e = &json["entries"][0];
+    assert!(e["rounds_needed"].as_u64().is_some());
+    let (kr, ku) = (
+        e["rounds_for_regressed"].as_u64(),
+        e["rounds_for_unchanged"].as_u64(),
+    );
+    assert_eq!(
+        e["rounds_needed"].as_u64(),
+        Some(kr.unwrap().max(ku.unwrap()))
+    );
+    assert!(e["decision"]["confidence"].as_f64().unwrap() >= 0.95);
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::stats;
 use crate::verdict;
 
 /// One sentence on how `ab` decides, printed with every comparison.
-pub const ROUNDS_METHOD: &str = "K paired rounds, each one short Criterion run per side; d_r = ln(median(new_r)/median(old_r)) per round; d̄ ± t(K−1)·s/√K with s the SD of the d_r; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. Detectable = exp((t.975 + t.8)·s/√K) − 1, the change found with 80% power; rounds for T = the K' at which that reaches T.";
+pub const ROUNDS_METHOD: &str = "K paired rounds, each one short Criterion run per side; d_r = ln(median(new_r)/median(old_r)) per round; d̄ ± t(K−1)·s/√K with s the SD of the d_r; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it, else the 95% interval. Regressed at 80% = the true change called regressed with at least 80% probability (one-sided at α/m, Holm's worst case over the m benchmarks; the uncertainty of se integrated over its degrees of freedom); unchanged at 80% = the true changes within ± which it is called unchanged with 80% probability (or, when not even no change is, the se that would take). Rounds for T = the K at which both a true change of 2T is called regressed and no change is called unchanged, each with 80% probability.";
 
 /// The per-round data of one benchmark, or why it is not complete.
 enum Rounds {
@@ -69,7 +69,7 @@ fn label(names: &[String]) -> String {
 /// Compares paired rounds: baselines `old[r]` and `new[r]` under `criterion_dir` form round r.
 /// Every benchmark present in all those baselines gets d_r per round, a t-interval with K − 1
 /// degrees of freedom, the verdict rules of [`crate::verdict`] with Holm over all of them, its
-/// minimum detectable change and the rounds that would detect the threshold. Benchmarks in
+/// power and the rounds each verdict would need ([`crate::verdict::power`]). Benchmarks in
 /// some of the baselines only are listed as incomplete (or added/removed when a whole side
 /// lacks them). The sides are labelled `first … last` baseline; callers may relabel them
 /// (e.g. with the git revisions).
@@ -105,7 +105,7 @@ pub fn from_rounds(
             (Rounds::Absent, Rounds::Complete(id, ..)) => added.push(id),
             (Rounds::Complete(id, ..), Rounds::Absent) => removed.push(id),
             (Rounds::Complete(id, mo, so), Rounds::Complete(_, mn, sn)) => {
-                entries.push(entry(id.clone(), &mo, &mn, threshold_pct, (so, sn)));
+                entries.push(entry(id.clone(), &mo, &mn, (so, sn)));
                 compared.push((dir, id));
             }
             (a, b) => {
@@ -155,19 +155,13 @@ pub fn from_rounds(
 }
 
 /// One benchmark from its per-round medians on each side, undecided.
-fn entry(
-    id: String,
-    old: &[f64],
-    new: &[f64],
-    threshold_pct: f64,
-    samples: (usize, usize),
-) -> Entry {
+fn entry(id: String, old: &[f64], new: &[f64], samples: (usize, usize)) -> Entry {
     let k = old.len();
     let d: Vec<f64> = old.iter().zip(new).map(|(o, n)| (n / o).ln()).collect();
     let s = stats::sd(&d);
     let df = Some((k - 1) as f64);
     let log_mean = |xs: &[f64]| stats::mean(&xs.iter().map(|x| x.ln()).collect::<Vec<_>>());
-    let mut e = Entry::new(
+    Entry::new(
         id,
         log_mean(old).exp(),
         log_mean(new).exp(),
@@ -181,7 +175,5 @@ fn entry(
             df,
         },
         samples,
-    );
-    e.rounds_needed = verdict::rounds_needed(s, threshold_pct);
-    e
+    )
 }

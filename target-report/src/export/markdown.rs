@@ -2,14 +2,12 @@
 //! into a pull request.
 
 use super::plain::{
-    compare_cells, compare_head, compare_notes, gil_sentence, rust_vs_python_cells,
-    RUST_VS_PYTHON_HEAD,
+    compare_cells, compare_head, compare_notes, decision_cell, gil_sentence, rust_vs_python_cells,
+    NOISE_CELL, RUST_VS_PYTHON_HEAD, VERDICT_CELL,
 };
 use super::{md_escape, trace, Exporter};
 use crate::compare::{Comparison, Verdict};
-use crate::format::{
-    fmt_change, fmt_ns_interval, fmt_pct_interval, fmt_rate, fmt_value, fmt_x_interval,
-};
+use crate::format::{fmt_ns_interval, fmt_pct_interval, fmt_rate, fmt_value, fmt_x_interval};
 use crate::summary::physics::MARK;
 use crate::summary::python::RustVsPython;
 use crate::summary::{Row, Summary, Table, SEQUENTIAL};
@@ -273,7 +271,7 @@ impl Exporter<Comparison> for Markdown {
         );
         let head = compare_head(c);
         out.push_str(&format!(
-            "| {} |\n|---|---:|---:|---:|---|---:|---|---|{}\n",
+            "| {} |\n|---|---:|---:|---:|---|---:|---:|---|---|{}\n",
             head.iter()
                 .enumerate()
                 .map(|(i, h)| if (1..=2).contains(&i) {
@@ -283,7 +281,11 @@ impl Exporter<Comparison> for Markdown {
                 })
                 .collect::<Vec<_>>()
                 .join(" | "),
-            if head.len() > 8 { "---:|" } else { "" }
+            if head.len() > VERDICT_CELL + 1 {
+                "---:|"
+            } else {
+                ""
+            }
         ));
         // Regressions first, then what could not be decided, so a reviewer sees them without
         // scrolling.
@@ -297,14 +299,10 @@ impl Exporter<Comparison> for Markdown {
         for e in entries {
             let mut cells = compare_cells(c, e);
             cells[0] = md_escape(&cells[0]);
-            cells[4] = format!(
-                "{} to {}",
-                fmt_change(e.change.lower),
-                fmt_change(e.change.upper)
-            );
-            cells[6] = md_escape(&cells[6]);
+            cells[4] = decision_cell(e, ("", " to ", ""));
+            cells[NOISE_CELL] = md_escape(&cells[NOISE_CELL]);
             if e.verdict == Verdict::Regressed {
-                cells[7] = "**regressed**".into();
+                cells[VERDICT_CELL] = "**regressed**".into();
             }
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
         }

@@ -34,8 +34,9 @@ pub(crate) fn compare_head(c: &Comparison) -> Vec<String> {
         c.old.clone(),
         c.new.clone(),
         "change".into(),
-        "95% CI".into(),
-        "detectable".into(),
+        "decision interval".into(),
+        "regressed at 80%".into(),
+        "unchanged at 80%".into(),
         "noise".into(),
         "verdict".into(),
     ];
@@ -45,8 +46,40 @@ pub(crate) fn compare_head(c: &Comparison) -> Vec<String> {
     head
 }
 
+/// The index of the verdict in [`compare_cells`].
+pub(crate) const VERDICT_CELL: usize = 8;
+/// The index of the noise source in [`compare_cells`].
+pub(crate) const NOISE_CELL: usize = 7;
+
 fn has_rounds(c: &Comparison) -> bool {
     c.entries.iter().any(|e| e.rounds_needed.is_some())
+}
+
+/// The interval that decided the verdict: `≥ +7.1% (one-sided)` for a regression (never
+/// below +T), `≤ −7.1% (one-sided)` for an improvement, otherwise the 95% interval with its
+/// bounds joined by `to` (`[−1.0%, +2.0%]` or `−1.0% to +2.0%`).
+pub(crate) fn decision_cell(e: &Entry, to: (&str, &str, &str)) -> String {
+    match (e.decision.lower, e.decision.upper) {
+        (Some(lo), None) => format!("≥ {} (one-sided)", fmt_change(lo)),
+        (None, Some(hi)) => format!("≤ {} (one-sided)", fmt_change(hi)),
+        (lo, hi) => format!(
+            "{}{}{}{}{}",
+            to.0,
+            fmt_change(lo.unwrap_or(e.change.lower)),
+            to.1,
+            fmt_change(hi.unwrap_or(e.change.upper)),
+            to.2
+        ),
+    }
+}
+
+/// `±1.5%`: the true changes called unchanged with 80% probability, or the se that would take.
+fn unchanged_cell(e: &Entry) -> String {
+    match (e.unchanged_within, e.se_for_unchanged) {
+        (Some(u), _) => format!("±{}", fmt_pct1(u)),
+        (None, Some(se)) => format!("no: needs se {}", fmt_pct1(se)),
+        (None, None) => "no".into(),
+    }
 }
 
 /// One benchmark's cells, in the order of [`compare_head`]; the verdict as its word.
@@ -56,12 +89,9 @@ pub(crate) fn compare_cells(c: &Comparison, e: &Entry) -> Vec<String> {
         fmt_ns(e.old_median_ns),
         fmt_ns(e.new_median_ns),
         fmt_change(e.change.point),
-        format!(
-            "[{}, {}]",
-            fmt_change(e.change.lower),
-            fmt_change(e.change.upper)
-        ),
-        fmt_pct1(e.mdc),
+        decision_cell(e, ("[", ", ", "]")),
+        fmt_change(e.mdc),
+        unchanged_cell(e),
         format!(
             "{}{}",
             e.noise.describe(),
@@ -96,6 +126,16 @@ pub(crate) fn compare_notes(c: &Comparison, code: impl Fn(&str) -> String) -> Ve
     }
     for i in &c.incomplete {
         out.push(format!("not compared: {i}"));
+    }
+    if !c.entries.is_empty() {
+        out.push(format!(
+            "decision interval: for regressed (improved) the one-sided bound at the Holm level that decided it, always beyond +{t}% (−{t}%); otherwise the 95% interval, which unchanged must lie within ±{t}%",
+            t = c.threshold_pct
+        ));
+        out.push(format!(
+            "regressed at 80%: the true change called regressed with at least 80% probability among these {} benchmarks (the same change downwards is called improved as often); unchanged at 80%: the true changes called unchanged with 80% probability",
+            c.entries.len()
+        ));
     }
     if c.entries.iter().any(|e| e.within_run_floor) {
         out.push("* the runs' own samples were noisier than the noise floor: their bootstrap SE was used".into());
@@ -143,7 +183,7 @@ impl Exporter<Comparison> for PlainTable {
         for e in &c.entries {
             let mut cells = compare_cells(c, e);
             if e.verdict == Verdict::Regressed {
-                cells[7] = "REGRESSED".into();
+                cells[VERDICT_CELL] = "REGRESSED".into();
             }
             rows.push(cells);
         }
