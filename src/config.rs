@@ -183,8 +183,8 @@ variables! {
     worker_exe: Option<String> = "CB_WORKER_EXE" {
         default: None, shown as "the cb-worker built with the bench";
         accepts: Optional(Custom {
-            expected: "the path of a cb-worker executable",
-            parse: parse_command,
+            expected: "the path of an existing cb-worker executable",
+            parse: parse_existing_file,
             show: String::clone,
         });
         meaning: "the process pool's worker executable: `target-report layout` and `ab --layouts` give each link order its own, so the bench and its workers share one code placement";
@@ -423,6 +423,13 @@ fn parse_command(text: &str) -> Result<String, Refusal> {
     match text.trim() {
         "" => Err(None),
         command => Ok(command.to_owned()),
+    }
+}
+
+fn parse_existing_file(text: &str) -> Result<String, Refusal> {
+    match text.trim() {
+        path if !path.is_empty() && Path::new(path).is_file() => Ok(path.to_owned()),
+        _ => Err(None),
     }
 }
 
