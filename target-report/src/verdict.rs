@@ -177,6 +177,7 @@ mod tests {
                 sd_log: se / 2f64.sqrt(),
                 runs: None,
                 df,
+                layout: None,
             },
             (10, 10),
         )

@@ -190,6 +190,41 @@ fn abba_alternates_which_side_goes_first() {
 }
 
 #[test]
+fn with_layouts_each_round_runs_its_link_order_on_both_sides() {
+    // Two link orders per side: sides 0–1 are old's, 2–3 new's; round r uses order r mod 2.
+    let slots = ab::rotate_layouts(ab::schedule(1, 4), 2);
+    let order: Vec<(usize, &str)> = slots
+        .iter()
+        .map(|s| (s.side, s.baseline.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (0, "ab-old-0"),
+            (2, "ab-new-0"),
+            (3, "ab-new-1"),
+            (1, "ab-old-1"),
+            (0, "ab-old-2"),
+            (2, "ab-new-2"),
+            (3, "ab-new-3"),
+            (1, "ab-old-3"),
+        ]
+    );
+    // One build per side: unchanged.
+    assert_eq!(
+        ab::rotate_layouts(ab::schedule(2, 2), 1),
+        ab::schedule(2, 2)
+    );
+}
+
+#[test]
+fn more_layouts_than_rounds_are_refused() {
+    let fx = Fixture::new("ab-layouts");
+    let o = fx.run(&["ab", "HEAD", "--rounds", "2", "--layouts", "3"]);
+    assert_bad(&o, "--layouts must be at least 1 and at most --rounds");
+}
+
+#[test]
 fn calibration_runs_go_round_robin_over_the_benchmarks() {
     let order: Vec<(usize, String)> = calibrate::schedule(3, 2)
         .into_iter()
