@@ -123,7 +123,11 @@ pub fn build(
         new: new.to_string(),
         threshold_pct,
         method: METHOD.to_string(),
-        noise: floor.describe_sources(entries.iter().map(|e| &e.noise)),
+        noise: floor
+            .describe_sources(entries.iter().map(|e| &e.noise))
+            .into_iter()
+            .chain(floor.layout_source(entries.iter().map(|e| e.id.as_str())))
+            .collect(),
         entries,
         added,
         removed,

@@ -357,9 +357,8 @@ impl NoiseFloor {
     /// One sentence per source used by `noises`, saying where it came from and for how many
     /// benchmarks.
     pub fn describe_sources<'a>(&self, noises: impl IntoIterator<Item = &'a Noise>) -> Vec<String> {
-        let noises: Vec<&Noise> = noises.into_iter().collect();
         let mut counts: BTreeMap<Source, usize> = BTreeMap::new();
-        for n in &noises {
+        for n in noises {
             *counts.entry(n.source).or_default() += 1;
         }
         counts
@@ -390,7 +389,6 @@ impl NoiseFloor {
                 ),
                 Source::PairedRounds => format!("{n} benchmarks: the spread of the paired rounds"),
             })
-            .chain(self.layout_source(&noises))
             .collect()
     }
 }

@@ -176,9 +176,12 @@ fn noise_sentences(
         "{} benchmarks: the spread of {k} paired rounds",
         entries.len()
     )];
-    let n = entries.iter().filter(|e| e.noise.layout.is_some()).count();
-    if let (Some((path, l)), true) = (layout, n > 0) {
-        out.push(layout_sentence(n, path, l));
+    if let Some((path, l)) = layout {
+        out.push(layout_sentence(
+            entries.iter().map(|e| e.id.as_str()),
+            path,
+            l,
+        ));
     }
     out
 }

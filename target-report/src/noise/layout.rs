@@ -246,43 +246,51 @@ impl super::NoiseFloor {
         Ok(self)
     }
 
-    /// The sentence on the layout term, when any of `noises` carries one.
-    pub(super) fn layout_source(&self, noises: &[&super::Noise]) -> Option<String> {
-        let n = noises.iter().filter(|n| n.layout.is_some()).count();
+    /// The sentence on the layout noise for the compared benchmarks `ids`, when a layout
+    /// file was read.
+    pub fn layout_source<'a>(&self, ids: impl Iterator<Item = &'a str>) -> Option<String> {
         let (path, l) = self.layout.as_ref()?;
-        (n > 0).then(|| layout_sentence(n, path, l))
+        Some(layout_sentence(ids, path, l))
     }
 }
 
-/// `N benchmarks: + σ_layout from <path> (M link orders × K runs, commit c), where the link
-/// orders differ more than runs of one binary`.
-pub fn layout_sentence(n: usize, path: &Path, l: &LayoutNoise) -> String {
+/// `layout: <path> (M link orders × K runs, commit c) knows N of these benchmarks: σ_layout
+/// added in quadrature for A, 0 for B (…)`.
+pub fn layout_sentence<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    path: &Path,
+    l: &LayoutNoise,
+) -> String {
+    let (mut known, mut added) = (0, 0);
+    for id in ids {
+        known += usize::from(l.benchmarks.contains_key(id));
+        added += usize::from(l.term(id).is_some());
+    }
     format!(
-        "{n} benchmarks: + σ_layout from {} ({} link orders × {} runs{}), added in quadrature where the link orders differ more than runs of one binary",
+        "layout: {} ({} link orders × {} runs{}) knows {known} of these benchmarks: σ_layout added in quadrature for {added}, 0 for {} (their link orders differ no more than runs of one binary)",
         path.display(),
         l.builds,
         l.rounds,
         l.commit.as_deref().map_or(String::new(), |c| format!(
             ", commit {}",
             c.chars().take(12).collect::<String>()
-        ))
+        )),
+        known - added
     )
 }
 
-/// `history`'s sentence on the layout floor, when `l` knows any of `ids`.
+/// `history`'s sentence on the layout floor for the charted benchmarks `ids`.
 pub fn floor_sentence<'a>(
     ids: impl Iterator<Item = &'a str>,
     path: &Path,
     l: &LayoutNoise,
 ) -> Option<String> {
     let n = ids.filter(|id| l.term(id).is_some()).count();
-    (n > 0).then(|| {
-        format!(
-            "{n} benchmarks: step scale at least √(σ²_run + σ²_layout), σ_layout from {} ({} link orders): a step that a relink alone reproduces is not a step in the code",
-            path.display(),
-            l.builds
-        )
-    })
+    Some(format!(
+        "{n} benchmarks: step scale at least √(σ²_run + σ²_layout), σ_layout from {} ({} link orders; a step that a relink alone reproduces is not a step in the code)",
+        path.display(),
+        l.builds
+    ))
 }
 
 /// One benchmark's entry from its run medians `medians[build][run]` (ns).
