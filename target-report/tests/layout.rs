@@ -4,11 +4,15 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
 use common::*;
 use serde_json::{json, Value};
+use target_report::history::{self, BenchRecord, Record};
+use target_report::machine::{GitInfo, Machine};
+use target_report::noise::LayoutNoise;
 
 /// Writes `cb-layout.json` into `crit` with σ_layout `sd_log` (`df` df) for every `ids`.
 fn write_layout(crit: &Path, ids: &[&str], sd_log: f64, df: f64) -> std::path::PathBuf {
@@ -164,5 +168,63 @@ fn a_corrupt_layout_file_exits_2_with_one_line_naming_it() {
     assert!(
         err.contains("cb-layout.json") && err.contains("cpu/fib/sequential"),
         "{err}"
+    );
+}
+
+fn record(commit: &str, id: &str, median: f64) -> (usize, Record) {
+    let r = Record {
+        schema: 1,
+        recorded_at: "2026-12-06T00:00:00Z".into(),
+        git: GitInfo {
+            commit: Some(commit.into()),
+            commit_date: None,
+            dirty: Some(false),
+        },
+        machine: Machine {
+            cpu_model: "test cpu".into(),
+            cores: 2,
+            os: "linux/x86_64".into(),
+        },
+        benchmarks: vec![BenchRecord {
+            id: id.into(),
+            median_ns: median,
+            lower_ns: median * 0.999,
+            upper_ns: median * 1.001,
+            samples: 10,
+            sample_fingerprint: None,
+        }],
+        origin: None,
+        status: None,
+        reason: None,
+    };
+    (1, r)
+}
+
+#[test]
+fn history_reports_no_step_within_the_layout_noise() {
+    let id = "cpu/fib/sequential";
+    // A quiet series that moves 6% at record 6, as a relink can: one commit per record.
+    let records: Vec<(usize, Record)> = (0..12)
+        .map(|i| {
+            let level = if i < 6 { 100.0 } else { 106.0 };
+            record(&format!("c{i}"), id, level * (1.0 + 0.002 * (i % 2) as f64))
+        })
+        .collect();
+    let plain = history::series_with_noise(&records, &BTreeMap::new(), None);
+    assert_eq!(
+        plain[0].fit.steps.len(),
+        1,
+        "a step on the series' own scale"
+    );
+    let tmp = TempDir::new("layout-hist");
+    let path = write_layout(tmp.path(), &[id], 0.08, 3.0);
+    let layout = LayoutNoise::load(&path).unwrap();
+    let floored = history::series_with_noise(&records, &BTreeMap::new(), Some(&layout));
+    assert!(floored[0].fit.steps.is_empty(), "{:?}", floored[0].fit);
+    // With a measured σ_run, the layout term adds to it: √(σ²_run + σ²_layout).
+    let measured = history::measured_noise(&records, None, Some(&layout));
+    assert!(
+        measured.is_empty(),
+        "one record per commit: no repeated runs"
     );
 }
