@@ -10,6 +10,13 @@
 //! `cargo bench` of a commit that has the file). When the user set either, both sides keep
 //! theirs (cargo gives the environment precedence), and [`BuildFlags::note`] says that
 //! placement is then pinned only if theirs include the flags.
+//!
+//! Passing them explicitly also keeps them independent of where a checkout sits: cargo merges
+//! the `.cargo/config.toml` of every ancestor directory and concatenates their arrays, so a
+//! worktree under `target/ab/` got the flags twice (its own file and the outer checkout's),
+//! and an old commit there got the outer checkout's flags without having any. In the
+//! workspace itself the list is the configured one, so `calibrate`'s in-place build and a plain
+//! `cargo bench` share their fingerprints (checked: nothing rebuilds between them).
 
 /// The flags `.cargo/config.toml` sets for every build of the workspace (a test reads the
 /// file and checks they are equal).
