@@ -60,6 +60,7 @@ const CARGO: &str = r#"#!/bin/sh
 echo "   Compiling fake" >&2
 if [ -n "$FAKE_BUILD_HANG" ]; then touch "$FAKE_HANG_MARK"; sleep 60; fi
 echo "$PWD $CARGO_TARGET_DIR" >> "$FAKE_BUILD_LOG"
+echo "${CARGO_ENCODED_RUSTFLAGS-unset}|${RUSTFLAGS-unset}|${CB_LINK_SHUFFLE_SEED-unset}" >> "$FAKE_BUILD_LOG.flags"
 echo "{\"reason\":\"compiler-artifact\",\"target\":{\"name\":\"cpu\",\"kind\":[\"bench\"]},\"executable\":\"$PWD/bench.sh\"}"
 echo '{"reason":"build-finished","success":true}'
 "#;
@@ -369,6 +370,40 @@ fn fewer_than_two_rounds_or_runs_are_refused() {
             "--runs must be at least 2",
         );
     }
+}
+
+#[test]
+fn both_sides_build_with_the_pinned_flags_unless_the_user_set_their_own() {
+    let fx = Fixture::new("ab-flags");
+    let flags_log = fx.tmp.path().join("builds.log.flags");
+    let pinned = "-C\x1fllvm-args=-align-all-functions=6\x1f-C\x1fllvm-args=-align-loops=64";
+    let out = fx
+        .command(&["ab", "HEAD", "HEAD", "--rounds", "2", "--", "alpha"])
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains("not pinned"), "{}", stderr(&out));
+    let logged = fs::read_to_string(&flags_log).unwrap();
+    let want = format!("{pinned}|unset|unset\n");
+    assert_eq!(logged, want.repeat(2), "old and new alike");
+    // The user's RUSTFLAGS: inherited by both sides, and one line says so.
+    fs::remove_file(&flags_log).unwrap();
+    let out = fx
+        .command(&["ab", "HEAD", "HEAD", "--rounds", "2", "--", "alpha"])
+        .env("RUSTFLAGS", "-Ctarget-cpu=native")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .unwrap();
+    let logged = fs::read_to_string(&flags_log).unwrap();
+    assert_eq!(logged, "unset|-Ctarget-cpu=native|unset\n".repeat(2));
+    let notes: Vec<String> = stderr(&out)
+        .lines()
+        .filter(|l| l.contains("not pinned"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("RUSTFLAGS"), "{}", notes[0]);
 }
 
 #[test]
