@@ -368,6 +368,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
     let names: Vec<Vec<String>> = (0..opts.builds)
         .map(|b| (0..opts.rounds).map(|r| run_name(b, r)).collect())
         .collect();
+    let git = crate::machine::git_info(&root, Some(&base));
     let layout = LayoutNoise {
         schema: 1,
         builds: opts.builds,
@@ -375,7 +376,8 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
         seeds,
         rustflags: flags.describe(),
         created_at: crate::machine::utc_now(),
-        commit: crate::machine::git_info(&root, None).commit,
+        commit: git.commit,
+        dirty: git.dirty,
         machine: Some(crate::machine::machine()),
         benchmarks: medians_from_runs(&criterion_dir, &names)?
             .into_iter()

@@ -59,6 +59,9 @@ pub struct LayoutNoise {
     /// The commit that was measured, when known.
     #[serde(default)]
     pub commit: Option<String>,
+    /// Whether the working tree had uncommitted changes (then `commit` is only its base).
+    #[serde(default)]
+    pub dirty: Option<bool>,
     /// The machine it ran on.
     #[serde(default)]
     pub machine: Option<Machine>,
