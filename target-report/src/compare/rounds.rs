@@ -222,7 +222,17 @@ fn entry(
         },
         samples,
     );
-    e.rounds_needed = verdict::rounds_needed(s, threshold_pct);
+    // More rounds shrink s²/K, never the layout term: when 2σ²_layout alone keeps the
+    // detectable change above T (normal quantiles, its best case), no K' reaches T.
+    let floor_alone = layout.is_some_and(|t| {
+        let z = 1.959_963_985 + 0.841_621_234;
+        z * std::f64::consts::SQRT_2 * t.sd_log >= (1.0 + threshold_pct / 100.0).ln()
+    });
+    e.rounds_needed = if floor_alone {
+        None
+    } else {
+        verdict::rounds_needed(s, threshold_pct)
+    };
     e
 }
 
@@ -253,5 +263,22 @@ mod tests {
         let (v1, v2) = (plain.se.powi(2), 2.0 * 0.0004);
         let df = (v1 + v2).powi(2) / (v1.powi(2) / 3.0 + v2.powi(2) / 5.0);
         assert!((with.df.unwrap() - df).abs() < 1e-9);
+    }
+
+    #[test]
+    fn no_number_of_rounds_beats_a_large_layout_term() {
+        let old = [100.0, 101.0, 99.0, 100.5];
+        let new = [103.0, 104.5, 101.0, 103.0];
+        let term = |sd_log| LayoutTerm {
+            sd_log,
+            builds: 4,
+            df: 5.0,
+        };
+        // 2.8·√2·0.005 = 2% < ln 1.05: more rounds can still reach 5%.
+        let small = entry("g/f".into(), &old, &new, 5.0, (10, 10), Some(term(0.005)));
+        assert!(small.rounds_needed.is_some());
+        // 2.8·√2·0.02 = 7.9% ≥ ln 1.05: the layout term alone keeps 5% out of reach.
+        let large = entry("g/f".into(), &old, &new, 5.0, (10, 10), Some(term(0.02)));
+        assert_eq!(large.rounds_needed, None);
     }
 }
