@@ -17,7 +17,7 @@ use criterion::{Criterion, Throughput};
 
 fn main() {
     let base = Config::from_env_or_exit();
-    let worker = Path::new(env!("CARGO_BIN_EXE_cb-worker"));
+    let worker = base.worker_exe_or(Path::new(env!("CARGO_BIN_EXE_cb-worker")));
     let mut criterion = Criterion::default().configure_from_args();
     let args = CriterionArgs::from_env_or_exit();
     let side_files = SideFiles::for_run(&args);

@@ -33,7 +33,7 @@ fn main() {
     // Bad configuration (an unreachable CB_TARGET_URL too) stops the run before Criterion
     // starts and prints anything of its own.
     let config = Config::from_env_or_exit();
-    let worker = Path::new(env!("CARGO_BIN_EXE_cb-worker"));
+    let worker = config.worker_exe_or(Path::new(env!("CARGO_BIN_EXE_cb-worker")));
     let matrix = IoMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
     let mut criterion = Criterion::default().configure_from_args();
     // Read after Criterion has accepted the command line (it exits on anything it refuses).

@@ -40,7 +40,7 @@ fn main() {
     }
     let interpreter =
         Interpreter::start(&config.python).unwrap_or_else(|e| exit_with_config_error(&e));
-    let worker = Path::new(env!("CARGO_BIN_EXE_cb-worker"));
+    let worker = config.worker_exe_or(Path::new(env!("CARGO_BIN_EXE_cb-worker")));
     let io = IoMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
     let cpu = CpuMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
     for line in &interpreter.unpinned {

@@ -27,7 +27,7 @@ fn main() {
 }
 
 fn sweeps(c: &mut Criterion, base: &Config, side_files: &SideFiles) {
-    let worker = Path::new(env!("CARGO_BIN_EXE_cb-worker"));
+    let worker = base.worker_exe_or(Path::new(env!("CARGO_BIN_EXE_cb-worker")));
     for sweep in Sweep::ALL {
         let mut group = c.benchmark_group(sweep.group());
         let scale = if sweep.logarithmic() {

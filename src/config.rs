@@ -12,6 +12,7 @@
 
 use std::fmt;
 use std::ops::RangeInclusive;
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -179,6 +180,15 @@ variables! {
         accepts: Optional(Number("an integer", 0..=u64::MAX));
         meaning: "seed of the shuffled strategy order in each round (recorded in `cb-rounds.json`)";
     }
+    worker_exe: Option<String> = "CB_WORKER_EXE" {
+        default: None, shown as "the cb-worker built with the bench";
+        accepts: Optional(Custom {
+            expected: "the path of an existing cb-worker executable",
+            parse: parse_existing_file,
+            show: String::clone,
+        });
+        meaning: "the process pool's worker executable: `target-report layout` and `ab --layouts` give each link order its own, so the bench and its workers share one code placement";
+    }
     target_url: Option<String> = "CB_TARGET_URL" {
         default: None, shown as "the embedded server";
         accepts: Optional(Custom {
@@ -254,6 +264,12 @@ impl Config {
     /// `CB_TIMEOUT_MS` as a duration.
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)
+    }
+
+    /// The process pool's worker executable: `CB_WORKER_EXE` when set, else `built` (the bench's
+    /// own `CARGO_BIN_EXE_cb-worker`).
+    pub fn worker_exe_or<'a>(&'a self, built: &'a Path) -> &'a Path {
+        self.worker_exe.as_deref().map_or(built, Path::new)
     }
 
     /// The deliberate slowdown of benchmark `group/function`, if `CB_TEST_SLOWDOWN` names it.
@@ -407,6 +423,13 @@ fn parse_command(text: &str) -> Result<String, Refusal> {
     match text.trim() {
         "" => Err(None),
         command => Ok(command.to_owned()),
+    }
+}
+
+fn parse_existing_file(text: &str) -> Result<String, Refusal> {
+    match text.trim() {
+        path if !path.is_empty() && Path::new(path).is_file() => Ok(path.to_owned()),
+        _ => Err(None),
     }
 }
 

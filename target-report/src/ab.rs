@@ -33,6 +33,7 @@ use std::sync::atomic::AtomicBool;
 use crate::compare::Comparison;
 use crate::error::{Error, Result};
 use crate::format::format_duration;
+use crate::layout::LayoutBuild;
 use crate::runner::cargo::{self, Built, CriterionArgs};
 use crate::runner::git::{self, Prepared, Repo, Source};
 use crate::runner::session::{self, Outcome, Plan, SideRun, Slot, StatusLine};
@@ -63,6 +64,12 @@ pub struct Options {
     /// `CB_*` variables set for the new side's runs only (`--new-env`): a deliberate,
     /// testing-only difference such as `CB_TEST_SLOWDOWN`.
     pub new_env: Vec<(String, String)>,
+    /// Link orders per side (`--layouts M`): round r runs link order r mod M of each side, so
+    /// the rounds' spread contains the code-placement noise. 1: one build per side.
+    pub layouts: usize,
+    /// With one build per side, the `cb-layout.json` whose σ_layout is added to each
+    /// benchmark's variance (2σ²_layout); `None`: none.
+    pub layout_file: Option<PathBuf>,
 }
 
 /// Parses a `--old-env`/`--new-env` value `CB_NAME=VALUE`.
@@ -116,6 +123,15 @@ pub fn schedule(benches: usize, rounds: usize) -> Vec<Slot> {
     slots
 }
 
+/// With `m` link orders per side, slot (side s, round r) runs side s's link order r mod m:
+/// side index s·m + r mod m. With m = 1 the schedule is unchanged.
+pub fn rotate_layouts(mut slots: Vec<Slot>, m: usize) -> Vec<Slot> {
+    for slot in &mut slots {
+        slot.side = slot.side * m + slot.round % m;
+    }
+    slots
+}
+
 /// Checks the options that need no repository.
 pub fn validate(opts: &Options) -> Result<()> {
     if opts.rounds < 2 {
@@ -123,6 +139,17 @@ pub fn validate(opts: &Options) -> Result<()> {
             "--rounds must be at least 2 (an interval needs the spread of two or more paired rounds), got {}",
             opts.rounds
         )));
+    }
+    if opts.layouts == 0 || (opts.layouts > 1 && opts.rounds < opts.layouts) {
+        return Err(Error::msg(format!(
+            "--layouts must be at least 1 and at most --rounds (each link order in at least one round), got {} with {} rounds",
+            opts.layouts, opts.rounds
+        )));
+    }
+    if opts.layouts > 1 && !crate::layout::relink_supported() {
+        return Err(Error::msg(
+            "--layouts relinks with rust-lld's --shuffle-sections, which needs a Linux GNU target",
+        ));
     }
     if !(opts.threshold_pct.is_finite() && opts.threshold_pct >= 0.0) {
         return Err(Error::msg(format!(
@@ -148,26 +175,33 @@ pub fn round_env(side: &[(String, String)]) -> Vec<(String, String)> {
     env
 }
 
-/// One side, checked out and built.
+/// One side, checked out and built (and relinked, with `--layouts`).
 struct Side {
     name: &'static str,
     source: Source,
     dir: PathBuf,
     built: Built,
+    layouts: Vec<LayoutBuild>,
 }
 
 /// Runs a whole `ab` session from the repository containing `cwd`.
 pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
     validate(opts)?;
+    crate::runner::flags::announce();
     let args = cargo::split_criterion_args(&opts.criterion_args)?;
     let repo = Repo::discover(cwd)?;
     let ab_dir = repo.root.join("target").join("ab");
     let sources = resolve_sides(&repo, opts, &ab_dir)?;
     let _lock = crate::runner::lock(&ab_dir.join(".lock"), "the ab worktrees of this repository")?;
     let envs = [round_env(&opts.old_env), round_env(&opts.new_env)];
+    let seeds = link_seeds(opts.layouts);
+    let layout = match (&opts.layout_file, opts.layouts) {
+        (Some(p), 1) => Some((p.clone(), crate::noise::LayoutNoise::load(p)?)),
+        _ => None,
+    };
     let mut sides = Vec::new();
     for (name, source) in ["old", "new"].into_iter().zip(sources) {
-        match checkout_and_build(&repo, &ab_dir, name, source, stop)? {
+        match checkout_and_build(&repo, &ab_dir, (name, source), &seeds, stop)? {
             Some(side) => sides.push(side),
             None => return Ok(Finished::Interrupted(None)),
         }
@@ -179,12 +213,20 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
     if outcome.interrupted {
         return Ok(Finished::Interrupted(Some(outcome)));
     }
-    let mut c = crate::compare::from_rounds(
+    let mut c = crate::compare::from_rounds_with_layout(
         &criterion_dir,
         &round_names("old", opts.rounds),
         &round_names("new", opts.rounds),
         opts.threshold_pct,
+        layout.as_ref().map(|(p, l)| (p.as_path(), l)),
     )?;
+    if opts.layouts > 1 {
+        c.noise.push(format!(
+            "each side's rounds rotate over {} link orders (seeds {}): the spread includes code placement",
+            opts.layouts,
+            seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        ));
+    }
     // The sides by their revisions rather than by their first and last round's baseline.
     c.old = side_label(opts.old.as_str(), &sides[0].source);
     c.new = side_label(
@@ -234,12 +276,24 @@ fn run_rounds(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<Ou
     )
 }
 
-/// Prepares the side's worktree and builds it; `None` when Ctrl-C stopped the build.
+/// The link seeds of `--layouts M` (none for one build per side), from the clock.
+fn link_seeds(layouts: usize) -> Vec<u64> {
+    if layouts < 2 {
+        return Vec::new();
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    crate::layout::seeds(now.map_or(1, |d| d.as_nanos() as u64), layouts)
+}
+
+/// Prepares the side's worktree and builds it (and relinks it once per seed); `None` when
+/// Ctrl-C stopped the build. Where relinking is supported every build goes through the same
+/// linker wrapper, with or without seeds, so `ab` and `ab --layouts` share the side's target
+/// directory without rebuilding the dependencies.
 fn checkout_and_build(
     repo: &Repo,
     ab_dir: &Path,
-    name: &'static str,
-    source: Source,
+    (name, source): (&'static str, Source),
+    seeds: &[u64],
     stop: &AtomicBool,
 ) -> Result<Option<Side>> {
     let dir = ab_dir
@@ -253,26 +307,29 @@ fn checkout_and_build(
     };
     eprintln!("{name}: worktree {} ({how})", dir.display());
     let target = ab_dir.join(format!("target-{name}"));
-    let log = ab_dir.join("logs").join(format!("build-{name}.log"));
     let label = match &source {
-        Source::Commit(c) => format!("building {name} ({})", git::short(c)),
-        Source::WorkingTree(_) => format!("building {name} (the working tree)"),
+        Source::Commit(c) => format!("{name} ({})", git::short(c)),
+        Source::WorkingTree(_) => format!("{name} (the working tree)"),
     };
-    let mut line = StatusLine::new();
-    line.show(&format!("{label} …"), false);
-    let started = std::time::Instant::now();
-    let built = cargo::build(&dir, Some(&target), &log, stop, |t| {
-        line.show(&format!("{label} … {}", format_duration(t)), true)
-    })?;
-    line.finish();
-    if built.is_some() {
-        eprintln!("{name}: built in {}", format_duration(started.elapsed()));
-    }
-    Ok(built.map(|built| Side {
+    let built = if crate::layout::relink_supported() {
+        let out = ab_dir.join(format!("layouts-{name}"));
+        crate::layout::build_layouts(&dir, &target, &out, seeds, &label, stop)?
+    } else {
+        let log = ab_dir.join("logs").join(format!("build-{name}.log"));
+        let mut line = StatusLine::new();
+        line.show(&format!("building {label} …"), false);
+        let built = cargo::build(&dir, Some(&target), &log, stop, |t| {
+            line.show(&format!("building {label} … {}", format_duration(t)), true)
+        })?;
+        line.finish();
+        built.map(|b| (b, Vec::new()))
+    };
+    Ok(built.map(|(built, layouts)| Side {
         name,
         source,
         dir,
         built,
+        layouts,
     }))
 }
 
@@ -311,19 +368,28 @@ fn plan(
             }
         )));
     }
-    let side_runs = sides
-        .iter()
-        .zip(lists)
-        .zip(envs)
-        .map(|((side, list), env)| SideRun {
-            name: side.name.to_string(),
-            cwd: side.dir.clone(),
-            exes: list.into_iter().collect(),
-            env: env.clone(),
-        })
-        .collect();
+    let m = sides[0].layouts.len().max(1);
+    let mut side_runs = Vec::new();
+    for ((side, list), env) in sides.iter().zip(lists).zip(envs) {
+        if side.layouts.is_empty() {
+            side_runs.push(SideRun {
+                name: side.name.to_string(),
+                cwd: side.dir.clone(),
+                exes: list.iter().cloned().collect(),
+                env: env.clone(),
+            });
+        }
+        for (l, build) in side.layouts.iter().enumerate() {
+            side_runs.push(SideRun {
+                name: format!("{} link order {l}", side.name),
+                cwd: side.dir.clone(),
+                exes: crate::layout::exes_of(&list, &side.built.benches, &build.benches),
+                env: build.env(env),
+            });
+        }
+    }
     Ok(Plan {
-        slots: schedule(benches.len(), rounds),
+        slots: rotate_layouts(schedule(benches.len(), rounds), m),
         benches,
         sides: side_runs,
         args: args.run.clone(),

@@ -218,6 +218,7 @@ impl Dirs {
 /// Runs a backfill from the repository containing `cwd`.
 pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
     validate(opts)?;
+    crate::runner::flags::announce();
     let args = cargo::split_criterion_args(&opts.criterion_args)?;
     let repo = Repo::discover(cwd)?;
     let commits = repo.commits_in(&opts.range)?;

@@ -87,6 +87,7 @@ pub fn validate(opts: &Options) -> Result<()> {
 /// Runs a whole calibration of the workspace containing `cwd`.
 pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
     validate(opts)?;
+    crate::runner::flags::announce();
     let args = cargo::split_criterion_args(&opts.criterion_args)?;
     let root = crate::machine::workspace_root(cwd).ok_or_else(|| {
         Error::at(

@@ -4,7 +4,8 @@
 //!
 //! `compare OLD NEW` on two plain runs ([`build`]): d = ln(median_new/median_old) from the two
 //! `sample.json` files (per-iteration times), se = √2·σ_run with σ_run from the
-//! [`crate::noise`] floor (calibration, history or the default), floored by the two runs' own
+//! [`crate::noise`] floor (calibration, history or the default) — √(2σ²_run + 2σ²_layout) where
+//! `cb-layout.json` knows the benchmark's code-placement noise — floored by the two runs' own
 //! bootstrap standard errors of the log median combined in quadrature (a run whose own samples
 //! are noisier than σ_run says so). [`crate::verdict::decide`] turns (d, se, df) into verdicts
 //! with Holm's correction over all benchmarks compared. Paired rounds (`ab`) produce the same
@@ -23,7 +24,7 @@ use std::path::Path;
 
 pub use config::{side_by_side, ConfigRow, Configs};
 pub use model::{Comparison, DecisionInterval, Entry, Verdict, FEW_SAMPLES};
-pub use rounds::{from_rounds, ROUNDS_METHOD};
+pub use rounds::{from_rounds, from_rounds_with_layout, ROUNDS_METHOD};
 
 use crate::criterion::{self, BenchDir, Measured};
 use crate::error::{Error, Result};
@@ -122,7 +123,11 @@ pub fn build(
         new: new.to_string(),
         threshold_pct,
         method: METHOD.to_string(),
-        noise: floor.describe_sources(entries.iter().map(|e| &e.noise)),
+        noise: floor
+            .describe_sources(entries.iter().map(|e| &e.noise))
+            .into_iter()
+            .chain(floor.layout_source(entries.iter().map(|e| e.id.as_str())))
+            .collect(),
         entries,
         added,
         removed,
@@ -151,11 +156,17 @@ pub fn entry(id: String, old: &[f64], new: &[f64], noise: Noise) -> Entry {
     let within = stats::bootstrap_se_log_median(old, stats::SE_RESAMPLES, seed).hypot(
         stats::bootstrap_se_log_median(new, stats::SE_RESAMPLES, !seed),
     );
-    let between = std::f64::consts::SQRT_2 * noise.sd_log;
+    // se² = 2σ²_run, plus 2σ²_layout where the layout noise is known: each side's binary
+    // is one draw of a code placement.
+    let run_var = 2.0 * noise.sd_log.powi(2);
+    let (between, between_df) = match &noise.layout {
+        Some(t) => t.add_to(run_var, noise.df, 2.0),
+        None => (run_var.sqrt(), noise.df),
+    };
     let (se, df, floored) = if within > between {
         (within, None, true)
     } else {
-        (between, noise.df, false)
+        (between, between_df, false)
     };
     let mut e = Entry::new(
         id,
@@ -183,6 +194,7 @@ mod tests {
             sd_log,
             runs: Some(runs),
             df: Some((runs - 1) as f64),
+            layout: None,
         }
     }
 

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::criterion;
 use crate::error::{Error, Result};
 use crate::machine::{GitInfo, Machine};
+use crate::noise::LayoutNoise;
 use crate::noise::{self, Calibration, Noise};
 use crate::steps::{self, Fit};
 
@@ -358,16 +359,22 @@ pub struct Series {
 /// Builds one series per benchmark id (sorted by id), in record order, with step detection
 /// on the noise scale of the series itself.
 pub fn series(records: &[(usize, Record)]) -> Vec<Series> {
-    series_with_noise(records, &BTreeMap::new())
+    series_with_noise(records, &BTreeMap::new(), None)
 }
 
 /// Builds one series per benchmark id, as [`series`], fitting each benchmark that `measured`
 /// knows with its measured run-to-run σ (SD of ln(median)) as the noise scale instead of the
 /// scale estimated from the series: repeated runs of one build see the same noise the
 /// history's steps must rise above, and do not take the steps themselves for noise.
+///
+/// Where `layout` knows a benchmark's code-placement noise σ_layout, every record is another
+/// binary, one draw of a placement: the scale is √(σ²_run + σ²_layout) on a measured σ_run
+/// (the noise carries the term, see [`measured_noise`]), and at least σ_layout on the series'
+/// own scale, so the detector does not report changes within the layout noise.
 pub fn series_with_noise(
     records: &[(usize, Record)],
     measured: &BTreeMap<String, Noise>,
+    layout: Option<&LayoutNoise>,
 ) -> Vec<Series> {
     let mut by_id: BTreeMap<String, Vec<Point>> = BTreeMap::new();
     for (index, (line, r)) in records.iter().enumerate() {
@@ -391,8 +398,14 @@ pub fn series_with_noise(
             let hi: Vec<f64> = points.iter().map(|p| p.upper_ns).collect();
             let noise = measured.get(&id).cloned();
             let fit = match &noise {
-                Some(n) => steps::fit(&med.iter().map(|m| m.ln()).collect::<Vec<_>>(), n.sd_log),
-                None => steps::detect(&med, &lo, &hi),
+                Some(n) => {
+                    let scale = n.layout.map_or(n.sd_log, |l| n.sd_log.hypot(l.sd_log));
+                    steps::fit(&med.iter().map(|m| m.ln()).collect::<Vec<_>>(), scale)
+                }
+                None => {
+                    let floor = layout.and_then(|l| l.term(&id)).map_or(0.0, |t| t.sd_log);
+                    steps::detect_floored(&med, &lo, &hi, floor)
+                }
             };
             Series {
                 id,
@@ -450,10 +463,12 @@ fn commit_label(commit: Option<&str>, dirty: bool, record: usize) -> String {
 }
 
 /// The measured run-to-run noise per benchmark for step detection: the calibration's, else
-/// the history's own repeated runs of one commit on one machine ([`noise::history_noise`]).
+/// the history's own repeated runs of one commit on one machine ([`noise::history_noise`]);
+/// each with the layout term where `layout` knows one above zero.
 pub fn measured_noise(
     records: &[(usize, Record)],
     calibration: Option<&Calibration>,
+    layout: Option<&LayoutNoise>,
 ) -> BTreeMap<String, Noise> {
     let mut out = noise::history_noise(records);
     if let Some(cal) = calibration {
@@ -465,8 +480,14 @@ pub fn measured_noise(
                     sd_log: b.sd_log,
                     runs: Some(b.runs),
                     df: Some((b.runs - 1) as f64),
+                    layout: None,
                 },
             );
+        }
+    }
+    if let Some(l) = layout {
+        for (id, n) in out.iter_mut() {
+            n.layout = l.term(id);
         }
     }
     out
@@ -477,10 +498,12 @@ impl HistoryReport {
     /// noise (given with its path) or the history's repeated runs where they exist
     /// ([`measured_noise`]), and on each series' own scale elsewhere; fails when the history
     /// holds no valid record.
+    /// `layout` (the file and its contents) floors each benchmark's scale at its layout noise.
     pub fn build(
         path: &Path,
         loaded: Loaded,
         calibration: Option<(&Path, &Calibration)>,
+        layout: Option<(&Path, &LayoutNoise)>,
     ) -> Result<Self> {
         if loaded.records.is_empty() {
             return Err(Error::at(
@@ -491,32 +514,37 @@ impl HistoryReport {
                 ),
             ));
         }
-        let measured = measured_noise(&loaded.records, calibration.map(|(_, c)| c));
+        let layout_noise = layout.map(|(_, l)| l);
+        let measured = measured_noise(&loaded.records, calibration.map(|(_, c)| c), layout_noise);
         let mut used = std::collections::HashSet::new();
-        let charts: Vec<(Series, String)> = series_with_noise(&loaded.records, &measured)
-            .into_iter()
-            .map(|s| {
-                let stem: String =
-                    s.id.chars()
-                        .map(|c| {
-                            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                                c
-                            } else {
-                                '_'
-                            }
-                        })
-                        .collect();
-                // Distinct ids can sanitise to the same name (`a/b` and `a_b`): number them.
-                let mut name = format!("{stem}.svg");
-                let mut k = 2;
-                while !used.insert(name.clone()) {
-                    name = format!("{stem}-{k}.svg");
-                    k += 1;
-                }
-                (s, name)
-            })
-            .collect();
-        let noise_sources = describe_noise_sources(&charts, calibration.map(|(p, _)| p), path);
+        let charts: Vec<(Series, String)> =
+            series_with_noise(&loaded.records, &measured, layout_noise)
+                .into_iter()
+                .map(|s| {
+                    let stem: String =
+                        s.id.chars()
+                            .map(|c| {
+                                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                                    c
+                                } else {
+                                    '_'
+                                }
+                            })
+                            .collect();
+                    // Distinct ids can sanitise to the same name (`a/b` and `a_b`): number them.
+                    let mut name = format!("{stem}.svg");
+                    let mut k = 2;
+                    while !used.insert(name.clone()) {
+                        name = format!("{stem}-{k}.svg");
+                        k += 1;
+                    }
+                    (s, name)
+                })
+                .collect();
+        let mut noise_sources = describe_noise_sources(&charts, calibration.map(|(p, _)| p), path);
+        noise_sources.extend(layout.and_then(|(p, l)| {
+            crate::noise::layout::floor_sentence(charts.iter().map(|(s, _)| s.id.as_str()), p, l)
+        }));
         let unmeasured = loaded
             .records
             .iter()

@@ -26,9 +26,13 @@
 //!   after Ctrl-C; commits that do not build are recorded as gaps ([`backfill`]).
 //! * `calibrate` — the same build run K times, interleaved, for each benchmark's run-to-run
 //!   noise, which `compare` uses as its noise floor ([`calibrate`], [`noise`]).
+//! * `layout` — the working tree's benches relinked in M section orders, each benchmark run K
+//!   times on each, for its code-placement noise σ_layout (`cb-layout.json`), which `compare`,
+//!   `ab`, `history` and `backfill` add where it is above zero ([`layout`],
+//!   [`noise::layout`]). `ab --layouts M` rotates each side's rounds over M link orders.
 //!
-//! Apart from `ab` and `calibrate`, whose running of builds and bench executables lives in
-//! [`runner`], it is **not** a benchmark runner, not a general Criterion viewer
+//! Apart from `ab`, `calibrate`, `layout` and `backfill`, whose running of builds and bench
+//! executables lives in [`runner`], it is **not** a benchmark runner, not a general Criterion viewer
 //! (it knows this suite's `cb-meta.json` / `cb-timeline.json` side files), and not a replacement
 //! for Criterion's own pages, which it links to.
 //!
@@ -37,7 +41,7 @@
 //! * **statistics** — [`stats`] (medians, bootstrap), [`steps`] (step changes),
 //!   [`verdict::dist`] (Student's t).
 //! * **readers** — [`criterion`] (Criterion's files), [`meta`] and [`rounds`] (the suite's side
-//!   files), [`history`] (the history file), [`noise`] (calibration and history noise),
+//!   files), [`history`] (the history file), [`noise`] (calibration, history and layout noise),
 //!   [`machine`] (workspace, git commit, CPU).
 //! * **models** — [`summary`] (a table per workload, with its advice), [`sweeps`] (curves and
 //!   their findings), [`compare`] (two baselines or paired rounds) with [`verdict`] (the rules
@@ -46,7 +50,8 @@
 //! * **exporters** — [`export`]: HTML, Markdown, JSON, a plain-text table, Bencher's metric
 //!   format, github-action-benchmark's JSON and Chrome trace-event files.
 //! * **shared** — [`format`](mod@format) (every time, rate, percentage and interval as text), [`paths`],
-//!   [`atomic_write`], [`error`]; [`runner`], [`ab`] and [`calibrate`] run benchmarks.
+//!   [`atomic_write`], [`error`]; [`runner`], [`ab`], [`calibrate`], [`layout`] and
+//!   [`backfill`] run benchmarks.
 //!
 //! # Inputs
 //! Criterion 0.8.2's JSON files are undocumented internals; the workspace pins `=0.8.2` and
@@ -88,6 +93,12 @@
 //!   many rounds would call a true 2T regressed and no change unchanged, each with 80%
 //!   probability ([`verdict::power::rounds_needed`]); a simulation test checks the stated
 //!   power against the rule.
+//! * **code placement** (`layout`): M link orders × K runs give σ²_layout =
+//!   max(0, (MS_between − MS_within)/K) per benchmark (Satterthwaite df). Where it is above
+//!   zero, `compare` uses se² = 2σ²_run + 2σ²_layout, `ab` with one build per side
+//!   se² = s²/K + 2σ²_layout, `ab --layouts` s²/K alone (its rounds rotate over link orders),
+//!   and `history` a step scale of at least √(σ²_run + σ²_layout); df by Welch–Satterthwaite
+//!   ([`noise::layout`]).
 //! * Student t CDF and quantiles are computed in [`verdict::dist`] (regularized incomplete beta
 //!   by continued fraction), tested against published tables.
 //! * **"no better than sequential"** means the 95% interval of the speed-up reaches 1× or below.
@@ -124,6 +135,7 @@ pub mod error;
 pub mod export;
 pub mod format;
 pub mod history;
+pub mod layout;
 pub mod machine;
 pub mod meta;
 pub mod noise;

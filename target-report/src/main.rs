@@ -19,7 +19,9 @@ use target_report::format::format_duration;
 use target_report::history::{self, HistoryReport, Record};
 use target_report::noise::{self, NoiseFloor};
 use target_report::runner::{child, session::Outcome};
-use target_report::{ab, atomic_write, backfill, calibrate, machine, summary, svg, Error, Result};
+use target_report::{
+    ab, atomic_write, backfill, calibrate, layout, machine, summary, svg, Error, Result,
+};
 
 #[derive(Parser)]
 #[command(
@@ -55,7 +57,7 @@ enum Command {
     },
     /// Compare two Criterion baselines against the run-to-run noise; exit 1 if anything regressed, 3 if inconclusive.
     #[command(
-        long_about = "Compare two Criterion baselines (names given to `cargo bench -- --save-baseline NAME`, or `new` for the latest run). For every benchmark in both: both medians, the change with the interval that decided its verdict, the change the rule would call regressed (and those it would call unchanged) with 80% probability, where the noise estimate came from, and a verdict: regressed, improved, unchanged or inconclusive. The two sides' configurations (each baseline's cb-meta.json) are shown side by side; a difference is a warning.\n\nMethod: d = ln(median(new)/median(old)) of the per-iteration times in sample.json. One run's samples say nothing about the next process, so the standard error is se = sqrt(2)·σ_run, where σ_run, the run-to-run SD of ln(median), comes per benchmark from (1) --calibration (default <criterion-dir>/cb-calibration.json, written by `target-report calibrate`; K-1 df), else (2) at least 3 records of one commit (clean tree) on one machine in the history file (pooled; --history, default the workspace's bench-history.jsonl when present), else (3) the conservative default of 10% per run (--noise-default; infinite df), measured run-to-run differences on 2-core shared machines being 10-20%. se is floored by both runs' own bootstrap SE of ln(median), combined in quadrature. At threshold T: regressed = the one-sided t-test that the change exceeds +T rejects at alpha 0.05 after Holm's correction over all benchmarks compared (the threshold is held against the interval, not the point estimate); improved likewise for -T; unchanged = the 95% interval lies within +-T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it (never inside +-T), else the 95% interval. 'Regressed at 80%' is the true change the rule calls regressed with at least 80% probability (one-sided at alpha/m, Holm's worst case over the m benchmarks, at this se and df); 'unchanged at 80%' the true changes within +- which it calls unchanged with 80% probability (or, when not even no change is, the se that would take). Benchmarks only on one side are listed as added/removed.\n\nExit status: 0 nothing regressed and all decided, 1 something regressed, 2 bad input, 3 nothing regressed but something inconclusive."
+        long_about = "Compare two Criterion baselines (names given to `cargo bench -- --save-baseline NAME`, or `new` for the latest run). For every benchmark in both: both medians, the change with the interval that decided its verdict, the change the rule would call regressed (and those it would call unchanged) with 80% probability, where the noise estimate came from, and a verdict: regressed, improved, unchanged or inconclusive. The two sides' configurations (each baseline's cb-meta.json) are shown side by side; a difference is a warning.\n\nMethod: d = ln(median(new)/median(old)) of the per-iteration times in sample.json. One run's samples say nothing about the next process, so the standard error is se = sqrt(2)·σ_run, where σ_run, the run-to-run SD of ln(median), comes per benchmark from (1) --calibration (default <criterion-dir>/cb-calibration.json, written by `target-report calibrate`; K-1 df), else (2) at least 3 records of one commit (clean tree) on one machine in the history file (pooled; --history, default the workspace's bench-history.jsonl when present), else (3) the conservative default of 10% per run (--noise-default; infinite df), measured run-to-run differences on 2-core shared machines being 10-20%. se is floored by both runs' own bootstrap SE of ln(median), combined in quadrature. At threshold T: regressed = the one-sided t-test that the change exceeds +T rejects at alpha 0.05 after Holm's correction over all benchmarks compared (the threshold is held against the interval, not the point estimate); improved likewise for -T; unchanged = the 95% interval lies within +-T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it (never inside +-T), else the 95% interval. 'Regressed at 80%' is the true change the rule calls regressed with at least 80% probability (one-sided at alpha/m, Holm's worst case over the m benchmarks, at this se and df); 'unchanged at 80%' the true changes within +- which it calls unchanged with 80% probability (or, when not even no change is, the se that would take). Benchmarks only on one side are listed as added/removed.\n\nCode placement: where --layout (default <criterion-dir>/cb-layout.json, written by `target-report layout`) knows a benchmark's σ_layout above 0, each side's binary counts as one draw of a link order: se = sqrt(2·σ_run² + 2·σ_layout²), Welch-Satterthwaite df, and the noise column says `+ layout (M link orders)`.\n\nExit status: 0 nothing regressed and all decided, 1 something regressed, 2 bad input, 3 nothing regressed but something inconclusive."
     )]
     Compare {
         /// The old baseline name.
@@ -80,10 +82,13 @@ enum Command {
         /// σ_run, in percent per run, for benchmarks neither the calibration nor the history knows.
         #[arg(long, value_name = "PCT", default_value_t = noise::DEFAULT_SD_LOG * 100.0, allow_negative_numbers = true)]
         noise_default: f64,
+        /// Code-placement noise per benchmark, added in quadrature [default: <criterion-dir>/cb-layout.json when present].
+        #[arg(long, value_name = "FILE")]
+        layout: Option<PathBuf>,
     },
     /// A/B rounds between two commits, interleaved benchmark by benchmark; exit 1 if anything regressed.
     #[command(
-        long_about = "Build OLD and NEW (default: the working tree, uncommitted and untracked files included) once each, in their own git worktrees under target/ab/worktrees and their own target directories (target/ab/target-old, target/ab/target-new; reused by later invocations, so only what changed is rebuilt), then run every benchmark both sides have (Criterion's filter after `--`) K times per side in ABBA order (round r: old then new when r is even, new then old when odd), all rounds of one benchmark back to back. Each run is a short Criterion run (CB_SAMPLES=10 unless set; other CB_* variables are passed on) saved as baseline ab-old-<r> / ab-new-<r> in --criterion-dir. The verdict comes from the spread of the paired per-round ratios of medians.\n\nCtrl-C stops the running benchmark, removes its partial run (runs are written to a staging directory and moved into place only when complete), reports what was completed and exits 130.\n\nExit status: 0 nothing regressed and all decided, 1 something regressed, 2 bad input, 3 nothing regressed but some benchmark inconclusive, 130 interrupted."
+        long_about = "Build OLD and NEW (default: the working tree, uncommitted and untracked files included) once each, in their own git worktrees under target/ab/worktrees and their own target directories (target/ab/target-old, target/ab/target-new; reused by later invocations, so only what changed is rebuilt), then run every benchmark both sides have (Criterion's filter after `--`) K times per side in ABBA order (round r: old then new when r is even, new then old when odd), all rounds of one benchmark back to back. Each run is a short Criterion run (CB_SAMPLES=10 unless set; other CB_* variables are passed on) saved as baseline ab-old-<r> / ab-new-<r> in --criterion-dir. The verdict comes from the spread of the paired per-round ratios of medians. The rounds reuse one binary per side, so their spread cannot see code placement: where --layout (default target/criterion/cb-layout.json) knows a benchmark's σ_layout above 0, 2·σ_layout² is added to the variance of the mean change. With --layouts M each side is relinked M times (rust-lld --shuffle-sections) and round r runs link order r mod M of each side, so the spread includes placement and nothing is added.\n\nCtrl-C stops the running benchmark, removes its partial run (runs are written to a staging directory and moved into place only when complete), reports what was completed and exits 130.\n\nExit status: 0 nothing regressed and all decided, 1 something regressed, 2 bad input, 3 nothing regressed but some benchmark inconclusive, 130 interrupted."
     )]
     Ab {
         /// The old revision (any git revision: commit, branch, tag, HEAD~2).
@@ -109,6 +114,12 @@ enum Command {
         /// CB_TEST_SLOWDOWN=cpu/fib/rayon:5 to check that a slowdown is found.
         #[arg(long, value_name = "CB_NAME=VALUE", value_parser = ab::parse_side_env)]
         new_env: Vec<(String, String)>,
+        /// Link orders per side: each side relinked M times (rust-lld --shuffle-sections), round r on link order r mod M, so the verdict is about the source, not one binary; for CPU kernels of a few instructions per iteration when the commits moved code.
+        #[arg(long, default_value_t = 1, value_name = "M")]
+        layouts: usize,
+        /// Code-placement noise added to each benchmark without --layouts (2σ²_layout) [default: target/criterion/cb-layout.json when present].
+        #[arg(long, value_name = "FILE")]
+        layout: Option<PathBuf>,
         /// Criterion's filter and options, after `--` (e.g. `-- '^cpu/fib/'`).
         #[arg(last = true, value_name = "CRITERION ARGS")]
         criterion_args: Vec<String>,
@@ -122,6 +133,27 @@ enum Command {
         #[arg(long, default_value_t = target_report::calibrate::DEFAULT_RUNS, value_name = "K")]
         runs: usize,
         /// Criterion's output directory (earlier cal-<r> baselines there are removed first).
+        #[arg(long, default_value = "target/criterion")]
+        criterion_dir: PathBuf,
+        /// Criterion's filter and options, after `--`.
+        #[arg(last = true, value_name = "CRITERION ARGS")]
+        criterion_args: Vec<String>,
+    },
+    /// Relink the working tree's benches in M section orders and measure each benchmark's code-placement noise.
+    #[command(
+        long_about = "Build the working tree's bench executables and cb-worker (target/layout/target, through a linker wrapper), then relink them M times with rust-lld's --shuffle-sections (a seed per build, recorded; only the bench and cb-worker crates recompile and relink), and run every benchmark (Criterion's filter after `--`) K times on every build, round-robin with the build order rotated per round (CB_SAMPLES=10 unless set; each build's runs use its own cb-worker through CB_WORKER_EXE). Writes <criterion-dir>/cb-layout.json: per benchmark the per-layout medians, their min and max, the SD of ln(median) across layouts, and σ_layout = sqrt(max(0, (MS_between - MS_within)/K)) with Satterthwaite's df, the spread between link orders beyond the run-to-run noise. compare, ab, history and backfill add it to their noise where it is above zero.\n\nCtrl-C stops the running benchmark, removes its partial run, reports what was completed and exits 130."
+    )]
+    Layout {
+        /// Link orders M (at least 2).
+        #[arg(long, default_value_t = target_report::layout::DEFAULT_BUILDS, value_name = "M")]
+        builds: usize,
+        /// Runs of every benchmark on every link order (at least 2).
+        #[arg(long, default_value_t = target_report::layout::DEFAULT_ROUNDS, value_name = "K")]
+        rounds: usize,
+        /// Seed of the link orders' seeds [default: from the clock].
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Criterion's output directory (earlier lay<b>-<r> baselines there are removed first).
         #[arg(long, default_value = "target/criterion")]
         criterion_dir: PathBuf,
         /// Criterion's filter and options, after `--`.
@@ -142,7 +174,7 @@ enum Command {
     },
     /// Render a trend chart per benchmark across the history, marking step changes.
     #[command(
-        long_about = "Render one SVG trend chart per benchmark across the history file's records (in file order) and an index.html listing them.\n\nStep changes: an optimal piecewise-constant fit of the log-medians (PELT) under an L1 cost divided by a robust noise scale (1.4826 x median absolute successive difference / sqrt 2, floored by Criterion's own interval widths and 0.1%), with a penalty of 3 ln(n) per segment; a step must last at least two records. Where the run-to-run noise was measured, it is the noise scale instead: the calibration's σ per benchmark (--calibration, default target/criterion/cb-calibration.json when present, written by `target-report calibrate`), else the pooled σ of at least 3 clean records of one commit on one machine in the history; the page says which source each benchmark's scale came from. Records of commits that could not be measured (a backfill's build_failed, no_benchmarks or run_failed) are listed as gaps. Corrupt lines are reported with their line numbers and skipped."
+        long_about = "Render one SVG trend chart per benchmark across the history file's records (in file order) and an index.html listing them.\n\nStep changes: an optimal piecewise-constant fit of the log-medians (PELT) under an L1 cost divided by a robust noise scale (1.4826 x median absolute successive difference / sqrt 2, floored by Criterion's own interval widths and 0.1%), with a penalty of 3 ln(n) per segment; a step must last at least two records. Where the run-to-run noise was measured, it is the noise scale instead: the calibration's σ per benchmark (--calibration, default target/criterion/cb-calibration.json when present, written by `target-report calibrate`), else the pooled σ of at least 3 clean records of one commit on one machine in the history; the page says which source each benchmark's scale came from. Where --layout (default target/criterion/cb-layout.json) knows a benchmark's code-placement noise σ_layout, the scale is at least sqrt(σ_run² + σ_layout²) (at least σ_layout on the series' own scale): every record is another binary, and a step that a layout-only relink reproduces is not a step in the code. Records of commits that could not be measured (a backfill's build_failed, no_benchmarks or run_failed) are listed as gaps. Corrupt lines are reported with their line numbers and skipped."
     )]
     History {
         /// History file [default: bench-history.jsonl at the workspace root].
@@ -154,6 +186,9 @@ enum Command {
         /// Run-to-run noise per benchmark for the step detector [default: target/criterion/cb-calibration.json when present].
         #[arg(long, value_name = "FILE")]
         calibration: Option<PathBuf>,
+        /// Code-placement noise per benchmark, a floor on the step detector's scale [default: target/criterion/cb-layout.json when present].
+        #[arg(long, value_name = "FILE")]
+        layout: Option<PathBuf>,
     },
     /// Build and benchmark each commit of a range, append each run to the history, draw `history`.
     #[command(
@@ -360,8 +395,12 @@ fn run(command: Command) -> Result<i32> {
             calibration,
             history,
             noise_default,
+            layout,
         } => {
             let floor = noise_floor(&criterion_dir, calibration, history, noise_default)?;
+            let layout = layout
+                .or_else(|| Some(criterion_dir.join(noise::LAYOUT_FILE)).filter(|p| p.exists()));
+            let floor = floor.with_layout(layout.as_deref())?;
             compare_command(&criterion_dir, (&old, &new), threshold, format, &floor)
         }
         Command::Ab {
@@ -373,6 +412,8 @@ fn run(command: Command) -> Result<i32> {
             criterion_dir,
             old_env,
             new_env,
+            layouts,
+            layout,
             criterion_args,
         } => ab_command(
             ab::Options {
@@ -384,6 +425,11 @@ fn run(command: Command) -> Result<i32> {
                 criterion_args,
                 old_env,
                 new_env,
+                layouts,
+                layout_file: layout.or_else(|| {
+                    Some(PathBuf::from("target/criterion").join(noise::LAYOUT_FILE))
+                        .filter(|p| p.exists())
+                }),
             },
             format,
         ),
@@ -392,6 +438,19 @@ fn run(command: Command) -> Result<i32> {
             criterion_dir,
             criterion_args,
         } => calibrate_command(runs, criterion_dir, criterion_args),
+        Command::Layout {
+            builds,
+            rounds,
+            seed,
+            criterion_dir,
+            criterion_args,
+        } => layout_command(layout::Options {
+            builds,
+            rounds,
+            seed,
+            criterion_dir,
+            criterion_args,
+        }),
         Command::Record {
             criterion_dir,
             history,
@@ -400,7 +459,8 @@ fn run(command: Command) -> Result<i32> {
             history,
             out,
             calibration,
-        } => history_command(history, out, calibration),
+            layout,
+        } => history_command(history, out, calibration, layout),
         Command::Backfill {
             range,
             every,
@@ -577,6 +637,31 @@ fn calibrate_command(
     }
 }
 
+/// `layout`: M link orders of one build, each benchmark run K times on each.
+fn layout_command(opts: layout::Options) -> Result<i32> {
+    layout::validate(&opts)?;
+    child::install_signal_handlers()?;
+    match interrupted_as_such(layout::run(&opts, &current_dir()?, child::stop_flag()))? {
+        Some(layout::Finished::Written(l)) => {
+            print(&PlainTable.render(l.as_ref()))?;
+            print(&format!(
+                "{}; wrote {}\n",
+                target_report::export::layout::summary_line(&l),
+                opts.criterion_dir.join(noise::LAYOUT_FILE).display()
+            ))?;
+            Ok(0)
+        }
+        other => {
+            let o = match other {
+                Some(layout::Finished::Interrupted(o)) => o,
+                _ => None,
+            };
+            report_interrupted(o.as_ref(), &opts.criterion_dir);
+            Ok(INTERRUPTED)
+        }
+    }
+}
+
 /// `record`: one line appended to the history file.
 fn record_command(criterion_dir: PathBuf, history: Option<PathBuf>) -> Result<i32> {
     let path = default_history(history)?;
@@ -633,6 +718,7 @@ fn history_command(
     history: Option<PathBuf>,
     out: PathBuf,
     calibration: Option<PathBuf>,
+    layout: Option<PathBuf>,
 ) -> Result<i32> {
     let path = default_history(history)?;
     let calibration = calibration.or_else(|| {
@@ -649,10 +735,12 @@ fn history_command(
             path.display()
         );
     }
+    let layout = layout_file(layout, std::path::Path::new("target/criterion"))?;
     let report = HistoryReport::build(
         &path,
         loaded,
         calibration.as_ref().map(|(c, p)| (p.as_path(), c)),
+        layout.as_ref().map(|(p, l)| (p.as_path(), l)),
     )?;
     let mut files = vec![("index.html".to_string(), Html.render(&report).into_bytes())];
     for (series, file) in &report.charts {
@@ -734,5 +822,18 @@ fn backfill_command(
             return Ok(INTERRUPTED);
         }
     }
-    history_command(Some(opts.history), out, None)
+    history_command(Some(opts.history), out, None, None)
+}
+
+/// `--layout FILE` (default: `<criterion_dir>/cb-layout.json` when present), read and checked.
+fn layout_file(
+    layout: Option<PathBuf>,
+    criterion_dir: &std::path::Path,
+) -> Result<Option<(PathBuf, noise::LayoutNoise)>> {
+    let path =
+        layout.or_else(|| Some(criterion_dir.join(noise::LAYOUT_FILE)).filter(|p| p.exists()));
+    match path {
+        Some(p) => Ok(Some((p.clone(), noise::LayoutNoise::load(&p)?))),
+        None => Ok(None),
+    }
 }

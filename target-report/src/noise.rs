@@ -13,6 +13,13 @@
 //!    floor below that would turn ordinary noise into findings.
 //!
 //! Every [`Noise`] says which source it came from, and the outputs print it.
+//!
+//! A fourth, independent component is **code placement** ([`layout`]): σ_layout from
+//! `cb-layout.json` (`target-report layout`, M link orders of one commit), added in quadrature
+//! where it is above zero, i.e. where the link orders differ more than runs of one binary do.
+//! The formulas — `compare`: se² = 2σ²_run + 2σ²_layout; `ab` with one build per side:
+//! se² = s²/K + 2σ²_layout; `ab --layouts`: s²/K alone; history: the step detector's scale at
+//! least √(σ²_run + σ²_layout) — are in [`layout`]'s documentation.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +31,10 @@ use crate::error::{Error, Result};
 use crate::history::Record;
 use crate::machine::{self, Machine};
 use crate::stats;
+
+pub mod layout;
+
+pub use layout::{LayoutNoise, LayoutTerm, LAYOUT_FILE};
 
 /// File name of the calibration, in the Criterion directory.
 pub const CALIBRATION_FILE: &str = "cb-calibration.json";
@@ -210,6 +221,9 @@ pub struct Noise {
     pub runs: Option<usize>,
     /// Degrees of freedom of `sd_log`; `None` for infinitely many (the default).
     pub df: Option<f64>,
+    /// The code-placement term added to it, where `cb-layout.json` knows one above zero.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<LayoutTerm>,
 }
 
 impl Noise {
@@ -217,11 +231,15 @@ impl Noise {
     /// `paired rounds (5)`.
     pub fn describe(&self) -> String {
         let runs = self.runs.map_or(String::new(), |k| k.to_string());
-        match self.source {
+        let base = match self.source {
             Source::Calibration => format!("calibration ({runs} runs)"),
             Source::History => format!("history ({runs} runs)"),
             Source::PairedRounds => format!("paired rounds ({runs})"),
             Source::Default => format!("default {}%", pct_text(self.sd_log)),
+        };
+        match &self.layout {
+            Some(l) => format!("{base} + layout ({} link orders)", l.builds),
+            None => base,
         }
     }
 }
@@ -241,6 +259,8 @@ pub struct NoiseFloor {
     pub history: Option<(PathBuf, BTreeMap<String, Noise>)>,
     /// σ_run when neither knows the benchmark.
     pub default_sd_log: f64,
+    /// The layout noise file and its contents, if any: σ_layout added in quadrature.
+    pub layout: Option<(PathBuf, LayoutNoise)>,
     /// Things the reader should know (a calibration from another machine, corrupt history
     /// lines), one line each.
     pub warnings: Vec<String>,
@@ -253,6 +273,7 @@ impl NoiseFloor {
             calibration: None,
             history: None,
             default_sd_log,
+            layout: None,
             warnings: Vec::new(),
         }
     }
@@ -297,8 +318,17 @@ impl NoiseFloor {
         Ok(floor)
     }
 
-    /// The noise of benchmark `id`: calibration, else history, else the default.
+    /// The noise of benchmark `id`: calibration, else history, else the default; with the
+    /// layout term where `cb-layout.json` knows one above zero.
     pub fn for_benchmark(&self, id: &str) -> Noise {
+        Noise {
+            layout: self.layout.as_ref().and_then(|(_, l)| l.term(id)),
+            ..self.run_noise(id)
+        }
+    }
+
+    /// σ_run of benchmark `id` alone: calibration, else history, else the default.
+    fn run_noise(&self, id: &str) -> Noise {
         if let Some(b) = self
             .calibration
             .as_ref()
@@ -309,6 +339,7 @@ impl NoiseFloor {
                 sd_log: b.sd_log,
                 runs: Some(b.runs),
                 df: Some((b.runs - 1) as f64),
+                layout: None,
             };
         }
         if let Some(n) = self.history.as_ref().and_then(|(_, h)| h.get(id)) {
@@ -319,6 +350,7 @@ impl NoiseFloor {
             sd_log: self.default_sd_log,
             runs: None,
             df: None,
+            layout: None,
         }
     }
 
@@ -414,6 +446,7 @@ pub fn history_noise(records: &[(usize, Record)]) -> BTreeMap<String, Noise> {
                     sd_log: (ss / df as f64).sqrt(),
                     runs: Some(runs),
                     df: Some(df as f64),
+                    layout: None,
                 },
             )
         })
@@ -519,6 +552,7 @@ mod tests {
                 sd_log: 0.02,
                 runs: Some(3),
                 df: Some(2.0),
+                layout: None,
             },
         );
         h.insert("b".to_string(), h["a"].clone());

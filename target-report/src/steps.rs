@@ -172,6 +172,12 @@ pub fn fit(x: &[f64], sigma: f64) -> Fit {
 
 /// Convenience: fits a series of medians (ns) with per-point 95% intervals.
 pub fn detect(medians: &[f64], lower: &[f64], upper: &[f64]) -> Fit {
+    detect_floored(medians, lower, upper, 0.0)
+}
+
+/// [`detect`] with the noise scale at least `floor` (σ of ln(median)): the layout noise, so a
+/// level change that a relink alone produces is not reported as a step.
+pub fn detect_floored(medians: &[f64], lower: &[f64], upper: &[f64], floor: f64) -> Fit {
     let x: Vec<f64> = medians.iter().map(|m| m.ln()).collect();
     // A 95% interval spans about ±1.96σ.
     let ci: Vec<f64> = lower
@@ -180,13 +186,28 @@ pub fn detect(medians: &[f64], lower: &[f64], upper: &[f64]) -> Fit {
         .filter(|(l, u)| **l > 0.0 && **u > 0.0)
         .map(|(l, u)| (u.ln() - l.ln()) / (2.0 * 1.96))
         .collect();
-    let sigma = noise_sigma(&x, &ci);
+    let sigma = noise_sigma(&x, &ci).max(floor);
     fit(&x, sigma)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_layout_floor_hides_changes_within_it() {
+        // A quiet series with a 4% level change: a step on its own scale, not above a 10%
+        // layout noise.
+        let mut med: Vec<f64> = (0..12)
+            .map(|i| 100.0 * (1.0 + 0.001 * (i % 3) as f64))
+            .collect();
+        for m in &mut med[6..] {
+            *m *= 1.04;
+        }
+        let (lo, hi): (Vec<f64>, Vec<f64>) = med.iter().map(|m| (m * 0.999, m * 1.001)).unzip();
+        assert_eq!(detect(&med, &lo, &hi).steps.len(), 1);
+        assert!(detect_floored(&med, &lo, &hi, 0.10).steps.is_empty());
+    }
     use crate::stats::SplitMix64;
 
     /// A log-series around ln(1 ms) with noise `noise(rng)` and a step of `ratio` at `at`.

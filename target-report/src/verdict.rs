@@ -128,7 +128,12 @@ fn fill_power(e: &mut Entry, rules: &power::Rules, threshold_pct: f64, m: usize)
     e.unchanged_within = p.unchanged_within;
     e.se_for_unchanged = p.se_for_unchanged;
     if e.noise.source == Source::PairedRounds {
-        let r = power::rounds_needed(e.noise.sd_log, threshold_pct, m);
+        // One build per side: 2σ²_layout stays whatever the number of rounds.
+        let floor = e
+            .noise
+            .layout
+            .map_or(0.0, |l| std::f64::consts::SQRT_2 * l.sd_log);
+        let r = power::rounds_needed_above(e.noise.sd_log, floor, threshold_pct, m);
         e.rounds_for_regressed = r.and_then(|r| r.regressed);
         e.rounds_for_unchanged = r.and_then(|r| r.unchanged);
         e.rounds_needed = r.and_then(|r| r.both());
@@ -219,6 +224,7 @@ mod tests {
                 sd_log: se / 2f64.sqrt(),
                 runs: None,
                 df,
+                layout: None,
             },
             (10, 10),
         )
@@ -384,6 +390,7 @@ mod tests {
             sd_log: 0.02,
             runs: Some(5),
             df: Some(4.0),
+            layout: None,
         };
         decide(&mut e, 5.0);
         let r = power::rounds_needed(0.02, 5.0, 1).unwrap();

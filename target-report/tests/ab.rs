@@ -60,6 +60,7 @@ const CARGO: &str = r#"#!/bin/sh
 echo "   Compiling fake" >&2
 if [ -n "$FAKE_BUILD_HANG" ]; then touch "$FAKE_HANG_MARK"; sleep 60; fi
 echo "$PWD $CARGO_TARGET_DIR" >> "$FAKE_BUILD_LOG"
+echo "${CARGO_ENCODED_RUSTFLAGS-unset}|${RUSTFLAGS-unset}|${CB_LINK_SHUFFLE_SEED-unset}" >> "$FAKE_BUILD_LOG.flags"
 echo "{\"reason\":\"compiler-artifact\",\"target\":{\"name\":\"cpu\",\"kind\":[\"bench\"]},\"executable\":\"$PWD/bench.sh\"}"
 echo '{"reason":"build-finished","success":true}'
 "#;
@@ -187,6 +188,41 @@ fn abba_alternates_which_side_goes_first() {
             (1, "ab-old-1"),
         ]
     );
+}
+
+#[test]
+fn with_layouts_each_round_runs_its_link_order_on_both_sides() {
+    // Two link orders per side: sides 0–1 are old's, 2–3 new's; round r uses order r mod 2.
+    let slots = ab::rotate_layouts(ab::schedule(1, 4), 2);
+    let order: Vec<(usize, &str)> = slots
+        .iter()
+        .map(|s| (s.side, s.baseline.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (0, "ab-old-0"),
+            (2, "ab-new-0"),
+            (3, "ab-new-1"),
+            (1, "ab-old-1"),
+            (0, "ab-old-2"),
+            (2, "ab-new-2"),
+            (3, "ab-new-3"),
+            (1, "ab-old-3"),
+        ]
+    );
+    // One build per side: unchanged.
+    assert_eq!(
+        ab::rotate_layouts(ab::schedule(2, 2), 1),
+        ab::schedule(2, 2)
+    );
+}
+
+#[test]
+fn more_layouts_than_rounds_are_refused() {
+    let fx = Fixture::new("ab-layouts");
+    let o = fx.run(&["ab", "HEAD", "--rounds", "2", "--layouts", "3"]);
+    assert_bad(&o, "--layouts must be at least 1 and at most --rounds");
 }
 
 #[test]
@@ -334,6 +370,40 @@ fn fewer_than_two_rounds_or_runs_are_refused() {
             "--runs must be at least 2",
         );
     }
+}
+
+#[test]
+fn both_sides_build_with_the_pinned_flags_unless_the_user_set_their_own() {
+    let fx = Fixture::new("ab-flags");
+    let flags_log = fx.tmp.path().join("builds.log.flags");
+    let pinned = "-C\x1fllvm-args=-align-all-functions=6\x1f-C\x1fllvm-args=-align-loops=64";
+    let out = fx
+        .command(&["ab", "HEAD", "HEAD", "--rounds", "2", "--", "alpha"])
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains("not pinned"), "{}", stderr(&out));
+    let logged = fs::read_to_string(&flags_log).unwrap();
+    let want = format!("{pinned}|unset|unset\n");
+    assert_eq!(logged, want.repeat(2), "old and new alike");
+    // The user's RUSTFLAGS: inherited by both sides, and one line says so.
+    fs::remove_file(&flags_log).unwrap();
+    let out = fx
+        .command(&["ab", "HEAD", "HEAD", "--rounds", "2", "--", "alpha"])
+        .env("RUSTFLAGS", "-Ctarget-cpu=native")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .unwrap();
+    let logged = fs::read_to_string(&flags_log).unwrap();
+    assert_eq!(logged, "unset|-Ctarget-cpu=native|unset\n".repeat(2));
+    let notes: Vec<String> = stderr(&out)
+        .lines()
+        .filter(|l| l.contains("not pinned"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("RUSTFLAGS"), "{}", notes[0]);
 }
 
 #[test]

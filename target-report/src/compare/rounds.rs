@@ -10,7 +10,8 @@ use super::model::{Comparison, Entry};
 use crate::compare;
 use crate::criterion::{self, BenchDir, Measured};
 use crate::error::{Error, Result};
-use crate::noise::{Noise, Source};
+use crate::noise::layout::layout_sentence;
+use crate::noise::{LayoutNoise, LayoutTerm, Noise, Source};
 use crate::stats;
 use crate::verdict;
 
@@ -82,6 +83,20 @@ pub fn from_rounds(
     new: &[String],
     threshold_pct: f64,
 ) -> Result<Comparison> {
+    from_rounds_with_layout(criterion_dir, old, new, threshold_pct, None)
+}
+
+/// [`from_rounds`] for two commits built once each, with the layout noise `layout` (its file
+/// and contents): the rounds reuse one binary per side, so their spread does not see code
+/// placement, and each benchmark's variance of the mean change gets 2σ²_layout added
+/// (se² = s²/K + 2σ²_layout, Welch–Satterthwaite df) where `cb-layout.json` knows one above 0.
+pub fn from_rounds_with_layout(
+    criterion_dir: &Path,
+    old: &[String],
+    new: &[String],
+    threshold_pct: f64,
+    layout: Option<(&Path, &LayoutNoise)>,
+) -> Result<Comparison> {
     compare::check_threshold(threshold_pct)?;
     if old.len() != new.len() || old.len() < 2 {
         return Err(Error::at(
@@ -105,7 +120,8 @@ pub fn from_rounds(
             (Rounds::Absent, Rounds::Complete(id, ..)) => added.push(id),
             (Rounds::Complete(id, ..), Rounds::Absent) => removed.push(id),
             (Rounds::Complete(id, mo, so), Rounds::Complete(_, mn, sn)) => {
-                entries.push(entry(id.clone(), &mo, &mn, (so, sn)));
+                let term = layout.and_then(|(_, l)| l.term(&id));
+                entries.push(entry(id.clone(), &mo, &mn, (so, sn), term));
                 compared.push((dir, id));
             }
             (a, b) => {
@@ -137,14 +153,7 @@ pub fn from_rounds(
         new: label(new),
         threshold_pct,
         method: ROUNDS_METHOD.to_string(),
-        noise: if entries.is_empty() {
-            Vec::new()
-        } else {
-            vec![format!(
-                "{} benchmarks: the spread of {k} paired rounds",
-                entries.len()
-            )]
-        },
+        noise: noise_sentences(&entries, k, layout),
         entries,
         added,
         removed,
@@ -154,26 +163,118 @@ pub fn from_rounds(
     })
 }
 
-/// One benchmark from its per-round medians on each side, undecided.
-fn entry(id: String, old: &[f64], new: &[f64], samples: (usize, usize)) -> Entry {
+/// Where the noise came from: the rounds' spread, and the layout file where it added a term.
+fn noise_sentences(
+    entries: &[Entry],
+    k: usize,
+    layout: Option<(&Path, &LayoutNoise)>,
+) -> Vec<String> {
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![format!(
+        "{} benchmarks: the spread of {k} paired rounds",
+        entries.len()
+    )];
+    if let Some((path, l)) = layout {
+        out.push(layout_sentence(
+            entries.iter().map(|e| e.id.as_str()),
+            path,
+            l,
+        ));
+    }
+    out
+}
+
+/// One benchmark from its per-round medians on each side, undecided; `layout` adds
+/// 2σ²_layout to the variance of the mean change.
+fn entry(
+    id: String,
+    old: &[f64],
+    new: &[f64],
+    samples: (usize, usize),
+    layout: Option<LayoutTerm>,
+) -> Entry {
     let k = old.len();
     let d: Vec<f64> = old.iter().zip(new).map(|(o, n)| (n / o).ln()).collect();
     let s = stats::sd(&d);
     let df = Some((k - 1) as f64);
     let log_mean = |xs: &[f64]| stats::mean(&xs.iter().map(|x| x.ln()).collect::<Vec<_>>());
+    let se_rounds = s / (k as f64).sqrt();
+    let (se, se_df) = match &layout {
+        Some(t) => t.add_to(se_rounds.powi(2), df, 2.0),
+        None => (se_rounds, df),
+    };
     Entry::new(
         id,
         log_mean(old).exp(),
         log_mean(new).exp(),
         stats::mean(&d),
-        s / (k as f64).sqrt(),
-        df,
+        se,
+        se_df,
         Noise {
             source: Source::PairedRounds,
             sd_log: s,
             runs: Some(k),
             df,
+            layout,
         },
         samples,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_build_per_side_adds_twice_the_layout_variance() {
+        let old = [100.0, 101.0, 99.0, 100.5];
+        let new = [103.0, 104.5, 101.0, 103.0];
+        let plain = entry("g/f".into(), &old, &new, (10, 10), None);
+        let t = LayoutTerm {
+            sd_log: 0.02,
+            builds: 4,
+            df: 5.0,
+        };
+        let with = entry("g/f".into(), &old, &new, (10, 10), Some(t));
+        // se² = s²/K + 2σ²_layout; the mean change and the rounds' own spread are unchanged.
+        let want = (plain.se.powi(2) + 2.0 * 0.0004).sqrt();
+        assert!((with.se - want).abs() < 1e-15, "{} vs {want}", with.se);
+        assert_eq!(with.log_change, plain.log_change);
+        assert_eq!(with.noise.sd_log, plain.noise.sd_log);
+        assert_eq!(
+            with.noise.describe(),
+            "paired rounds (4) + layout (4 link orders)"
+        );
+        let (v1, v2) = (plain.se.powi(2), 2.0 * 0.0004);
+        let df = (v1 + v2).powi(2) / (v1.powi(2) / 3.0 + v2.powi(2) / 5.0);
+        assert!((with.df.unwrap() - df).abs() < 1e-9);
+    }
+
+    #[test]
+    fn no_number_of_rounds_beats_a_large_layout_term() {
+        let old = [100.0, 101.0, 99.0, 100.5];
+        let new = [103.0, 104.5, 101.0, 103.0];
+        let term = |sd_log| LayoutTerm {
+            sd_log,
+            builds: 4,
+            df: 5.0,
+        };
+        let decided = |sd_log| {
+            let mut e = [entry(
+                "g/f".into(),
+                &old,
+                &new,
+                (10, 10),
+                Some(term(sd_log)),
+            )];
+            crate::verdict::decide(&mut e, 5.0);
+            e[0].rounds_for_unchanged
+        };
+        // √2·0.005 = 0.7% of se that rounds cannot remove: "unchanged" at ±5% is still reachable.
+        assert!(decided(0.005).is_some());
+        // √2·0.02 = 2.8% of se alone: the 95% interval never fits within ±5%, whatever K.
+        assert_eq!(decided(0.02), None);
+    }
 }

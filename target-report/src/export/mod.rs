@@ -9,6 +9,7 @@ pub mod bmf;
 pub mod github_action;
 pub mod html;
 pub mod json;
+pub mod layout;
 pub mod markdown;
 pub mod plain;
 pub mod trace;

@@ -10,7 +10,7 @@ use crate::summary::Summary;
 /// The plain-text table format.
 pub struct PlainTable;
 
-fn pad(cells: &[String], widths: &[usize]) -> String {
+pub(crate) fn pad(cells: &[String], widths: &[usize]) -> String {
     let mut line = String::new();
     for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
         let len = c.chars().count();

@@ -22,6 +22,9 @@ pub const SUITE_BENCHES: [&str; 2] = ["cpu", "io"];
 /// The suite's binary that prints the effective `CB_*` configuration (see `src/bin/config.rs`).
 pub const CONFIG_BIN: &str = "cb-config";
 
+/// The suite's process-pool worker binary, which the benches start (`src/bin/worker.rs`).
+pub const WORKER_BIN: &str = "cb-worker";
+
 /// One `compiler-artifact` message that produced an executable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifact {
@@ -31,6 +34,8 @@ pub struct Artifact {
     pub kinds: Vec<String>,
     /// The executable's path.
     pub executable: PathBuf,
+    /// The target's root source file.
+    pub src_path: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -44,6 +49,7 @@ struct Message {
 struct Target {
     name: String,
     kind: Vec<String>,
+    src_path: Option<PathBuf>,
 }
 
 /// Every executable in cargo's JSON messages (one per line; other lines are ignored).
@@ -58,6 +64,7 @@ pub fn parse_artifacts(json_lines: &str) -> Vec<Artifact> {
                 name: t.name,
                 kinds: t.kind,
                 executable: m.executable?,
+                src_path: t.src_path,
             })
         })
         .collect()
@@ -70,6 +77,11 @@ pub struct Built {
     pub benches: Vec<(String, PathBuf)>,
     /// The `cb-config` executable, if this checkout has one.
     pub config: Option<PathBuf>,
+    /// The process pool's `cb-worker` executable, if this checkout has one.
+    pub worker: Option<PathBuf>,
+    /// The root source files of the bench executables and `cb-worker`: touching them makes
+    /// cargo recompile and relink only those (`layout`'s relinks).
+    pub sources: Vec<PathBuf>,
 }
 
 /// Picks the suite's bench executables and `cb-config` out of `artifacts`.
@@ -89,9 +101,19 @@ pub fn select(artifacts: &[Artifact]) -> Result<Built> {
             "cargo bench --no-run built no `cpu` or `io` bench executable",
         ));
     }
+    let sources = artifacts
+        .iter()
+        .filter(|a| {
+            (SUITE_BENCHES.contains(&a.name.as_str()) && a.kinds.iter().any(|k| k == "bench"))
+                || (a.name == WORKER_BIN && a.kinds.iter().any(|k| k == "bin"))
+        })
+        .filter_map(|a| a.src_path.clone())
+        .collect();
     Ok(Built {
         benches,
         config: of_kind("bin", CONFIG_BIN),
+        worker: of_kind("bin", WORKER_BIN),
+        sources,
     })
 }
 
@@ -138,11 +160,27 @@ pub fn try_build(
     target_dir: Option<&Path>,
     log: &Path,
     stop: &AtomicBool,
+    tick: impl FnMut(std::time::Duration),
+) -> Result<BuildOutcome> {
+    try_build_env(dir, target_dir, &[], log, stop, tick)
+}
+
+/// [`try_build`] with `extra` variables for cargo (`layout`'s linker and link seed). Every
+/// build gets the same rustc flags ([`super::flags`]): the workspace's pinned ones, unless the
+/// user set their own.
+pub fn try_build_env(
+    dir: &Path,
+    target_dir: Option<&Path>,
+    extra: &[(String, String)],
+    log: &Path,
+    stop: &AtomicBool,
     mut tick: impl FnMut(std::time::Duration),
 ) -> Result<BuildOutcome> {
     let json = log.with_extension("json");
     let mut cmd = Command::new(cargo_program());
     cmd.args(["bench", "--no-run", "--message-format=json"])
+        .envs(super::flags::BuildFlags::from_env().env())
+        .envs(extra.iter().map(|(k, v)| (k, v)))
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(create(&json)?)

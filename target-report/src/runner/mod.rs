@@ -2,6 +2,7 @@
 //!
 //! * [`git`] — the repository, revisions, and one git worktree per side under `target/ab/`.
 //! * [`cargo`] — building a checkout's bench executables once and listing their benchmarks.
+//! * [`flags`] — the same rustc flags for every build (the workspace's pinned code placement).
 //! * [`child`] — child processes that a Ctrl-C (SIGINT or SIGTERM) stops cleanly.
 //! * [`session`] — a schedule of short Criterion runs, each written into a staging directory
 //!   and moved into the Criterion directory only when complete, with a progress line.
@@ -10,6 +11,7 @@
 
 pub mod cargo;
 pub mod child;
+pub mod flags;
 pub mod git;
 pub mod session;
 

@@ -254,11 +254,20 @@ fn first_k(ok: impl Fn(u64) -> bool) -> Option<u64> {
 /// benchmarks. 2T because a true change of exactly T is called regressed at most α/m of the
 /// time however many rounds are run: the gate needs room beyond T. `None` at T = 0.
 pub fn rounds_needed(sd: f64, threshold_pct: f64, m: usize) -> Option<Rounds> {
+    rounds_needed_above(sd, 0.0, threshold_pct, m)
+}
+
+/// [`rounds_needed`] when the standard error has a part that rounds do not shrink, `floor`
+/// (`ab`'s 2σ²_layout with one build per side): se = √(sd²/K + floor²). The estimate's
+/// spread is taken as that of K − 1 df, the rounds' own (the floor's df is ignored: an
+/// approximation, optimistic when the floor dominates). A count the floor alone keeps out of
+/// reach is `None` (no K up to the search's limit gets there).
+pub fn rounds_needed_above(sd: f64, floor: f64, threshold_pct: f64, m: usize) -> Option<Rounds> {
     let t = (1.0 + threshold_pct / 100.0).ln();
-    if !(t > 0.0 && sd.is_finite()) {
+    if !(t > 0.0 && sd.is_finite() && floor.is_finite()) {
         return None;
     }
-    if sd <= 0.0 {
+    if sd <= 0.0 && floor <= 0.0 {
         return Some(Rounds {
             regressed: Some(2),
             unchanged: Some(2),
@@ -267,7 +276,8 @@ pub fn rounds_needed(sd: f64, threshold_pct: f64, m: usize) -> Option<Rounds> {
     let big = (1.0 + 2.0 * threshold_pct / 100.0).ln();
     let at = |k: u64| {
         let df = Some((k - 1) as f64);
-        (sd / (k as f64).sqrt(), df, SeRatio::new(df))
+        let se = (sd * sd / k as f64 + floor * floor).sqrt();
+        (se, df, SeRatio::new(df))
     };
     let regressed = first_k(|k| {
         let (se, df, ratio) = at(k);
