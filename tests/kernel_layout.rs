@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use concurrency_bench::workload::cpu::KERNEL_SYMBOLS;
+use concurrency_bench::workload::cpu::{KERNEL_ALIGNMENT, KERNEL_SYMBOLS};
 use object::{Object, ObjectSection, ObjectSymbol};
 
 /// The alignment `.cargo/config.toml` pins (`-align-all-functions=6`: 2^6 bytes).
-const ALIGNMENT: u64 = 64;
+const ALIGNMENT: u64 = KERNEL_ALIGNMENT as u64;
 
 /// The bench targets that run CPU kernels (`io` downloads only).
 const CPU_BENCHES: [&str; 3] = ["cpu", "sweeps", "python"];
@@ -67,13 +67,26 @@ fn kernel_copies(path: &Path) -> BTreeMap<&'static str, Vec<Copy>> {
     let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let file = object::File::parse(&*data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut copies: BTreeMap<&'static str, Vec<Copy>> = BTreeMap::new();
+    // Symbol tables can list one address twice (a global and a local alias): one copy each.
+    let mut seen = std::collections::BTreeSet::new();
     for symbol in file.symbols() {
         let Ok(name) = symbol.name() else { continue };
         // `{:#}` drops the hash suffix (legacy) or the crate disambiguator (v0).
         let demangled = format!("{:#}", rustc_demangle::demangle(name));
-        let Some(&kernel) = KERNEL_SYMBOLS.iter().find(|&&k| k == demangled) else {
+        // LLVM names a clone of a function `<name>.specialized.1` and the like: count those as
+        // copies too, so a kernel specialised for one caller is caught.
+        let is_copy_of = |kernel: &str| {
+            demangled == kernel
+                || demangled
+                    .strip_prefix(kernel)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        };
+        let Some(&kernel) = KERNEL_SYMBOLS.iter().find(|&&k| is_copy_of(k)) else {
             continue;
         };
+        if !seen.insert((kernel, symbol.address())) {
+            continue;
+        }
         let section = symbol
             .section_index()
             .and_then(|index| file.section_by_index(index).ok())

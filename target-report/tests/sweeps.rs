@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
 use serde_json::{json, Value};
@@ -14,9 +14,18 @@ use serde_json::{json, Value};
 const MS: f64 = 1e6;
 
 /// Median `m` ns with a symmetric interval of ±`rel` (a fraction).
-fn point(crit: &Path, src: &str, group: &str, function: &str, value: u64, m: f64, rel: f64) {
+fn point(
+    crit: &Path,
+    src: &str,
+    group: &str,
+    function: &str,
+    value: u64,
+    m: f64,
+    rel: f64,
+) -> PathBuf {
     let dir = add_sweep_point(crit, src, group, function, value);
     set_median(&dir, m, m * (1.0 - rel), m * (1.0 + rel));
+    dir
 }
 
 /// An I/O point of N jobs at latency `l` ms with C = `c`.
@@ -179,15 +188,21 @@ fn sweep_fixture(tag: &str) -> (TempDir, std::path::PathBuf) {
     let g = "sweep/cpu_size";
     let src = "cpu_sum_of_squares/sequential";
     let sizes = [100_000u64, 1_000_000, 10_000_000];
-    for (f, ms) in [
-        ("sequential", [10.0, 100.0, 1000.0]),
-        ("process_pool_warm", [12.0, 60.0, 520.0]),
-        ("process_pool", [60.0, 110.0, 600.0]),
-        ("thread_pool", [5.0, 50.0, 500.0]),
-        ("rayon", [10.0, 100.5, 1001.0]),
+    // Each strategy's own C (the copied cb-meta.json is sequential's, C = 1), so that no
+    // speed-up here is a measurement defect.
+    for (f, c, ms) in [
+        ("sequential", 1u64, [10.0, 100.0, 1000.0]),
+        ("process_pool_warm", 2, [12.0, 60.0, 520.0]),
+        ("process_pool", 2, [60.0, 110.0, 600.0]),
+        ("thread_pool", 5, [5.0, 50.0, 500.0]),
+        ("rayon", 2, [10.0, 100.5, 1001.0]),
     ] {
         for (size, m) in sizes.iter().zip(ms) {
-            point(&crit, src, g, f, *size, m * MS, 0.02);
+            let dir = point(&crit, src, g, f, *size, m * MS, 0.02);
+            edit_meta(&dir, |meta| {
+                meta["strategy"] = f.into();
+                meta["concurrency"] = c.into();
+            });
         }
     }
     (tmp, crit)

@@ -92,7 +92,8 @@ fn defect(title: &str, row: &Row, interleaved: bool, drifted: bool) -> Option<Me
     }
     let concurrency = meta.concurrency.max(1);
     let limit = meta.cores.min(concurrency);
-    if speedup.lower <= limit as f64 * (1.0 + TOLERANCE) {
+    // A NaN bound is no evidence of anything: no defect.
+    if speedup.lower.is_nan() || speedup.lower <= limit as f64 * (1.0 + TOLERANCE) {
         return None;
     }
     let kind = if concurrency == 1 {
@@ -133,7 +134,7 @@ fn sentence(title: &str, function: &str, speedup: &Interval, d: &MeasurementDefe
     );
     let bound = match d.kind {
         DefectKind::OneThreadFaster => format!(
-            "{measured}, yet it runs one job at a time (C = 1): one thread running the same code cannot be more than {} faster",
+            "{measured}, yet it runs one job at a time (C = 1): one thread running the same code cannot be faster (the tolerance for noise is {})",
             fmt_pct(d.tolerance)
         ),
         DefectKind::AboveParallelism => format!(
@@ -169,7 +170,7 @@ impl LikelyCause {
                 "the two sides did not run the same machine code — code placement: `{function}`'s path through the kernel was placed differently from `{SEQUENTIAL}`'s ({UNPINNED})"
             ),
             LikelyCause::LoadOnOtherCores => format!(
-                "other load on the machine — the build pinned the kernels' placement, so both sides ran the same machine code, but a process busy on another core slows `{SEQUENTIAL}` (one core of its own, the neighbour beside it) more than `{function}`, whose threads keep the cores busy and crowd the neighbour out; measure on a quiet machine"
+                "other load on the machine — the build pinned the kernels' placement, so both sides ran the same machine code (`tests/kernel_layout.rs`), but load from other processes does not land evenly on a run that keeps one core busy and one that keeps more busy (they share the cores' time, caches and memory bandwidth with it differently); measure `{function}` and `{SEQUENTIAL}` again on a quiet machine"
             ),
         }
     }

@@ -137,11 +137,16 @@ pub(super) fn findings(s: &Sweep, capacity: Option<ServerCapacity>) -> Findings 
     f
 }
 
+/// The measured points a finding may be drawn from: not the measurement defects.
+fn plausible(measured: Vec<(&Point, Interval)>) -> Vec<(&Point, Interval)> {
+    measured.into_iter().filter(|(p, _)| !p.defect).collect()
+}
+
 /// Per strategy, the value with the lowest median and the values whose CI overlaps it.
 fn best_per_strategy(s: &Sweep) -> Vec<Best> {
     let mut best = Vec::new();
     for name in &s.strategies {
-        let measured = s.measured(name);
+        let measured = plausible(s.measured(name));
         let Some(&(best_p, median)) = measured
             .iter()
             .min_by(|a, b| a.1.point.total_cmp(&b.1.point))
@@ -220,8 +225,7 @@ fn crossovers(s: &Sweep) -> Vec<Crossover> {
         .collect();
     let mut out = Vec::new();
     for name in s.strategies.iter().filter(|n| *n != SEQUENTIAL) {
-        let pairs: Vec<(&str, bool)> = s
-            .measured(name)
+        let pairs: Vec<(&str, bool)> = plausible(s.measured(name))
             .into_iter()
             .filter_map(|(p, m)| {
                 let q = seq.get(p.parameter.as_str())?;

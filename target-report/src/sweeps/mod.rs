@@ -163,6 +163,10 @@ pub struct Point {
     pub missing: Vec<String>,
     /// Directory relative to the Criterion directory.
     pub dir: String,
+    /// Its speed-up is a measurement defect ([`crate::summary::physics`]): drawn, but no finding
+    /// (best value, faster than `sequential`) is drawn from it. Named in the sentences instead.
+    #[serde(skip)]
+    pub defect: bool,
 }
 
 impl Point {
@@ -263,6 +267,7 @@ fn sweep(
                 skipped: None,
                 missing: Vec::new(),
                 dir: r.dir.clone(),
+                defect: r.measurement_defect.is_some(),
             });
         }
         for u in &t.unmeasured {
@@ -282,6 +287,7 @@ fn sweep(
                 skipped: u.skipped.clone(),
                 missing: u.missing.clone(),
                 dir: u.dir.clone(),
+                defect: false,
             });
         }
     }

@@ -35,15 +35,17 @@ pub struct SeRatio(Vec<(f64, f64)>);
 impl SeRatio {
     /// The nodes for `df` degrees of freedom (`None`: one node, ŝe = se).
     pub fn new(df: Option<f64>) -> SeRatio {
+        // Fewer than one df (a Satterthwaite combination can give that) is taken as one: the
+        // density of u below is singular at 0 for k < 1, where Simpson's rule fails.
         let k = match df {
-            Some(k) if k.is_finite() && k > 0.0 && k <= EXACT_ABOVE_DF => k,
+            Some(k) if k.is_finite() && k > 0.0 && k <= EXACT_ABOVE_DF => k.max(1.0),
             _ => return SeRatio(vec![(1.0, 1.0)]),
         };
         // u = √χ² has density ∝ u^(k−1)·e^(−u²/2): no singularity at 0 even for k = 1.
         let lo = (k.sqrt() - HALF_WIDTH).max(0.0);
         let h = (k.sqrt() + HALF_WIDTH - lo) / INTERVALS as f64;
         let ln_density = |u: f64| (k - 1.0) * u.ln() - u * u / 2.0 - ln_gamma(k / 2.0);
-        let nodes: Vec<(f64, f64)> = (0..=INTERVALS)
+        let nodes: Vec<(f64, f64, f64)> = (0..=INTERVALS)
             .map(|i| {
                 let u = lo + i as f64 * h;
                 let simpson = if i == 0 || i == INTERVALS {
@@ -60,8 +62,15 @@ impl SeRatio {
                 } else {
                     f64::NEG_INFINITY
                 };
-                (u / k.sqrt(), simpson * ln_d.exp())
+                (u / k.sqrt(), simpson, ln_d)
             })
+            .collect();
+        // Relative to the largest: at thousands of df the unnormalised ln density passes 700,
+        // where exp overflows.
+        let peak = nodes.iter().map(|n| n.2).fold(f64::NEG_INFINITY, f64::max);
+        let nodes: Vec<(f64, f64)> = nodes
+            .into_iter()
+            .map(|(r, simpson, ln_d)| (r, simpson * (ln_d - peak).exp()))
             .collect();
         // Normalising the weights removes the constant and the grid's truncation error.
         let total: f64 = nodes.iter().map(|n| n.1).sum();
@@ -158,10 +167,15 @@ impl Rules {
     pub fn new(df: Option<f64>, m: usize) -> Rules {
         let ratio = SeRatio::new(df);
         let qr = q_regressed(df, m);
-        // Φ(shift − q·r) ≥ POWER needs shift ≥ q·r + z for most of the χ mass: 10³ covers
-        // every df ≥ 1 and m ≤ 10⁶.
-        let shift = first_true(-10.0, 1e3, |s| p_called_regressed(s, qr, &ratio) >= POWER)
-            .unwrap_or(f64::INFINITY);
+        // Φ(shift − q·r) ≥ POWER needs shift ≥ q·r + z for most of the χ mass; q grows without
+        // bound as df → 1 and m grows (t(1 − α/m, 1) ≈ 6.4·m), so the bracket doubles until it
+        // holds.
+        let called = |s: f64| p_called_regressed(s, qr, &ratio) >= POWER;
+        let mut hi = 1e3;
+        while !called(hi) && hi < 1e12 {
+            hi *= 2.0;
+        }
+        let shift = first_true(-10.0, hi, called).unwrap_or(f64::INFINITY);
         Rules {
             qu: q_unchanged(df),
             ratio,
@@ -415,12 +429,31 @@ mod tests {
     #[test]
     fn the_quadrature_is_a_distribution_with_mean_square_one() {
         // E[ŝe²/se²] = E[χ²_df/df] = 1 for every df.
-        for df in [1.0, 2.0, 4.0, 29.0, 1000.0] {
+        // 1e4 and 1e5: past the df where the unnormalised density overflowed exp.
+        for df in [1.0, 2.0, 4.0, 29.0, 1000.0, 1e4, 1e5] {
             let r = SeRatio::new(Some(df));
             assert!((r.expect(|_| 1.0) - 1.0).abs() < 1e-12);
             assert!((r.expect(|x| x * x) - 1.0).abs() < 1e-6, "{df}");
         }
         assert_eq!(SeRatio::new(None).0, vec![(1.0, 1.0)]);
+    }
+
+    #[test]
+    fn the_stated_change_is_finite_for_few_df_and_many_benchmarks() {
+        // `ab --rounds 2` (df = 1) over 1,000 benchmarks: q = t(1 − 0.05/1000, 1) ≈ 6,366.
+        let rules = Rules::new(Some(1.0), 1000);
+        assert!(
+            rules.shift.is_finite() && rules.shift > 1e3,
+            "{}",
+            rules.shift
+        );
+        // And many df (history pooled over many commits): a finite, small shift.
+        let pooled = Rules::new(Some(5000.0), 30);
+        assert!(
+            pooled.shift.is_finite() && pooled.shift < 5.0,
+            "{}",
+            pooled.shift
+        );
     }
 
     /// `x` as a percentage rounded to 0.1, as the README prints it.
