@@ -319,7 +319,7 @@ fn criterion_asks_for_the_measured_iterations_despite_sleep_overshoot() {
         }
     }
     // Beyond the tolerance Criterion asks for fewer: that is the live fallback's case.
-    let met = (pause(5) + Duration::from_millis(30)).as_nanos() as f64;
+    let met = (pause(5) + Duration::from_millis(150)).as_nanos() as f64;
     assert_ne!(
         criterion_iterations(replay_measurement_time(10, 5), 10, met),
         5
@@ -436,7 +436,7 @@ fn criterion_saves_exactly_the_rounds_samples() {
         let text = std::fs::read(home.join("cpu_fib").join(baseline).join("cb-rounds.json"))
             .unwrap_or_else(|error| panic!("{baseline}: {error}"));
         let file: RoundsFile = serde_json::from_slice(&text).unwrap();
-        // 3 and 10 iterations per sample leave the warm-up wait 20 ms of overshoot: only a
+        // 3 and 10 iterations per sample leave the warm-up wait 100 ms of overshoot: only a
         // thread off the CPU for that long could miss it, so a fallback here is a broken replay.
         assert!(file.fallback.is_empty(), "fell back: {:?}", file.fallback);
         assert_eq!(file.rounds.len(), 10);
@@ -541,12 +541,16 @@ fn samples_of_tens_of_thousands_of_iterations_are_replayed() {
         let saved: Vec<(f64, f64)> = saved.iters.into_iter().zip(saved.times).collect();
         // Criterion's clock around the wait adds the call's own nanoseconds: half the
         // tolerance leaves them ample room.
-        if overshoot < tolerance / 2 {
-            assert!(!replay.fell_back(), "{wait:?}: on time, yet measured live");
+        // Replayed or not, a replay that was not measured live is exact.
+        if !replay.fell_back() {
             assert_eq!(saved, rounds, "attempt {attempt}");
+        }
+        if overshoot < tolerance / 2 && !replay.fell_back() {
             replayed = true;
             break;
         }
+        // On time by the wait's clock yet live: Criterion's clock around the call saw a gap
+        // outside the wait (its thread preempted there), which the fallback warning names.
         if overshoot >= tolerance {
             assert!(replay.fell_back(), "{wait:?}: late, yet replayed");
             assert!(

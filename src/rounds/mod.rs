@@ -27,8 +27,8 @@
 //! strategy is measured live for Criterion's requests (real verified runs), listed in the file's
 //! `fallback`, and one warning line says so (with how late the warm-up call ended).
 //!
-//! How large k can be: D is 1 ms + 20 ms·(k − 1), at most 1 s, so the tolerance is 20 ms up to
-//! k = 50 and 1 s/(k − 1) beyond. A plain `thread::sleep` ends 0.1–0.2 ms late (timer slack and
+//! How large k can be: D is 1 ms + 100 ms·(k − 1), at most 1 s, so the tolerance is 100 ms up
+//! to k = 11 and 1 s/(k − 1) beyond. A plain `thread::sleep` ends 0.1–0.2 ms late (timer slack and
 //! wake-up), which capped replay at k ≈ 5,000 even on an idle machine. The wait therefore
 //! sleeps all but its last [`SPIN_TAIL`] and spins on `Instant` through the deadline: while its
 //! thread holds a CPU at the deadline it ends within one clock reading of it. Measured through
