@@ -114,15 +114,6 @@ fn verdicts(v: &Value, verdict: &str) -> Vec<String> {
         .collect()
 }
 
-fn entry<'a>(v: &'a Value, id: &str) -> &'a Value {
-    v["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["id"] == id)
-        .unwrap()
-}
-
 #[test]
 fn the_fixtures_same_code_pair_has_no_regression() {
     // `base` and `other` are two --quick runs of the same code; the old bootstrap-only compare

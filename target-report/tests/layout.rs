@@ -53,15 +53,6 @@ fn compare_json(crit: &Path) -> Value {
     serde_json::from_str(&stdout(&o)).unwrap()
 }
 
-fn entry<'a>(v: &'a Value, id: &str) -> &'a Value {
-    v["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["id"] == id)
-        .unwrap()
-}
-
 #[test]
 fn compare_adds_the_layout_term_in_quadrature_and_says_so() {
     let (_tmp, crit) = fixture_copy("layout-cmp");

@@ -253,3 +253,13 @@ pub fn row<'a>(table: &'a serde_json::Value, function: &str) -> &'a serde_json::
         .find(|r| r["function"] == function)
         .unwrap_or_else(|| panic!("no row {function}"))
 }
+
+/// The entry of benchmark `id` in a compare or ab JSON output.
+pub fn entry<'a>(comparison: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    comparison["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == id)
+        .unwrap_or_else(|| panic!("no entry {id}"))
+}
