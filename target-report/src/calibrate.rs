@@ -89,12 +89,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
     validate(opts)?;
     crate::runner::flags::announce();
     let args = cargo::split_criterion_args(&opts.criterion_args)?;
-    let root = crate::machine::workspace_root(cwd).ok_or_else(|| {
-        Error::at(
-            cwd,
-            "no Cargo.toml with [workspace] here or above: nothing to calibrate",
-        )
-    })?;
+    let root = crate::runner::workspace_root(cwd, "calibrate")?;
     let env = crate::ab::round_env(&[]);
     let Some(built) = build(&root, stop)? else {
         return Ok(Finished::Interrupted(None));

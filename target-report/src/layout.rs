@@ -332,12 +332,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
     validate(opts)?;
     let flags = crate::runner::flags::announce();
     let args = cargo::split_criterion_args(&opts.criterion_args)?;
-    let root = crate::machine::workspace_root(cwd).ok_or_else(|| {
-        Error::at(
-            cwd,
-            "no Cargo.toml with [workspace] here or above: nothing to relink",
-        )
-    })?;
+    let root = crate::runner::workspace_root(cwd, "relink")?;
     let base = root.join("target").join("layout");
     let _lock = crate::runner::lock(&base.join(".lock"), "the layout builds of this workspace")?;
     let seeds = seeds(opts.seed.unwrap_or_else(clock_seed), opts.builds);

@@ -26,6 +26,20 @@ use crate::error::{Error, Result};
 #[derive(Debug)]
 pub struct Lock(#[allow(dead_code)] File);
 
+/// The workspace containing `cwd`, or a one-line error saying there is nothing to `verb` (for
+/// the commands that build the working tree: calibrate, layout).
+pub fn workspace_root(
+    cwd: &std::path::Path,
+    verb: &str,
+) -> crate::error::Result<std::path::PathBuf> {
+    crate::machine::workspace_root(cwd).ok_or_else(|| {
+        Error::at(
+            cwd,
+            format!("no Cargo.toml with [workspace] here or above: nothing to {verb}"),
+        )
+    })
+}
+
 /// Takes the lock at `path` (creating the file), or fails at once naming `what` when another
 /// process holds it: two sessions sharing worktrees or a Criterion directory would overwrite
 /// each other's checkouts and rounds.
