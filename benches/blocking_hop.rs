@@ -43,7 +43,7 @@ fn main() {
         for (strategy, kind) in hop.benchmarks() {
             let meta = hop.meta(strategy, kind, server_latency_ms);
             if measured.contains(&meta.function) {
-                output::record_benchmark(&side_files, &meta, |probe| {
+                output::record_benchmark(&side_files, &meta, base.timeline, |probe| {
                     hop.run_verified(strategy, kind, probe)
                 })
                 .unwrap_or_else(|error| exit_with_run_error(&error));

@@ -55,7 +55,7 @@ fn cpu(c: &mut Criterion, args: &CriterionArgs, config: &Config, matrix: &CpuMat
         let record = |strategy| {
             let jobs = workload.jobs.len();
             let meta = output::cpu_meta(&group_id, strategy, config, jobs, workload.elements());
-            output::record_benchmark(&side_files, &meta, |probe| {
+            output::record_benchmark(&side_files, &meta, config.timeline, |probe| {
                 matrix.run_verified(strategy, workload, probe)
             })
         };

@@ -76,7 +76,7 @@ fn io(c: &mut Criterion, args: &CriterionArgs, config: &Config, matrix: &IoMatri
         };
         let ledger = ledger_of(strategy).borrow();
         output::record_faults(&side_files, &meta, config, &ledger.tally, ledger.injected)?;
-        output::record_benchmark(&side_files, &meta, |probe| {
+        output::record_benchmark(&side_files, &meta, config.timeline, |probe| {
             matrix.run_counted(strategy, workload, probe, &mut FailureTally::default())
         })
     };

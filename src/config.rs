@@ -175,6 +175,20 @@ variables! {
         accepts: Optional(Number("an integer number of milliseconds", 1..=600_000));
         meaning: "target time of one sample; iterations per sample = target / time per iteration, at least 1";
     }
+    min_iters: u64 = "CB_MIN_ITERS" {
+        default: crate::rounds::MIN_ITERS_PER_SAMPLE;
+        accepts: Number("an integer", 1..=1000);
+        meaning: "the fewest iterations per sample; at 1 Criterion warns \"Unable to complete N samples\" (harmless), and a strategy slower than its sample target takes half the time: `target-report ab` sets 1 in its rounds";
+    }
+    timeline: bool = "CB_TIMELINE" {
+        default: true;
+        accepts: Custom {
+            expected: "on or off",
+            parse: parse_on_off,
+            show: |on: &bool| String::from(if *on { "on" } else { "off" }),
+        };
+        meaning: "after each saved benchmark, one more untimed run records `cb-timeline.json` for the summary's timelines; `target-report ab` turns it off in its rounds, where nobody reads it";
+    }
     order_seed: Option<u64> = "CB_ORDER_SEED" {
         default: None, shown as "from the clock";
         accepts: Optional(Number("an integer", 0..=u64::MAX));
@@ -423,6 +437,14 @@ fn parse_command(text: &str) -> Result<String, Refusal> {
     match text.trim() {
         "" => Err(None),
         command => Ok(command.to_owned()),
+    }
+}
+
+fn parse_on_off(text: &str) -> Result<bool, Refusal> {
+    match text.trim() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(None),
     }
 }
 

@@ -308,18 +308,24 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> io::Result<()> {
     std::fs::rename(&temporary, path)
 }
 
-/// After a benchmark was measured: writes its [`BenchMeta`], calls `run_once` (which must run
-/// the strategy once more, untimed, with the probe, and check its results), and writes the
-/// [`TimelineFile`]. In a run that writes no side files, does nothing (not even the run).
+/// After a benchmark was measured: writes its [`BenchMeta`], and with `timeline`
+/// (`CB_TIMELINE`, on unless `target-report ab` turned it off for its rounds) calls `run_once`
+/// (which must run the strategy once more, untimed, with the probe, and check its results)
+/// and writes the [`TimelineFile`]. In a run that writes no side files, does nothing (not even
+/// the run).
 pub fn record_benchmark<T, E: std::fmt::Display>(
     side_files: &SideFiles,
     meta: &BenchMeta,
+    timeline: bool,
     run_once: impl FnOnce(&crate::timeline::Probe) -> Result<T, E>,
 ) -> Result<(), String> {
     if side_files.is_empty() {
         return Ok(());
     }
     record_meta(side_files, meta)?;
+    if !timeline {
+        return Ok(());
+    }
 
     let timeline = std::sync::Arc::new(crate::timeline::Timeline::new());
     run_once(&timeline.probe()).map_err(|error| error.to_string())?;
@@ -374,7 +380,7 @@ mod tests {
             baselines: Vec::new(),
         };
         let mut ran = false;
-        record_benchmark(&nothing, &meta, |_| {
+        record_benchmark(&nothing, &meta, true, |_| {
             ran = true;
             Ok::<(), String>(())
         })
@@ -386,7 +392,7 @@ mod tests {
             criterion_home: dir.clone(),
             baselines: vec!["new".to_owned(), "x".to_owned()],
         };
-        record_benchmark(&saved, &meta, |_| Ok::<(), String>(())).unwrap();
+        record_benchmark(&saved, &meta, true, |_| Ok::<(), String>(())).unwrap();
         for baseline in ["new", "x"] {
             let bench = dir.join("cpu_fib").join("rayon").join(baseline);
             let back: BenchMeta =
@@ -395,6 +401,17 @@ mod tests {
             assert!(bench.join(TIMELINE_FILE).exists(), "{baseline}");
         }
         assert!(!dir.join("cpu_fib/rayon").join(META_FILE).exists());
+
+        // CB_TIMELINE=off (ab's rounds): the meta, but no untimed run and no timeline file.
+        std::fs::remove_dir_all(&dir).unwrap();
+        let mut ran = false;
+        record_benchmark(&saved, &meta, false, |_| {
+            ran = true;
+            Ok::<(), String>(())
+        })
+        .unwrap();
+        let bench = dir.join("cpu_fib").join("rayon").join("new");
+        assert!(!ran && bench.join(META_FILE).exists() && !bench.join(TIMELINE_FILE).exists());
 
         saved.write_group_file("cpu/fib", "cb-x.json", &1).unwrap();
         assert!(dir.join("cpu_fib/x/cb-x.json").exists());

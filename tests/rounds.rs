@@ -231,6 +231,10 @@ fn iterations_per_sample_fill_the_target() {
         iters_per_sample(ms(150), Duration::ZERO),
         MIN_ITERS_PER_SAMPLE
     );
+    // CB_MIN_ITERS=1 (ab's rounds): one iteration of a slow strategy, the same count otherwise.
+    assert_eq!(rounds::iters_per_sample_at_least(ms(150), ms(700), 1), 1);
+    assert_eq!(rounds::iters_per_sample_at_least(ms(150), ms(40), 1), 4);
+    assert_eq!(rounds::iters_per_sample_at_least(ms(150), ms(700), 0), 1);
 }
 
 #[test]
@@ -420,6 +424,7 @@ fn criterion_saves_exactly_the_rounds_samples() {
         sample_target: Duration::from_millis(20),
         warm_up: Duration::from_millis(5),
         seed: 3,
+        min_iters: MIN_ITERS_PER_SAMPLE,
     };
     let mut group = criterion.benchmark_group("cpu/fib");
     group.nresamples(1000);
@@ -491,6 +496,7 @@ fn samples_of_tens_of_thousands_of_iterations_are_replayed() {
         sample_target: Duration::from_micros(150),
         warm_up: Duration::from_micros(1),
         seed: 11,
+        min_iters: MIN_ITERS_PER_SAMPLE,
     };
     let clock = Cell::new(Duration::ZERO);
     let calls = RefCell::new(Vec::new());
@@ -597,6 +603,7 @@ fn without_rounds_a_stale_rounds_file_goes_only_where_criterion_measured_anew() 
             sample_target: Duration::from_millis(2),
             warm_up: Duration::from_nanos(1),
             seed: 1,
+            min_iters: MIN_ITERS_PER_SAMPLE,
         };
         let jobs = vec![fake_job(
             function,

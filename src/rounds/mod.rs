@@ -147,6 +147,8 @@ pub struct Plan {
     pub warm_up: Duration,
     /// The seed of the round orders (`CB_ORDER_SEED`, else from the clock).
     pub seed: u64,
+    /// The fewest iterations per sample (`CB_MIN_ITERS`, else [`MIN_ITERS_PER_SAMPLE`]).
+    pub min_iters: u64,
 }
 
 impl Plan {
@@ -167,23 +169,31 @@ impl Plan {
                 .map_or(sample_target, Duration::from_millis),
             warm_up,
             seed: config.order_seed.unwrap_or_else(seed_from_clock),
+            min_iters: config.min_iters,
         }
     }
 }
 
-/// The fewest iterations per sample: at one, Criterion's flat sampling warns that it is
-/// "Unable to complete N samples" (Criterion 0.8.2 `lib.rs`, `iteration_counts`), whatever
-/// the measurement time.
+/// The fewest iterations per sample by default: at one, Criterion's flat sampling warns that
+/// it is "Unable to complete N samples" (Criterion 0.8.2 `lib.rs`, `iteration_counts`),
+/// whatever the measurement time. `CB_MIN_ITERS=1` accepts that warning for half the time of
+/// a strategy slower than its sample target (`target-report ab` does, in its rounds).
 pub const MIN_ITERS_PER_SAMPLE: u64 = 2;
 
 /// Iterations per sample for a strategy that takes `per_iteration`: as many as fit in
 /// `target`, rounded, at least [`MIN_ITERS_PER_SAMPLE`].
 pub fn iters_per_sample(target: Duration, per_iteration: Duration) -> u64 {
+    iters_per_sample_at_least(target, per_iteration, MIN_ITERS_PER_SAMPLE)
+}
+
+/// [`iters_per_sample`], at least `min` (at least 1).
+pub fn iters_per_sample_at_least(target: Duration, per_iteration: Duration, min: u64) -> u64 {
+    let min = min.max(1);
     if per_iteration.is_zero() {
-        return MIN_ITERS_PER_SAMPLE;
+        return min;
     }
     let ratio = target.as_secs_f64() / per_iteration.as_secs_f64();
-    (ratio.round() as u64).max(MIN_ITERS_PER_SAMPLE)
+    (ratio.round() as u64).max(min)
 }
 
 /// Medians per iteration spanning more than this factor get a logarithmic summary axis: on a
@@ -423,7 +433,7 @@ fn rounds_of(plan: &Plan, jobs: &mut [&mut Job<'_>], reference: Option<&str>) ->
     for job in jobs.iter_mut() {
         let per_iteration = warm_up(&mut job.measure, plan.warm_up)
             .unwrap_or_else(|error| exit_with_run_error(&error));
-        let count = iters_per_sample(plan.sample_target, per_iteration);
+        let count = iters_per_sample_at_least(plan.sample_target, per_iteration, plan.min_iters);
         round_seconds += per_iteration.as_secs_f64() * count as f64;
         iters.push(count);
     }

@@ -24,7 +24,7 @@ use std::path::Path;
 
 pub use config::{side_by_side, ConfigRow, Configs};
 pub use model::{Comparison, DecisionInterval, Entry, Verdict, FEW_SAMPLES};
-pub use rounds::{from_rounds, from_rounds_with_layout, ROUNDS_METHOD};
+pub use rounds::{from_rounds, from_rounds_with_layout, from_sequential_rounds, ROUNDS_METHOD};
 
 use crate::criterion::{self, BenchDir, Measured};
 use crate::error::{Error, Result};

@@ -12,6 +12,13 @@
 //! * **inconclusive** — none of these: the data can neither show a change beyond T nor rule it
 //!   out.
 //!
+//! A benchmark that may be looked at up to L times before its verdict ([`Entry::looks`]: `ab`'s
+//! sequential rounds, which stop when a benchmark is decided) has α split evenly over its looks
+//! (Bonferroni): its one-sided p-values are multiplied by L before Holm's correction, and its
+//! unchanged interval is the 1 − α/L interval. Whatever look a benchmark stopped at, the chance
+//! of a false *regressed* anywhere in the comparison stays at most α, and a true change of
+//! exactly ±T is called *unchanged* at most α/2 of the time.
+//!
 //! The interval shown with a verdict is the one that decided it ([`DecisionInterval`]): for
 //! *regressed* the one-sided lower bound at the Holm level its test was rejected at (so never
 //! below +T), likewise for *improved*; otherwise the 95% interval.
@@ -81,6 +88,34 @@ pub fn log_interval(d: f64, se: f64, df: Option<f64>) -> (f64, f64) {
     (d - q * se, d + q * se)
 }
 
+/// The interval *unchanged* is judged by after up to `looks` looks: two-sided 1 − α/looks.
+pub fn unchanged_interval(d: f64, se: f64, df: Option<f64>, looks: usize) -> (f64, f64) {
+    let q = power::q_unchanged_at_looks(df, looks);
+    (d - q * se, d + q * se)
+}
+
+/// The verdict one benchmark already has on its own, among `m` compared, before the others are
+/// known: *regressed* (*improved*) when its look-adjusted p-value passes α/m — Bonferroni, the
+/// first step of Holm's, so [`decide`] over all of them calls it the same — *unchanged* by its
+/// own interval, `None` while undecided. `ab`'s sequential rounds stop a benchmark on it.
+pub fn decided_alone(e: &Entry, threshold_pct: f64, m: usize) -> Option<Verdict> {
+    if e.samples.0.min(e.samples.1) < FEW_SAMPLES {
+        return None;
+    }
+    let t = (1.0 + threshold_pct / 100.0).ln();
+    let level = ALPHA / (m.max(1) * e.looks.max(1)) as f64;
+    let (lo, hi) = unchanged_interval(e.log_change, e.se, e.df, e.looks);
+    if p_regressed(e.log_change, e.se, e.df, t) <= level {
+        Some(Verdict::Regressed)
+    } else if p_improved(e.log_change, e.se, e.df, t) <= level {
+        Some(Verdict::Improved)
+    } else if -t <= lo && hi <= t {
+        Some(Verdict::Unchanged)
+    } else {
+        None
+    }
+}
+
 /// Holm's level for each p-value: α/(m − rank), rank its 0-based place in ascending order.
 /// A hypothesis Holm rejects has p at or below its level, so the one-sided bound at
 /// 1 − level lies beyond the threshold: the decision's own interval.
@@ -96,8 +131,14 @@ fn holm_levels(p: &[f64]) -> Vec<f64> {
 }
 
 /// The interval a verdict was decided by (see [`DecisionInterval`]): `level` is the Holm
-/// level of the test that decided a regression or improvement.
-fn decision_interval(e: &Entry, level: f64, two_sided: (f64, f64)) -> DecisionInterval {
+/// level (over the looks) of the test that decided a regression or improvement; `two_sided`
+/// the 1 − α/`looks` interval the other verdicts are judged by.
+fn decision_interval(
+    e: &Entry,
+    level: f64,
+    two_sided: (f64, f64),
+    looks: usize,
+) -> DecisionInterval {
     let bound = t_quantile(1.0 - level, e.df) * e.se;
     let frac = |x: f64| Some(x.exp() - 1.0);
     match e.verdict {
@@ -114,7 +155,7 @@ fn decision_interval(e: &Entry, level: f64, two_sided: (f64, f64)) -> DecisionIn
         _ => DecisionInterval {
             lower: frac(two_sided.0),
             upper: frac(two_sided.1),
-            confidence: 1.0 - ALPHA,
+            confidence: 1.0 - ALPHA / looks as f64,
         },
     }
 }
@@ -133,7 +174,7 @@ fn fill_power(e: &mut Entry, rules: &power::Rules, threshold_pct: f64, m: usize)
             .noise
             .layout
             .map_or(0.0, |l| std::f64::consts::SQRT_2 * l.sd_log);
-        let r = power::rounds_needed_above(e.noise.sd_log, floor, threshold_pct, m);
+        let r = power::rounds_needed_at_looks(e.noise.sd_log, floor, threshold_pct, m, e.looks);
         e.rounds_for_regressed = r.and_then(|r| r.regressed);
         e.rounds_for_unchanged = r.and_then(|r| r.unchanged);
         e.rounds_needed = r.and_then(|r| r.both());
@@ -155,7 +196,7 @@ pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
             .iter()
             .map(|e| {
                 if decidable(e) {
-                    p(e.log_change, e.se, e.df, t)
+                    (p(e.log_change, e.se, e.df, t) * e.looks.max(1) as f64).min(1.0)
                 } else {
                     1.0
                 }
@@ -167,14 +208,16 @@ pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
     let (up_level, down_level) = (holm_levels(&raw_up), holm_levels(&raw_down));
     let m = entries.len();
     // What does not depend on se, once per df: a comparison has one or a few.
-    let mut rules: Vec<(Option<u64>, power::Rules)> = Vec::new();
+    let mut rules: Vec<((Option<u64>, usize), power::Rules)> = Vec::new();
     for (i, e) in entries.iter_mut().enumerate() {
-        let (lo, hi) = log_interval(e.log_change, e.se, e.df);
+        let (lo95, hi95) = log_interval(e.log_change, e.se, e.df);
         e.change = Interval {
             point: e.log_change.exp() - 1.0,
-            lower: lo.exp() - 1.0,
-            upper: hi.exp() - 1.0,
+            lower: lo95.exp() - 1.0,
+            upper: hi95.exp() - 1.0,
         };
+        let looks = e.looks.max(1);
+        let (lo, hi) = unchanged_interval(e.log_change, e.se, e.df, looks);
         e.p_regressed = up[i];
         e.p_improved = down[i];
         e.verdict = if !decidable(e) {
@@ -191,13 +234,13 @@ pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
         let level = match e.verdict {
             Verdict::Improved => down_level[i],
             _ => up_level[i],
-        };
-        e.decision = decision_interval(e, level, (lo, hi));
-        let key = e.df.map(f64::to_bits);
+        } / looks as f64;
+        e.decision = decision_interval(e, level, (lo, hi), looks);
+        let key = (e.df.map(f64::to_bits), looks);
         let at = match rules.iter().position(|r| r.0 == key) {
             Some(at) => at,
             None => {
-                rules.push((key, power::Rules::new(e.df, m)));
+                rules.push((key, power::Rules::at_looks(e.df, m, looks)));
                 rules.len() - 1
             }
         };

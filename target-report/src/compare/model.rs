@@ -123,6 +123,15 @@ pub struct Entry {
     pub rounds_for_unchanged: Option<u64>,
     /// Samples in the old and new `sample.json` (for rounds: the fewest of any round).
     pub samples: (usize, usize),
+    /// The most times this benchmark could have been looked at before its verdict (`ab`'s
+    /// sequential rounds: one look per batch of rounds up to `--max-rounds`; 1 otherwise).
+    /// α is split evenly over the looks, so the error rates hold however early it stopped.
+    #[serde(skip_serializing_if = "is_one")]
+    pub looks: usize,
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 impl Entry {
@@ -170,6 +179,7 @@ impl Entry {
             rounds_for_regressed: None,
             rounds_for_unchanged: None,
             samples,
+            looks: 1,
         }
     }
 }

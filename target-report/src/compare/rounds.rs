@@ -28,11 +28,16 @@ enum Rounds {
     Partial(String, Vec<String>),
 }
 
-fn load_rounds(dir: &BenchDir, names: &[String]) -> Result<Rounds> {
+/// One side's rounds of one benchmark as found: its id (if any baseline has it) and per
+/// baseline the median and sample count, `None` where the baseline has no sample.
+struct Found {
+    id: Option<String>,
+    rounds: Vec<Option<(f64, usize)>>,
+}
+
+fn find_rounds(dir: &BenchDir, names: &[String]) -> Result<Found> {
     let mut id = None;
-    let mut medians = Vec::new();
-    let mut fewest = usize::MAX;
-    let mut missing = Vec::new();
+    let mut rounds = Vec::new();
     for name in names {
         match criterion::load_measured(dir, name)? {
             Some(Measured {
@@ -40,22 +45,73 @@ fn load_rounds(dir: &BenchDir, names: &[String]) -> Result<Rounds> {
                 sample: Some(s),
                 ..
             }) => {
-                medians.push(stats::median(&s.per_iteration()));
-                fewest = fewest.min(s.times.len());
+                rounds.push(Some((stats::median(&s.per_iteration()), s.times.len())));
                 id = Some(b.full_id);
             }
             Some(m) => {
                 id = Some(m.id.full_id);
-                missing.push(name.clone());
+                rounds.push(None);
             }
-            None => missing.push(name.clone()),
+            None => rounds.push(None),
         }
     }
-    Ok(match id {
-        None => Rounds::Absent,
-        Some(id) if missing.is_empty() => Rounds::Complete(id, medians, fewest),
-        Some(id) => Rounds::Partial(id, missing),
-    })
+    Ok(Found { id, rounds })
+}
+
+impl Found {
+    /// Keeps the first `k` rounds.
+    fn truncated(mut self, k: usize) -> Found {
+        self.rounds.truncate(k);
+        self
+    }
+
+    /// How many rounds from the first are present: `ab`'s sequential rounds stop a benchmark
+    /// after any batch, so its rounds are a prefix of the names.
+    fn prefix(&self) -> usize {
+        self.rounds.iter().take_while(|r| r.is_some()).count()
+    }
+
+    fn classify(self, names: &[String]) -> Rounds {
+        let Some(id) = self.id else {
+            return Rounds::Absent;
+        };
+        let missing: Vec<String> = names
+            .iter()
+            .zip(&self.rounds)
+            .filter(|(_, r)| r.is_none())
+            .map(|(n, _)| n.clone())
+            .collect();
+        if !missing.is_empty() {
+            return Rounds::Partial(id, missing);
+        }
+        let medians = self.rounds.iter().flatten().map(|r| r.0).collect();
+        let fewest = self.rounds.iter().flatten().map(|r| r.1).min();
+        Rounds::Complete(id, medians, fewest.unwrap_or(0))
+    }
+}
+
+/// Loads one benchmark's rounds on both sides. With `sequential`, its rounds are the first k
+/// of the names present on *both* sides (k ≥ 2, nothing present after them), as `ab` leaves
+/// them when it stops a benchmark early; otherwise every name must be present.
+fn load_pair(
+    dir: &BenchDir,
+    old: &[String],
+    new: &[String],
+    sequential: bool,
+) -> Result<(Rounds, Rounds)> {
+    let (a, b) = (find_rounds(dir, old)?, find_rounds(dir, new)?);
+    if !sequential {
+        return Ok((a.classify(old), b.classify(new)));
+    }
+    let k = a.prefix().min(b.prefix());
+    let present_after = |f: &Found| f.rounds[k..].iter().any(Option::is_some);
+    if k >= 2 && !present_after(&a) && !present_after(&b) {
+        return Ok((
+            a.truncated(k).classify(&old[..k]),
+            b.truncated(k).classify(&new[..k]),
+        ));
+    }
+    Ok((a.classify(old), b.classify(new)))
 }
 
 /// `first … last` for a list of baseline names.
@@ -97,6 +153,31 @@ pub fn from_rounds_with_layout(
     threshold_pct: f64,
     layout: Option<(&Path, &LayoutNoise)>,
 ) -> Result<Comparison> {
+    from_paired_rounds(criterion_dir, (old, new), threshold_pct, layout, None)
+}
+
+/// [`from_rounds_with_layout`] for `ab`'s sequential rounds: `old` and `new` name the most
+/// rounds any benchmark may have (`--max-rounds`), each benchmark's rounds are the first k of
+/// them (k ≥ 2: it stopped when decided), and each was looked at up to `looks` times
+/// ([`Entry::looks`]: α is split over them).
+pub fn from_sequential_rounds(
+    criterion_dir: &Path,
+    (old, new): (&[String], &[String]),
+    threshold_pct: f64,
+    layout: Option<(&Path, &LayoutNoise)>,
+    looks: usize,
+) -> Result<Comparison> {
+    from_paired_rounds(criterion_dir, (old, new), threshold_pct, layout, Some(looks))
+}
+
+/// Both: `looks` is `Some` for sequential rounds (prefixes allowed, α split over the looks).
+fn from_paired_rounds(
+    criterion_dir: &Path,
+    (old, new): (&[String], &[String]),
+    threshold_pct: f64,
+    layout: Option<(&Path, &LayoutNoise)>,
+    looks: Option<usize>,
+) -> Result<Comparison> {
     compare::check_threshold(threshold_pct)?;
     if old.len() != new.len() || old.len() < 2 {
         return Err(Error::at(
@@ -110,18 +191,19 @@ pub fn from_rounds_with_layout(
     }
     let names: Vec<&str> = old.iter().chain(new).map(String::as_str).collect();
     let dirs = compare::discover_with(criterion_dir, &names)?;
-    let k = old.len();
     let mut entries = Vec::new();
     let (mut added, mut removed, mut incomplete) = (Vec::new(), Vec::new(), Vec::new());
     let mut compared: Vec<(&BenchDir, String)> = Vec::new();
     for dir in &dirs {
-        match (load_rounds(dir, old)?, load_rounds(dir, new)?) {
+        match load_pair(dir, old, new, looks.is_some())? {
             (Rounds::Absent, Rounds::Absent) => {}
             (Rounds::Absent, Rounds::Complete(id, ..)) => added.push(id),
             (Rounds::Complete(id, ..), Rounds::Absent) => removed.push(id),
             (Rounds::Complete(id, mo, so), Rounds::Complete(_, mn, sn)) => {
                 let term = layout.and_then(|(_, l)| l.term(&id));
-                entries.push(entry(id.clone(), &mo, &mn, (so, sn), term));
+                let mut e = entry(id.clone(), &mo, &mn, (so, sn), term);
+                e.looks = looks.unwrap_or(1);
+                entries.push(e);
                 compared.push((dir, id));
             }
             (a, b) => {
@@ -153,7 +235,7 @@ pub fn from_rounds_with_layout(
         new: label(new),
         threshold_pct,
         method: ROUNDS_METHOD.to_string(),
-        noise: noise_sentences(&entries, k, layout),
+        noise: noise_sentences(&entries, layout),
         entries,
         added,
         removed,
@@ -164,18 +246,25 @@ pub fn from_rounds_with_layout(
 }
 
 /// Where the noise came from: the rounds' spread, and the layout file where it added a term.
-fn noise_sentences(
-    entries: &[Entry],
-    k: usize,
-    layout: Option<(&Path, &LayoutNoise)>,
-) -> Vec<String> {
-    if entries.is_empty() {
+fn noise_sentences(entries: &[Entry], layout: Option<(&Path, &LayoutNoise)>) -> Vec<String> {
+    let rounds: Vec<usize> = entries.iter().filter_map(|e| e.noise.runs).collect();
+    let (Some(fewest), Some(most)) = (rounds.iter().min(), rounds.iter().max()) else {
         return Vec::new();
-    }
+    };
+    let k = if fewest == most {
+        format!("{fewest}")
+    } else {
+        format!("{fewest}–{most}")
+    };
     let mut out = vec![format!(
         "{} benchmarks: the spread of {k} paired rounds",
         entries.len()
     )];
+    if let Some(looks) = entries.iter().map(|e| e.looks).max().filter(|&l| l > 1) {
+        out.push(format!(
+            "sequential rounds: each benchmark stopped once decided, after up to {looks} looks; α is split over the looks (Bonferroni), so a false regression anywhere stays at most 5%"
+        ));
+    }
     if let Some((path, l)) = layout {
         out.push(layout_sentence(
             entries.iter().map(|e| e.id.as_str()),

@@ -110,12 +110,24 @@ pub fn p_called_unchanged(mu: f64, tau: f64, q: f64, ratio: &SeRatio) -> f64 {
 /// The one-sided critical value of the regression (and improvement) test for one benchmark
 /// among `m`, in Holm's worst case: t_{1−α/m,df}.
 pub fn q_regressed(df: Option<f64>, m: usize) -> f64 {
-    t_quantile(1.0 - ALPHA / m.max(1) as f64, df)
+    q_regressed_at_looks(df, m, 1)
+}
+
+/// [`q_regressed`] for a benchmark that may be looked at up to `looks` times (`ab`'s
+/// sequential rounds): α is split evenly over the looks (Bonferroni), t_{1−α/(m·looks),df}.
+pub fn q_regressed_at_looks(df: Option<f64>, m: usize, looks: usize) -> f64 {
+    t_quantile(1.0 - ALPHA / (m.max(1) * looks.max(1)) as f64, df)
 }
 
 /// The two-sided critical value of the unchanged interval: t_{1−α/2,df}.
 pub fn q_unchanged(df: Option<f64>) -> f64 {
-    t_quantile(1.0 - ALPHA / 2.0, df)
+    q_unchanged_at_looks(df, 1)
+}
+
+/// [`q_unchanged`] with up to `looks` looks: the interval at 1 − α/looks, t_{1−α/(2·looks),df},
+/// so a true change of exactly ±T is called unchanged at most α/2 of the time over all looks.
+pub fn q_unchanged_at_looks(df: Option<f64>, looks: usize) -> f64 {
+    t_quantile(1.0 - ALPHA / (2 * looks.max(1)) as f64, df)
 }
 
 /// What the rule can see for one benchmark, as fractions (0.05 = 5%).
@@ -165,8 +177,14 @@ pub struct Rules {
 impl Rules {
     /// The rules for `df` degrees of freedom among `m` benchmarks.
     pub fn new(df: Option<f64>, m: usize) -> Rules {
+        Rules::at_looks(df, m, 1)
+    }
+
+    /// The rules for `df` degrees of freedom among `m` benchmarks, each looked at up to
+    /// `looks` times ([`q_regressed_at_looks`], [`q_unchanged_at_looks`]).
+    pub fn at_looks(df: Option<f64>, m: usize, looks: usize) -> Rules {
         let ratio = SeRatio::new(df);
-        let qr = q_regressed(df, m);
+        let qr = q_regressed_at_looks(df, m, looks);
         // Φ(shift − q·r) ≥ POWER needs shift ≥ q·r + z for most of the χ mass; q grows without
         // bound as df → 1 and m grows (t(1 − α/m, 1) ≈ 6.4·m), so the bracket doubles until it
         // holds.
@@ -177,7 +195,7 @@ impl Rules {
         }
         let shift = first_true(-10.0, hi, called).unwrap_or(f64::INFINITY);
         Rules {
-            qu: q_unchanged(df),
+            qu: q_unchanged_at_looks(df, looks),
             ratio,
             shift,
         }
@@ -277,6 +295,18 @@ pub fn rounds_needed(sd: f64, threshold_pct: f64, m: usize) -> Option<Rounds> {
 /// approximation, optimistic when the floor dominates). A count the floor alone keeps out of
 /// reach is `None` (no K up to the search's limit gets there).
 pub fn rounds_needed_above(sd: f64, floor: f64, threshold_pct: f64, m: usize) -> Option<Rounds> {
+    rounds_needed_at_looks(sd, floor, threshold_pct, m, 1)
+}
+
+/// [`rounds_needed_above`] for the rule with up to `looks` looks per benchmark (`ab`'s
+/// sequential rounds): the K at which that rule, looking at K, has the stated power.
+pub fn rounds_needed_at_looks(
+    sd: f64,
+    floor: f64,
+    threshold_pct: f64,
+    m: usize,
+    looks: usize,
+) -> Option<Rounds> {
     let t = (1.0 + threshold_pct / 100.0).ln();
     if !(t > 0.0 && sd.is_finite() && floor.is_finite()) {
         return None;
@@ -295,11 +325,11 @@ pub fn rounds_needed_above(sd: f64, floor: f64, threshold_pct: f64, m: usize) ->
     };
     let regressed = first_k(|k| {
         let (se, df, ratio) = at(k);
-        p_called_regressed((big - t) / se, q_regressed(df, m), &ratio) >= POWER
+        p_called_regressed((big - t) / se, q_regressed_at_looks(df, m, looks), &ratio) >= POWER
     });
     let unchanged = first_k(|k| {
         let (se, df, ratio) = at(k);
-        p_called_unchanged(0.0, t / se, q_unchanged(df), &ratio) >= POWER
+        p_called_unchanged(0.0, t / se, q_unchanged_at_looks(df, looks), &ratio) >= POWER
     });
     Some(Rounds {
         regressed,
