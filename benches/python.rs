@@ -221,8 +221,11 @@ impl Side<'_> {
             .iter()
             .find(|strategy| strategy.name() == function)
             .expect("a measured job");
-        output::record_benchmark(&self.side_files, &rust_meta(strategy), self.config.timeline, |probe| {
-            run(strategy, probe)
-        })
+        output::record_benchmark(
+            &self.side_files,
+            &rust_meta(strategy),
+            self.config.timeline,
+            |probe| run(strategy, probe),
+        )
     }
 }

@@ -38,11 +38,44 @@ use crate::runner::cargo::{self, Built, CriterionArgs};
 use crate::runner::git::{self, Prepared, Repo, Source};
 use crate::runner::session::{self, Outcome, Plan, SideRun, Slot, StatusLine};
 
-/// Default `--rounds`.
-pub const DEFAULT_ROUNDS: usize = 5;
+mod sequential;
+pub use sequential::{parse_budget, Stopping, DEFAULT_MAX_ROUNDS, DEFAULT_MIN_ROUNDS, STEP};
 
-/// `CB_SAMPLES` for the short rounds, unless the user set it.
-pub const ROUND_SAMPLES: &str = "10";
+/// The suite settings of every round unless the user set them: Criterion's fewest samples,
+/// one iteration per sample for strategies slower than their sample target, and no untimed
+/// timeline run (nobody reads it in a round).
+pub const ROUND_SETTINGS: [(&str, &str); 3] = [
+    ("CB_SAMPLES", "10"),
+    ("CB_MIN_ITERS", "1"),
+    ("CB_TIMELINE", "off"),
+];
+
+/// How many rounds each benchmark gets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RoundCount {
+    /// `--rounds K`: K for every benchmark, one look at the end.
+    Fixed(usize),
+    /// The default: a first batch, then more for the undecided ones ([`Stopping`]).
+    Sequential(Stopping),
+}
+
+impl RoundCount {
+    /// The most rounds any benchmark can get.
+    pub fn max(&self) -> usize {
+        match self {
+            RoundCount::Fixed(k) => *k,
+            RoundCount::Sequential(s) => s.max_rounds,
+        }
+    }
+
+    /// The fewest rounds a measured benchmark gets.
+    pub fn min(&self) -> usize {
+        match self {
+            RoundCount::Fixed(k) => *k,
+            RoundCount::Sequential(s) => s.min_rounds,
+        }
+    }
+}
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -51,8 +84,8 @@ pub struct Options {
     pub old: String,
     /// The new revision; `None` is the working tree.
     pub new: Option<String>,
-    /// Rounds per benchmark (at least 2).
-    pub rounds: usize,
+    /// Rounds per benchmark.
+    pub rounds: RoundCount,
     /// The verdict threshold, percent.
     pub threshold_pct: f64,
     /// Where the rounds' baselines go.
@@ -134,16 +167,20 @@ pub fn rotate_layouts(mut slots: Vec<Slot>, m: usize) -> Vec<Slot> {
 
 /// Checks the options that need no repository.
 pub fn validate(opts: &Options) -> Result<()> {
-    if opts.rounds < 2 {
-        return Err(Error::msg(format!(
-            "--rounds must be at least 2 (an interval needs the spread of two or more paired rounds), got {}",
-            opts.rounds
-        )));
+    match &opts.rounds {
+        RoundCount::Fixed(k) if *k < 2 => {
+            return Err(Error::msg(format!(
+                "--rounds must be at least 2 (an interval needs the spread of two or more paired rounds), got {k}"
+            )))
+        }
+        RoundCount::Fixed(_) => {}
+        RoundCount::Sequential(s) => s.validate()?,
     }
-    if opts.layouts == 0 || (opts.layouts > 1 && opts.rounds < opts.layouts) {
+    let first = opts.rounds.min();
+    if opts.layouts == 0 || (opts.layouts > 1 && first < opts.layouts) {
         return Err(Error::msg(format!(
-            "--layouts must be at least 1 and at most --rounds (each link order in at least one round), got {} with {} rounds",
-            opts.layouts, opts.rounds
+            "--layouts must be at least 1 and at most --rounds (--min-rounds) (each link order in at least one round), got {} with {first} rounds",
+            opts.layouts
         )));
     }
     if opts.layouts > 1 && !crate::layout::relink_supported() {
@@ -161,15 +198,17 @@ pub fn validate(opts: &Options) -> Result<()> {
 }
 
 /// The suite configuration for one side's runs: the user's `CB_*` variables (inherited), that
-/// side's own `side` settings over them, and `CB_SAMPLES=10` unless set.
+/// side's own `side` settings over them, and [`ROUND_SETTINGS`] where neither set them.
 pub fn round_env(side: &[(String, String)]) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| k.starts_with("CB_"))
         .filter(|(k, _)| !side.iter().any(|(name, _)| name == k))
         .chain(side.iter().cloned())
         .collect();
-    if !env.iter().any(|(k, _)| k == "CB_SAMPLES") {
-        env.push(("CB_SAMPLES".into(), ROUND_SAMPLES.into()));
+    for (name, value) in ROUND_SETTINGS {
+        if !env.iter().any(|(k, _)| k == name) {
+            env.push((name.into(), value.into()));
+        }
     }
     env.sort();
     env
@@ -207,19 +246,49 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
         }
     }
     print_sides(&repo, &sides, &envs);
-    let plan = plan(&sides, &args, &envs, opts.rounds)?;
+    let plan = plan(&sides, &args, &envs, opts.rounds.max())?;
     let criterion_dir = cwd.join(&opts.criterion_dir);
-    let outcome = run_rounds(&plan, &criterion_dir, stop)?;
-    if outcome.interrupted {
-        return Ok(Finished::Interrupted(Some(outcome)));
-    }
-    let mut c = crate::compare::from_rounds_with_layout(
-        &criterion_dir,
-        &round_names("old", opts.rounds),
-        &round_names("new", opts.rounds),
-        opts.threshold_pct,
-        layout.as_ref().map(|(p, l)| (p.as_path(), l)),
-    )?;
+    let layout = layout.as_ref().map(|(p, l)| (p.as_path(), l));
+    let names = (
+        round_names("old", opts.rounds.max()),
+        round_names("new", opts.rounds.max()),
+    );
+    let mut c = match &opts.rounds {
+        RoundCount::Fixed(_) => {
+            let outcome = run_rounds(&plan, &criterion_dir, stop)?;
+            if outcome.interrupted {
+                return Ok(Finished::Interrupted(Some(outcome)));
+            }
+            crate::compare::from_rounds_with_layout(
+                &criterion_dir,
+                &names.0,
+                &names.1,
+                opts.threshold_pct,
+                layout,
+            )?
+        }
+        RoundCount::Sequential(rule) => {
+            let judge = sequential::Judge {
+                criterion_dir: &criterion_dir,
+                threshold_pct: opts.threshold_pct,
+                layout,
+                layouts: opts.layouts,
+            };
+            let ran = sequential::run(&plan, &judge, rule, stop)?;
+            if ran.outcome.interrupted {
+                return Ok(Finished::Interrupted(Some(ran.outcome)));
+            }
+            let mut c = crate::compare::from_sequential_rounds(
+                &criterion_dir,
+                (&names.0, &names.1),
+                opts.threshold_pct,
+                layout,
+                rule.looks(),
+            )?;
+            c.warnings.extend(budget_warnings(&ran));
+            c
+        }
+    };
     if opts.layouts > 1 {
         c.noise.push(format!(
             "each side's rounds rotate over {} link orders (seeds {}): the spread includes code placement",
@@ -234,6 +303,24 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
         &sides[1].source,
     );
     Ok(Finished::Verdict(Box::new(c)))
+}
+
+/// What `--budget` left undone, one line each.
+fn budget_warnings(ran: &sequential::Ran) -> Vec<String> {
+    let mut out = Vec::new();
+    if !ran.unmeasured.is_empty() {
+        out.push(format!(
+            "--budget ran out before these had a first batch (not compared): {}",
+            ran.unmeasured.join(", ")
+        ));
+    }
+    if !ran.cut_by_budget.is_empty() {
+        out.push(format!(
+            "--budget stopped these before they were decided: {}",
+            ran.cut_by_budget.join(", ")
+        ));
+    }
+    out
 }
 
 /// `HEAD~1 (abc1234)` for a revision; the working tree says that it includes its changes.

@@ -24,6 +24,8 @@ use std::path::Path;
 
 pub use config::{side_by_side, ConfigRow, Configs};
 pub use model::{Comparison, DecisionInterval, Entry, Verdict, FEW_SAMPLES};
+#[cfg(test)]
+pub(crate) use rounds::entry as paired_entry;
 pub use rounds::{from_rounds, from_rounds_with_layout, from_sequential_rounds, ROUNDS_METHOD};
 
 use crate::criterion::{self, BenchDir, Measured};

@@ -88,16 +88,25 @@ enum Command {
     },
     /// A/B rounds between two commits, interleaved benchmark by benchmark; exit 1 if anything regressed.
     #[command(
-        long_about = "Build OLD and NEW (default: the working tree, uncommitted and untracked files included) once each, in their own git worktrees under target/ab/worktrees and their own target directories (target/ab/target-old, target/ab/target-new; reused by later invocations, so only what changed is rebuilt), then run every benchmark both sides have (Criterion's filter after `--`) K times per side in ABBA order (round r: old then new when r is even, new then old when odd), all rounds of one benchmark back to back. Each run is a short Criterion run (CB_SAMPLES=10 unless set; other CB_* variables are passed on) saved as baseline ab-old-<r> / ab-new-<r> in --criterion-dir. The verdict comes from the spread of the paired per-round ratios of medians. The rounds reuse one binary per side, so their spread cannot see code placement: where --layout (default target/criterion/cb-layout.json) knows a benchmark's σ_layout above 0, 2·σ_layout² is added to the variance of the mean change. With --layouts M each side is relinked M times (rust-lld --shuffle-sections) and round r runs link order r mod M of each side, so the spread includes placement and nothing is added.\n\nCtrl-C stops the running benchmark, removes its partial run (runs are written to a staging directory and moved into place only when complete), reports what was completed and exits 130.\n\nExit status: 0 nothing regressed and all decided, 1 something regressed, 2 bad input, 3 nothing regressed but some benchmark inconclusive, 130 interrupted."
+        long_about = "Build OLD and NEW (default: the working tree, uncommitted and untracked files included) once each, in their own git worktrees under target/ab/worktrees and their own target directories (target/ab/target-old, target/ab/target-new; reused by later invocations, so only what changed is rebuilt), then run every benchmark both sides have (Criterion's filter after `--`) in paired rounds, ABBA order (round r: old then new when r is even, new then old when odd). Every benchmark gets --min-rounds rounds back to back; then each benchmark still undecided gets 2 more at a time, until it is decided (regressed, improved or unchanged), reaches --max-rounds, or --budget runs out. With at most L looks per benchmark, α is split over them (Bonferroni: p-values × L, the unchanged interval at 1 − α/L), so stopping early does not raise the false-alarm rate. --rounds K runs exactly K rounds instead. Each run is a short Criterion run (CB_SAMPLES=10, CB_MIN_ITERS=1, CB_TIMELINE=off unless set; other CB_* variables are passed on) saved as baseline ab-old-<r> / ab-new-<r> in --criterion-dir. The verdict comes from the spread of the paired per-round ratios of medians. The rounds reuse one binary per side, so their spread cannot see code placement: where --layout (default target/criterion/cb-layout.json) knows a benchmark's σ_layout above 0, 2·σ_layout² is added to the variance of the mean change. With --layouts M each side is relinked M times (rust-lld --shuffle-sections) and round r runs link order r mod M of each side, so the spread includes placement and nothing is added.\n\nCtrl-C stops the running benchmark, removes its partial run (runs are written to a staging directory and moved into place only when complete), reports what was completed and exits 130.\n\nExit status: 0 nothing regressed and all decided, 1 something regressed, 2 bad input, 3 nothing regressed but some benchmark inconclusive, 130 interrupted."
     )]
     Ab {
         /// The old revision (any git revision: commit, branch, tag, HEAD~2).
         old: String,
         /// The new revision [default: the working tree, uncommitted changes included].
         new: Option<String>,
-        /// Paired rounds per benchmark (at least 2).
-        #[arg(long, default_value_t = target_report::ab::DEFAULT_ROUNDS, value_name = "K")]
-        rounds: usize,
+        /// Exactly K paired rounds for every benchmark (at least 2), one look at the end, instead of stopping each benchmark once decided.
+        #[arg(long, value_name = "K", conflicts_with_all = ["min_rounds", "max_rounds", "budget"])]
+        rounds: Option<usize>,
+        /// The first batch of rounds of every benchmark (even: as many old-first as new-first).
+        #[arg(long, default_value_t = ab::DEFAULT_MIN_ROUNDS, value_name = "K")]
+        min_rounds: usize,
+        /// The most rounds of any benchmark: undecided ones get 2 more at a time up to this.
+        #[arg(long, default_value_t = ab::DEFAULT_MAX_ROUNDS, value_name = "K")]
+        max_rounds: usize,
+        /// Start no batch of rounds that would end after this much time (e.g. 20m, 1h30m); what it leaves undecided is reported so.
+        #[arg(long, value_name = "DURATION", value_parser = ab::parse_budget)]
+        budget: Option<std::time::Duration>,
         /// Smallest change that counts, in percent.
         #[arg(long, default_value_t = DEFAULT_THRESHOLD_PCT, value_name = "PCT", allow_negative_numbers = true)]
         threshold: f64,
@@ -407,6 +416,9 @@ fn run(command: Command) -> Result<i32> {
             old,
             new,
             rounds,
+            min_rounds,
+            max_rounds,
+            budget,
             threshold,
             format,
             criterion_dir,
@@ -419,7 +431,14 @@ fn run(command: Command) -> Result<i32> {
             ab::Options {
                 old,
                 new,
-                rounds,
+                rounds: match rounds {
+                    Some(k) => ab::RoundCount::Fixed(k),
+                    None => ab::RoundCount::Sequential(ab::Stopping {
+                        min_rounds,
+                        max_rounds,
+                        budget,
+                    }),
+                },
                 threshold_pct: threshold,
                 criterion_dir,
                 criterion_args,

@@ -181,11 +181,47 @@ fn fill_power(e: &mut Entry, rules: &power::Rules, threshold_pct: f64, m: usize)
     }
 }
 
+/// What does not depend on se ([`power::Rules`]), once per df, family size and looks, and
+/// remembered per thread: a comparison has one or a few, and simulations decide thousands.
+fn rules_for(df: Option<f64>, m: usize, looks: usize) -> std::rc::Rc<power::Rules> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::rc::Rc;
+    type Key = (Option<u64>, usize, usize);
+    thread_local! {
+        static KNOWN: RefCell<HashMap<Key, Rc<power::Rules>>> = RefCell::new(HashMap::new());
+    }
+    let key = (df.map(f64::to_bits), m, looks);
+    if let Some(r) = KNOWN.with(|k| k.borrow().get(&key).cloned()) {
+        return r;
+    }
+    let r = Rc::new(power::Rules::at_looks(df, m, looks));
+    KNOWN.with(|k| {
+        let mut known = k.borrow_mut();
+        if known.len() >= 256 {
+            known.clear();
+        }
+        known.insert(key, Rc::clone(&r));
+    });
+    r
+}
+
 /// Decides every entry from its `log_change`, `se` and `df`: the 95% interval of the change,
 /// the Holm-adjusted one-sided p-values, the verdict, the interval that decided it and what
 /// the rules can see ([`power`]). The Holm families are all of `entries`, so call it once
 /// with every benchmark compared.
 pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
+    decide_verdicts(entries, threshold_pct);
+    let m = entries.len();
+    for e in entries.iter_mut() {
+        let rules = rules_for(e.df, m, e.looks.max(1));
+        fill_power(e, &rules, threshold_pct, m);
+    }
+}
+
+/// [`decide`] without what the rules can see: the intervals, p-values, verdicts and deciding
+/// intervals only (simulations of the rules need no more, and the power is the costly part).
+pub fn decide_verdicts(entries: &mut [Entry], threshold_pct: f64) {
     let t = (1.0 + threshold_pct / 100.0).ln();
     // A side with fewer than FEW_SAMPLES samples (Criterion's `--quick` keeps 2, at different
     // iteration counts) is no distribution: such a benchmark is never called regressed,
@@ -206,9 +242,6 @@ pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
     let (raw_up, raw_down) = (raw(p_regressed), raw(p_improved));
     let (up, down) = (holm(&raw_up), holm(&raw_down));
     let (up_level, down_level) = (holm_levels(&raw_up), holm_levels(&raw_down));
-    let m = entries.len();
-    // What does not depend on se, once per df: a comparison has one or a few.
-    let mut rules: Vec<((Option<u64>, usize), power::Rules)> = Vec::new();
     for (i, e) in entries.iter_mut().enumerate() {
         let (lo95, hi95) = log_interval(e.log_change, e.se, e.df);
         e.change = Interval {
@@ -236,15 +269,6 @@ pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
             _ => up_level[i],
         } / looks as f64;
         e.decision = decision_interval(e, level, (lo, hi), looks);
-        let key = (e.df.map(f64::to_bits), looks);
-        let at = match rules.iter().position(|r| r.0 == key) {
-            Some(at) => at,
-            None => {
-                rules.push((key, power::Rules::at_looks(e.df, m, looks)));
-                rules.len() - 1
-            }
-        };
-        fill_power(e, &rules[at].1, threshold_pct, m);
     }
 }
 

@@ -22,8 +22,8 @@ use target_report::runner::session::{self, Plan, SideRun};
 /// <whether extra.txt exists>` to `$FAKE_LOG` (and `NAME $CB_SIDE_MARK` to `$FAKE_LOG.env` when
 /// that is set) and writing `<id>/NAME/` (and `new/`) under
 /// `$CRITERION_HOME` the way Criterion lays them out: `benchmark.json`, `sample.json` (three
-/// one-iteration samples around 100 ns plus the round number, the new side 0.5% slower in odd
-/// rounds) and `estimates.json`, plus the group's `NAME/cb-rounds.json`. With
+/// samples around 100 ns per iteration plus the round number, ten with `FAKE_TEN` set, the new
+/// side 0.5% slower in odd rounds) and `estimates.json`, plus the group's `NAME/cb-rounds.json`. With
 /// `FAKE_HANG=NAME` that run writes half its files, touches `$FAKE_HANG_MARK` and hangs until
 /// it is killed.
 const BENCH: &str = r#"#!/bin/sh
@@ -44,7 +44,11 @@ printf '{"group_id":"fake","function_id":"%s","value_str":null,"throughput":null
 if [ "$name" = "$FAKE_HANG" ]; then touch "$FAKE_HANG_MARK"; sleep 60; fi
 r=${name##*-}; t=$((1000 + 10 * r))
 case "$name" in ab-new-*) [ $((r % 2)) -eq 1 ] && t=$((t + 5));; esac
-printf '{"sampling_mode":"Flat","iters":[10,10,10],"times":[%s,%s,%s]}' $((t - 1)) $t $((t + 1)) > "$b/sample.json"
+if [ -n "$FAKE_TEN" ]; then
+  printf '{"sampling_mode":"Flat","iters":[10,10,10,10,10,10,10,10,10,10],"times":[%s,%s,%s,%s,%s,%s,%s,%s,%s,%s]}' $((t - 1)) $t $((t + 1)) $t $t $t $t $t $t $t > "$b/sample.json"
+else
+  printf '{"sampling_mode":"Flat","iters":[10,10,10],"times":[%s,%s,%s]}' $((t - 1)) $t $((t + 1)) > "$b/sample.json"
+fi
 est() { printf '{"confidence_interval":{"confidence_level":0.95,"lower_bound":%s,"upper_bound":%s},"point_estimate":%s,"standard_error":0.1}' "$1" "$2" "$3"; }
 m=$(est $((t / 10 - 1)) $((t / 10 + 1)) $((t / 10)))
 printf '{"mean":%s,"median":%s,"median_abs_dev":%s,"slope":null,"std_dev":%s}' "$m" "$m" "$(est 0 1 0.5)" "$(est 0 1 0.5)" > "$b/estimates.json"
@@ -645,4 +649,102 @@ fn a_second_ab_in_the_same_repository_is_refused_while_one_runs() {
     unsafe { libc::kill(first.id() as libc::pid_t, libc::SIGINT) };
     assert_eq!(first.wait().unwrap().code(), Some(130));
     assert_bad(&second, "another target-report is using the ab worktrees");
+}
+
+#[test]
+fn sequential_rounds_stop_a_benchmark_once_it_is_decided() {
+    // Ten samples a run: the paired ratios are 0 and +0.5% in turn. After 2 rounds (df = 1,
+    // the 1 − α/3 interval) nothing is decided; after 4 the interval lies well within ±5%:
+    // unchanged, and no rounds 5-6 run.
+    let fx = Fixture::new("ab-sequential");
+    let out = fx
+        .command(&[
+            "ab",
+            "HEAD",
+            "HEAD",
+            "--min-rounds",
+            "2",
+            "--max-rounds",
+            "6",
+            "--format",
+            "json",
+            "--",
+            "alpha",
+        ])
+        .env("FAKE_TEN", "1")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let runs: Vec<String> = fx.runs().iter().map(|r| r[0].clone()).collect();
+    let want = [
+        "ab-old-0", "ab-new-0", "ab-new-1", "ab-old-1", "ab-old-2", "ab-new-2", "ab-new-3",
+        "ab-old-3",
+    ];
+    assert_eq!(runs, want, "{err}");
+    assert!(
+        err.contains("fake/alpha after 2 rounds") && err.contains("undecided"),
+        "{err}"
+    );
+    assert!(
+        err.contains("fake/alpha after 4 rounds") && err.contains(": unchanged"),
+        "{err}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entry = &json["entries"][0];
+    assert_eq!(entry["verdict"], "unchanged");
+    assert_eq!(entry["looks"], 3);
+    assert_eq!(entry["noise"]["runs"], 4);
+    // The unchanged interval is the 1 − α/3 one.
+    let confidence = entry["decision"]["confidence"].as_f64().unwrap();
+    assert!(
+        (confidence - (1.0 - 0.05 / 3.0)).abs() < 1e-12,
+        "{confidence}"
+    );
+}
+
+#[test]
+fn sequential_rounds_go_to_the_maximum_when_nothing_decides() {
+    // Three samples a run decide nothing (fewer than Criterion's ten): every look is
+    // undecided, the benchmark gets --max-rounds, and the verdict is inconclusive (exit 3).
+    let fx = Fixture::new("ab-sequential-max");
+    let out = fx.run(&[
+        "ab",
+        "HEAD",
+        "HEAD",
+        "--min-rounds",
+        "2",
+        "--max-rounds",
+        "4",
+        "--",
+        "beta",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(fx.runs().len(), 8, "{err}");
+    assert!(err.contains("undecided at --max-rounds"), "{err}");
+    assert!(
+        err.contains("pass 2: 1 undecided (fake/beta) get rounds 3–4"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sequential_round_counts_are_checked() {
+    let fx = Fixture::new("ab-sequential-bad");
+    assert_bad(
+        &fx.run(&["ab", "HEAD", "--min-rounds", "3"]),
+        "--min-rounds must be even and at least 2",
+    );
+    assert_bad(
+        &fx.run(&["ab", "HEAD", "--min-rounds", "4", "--max-rounds", "7"]),
+        "--max-rounds must be --min-rounds plus a multiple of 2",
+    );
+    assert_bad(
+        &fx.run(&["ab", "HEAD", "--budget", "soon"]),
+        "expected a duration",
+    );
+    let both = fx.run(&["ab", "HEAD", "--rounds", "4", "--max-rounds", "8"]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+    assert!(fx.runs().is_empty());
 }

@@ -167,7 +167,13 @@ pub fn from_sequential_rounds(
     layout: Option<(&Path, &LayoutNoise)>,
     looks: usize,
 ) -> Result<Comparison> {
-    from_paired_rounds(criterion_dir, (old, new), threshold_pct, layout, Some(looks))
+    from_paired_rounds(
+        criterion_dir,
+        (old, new),
+        threshold_pct,
+        layout,
+        Some(looks),
+    )
 }
 
 /// Both: `looks` is `Some` for sequential rounds (prefixes allowed, α split over the looks).
@@ -179,6 +185,20 @@ fn from_paired_rounds(
     looks: Option<usize>,
 ) -> Result<Comparison> {
     compare::check_threshold(threshold_pct)?;
+    let (old, new) = match looks {
+        // Rounds no benchmark reached are not baselines at all: compare up to the last one any
+        // benchmark has (at least two, so that none is an error below).
+        Some(_) => {
+            let dirs = criterion::discover(criterion_dir)?;
+            let reached = (0..old.len().min(new.len()))
+                .take_while(|&r| dirs.iter().any(|d| d.has_baseline(&old[r])))
+                .count()
+                .max(2)
+                .min(old.len());
+            (&old[..reached], &new[..reached])
+        }
+        None => (old, new),
+    };
     if old.len() != new.len() || old.len() < 2 {
         return Err(Error::at(
             criterion_dir,
@@ -277,7 +297,7 @@ fn noise_sentences(entries: &[Entry], layout: Option<(&Path, &LayoutNoise)>) -> 
 
 /// One benchmark from its per-round medians on each side, undecided; `layout` adds
 /// 2σ²_layout to the variance of the mean change.
-fn entry(
+pub(crate) fn entry(
     id: String,
     old: &[f64],
     new: &[f64],

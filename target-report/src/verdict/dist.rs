@@ -186,7 +186,32 @@ pub fn t_cdf(t: f64, df: Option<f64>) -> f64 {
 
 /// The `p` quantile (0 < p < 1) of Student's t with `df` degrees of freedom (`None` = ∞).
 /// Returns ±∞ at p = 1 or 0 and NaN outside [0, 1].
+///
+/// Remembered per thread: the verdicts ask for a handful of (p, df) pairs again and again (a
+/// few α levels, the rounds' df), and each answer costs a bisection of up to 200 CDFs.
 pub fn t_quantile(p: f64, df: Option<f64>) -> f64 {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static KNOWN: RefCell<HashMap<(u64, Option<u64>), f64>> = RefCell::new(HashMap::new());
+    }
+    let key = (p.to_bits(), df.map(f64::to_bits));
+    if let Some(q) = KNOWN.with(|k| k.borrow().get(&key).copied()) {
+        return q;
+    }
+    let q = t_quantile_uncached(p, df);
+    KNOWN.with(|k| {
+        let mut known = k.borrow_mut();
+        // A bound, for callers that sweep p or df (bisections over them).
+        if known.len() >= 4096 {
+            known.clear();
+        }
+        known.insert(key, q);
+    });
+    q
+}
+
+fn t_quantile_uncached(p: f64, df: Option<f64>) -> f64 {
     if p.is_nan() || !(0.0..=1.0).contains(&p) {
         return f64::NAN;
     }
@@ -200,7 +225,7 @@ pub fn t_quantile(p: f64, df: Option<f64>) -> f64 {
         return 0.0;
     }
     if p < 0.5 {
-        return -t_quantile(1.0 - p, df);
+        return -t_quantile_uncached(1.0 - p, df);
     }
     // Bracket, then bisect: the CDF is monotone, so this always converges.
     let mut lo = 0.0;

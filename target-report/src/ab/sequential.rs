@@ -1,0 +1,582 @@
+//! `ab`'s sequential rounds: every benchmark gets a first batch of rounds, then only the
+//! benchmarks still undecided get more, two rounds at a time (one old-first, one new-first, so
+//! the sides stay balanced), until each is decided or `--max-rounds` or `--budget` ends it.
+//!
+//! # Error control with repeated looks
+//! A benchmark is looked at after its first batch and after every later pair of rounds: at
+//! most L = (max − min)/2 + 1 looks. Each look applies the verdict rules with α split evenly
+//! over the L looks (Bonferroni, [`crate::verdict`]): it stops a benchmark as *regressed*
+//! (*improved*) when its one-sided p-value is at most α/(m·L), m the benchmarks compared, and
+//! as *unchanged* when its 1 − α/L interval lies within ±T. The final verdict is
+//! [`crate::compare::from_sequential_rounds`]: Holm over the look-adjusted p-values of the
+//! last look of each, which calls every stopped benchmark the same and may decide more. By
+//! the union bound over benchmarks and looks, the chance of any false *regressed* stays at
+//! most α however the looks fall; Bonferroni ignores that successive looks share rounds, so it
+//! is conservative (a simulation test measures how much). Group-sequential boundaries
+//! (Pocock, O'Brien–Fleming) would spend α more tightly but assume a known variance, which
+//! K paired rounds do not give.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use super::{abba, rotate_layouts, round_names};
+use crate::compare::model::{Entry, Verdict};
+use crate::error::{Error, Result};
+use crate::format::format_duration;
+use crate::noise::LayoutNoise;
+use crate::runner::session::{self, Outcome, Plan, Slot};
+use crate::verdict;
+
+/// Default `--min-rounds`: the first batch, even so that old-first and new-first rounds
+/// balance, and enough for the quietest benchmarks (I/O: 0.24% per round) to be decided at once.
+pub const DEFAULT_MIN_ROUNDS: usize = 4;
+
+/// Default `--max-rounds`.
+pub const DEFAULT_MAX_ROUNDS: usize = 12;
+
+/// Rounds added per look after the first batch: one old-first, one new-first.
+pub const STEP: usize = 2;
+
+/// When `ab` stops measuring a benchmark.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stopping {
+    /// Rounds of the first batch (`--min-rounds`).
+    pub min_rounds: usize,
+    /// The most rounds of any benchmark (`--max-rounds`).
+    pub max_rounds: usize,
+    /// No new batch starts when it would end after this much time (`--budget`).
+    pub budget: Option<Duration>,
+}
+
+impl Default for Stopping {
+    fn default() -> Self {
+        Stopping {
+            min_rounds: DEFAULT_MIN_ROUNDS,
+            max_rounds: DEFAULT_MAX_ROUNDS,
+            budget: None,
+        }
+    }
+}
+
+impl Stopping {
+    /// The most looks at one benchmark: after the first batch and after each later step.
+    pub fn looks(&self) -> usize {
+        (self.max_rounds - self.min_rounds) / STEP + 1
+    }
+
+    /// Checks the rounds: a first batch of at least 2, even (balanced ABBA), and a maximum
+    /// reached from it in whole steps.
+    pub fn validate(&self) -> Result<()> {
+        if self.min_rounds < 2 || !self.min_rounds.is_multiple_of(2) {
+            return Err(Error::msg(format!(
+                "--min-rounds must be even and at least 2 (as many old-first as new-first rounds, and a spread needs two), got {}",
+                self.min_rounds
+            )));
+        }
+        if self.max_rounds < self.min_rounds
+            || !(self.max_rounds - self.min_rounds).is_multiple_of(STEP)
+        {
+            return Err(Error::msg(format!(
+                "--max-rounds must be --min-rounds plus a multiple of {STEP} (rounds are added in old-first/new-first pairs), got {} with --min-rounds {}",
+                self.max_rounds, self.min_rounds
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Parses a `--budget` value: `90s`, `20m`, `1h`, `1h30m` (a bare number is minutes).
+pub fn parse_budget(text: &str) -> std::result::Result<Duration, String> {
+    let bad = || format!("expected a duration such as 20m, 90s or 1h30m, got '{text}'");
+    let text = text.trim();
+    let seconds = match text.parse::<u64>() {
+        Ok(minutes) => minutes.saturating_mul(60),
+        Err(_) => {
+            let (mut total, mut digits) = (0u64, String::new());
+            for c in text.chars() {
+                if c.is_ascii_digit() {
+                    digits.push(c);
+                    continue;
+                }
+                let unit = match c {
+                    'h' => 3600,
+                    'm' => 60,
+                    's' => 1,
+                    _ => return Err(bad()),
+                };
+                let n: u64 = digits.parse().map_err(|_| bad())?;
+                total = total.saturating_add(n.saturating_mul(unit));
+                digits.clear();
+            }
+            if !digits.is_empty() {
+                return Err(bad());
+            }
+            total
+        }
+    };
+    match seconds {
+        0 => Err(bad()),
+        s => Ok(Duration::from_secs(s)),
+    }
+}
+
+/// One benchmark's progress.
+#[derive(Debug, Clone, Default)]
+struct Progress {
+    rounds: usize,
+    verdict: Option<Verdict>,
+    spent: Duration,
+    runs: usize,
+}
+
+/// What the sequential rounds did.
+#[derive(Debug)]
+pub struct Ran {
+    /// The runs, as one session.
+    pub outcome: Outcome,
+    /// Benchmarks the budget left without a first batch (not compared).
+    pub unmeasured: Vec<String>,
+    /// Benchmarks the budget stopped before they were decided or reached the maximum.
+    pub cut_by_budget: Vec<String>,
+}
+
+/// What the rounds run against: where they are saved and how a look decides.
+pub struct Judge<'a> {
+    /// The rounds' Criterion directory.
+    pub criterion_dir: &'a Path,
+    /// The verdict threshold, percent.
+    pub threshold_pct: f64,
+    /// The layout noise added per benchmark (one build per side), as for the final verdict.
+    pub layout: Option<(&'a Path, &'a LayoutNoise)>,
+    /// Link orders per side (`--layouts`): round r runs link order r mod M.
+    pub layouts: usize,
+}
+
+/// Runs `template`'s benchmarks (its slots are ignored) in sequential rounds.
+pub fn run(template: &Plan, judge: &Judge, rule: &Stopping, stop: &AtomicBool) -> Result<Ran> {
+    let stale = session::remove_baselines(judge.criterion_dir, |n| {
+        session::is_round_name(n, "ab-old-") || session::is_round_name(n, "ab-new-")
+    })?;
+    if stale > 0 {
+        eprintln!("removed {stale} baseline directories of an earlier session");
+    }
+    let n = template.benches.len();
+    eprintln!(
+        "{n} benchmarks × {}–{} rounds × 2 sides, results in {}; a benchmark stops once decided (at most {} looks, α split over them)",
+        rule.min_rounds,
+        rule.max_rounds,
+        judge.criterion_dir.display(),
+        rule.looks()
+    );
+    let started = Instant::now();
+    let mut state = vec![Progress::default(); n];
+    let mut outcome = Outcome {
+        completed: 0,
+        total: 0,
+        interrupted: false,
+        complete_benches: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    let (mut unmeasured, mut cut) = (Vec::new(), Vec::new());
+    let mut pass = 0;
+    loop {
+        let due: Vec<usize> = (0..n)
+            .filter(|&b| state[b].verdict.is_none() && state[b].rounds < rule.max_rounds)
+            .collect();
+        if due.is_empty() {
+            break;
+        }
+        pass += 1;
+        announce_pass(pass, &due, &state, template, rule);
+        for b in due {
+            let to = if state[b].rounds == 0 {
+                rule.min_rounds
+            } else {
+                state[b].rounds + STEP
+            };
+            if over_budget(rule, &state, b, to, started) {
+                let id = template.benches[b].clone();
+                if state[b].rounds == 0 {
+                    unmeasured.push(id);
+                } else {
+                    cut.push(id);
+                }
+                state[b].rounds = rule.max_rounds;
+                continue;
+            }
+            let batch = batch_plan(template, b, state[b].rounds, to, judge.layouts);
+            let done = session::execute(&batch, judge.criterion_dir, stop)?;
+            outcome.completed += done.completed;
+            outcome.total += done.completed;
+            state[b].spent += done.elapsed;
+            state[b].runs += done.completed;
+            if done.interrupted {
+                outcome.interrupted = true;
+                return Ok(finish(
+                    outcome,
+                    template,
+                    &state,
+                    rule,
+                    started,
+                    (unmeasured, cut),
+                ));
+            }
+            state[b].rounds = to;
+            state[b].verdict = look(judge, template, b, to, rule)?;
+        }
+    }
+    eprintln!(
+        "all runs done in {}: {}",
+        format_duration(started.elapsed()),
+        rounds_taken(&state)
+    );
+    Ok(finish(
+        outcome,
+        template,
+        &state,
+        rule,
+        started,
+        (unmeasured, cut),
+    ))
+}
+
+fn finish(
+    mut outcome: Outcome,
+    template: &Plan,
+    state: &[Progress],
+    rule: &Stopping,
+    started: Instant,
+    (unmeasured, cut_by_budget): (Vec<String>, Vec<String>),
+) -> Ran {
+    outcome.elapsed = started.elapsed();
+    outcome.complete_benches = (0..state.len())
+        .filter(|&b| state[b].runs >= 2 * rule.min_rounds)
+        .map(|b| template.benches[b].clone())
+        .collect();
+    Ran {
+        outcome,
+        unmeasured,
+        cut_by_budget,
+    }
+}
+
+/// "4 rounds: 25 benchmarks; 6: 3; 12: 2".
+fn rounds_taken(state: &[Progress]) -> String {
+    let mut by_rounds: BTreeMap<usize, usize> = BTreeMap::new();
+    for p in state.iter().filter(|p| p.runs > 0) {
+        *by_rounds.entry(p.rounds).or_default() += 1;
+    }
+    by_rounds
+        .iter()
+        .map(|(k, n)| format!("{n} after {k} rounds"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether the batch of benchmark `b` up to round `to` would end after the budget, at the
+/// benchmark's own time per run (or, before its first, the mean of all runs so far).
+fn over_budget(rule: &Stopping, state: &[Progress], b: usize, to: usize, started: Instant) -> bool {
+    let Some(budget) = rule.budget else {
+        return false;
+    };
+    let per_run = |ps: &[&Progress]| {
+        let runs: usize = ps.iter().map(|p| p.runs).sum();
+        let spent: Duration = ps.iter().map(|p| p.spent).sum();
+        (runs > 0).then(|| spent / runs as u32)
+    };
+    let all: Vec<&Progress> = state.iter().collect();
+    let per_run = per_run(&[&state[b]]).or_else(|| per_run(&all));
+    let runs = 2 * (to - state[b].rounds) as u32;
+    started.elapsed() + per_run.map_or(Duration::ZERO, |d| d * runs) > budget
+}
+
+/// The runs of benchmark `b`'s rounds `from..to`, in ABBA order, with link orders rotated.
+fn batch_plan(template: &Plan, b: usize, from: usize, to: usize, layouts: usize) -> Plan {
+    let names = [round_names("old", to), round_names("new", to)];
+    let order = abba(to);
+    let mut slots = Vec::new();
+    for round in from..to {
+        for side in order[round] {
+            slots.push(Slot {
+                bench: b,
+                side,
+                round,
+                baseline: names[side][round].clone(),
+            });
+        }
+    }
+    Plan {
+        slots: rotate_layouts(slots, layouts),
+        ..template.clone()
+    }
+}
+
+/// Decides benchmark `b` after `k` rounds on its own ([`verdict::decided_alone`]) and prints
+/// one line on it; `None` while undecided.
+fn look(
+    judge: &Judge,
+    template: &Plan,
+    b: usize,
+    k: usize,
+    rule: &Stopping,
+) -> Result<Option<Verdict>> {
+    let id = &template.benches[b];
+    let entry = current_entry(judge, id, rule)?;
+    let Some(e) = entry else {
+        eprintln!("  {id} after {k} rounds: not in the rounds' results; not compared");
+        return Ok(Some(Verdict::Inconclusive));
+    };
+    let decided = verdict::decided_alone(&e, judge.threshold_pct, template.benches.len());
+    eprintln!("  {}", look_line(&e, k, decided, rule));
+    Ok(decided)
+}
+
+/// The benchmark's entry from its rounds so far, with the rules' power filled in.
+fn current_entry(judge: &Judge, id: &str, rule: &Stopping) -> Result<Option<Entry>> {
+    let names = (
+        round_names("old", rule.max_rounds),
+        round_names("new", rule.max_rounds),
+    );
+    let c = crate::compare::from_sequential_rounds(
+        judge.criterion_dir,
+        (&names.0, &names.1),
+        judge.threshold_pct,
+        judge.layout,
+        rule.looks(),
+    )?;
+    Ok(c.entries.into_iter().find(|e| e.id == id))
+}
+
+/// `cpu/fib/rayon after 4 rounds: +1.2% (99% −3.1% … +5.6%): undecided; unchanged by ~8 rounds`.
+fn look_line(e: &Entry, k: usize, decided: Option<Verdict>, rule: &Stopping) -> String {
+    let (lo, hi) = verdict::unchanged_interval(e.log_change, e.se, e.df, e.looks);
+    let pct = |x: f64| format!("{:+.1}%", 100.0 * (x.exp() - 1.0));
+    let head = format!(
+        "{} after {k} rounds: {} ({:.1}% interval {} … {})",
+        e.id,
+        pct(e.log_change),
+        100.0 * (1.0 - verdict::ALPHA / e.looks as f64),
+        pct(lo),
+        pct(hi)
+    );
+    match decided {
+        Some(v) => format!("{head}: {}", v.as_str()),
+        None if k >= rule.max_rounds => format!("{head}: undecided at --max-rounds"),
+        None => format!("{head}: undecided; {}", next_could(e, k, rule)),
+    }
+}
+
+/// What more rounds could settle, from the rounds the rules need at this spread.
+fn next_could(e: &Entry, k: usize, rule: &Stopping) -> String {
+    let within = |r: Option<u64>| r.filter(|&r| r as usize <= rule.max_rounds);
+    match (within(e.rounds_for_unchanged), within(e.rounds_for_regressed)) {
+        (Some(u), _) if u as usize > k => {
+            format!("no change would likely (80%) be called unchanged by {u} rounds")
+        }
+        (Some(_), _) => "the estimate sits near ±T: more rounds narrow it".to_string(),
+        (None, Some(r)) => format!(
+            "not unchanged within --max-rounds at this spread; a true 2T would be called regressed by {r} rounds"
+        ),
+        (None, None) => {
+            "at this spread neither verdict is likely within --max-rounds".to_string()
+        }
+    }
+}
+
+/// One line before a pass: how many benchmarks are still undecided and which rounds they get.
+fn announce_pass(pass: usize, due: &[usize], state: &[Progress], template: &Plan, rule: &Stopping) {
+    if pass == 1 {
+        return;
+    }
+    let names: Vec<&str> = due.iter().map(|&b| template.benches[b].as_str()).collect();
+    let shown = if names.len() > 4 {
+        format!("{}, … ({} more)", names[..4].join(", "), names.len() - 4)
+    } else {
+        names.join(", ")
+    };
+    let from = due.iter().map(|&b| state[b].rounds).min().unwrap_or(0);
+    eprintln!(
+        "pass {pass}: {} undecided ({shown}) get rounds {}–{} (of at most {})",
+        due.len(),
+        from + 1,
+        from + STEP,
+        rule.max_rounds
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::paired_entry;
+    use crate::stats::SplitMix64;
+
+    /// Per-round SDs of ln(new/old) spanning what `ab` measured on the 2-core machine (README:
+    /// 0.24–2.7% for the 10 I/O benchmarks, 0.36–5.7% for the 20 CPU ones), log-spaced.
+    fn measured_sds() -> Vec<f64> {
+        let spaced = |lo: f64, hi: f64, n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|i| (lo.ln() + (hi / lo).ln() * i as f64 / (n - 1) as f64).exp())
+                .collect()
+        };
+        let mut sds = spaced(0.0024, 0.027, 10);
+        sds.extend(spaced(0.0036, 0.057, 20));
+        sds
+    }
+
+    /// One simulated suite through the rule `ab` applies: each benchmark's rounds drawn as
+    /// true change + noise, looked at after the first batch and every STEP rounds with
+    /// [`verdict::decided_alone`], stopped once decided; then [`verdict::decide_verdicts`]
+    /// over all (Holm on the look-adjusted p-values). Returns the verdicts and the rounds each took.
+    fn simulate_suite(
+        rng: &mut SplitMix64,
+        deltas: &[f64],
+        sds: &[f64],
+        rule: &Stopping,
+        threshold_pct: f64,
+    ) -> (Vec<Verdict>, Vec<usize>) {
+        let m = sds.len();
+        let mut entries = Vec::with_capacity(m);
+        let mut rounds = Vec::with_capacity(m);
+        for (&delta, &sd) in deltas.iter().zip(sds) {
+            let d: Vec<f64> = (0..rule.max_rounds)
+                .map(|_| delta + sd * rng.normal())
+                .collect();
+            let mut k = rule.min_rounds;
+            let entry = loop {
+                let old = vec![1.0; k];
+                let new: Vec<f64> = d[..k].iter().map(|x| x.exp()).collect();
+                let mut e = paired_entry("g/f".into(), &old, &new, (10, 10), None);
+                e.looks = rule.looks();
+                if k >= rule.max_rounds || verdict::decided_alone(&e, threshold_pct, m).is_some() {
+                    break e;
+                }
+                k += STEP;
+            };
+            entries.push(entry);
+            rounds.push(k);
+        }
+        verdict::decide_verdicts(&mut entries, threshold_pct);
+        (entries.iter().map(|e| e.verdict).collect(), rounds)
+    }
+
+    #[test]
+    fn a_a_suites_rarely_see_a_false_regression_despite_the_repeated_looks() {
+        // 1,000 simulated A/A suites of the 30 benchmarks at their measured noise: at the
+        // default T = 5% and at T = 0 (every test on its null boundary, the worst case), the
+        // share of suites with any "regressed" stays at most α = 5%.
+        let (rule, sds) = (Stopping::default(), measured_sds());
+        let zero = vec![0.0; sds.len()];
+        for (threshold, seed) in [(5.0, 1), (0.0, 2)] {
+            let mut rng = SplitMix64::new(seed);
+            let mut alarmed = 0;
+            for _ in 0..1000 {
+                let (v, _) = simulate_suite(&mut rng, &zero, &sds, &rule, threshold);
+                alarmed += usize::from(v.contains(&Verdict::Regressed));
+            }
+            eprintln!("T = {threshold}%: {alarmed} of 1000 A/A suites with a false regression");
+            assert!(alarmed <= 50, "T = {threshold}%: {alarmed} of 1000");
+        }
+    }
+
+    #[test]
+    fn the_readme_numbers_of_sequential_rounds_come_from_here() {
+        // 200 simulated suites each: A/A at T = 5% (how many benchmarks are decided unchanged,
+        // and after how many rounds), and +10% on every CPU benchmark of the noisier half.
+        let (rule, sds) = (Stopping::default(), measured_sds());
+        let mut rng = SplitMix64::new(3);
+        let (mut unchanged, mut rounds, mut total) = (0, 0, 0);
+        for _ in 0..200 {
+            let (v, k) = simulate_suite(&mut rng, &vec![0.0; sds.len()], &sds, &rule, 5.0);
+            unchanged += v.iter().filter(|&&v| v == Verdict::Unchanged).count();
+            rounds += k.iter().sum::<usize>();
+            total += v.len();
+        }
+        let share = unchanged as f64 / total as f64;
+        let mean_rounds = rounds as f64 / total as f64;
+        eprintln!(
+            "A/A: {:.1}% unchanged, {mean_rounds:.2} rounds per benchmark",
+            100.0 * share
+        );
+        assert!(share >= 0.9, "{share}");
+        assert!(mean_rounds < 6.0, "{mean_rounds}");
+        // +10% where the CPU SD is at most 2% (the sum_of_squares strategies measured here).
+        let deltas: Vec<f64> = sds
+            .iter()
+            .enumerate()
+            .map(|(i, &sd)| {
+                if i >= 10 && sd <= 0.02 {
+                    1.1f64.ln()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let (mut found, mut shifted, mut false_alarms) = (0, 0, 0);
+        for _ in 0..200 {
+            let (v, _) = simulate_suite(&mut rng, &deltas, &sds, &rule, 5.0);
+            for (verdict, &delta) in v.iter().zip(&deltas) {
+                if delta > 0.0 {
+                    shifted += 1;
+                    found += usize::from(*verdict == Verdict::Regressed);
+                } else {
+                    false_alarms += usize::from(*verdict == Verdict::Regressed);
+                }
+            }
+        }
+        let power = found as f64 / shifted as f64;
+        eprintln!(
+            "+10% called regressed {:.1}% of the time; {false_alarms} false",
+            100.0 * power
+        );
+        assert!(power >= 0.9 && false_alarms == 0, "{power} {false_alarms}");
+    }
+
+    #[test]
+    fn budgets_parse_and_the_rule_counts_its_looks() {
+        assert_eq!(parse_budget("20m"), Ok(Duration::from_secs(1200)));
+        assert_eq!(parse_budget("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_budget("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_budget("15"), Ok(Duration::from_secs(900)));
+        for bad in ["", "0m", "m", "5x", "1h30", "-5m"] {
+            assert!(parse_budget(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Stopping::default().looks(), 5);
+        let rule = |min, max| Stopping {
+            min_rounds: min,
+            max_rounds: max,
+            budget: None,
+        };
+        assert!(rule(4, 12).validate().is_ok());
+        assert!(rule(2, 2).validate().is_ok());
+        assert!(rule(3, 5).validate().is_err());
+        assert!(rule(4, 7).validate().is_err());
+        assert!(rule(4, 2).validate().is_err());
+    }
+
+    #[test]
+    fn the_budget_counts_a_benchmark_s_own_time_per_run() {
+        let rule = Stopping {
+            budget: Some(Duration::from_secs(60)),
+            ..Stopping::default()
+        };
+        let started = Instant::now();
+        let spent = |secs, runs| Progress {
+            rounds: runs / 2,
+            verdict: None,
+            spent: Duration::from_secs(secs),
+            runs,
+        };
+        // 8 runs of 5 s so far: two more rounds (4 runs, 20 s) fit in a minute, ten do not.
+        let state = [spent(40, 8), Progress::default()];
+        assert!(!over_budget(&rule, &state, 0, 6, started));
+        assert!(over_budget(&rule, &state, 0, 14, started));
+        // A benchmark not yet run is costed at the mean of all runs: 2 rounds (4 runs × 5 s)
+        // fit, a first batch of 8 rounds (16 runs × 5 s) does not.
+        assert!(!over_budget(&rule, &state, 1, 2, started));
+        assert!(over_budget(&rule, &state, 1, 8, started));
+        // No budget: never over.
+        assert!(!over_budget(&Stopping::default(), &state, 0, 100, started));
+    }
+}
