@@ -282,7 +282,7 @@ fn noise_sentences(entries: &[Entry], layout: Option<(&Path, &LayoutNoise)>) -> 
     )];
     if let Some(looks) = entries.iter().map(|e| e.looks).max().filter(|&l| l > 1) {
         out.push(format!(
-            "sequential rounds: each benchmark stopped once decided, after up to {looks} looks; α is split over the looks (Bonferroni), so a false regression anywhere stays at most 5%"
+            "sequential rounds: each benchmark stopped once decided, after up to {looks} looks; α is split over the looks (Bonferroni: p-values × {looks}, the unchanged interval at 1 − α/{looks}), so a false regression anywhere stays at most 5%"
         ));
     }
     if let Some((path, l)) = layout {
