@@ -42,10 +42,13 @@ mod sequential;
 pub use sequential::{parse_budget, Stopping, DEFAULT_MAX_ROUNDS, DEFAULT_MIN_ROUNDS, STEP};
 
 /// The suite settings of every round unless the user set them: Criterion's fewest samples,
-/// one iteration per sample for strategies slower than their sample target, and no untimed
-/// timeline run (nobody reads it in a round).
-pub const ROUND_SETTINGS: [(&str, &str); 3] = [
+/// samples of 100 ms, one iteration per sample for strategies slower than that, and no untimed
+/// timeline run (nobody reads it in a round). A round is one short run whose median is one of
+/// K paired values: the spread between rounds, not a run's own precision, bounds the verdict,
+/// so a round spends as little time as a median of 10 samples allows.
+pub const ROUND_SETTINGS: [(&str, &str); 4] = [
     ("CB_SAMPLES", "10"),
+    ("CB_SAMPLE_MS", "100"),
     ("CB_MIN_ITERS", "1"),
     ("CB_TIMELINE", "off"),
 ];

@@ -132,7 +132,10 @@ pub(crate) fn compare_notes(c: &Comparison, code: impl Fn(&str) -> String) -> Ve
         let looks = c.entries.iter().map(|e| e.looks).max().unwrap_or(1);
         let level = match looks {
             0 | 1 => "95%".to_string(),
-            l => format!("{:.1}% (1 − α/{l}: up to {l} looks)", 100.0 * (1.0 - 0.05 / l as f64)),
+            l => format!(
+                "{:.1}% (1 − α/{l}: up to {l} looks)",
+                100.0 * (1.0 - 0.05 / l as f64)
+            ),
         };
         out.push(format!(
             "decision interval: for regressed (improved) the one-sided bound at the Holm level that decided it, always beyond +{t}% (−{t}%); otherwise the {level} interval, which unchanged must lie within ±{t}%",
