@@ -209,7 +209,6 @@ pub fn run(template: &Plan, judge: &Judge, rule: &Stopping, stop: &AtomicBool) -
             let batch = batch_plan(template, b, state[b].rounds, to, judge.layouts);
             let done = session::execute(&batch, judge.criterion_dir, stop)?;
             outcome.completed += done.completed;
-            outcome.total += done.completed;
             state[b].spent += done.elapsed;
             state[b].runs += done.completed;
             if done.interrupted {
@@ -251,6 +250,8 @@ fn finish(
     (unmeasured, cut_by_budget): (Vec<String>, Vec<String>),
 ) -> Ran {
     outcome.elapsed = started.elapsed();
+    // Planned: every benchmark's first batch, and whatever ran beyond it.
+    outcome.total = outcome.completed.max(2 * rule.min_rounds * state.len());
     outcome.complete_benches = (0..state.len())
         .filter(|&b| state[b].runs >= 2 * rule.min_rounds)
         .map(|b| template.benches[b].clone())
