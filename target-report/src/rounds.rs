@@ -1,6 +1,10 @@
 //! `cb-rounds.json`: how one run measured a group in interleaved rounds — every strategy one
 //! sample per round, in a fresh shuffled order each round — and what the summary draws from it:
 //!
+//! * **which rows it describes** ([`Rounds::describes`]): a strategy whose `sample.json` holds
+//!   exactly its samples in these rounds. Only two such strategies were measured in the same
+//!   rounds of one run; a filtered run (`cargo bench -- fib/rayon`) rewrites the file with the
+//!   strategies it measured, and the others' samples then come from earlier runs;
 //! * **paired speed-ups**: the reference and a strategy measured in the same round saw the same
 //!   machine, so resampling *rounds* (both samples of a round together) keeps load that came and
 //!   went out of the interval instead of widening or shifting it;
@@ -71,6 +75,25 @@ impl Rounds {
             .zip(self.per_iteration(b))
             .filter_map(|(x, y)| Some((x?, y?)))
             .collect()
+    }
+
+    /// Whether these rounds hold exactly the samples of `function` whose per-iteration times
+    /// are `per_iteration` (its `sample.json`, in order): then the run that wrote this file
+    /// measured it, in its rounds. False for a strategy measured live (a fallback), one this
+    /// run did not measure, and one measured again since by a run that left this file (a
+    /// suite from before rounds). Criterion stores each replayed time in whole nanoseconds, so
+    /// a per-iteration time may be up to 1 ns below the rounds'.
+    pub fn describes(&self, function: &str, per_iteration: &[f64]) -> bool {
+        if self.fallback.iter().any(|f| f == function) {
+            return false;
+        }
+        let own: Vec<f64> = self.per_iteration(function).into_iter().flatten().collect();
+        own.len() == per_iteration.len()
+            && !own.is_empty()
+            && own
+                .iter()
+                .zip(per_iteration)
+                .all(|(r, s)| (r - s).abs() <= 1.0 + 1e-9 * r.abs())
     }
 }
 
@@ -259,6 +282,22 @@ mod tests {
         assert!(d.drifted, "{d:?}");
         assert!((d.change.point - 0.2).abs() < 0.03, "{d:?}");
         assert!(drift(&rounds(&steady[..5], &steady[..5]), own).is_none());
+    }
+
+    #[test]
+    fn rounds_describe_only_the_samples_they_hold() {
+        let r = rounds(&[100.0; 6], &[50.0; 6]);
+        // Criterion keeps whole nanoseconds: 1 ns less per iteration is the same sample.
+        assert!(r.describes("sequential", &[100.0, 99.5, 100.0, 100.0, 100.0, 99.0]));
+        assert!(r.describes("rayon", &[50.0; 6]));
+        // Measured again by a later run, one sample fewer, or not in this run at all.
+        assert!(!r.describes("rayon", &[52.0; 6]));
+        assert!(!r.describes("rayon", &[50.0; 5]));
+        assert!(!r.describes("thread_pool", &[50.0; 6]));
+        assert!(!r.describes("thread_pool", &[]));
+        let mut live = r.clone();
+        live.0.fallback = vec!["rayon".into()];
+        assert!(!live.describes("rayon", &[50.0; 6]));
     }
 
     #[test]

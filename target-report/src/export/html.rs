@@ -8,7 +8,9 @@
 
 use std::fmt::Write;
 
-use super::plain::{gil_sentence, rust_vs_python_cells, RUST_VS_PYTHON_HEAD};
+use super::plain::{
+    gil_sentence, rust_vs_python_cells, rust_vs_python_pairing, RUST_VS_PYTHON_HEAD,
+};
 use super::{trace, Exporter};
 use crate::format::{fmt_ns, fmt_pct, fmt_rate, fmt_value, fmt_x};
 use crate::summary::physics::MARK;
@@ -107,7 +109,7 @@ fn efficiency_cell(class: &str, e: &Option<Efficiency>) -> String {
 }
 
 /// The speed-up with its interval, marked when it is a measurement defect (whose sentence is
-/// under "Which to use").
+/// under "Which to use") and when it is not paired by round (whose note is under the table).
 fn speedup_cell(r: &Row) -> String {
     let Some(sp) = r.speedup else {
         return match r.function == SEQUENTIAL {
@@ -115,12 +117,16 @@ fn speedup_cell(r: &Row) -> String {
             false => "<td class=\"speedup\">—</td>".into(),
         };
     };
-    let cell = interval_cell("speedup", fmt_x(sp.point), fmt_x(sp.lower), fmt_x(sp.upper));
-    let mark = format!("<span class=\"ci note defect\">{MARK}</span></td>");
-    match r.measurement_defect {
-        Some(_) => cell.replacen("</td>", &mark, 1),
-        None => cell,
+    let mut cell = interval_cell("speedup", fmt_x(sp.point), fmt_x(sp.lower), fmt_x(sp.upper));
+    let mut marks = String::new();
+    if r.measurement_defect.is_some() {
+        marks.push_str(&format!("<span class=\"ci note defect\">{MARK}</span>"));
     }
+    if let Some(mark) = r.pairing.and_then(|p| p.mark()) {
+        marks.push_str(&format!("<span class=\"ci note unpaired\">{mark}</span>"));
+    }
+    cell.insert_str(cell.len() - "</td>".len(), &marks);
+    cell
 }
 
 /// A list of generated sentences in `open` (a `<ul …>` tag).
@@ -134,8 +140,12 @@ fn sentence_list(s: &mut String, open: &str, lines: &[String]) {
 
 fn row_html(i: usize, r: &Row, io: bool, measured_latency: bool) -> String {
     let mut s = format!(
-        "<tr data-function=\"{}\"{}><td>{}</td><td class=\"name\">{}</td>",
+        "<tr data-function=\"{}\"{}{}><td>{}</td><td class=\"name\">{}</td>",
         escape(&r.function),
+        r.pairing.map_or(String::new(), |p| format!(
+            " data-pairing=\"{}\"",
+            p.as_str()
+        )),
         if i == 0 { " class=\"fastest\"" } else { "" },
         i + 1,
         link(&r.report, &r.function)
@@ -275,8 +285,9 @@ fn rust_vs_python_table(s: &mut String, r: &RustVsPython) {
     let code = |name: &str| format!("<code>{}</code>", escape(name));
     let _ = writeln!(
         s,
-        "<h4>Rust vs Python</h4>\n<p class=\"muted\">{}, measured in the same rounds as the Rust strategies.</p>",
-        escape(&r.python)
+        "<h4>Rust vs Python</h4>\n<p class=\"muted\">{}, {}.</p>",
+        escape(&r.python),
+        rust_vs_python_pairing(r)
     );
     s.push_str("<div class=\"scroll\"><table class=\"results rust-vs-python\">\n<thead><tr>");
     for head in RUST_VS_PYTHON_HEAD {
@@ -292,14 +303,23 @@ fn rust_vs_python_table(s: &mut String, r: &RustVsPython) {
     }
 }
 
-/// The table's notes and the strategies not measured, with why.
+/// The table's notes, why its unpaired speed-ups are not paired, and the strategies not
+/// measured, with why.
 fn notes_list(s: &mut String, t: &Table) {
-    if t.notes.is_empty() && t.unmeasured.is_empty() {
+    if t.notes.is_empty() && t.unpaired.is_empty() && t.unmeasured.is_empty() {
         return;
     }
     s.push_str("<ul class=\"notes\">\n");
     for n in &t.notes {
         let _ = writeln!(s, "<li class=\"note\">{}</li>", sentence(n));
+    }
+    for n in &t.unpaired {
+        let _ = writeln!(
+            s,
+            "<li class=\"note unpaired\" data-pairing=\"{}\">{}</li>",
+            n.pairing.as_str(),
+            sentence(&n.sentence)
+        );
     }
     for u in &t.unmeasured {
         let why = match &u.skipped {

@@ -3,9 +3,10 @@
 //! which strategies are tied with the fastest, and which are no better than `sequential` — with
 //! the sentences the summary page shows.
 
+use super::pairing::Pairer;
 use super::table::{Advice, Lead, Row, SEQUENTIAL};
 use crate::format::{fmt_change, fmt_ns, fmt_pct, fmt_pct1, fmt_x};
-use crate::rounds::{self, Drift, Rounds};
+use crate::rounds::Drift;
 use crate::stats::{self, Interval};
 
 /// Why a drifted group gets no findings, in one sentence.
@@ -25,12 +26,7 @@ pub(super) fn drift_sentence(title: &str, d: &Drift) -> String {
 /// Computes the "which to use" verdict from rows sorted fastest first. Rows whose speed-up is
 /// a measurement defect ([`Row::measurement_defect`]) are named, not ranked: the fastest, the
 /// runner-up, the ties and the comparisons with `sequential` come from the other rows.
-pub(super) fn advise(
-    title: &str,
-    kind: Option<&str>,
-    rows: &[Row],
-    rounds: Option<&Rounds>,
-) -> Advice {
+pub(super) fn advise(title: &str, kind: Option<&str>, rows: &[Row], pairer: &Pairer) -> Advice {
     let mut advice = Advice::default();
     let plausible: Vec<&Row> = rows
         .iter()
@@ -56,7 +52,7 @@ pub(super) fn advise(
     // Everyone whose gap to the fastest is not significant is tied with it.
     let leads: Vec<Lead> = plausible[1..]
         .iter()
-        .map(|r| lead(fastest, r, rounds))
+        .map(|r| lead(fastest, r, pairer))
         .collect();
     advice.tied_with_fastest = leads
         .iter()
@@ -145,29 +141,15 @@ fn fastest_sentence(
     first
 }
 
-/// How much longer `r` takes than `fastest`: from rounds paired with it when the group was
-/// measured in rounds, else from the two samples resampled independently.
-fn lead(fastest: &Row, r: &Row, rounds: Option<&Rounds>) -> Lead {
+/// How much longer `r` takes than `fastest`: from rounds paired with it when both were measured
+/// in the same rounds, else from the two samples resampled independently.
+fn lead(fastest: &Row, r: &Row, pairer: &Pairer) -> Lead {
     let seed = stats::seed_for(&format!("lead {} {}", fastest.id, r.id));
-    let paired = rounds.and_then(|rounds| {
-        rounds::paired_ratio_of_medians(&rounds.paired(&r.function, &fastest.function), seed)
-    });
-    let ci = paired.unwrap_or_else(|| {
-        stats::ratio_of_medians(
-            &r.per_iteration,
-            &fastest.per_iteration,
-            stats::BOOTSTRAP_RESAMPLES,
-            seed,
-        )
-    });
+    let (ratio, _) = pairer.ratio(r, fastest, seed);
     Lead {
         function: r.function.clone(),
-        extra: Interval {
-            point: r.median_ns.point / fastest.median_ns.point,
-            ..ci
-        }
-        .map(|x| x - 1.0),
-        significant: ci.lower > 1.0,
+        extra: ratio.map(|x| x - 1.0),
+        significant: ratio.lower > 1.0,
     }
 }
 
