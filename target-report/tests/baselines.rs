@@ -142,24 +142,52 @@ fn paired_rounds_cancel_load_that_comes_and_goes() {
 }
 
 #[test]
-fn a_group_whose_reference_drifted_gets_no_findings() {
+fn a_drifted_group_keeps_its_paired_findings_and_says_the_machine_changed_speed() {
     let (tmp, crit) = fixture_copy("drifted");
-    // The machine slows down by 30% halfway through the group.
+    // The machine slows down by 30% halfway through the group; within a round every strategy
+    // is exactly 2x faster than sequential, which pairing by round keeps exact.
     write_rounds(&crit, "cpu_fib", 20, |f, r| {
         let speed = if r < 10 { 1.0 } else { 1.3 };
         let own = if f == "sequential" { 2e8 } else { 1e8 };
         own * speed * (1.0 + 0.002 * (r % 4) as f64)
     });
-    let s = summarise(&crit, &tmp.path().join("out"), "new");
+    let out = tmp.path().join("out");
+    let s = summarise(&crit, &out, "new");
     let t = table(&s, "cpu/fib");
     assert_eq!(t["drift"]["drifted"], true, "{}", t["drift"]);
-    assert!(t["advice"]["fastest"].is_null());
-    let sentences = t["advice"]["sentences"].to_string();
-    assert!(sentences.contains("No findings for cpu/fib"), "{sentences}");
-    let md = fs::read_to_string(tmp.path().join("out/summary.md")).unwrap();
-    assert!(md.contains("No findings for cpu/fib"));
-    // The undisturbed group still has its findings.
-    assert!(!table(&s, "cpu/sum_of_squares")["advice"]["fastest"].is_null());
+    assert_eq!(t["interleaved"], true);
+    let rayon = row(t, "rayon");
+    assert_eq!(rayon["pairing"], "paired");
+    assert_eq!(rayon["speedup"]["lower"], 2.0, "{}", rayon["speedup"]);
+    assert_eq!(rayon["speedup"]["upper"], 2.0, "{}", rayon["speedup"]);
+    // The findings stay, after the note on the machine.
+    assert!(!t["advice"]["fastest"].is_null());
+    let sentences = t["advice"]["sentences"].as_array().unwrap();
+    let note = sentences[0].as_str().unwrap();
+    assert!(
+        note.starts_with("The machine changed speed during cpu/fib: `sequential` took ")
+            && note.ends_with("the speed-ups and leads are paired by round, which cancels a change that hits both sides of a round alike."),
+        "{note}"
+    );
+    assert!(sentences[1]
+        .as_str()
+        .unwrap()
+        .starts_with("Fastest for cpu/fib: "));
+    let md = fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("- The machine changed speed during cpu/fib: "));
+    assert!(!md.contains("No findings"));
+    // Paired everywhere: no mark and no note.
+    assert!(t["unpaired"].as_array().unwrap().is_empty());
+    let fib = md_section(&md, "cpu/fib");
+    assert!(
+        !fib.contains("paired") && !fib.contains("separate runs"),
+        "{fib}"
+    );
+    // The undisturbed group has no note.
+    let other = table(&s, "cpu/sum_of_squares");
+    assert!(!other["advice"]["sentences"]
+        .to_string()
+        .contains("changed speed"));
 }
 
 /// Replaces `function`'s `sample.json` and estimates in `group_dir` with eleven samples around

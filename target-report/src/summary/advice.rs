@@ -1,7 +1,7 @@
 //! The "which to use" verdict of one workload, computed from its rows sorted fastest first:
 //! the fastest strategy, how far the next one is behind (a bootstrap or paired-rounds interval),
 //! which strategies are tied with the fastest, and which are no better than `sequential` — with
-//! the sentences the summary page shows.
+//! the sentences the summary page shows — and the sentence on a machine that changed speed.
 
 use super::pairing::Pairer;
 use super::table::{Advice, Lead, Row, SEQUENTIAL};
@@ -9,17 +9,29 @@ use crate::format::{fmt_change, fmt_ns, fmt_pct, fmt_pct1, fmt_x};
 use crate::rounds::Drift;
 use crate::stats::{self, Interval};
 
-/// Why a drifted group gets no findings, in one sentence.
-pub(super) fn drift_sentence(title: &str, d: &Drift) -> String {
+/// The machine changed speed during the group, in one sentence: what it did to the medians, and
+/// that the paired speed-ups cancel it (naming the rows' speed-ups that are not paired).
+pub(super) fn drift_sentence(title: &str, d: &Drift, rows: &[Row]) -> String {
+    let unpaired: Vec<String> = rows
+        .iter()
+        .filter(|r| r.pairing.is_some_and(|p| !p.is_paired()))
+        .map(|r| format!("`{}`", r.function))
+        .collect();
+    let except = match unpaired.as_slice() {
+        [] => String::new(),
+        names => format!(
+            "; it is in the speed-ups that are not paired: {}",
+            names.join(", ")
+        ),
+    };
     format!(
-        "No findings for {title}: the machine changed speed during the group — `{}` took {} per iteration in the first half of the rounds and {} in the second ({}, 95% CI {} to {}), more than its own interval (±{}).",
+        "The machine changed speed during {title}: `{}` took {} per iteration in the first half of the rounds and {} in the second ({}, 95% CI {} to {}). The medians mix both speeds; the speed-ups and leads are paired by round, which cancels a change that hits both sides of a round alike{except}.",
         d.reference,
         fmt_ns(d.first_half_ns),
         fmt_ns(d.second_half_ns),
         fmt_change(d.change.point),
         fmt_change(d.change.lower),
         fmt_change(d.change.upper),
-        fmt_pct1(d.own_half_width)
     )
 }
 
@@ -82,7 +94,7 @@ pub(super) fn advise(title: &str, kind: Option<&str>, rows: &[Row], pairer: &Pai
 }
 
 /// The sentences of the rows whose speed-up is a measurement defect, fastest first.
-pub(super) fn defect_sentences(rows: &[Row]) -> Vec<String> {
+fn defect_sentences(rows: &[Row]) -> Vec<String> {
     rows.iter()
         .filter_map(|r| r.measurement_defect.as_ref())
         .map(|d| d.sentence.clone())

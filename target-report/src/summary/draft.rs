@@ -7,10 +7,10 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::advice::{advise, defect_sentences, drift_sentence};
+use super::advice::{advise, drift_sentence};
 use super::pairing::{self, Pairer};
 use super::table::{
-    Advice, Efficiency, Row, SetApart, Table, Throughput, TimelineSummary, Unmeasured, SEQUENTIAL,
+    Efficiency, Row, SetApart, Table, Throughput, TimelineSummary, Unmeasured, SEQUENTIAL,
 };
 use super::{physics, python};
 use crate::criterion::{self, BenchDir, Measured};
@@ -357,27 +357,16 @@ impl TableDraft {
                 notes.push(faults.describe(&row.function));
             }
         }
-        let drift = pairer.rounds_with_reference().and_then(|r| {
-            let reference = self
-                .rows
-                .iter()
-                .find(|row| Some(&row.function) == r.reference.as_ref())?;
-            rounds::drift(r, reference.median_ns)
-        });
+        let drift = pairer.rounds_with_reference().and_then(rounds::drift);
         let drifted = drift.as_ref().is_some_and(|d| d.drifted);
         physics::check(&title, &mut self.rows, drifted);
-        let advice = match &drift {
-            Some(d) if d.drifted => {
-                // No findings, but the defects are still named: the drift is their cause.
-                let mut sentences = vec![drift_sentence(&title, d)];
-                sentences.extend(defect_sentences(&self.rows));
-                Advice {
-                    sentences,
-                    ..Advice::default()
-                }
-            }
-            _ => advise(&title, kind.as_deref(), &self.rows, &pairer),
-        };
+        let mut advice = advise(&title, kind.as_deref(), &self.rows, &pairer);
+        if let Some(d) = drift.as_ref().filter(|d| d.drifted) {
+            // First: the medians of every finding below mix the two speeds.
+            advice
+                .sentences
+                .insert(0, drift_sentence(&title, d, &self.rows));
+        }
         let rust_vs_python = python::build(&self.rows, |a, b| pairer.ratio(a, b, ratio_seed(a, b)));
         Table {
             group: self.group,

@@ -39,7 +39,8 @@ pub enum DefectKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LikelyCause {
-    /// The reference drifted during the group: the two sides did not see the same machine.
+    /// The reference drifted during the group and the speed-up is not paired by round: the two
+    /// sides did not see the same machine.
     MachineChangedSpeed,
     /// A process pool: the kernel ran in `cb-worker`, a different executable.
     OtherBinary,
@@ -104,7 +105,8 @@ fn defect(title: &str, row: &Row, drifted: bool) -> Option<MeasurementDefect> {
     } else {
         DefectKind::AboveParallelism
     };
-    let cause = if drifted {
+    // Pairing cancels a change of speed that hits both sides of a round alike.
+    let cause = if drifted && !pairing.is_paired() {
         LikelyCause::MachineChangedSpeed
     } else if meta.placement_pinned == Some(true) {
         LikelyCause::LoadOnOtherCores
@@ -263,17 +265,20 @@ mod tests {
     }
 
     #[test]
-    fn a_drifted_reference_is_the_cause_it_names() {
+    fn a_drifted_reference_is_the_cause_of_unpaired_speed_ups_only() {
         let mut rows = [
             measured("process_pool", "cpu", 2, 3.0, false),
             measured("process_pool_warm", "cpu", 2, 3.0, false),
         ];
         rows[1].pairing = Some(Pairing::SeparateRuns);
         check("g", &mut rows, true);
-        let d = rows[0].measurement_defect.as_ref().unwrap();
+        // Pairing cancels a change that hits both sides of a round alike.
+        let paired = rows[0].measurement_defect.as_ref().unwrap();
+        assert_eq!(paired.cause, LikelyCause::OtherBinary);
+        let d = rows[1].measurement_defect.as_ref().unwrap();
         assert_eq!(d.cause, LikelyCause::MachineChangedSpeed);
         assert!(
-            d.sentence.ends_with("Likely cause: the machine changed speed during the group (above), so `sequential` and `process_pool` did not run on the same machine."),
+            d.sentence.ends_with("Likely cause: the machine changed speed during the group (above), so `sequential` and `process_pool_warm` did not run on the same machine."),
             "{}",
             d.sentence
         );
