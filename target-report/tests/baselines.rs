@@ -1,5 +1,6 @@
 //! The summary reads each baseline's own side files, keeps rows measured with other settings
-//! apart, and draws speed-ups and drift from a group's interleaved rounds (`cb-rounds.json`).
+//! apart, and draws speed-ups and drift from a group's interleaved rounds (`cb-rounds.json`) —
+//! paired only where the rounds hold both sides' samples, and said so per row.
 
 mod common;
 
@@ -141,41 +142,203 @@ fn paired_rounds_cancel_load_that_comes_and_goes() {
 }
 
 #[test]
-fn a_group_whose_reference_drifted_gets_no_findings() {
+fn a_drifted_group_keeps_its_paired_findings_and_says_the_machine_changed_speed() {
     let (tmp, crit) = fixture_copy("drifted");
-    // The machine slows down by 30% halfway through the group.
+    // The machine slows down by 30% halfway through the group; within a round every strategy
+    // is exactly 2x faster than sequential, which pairing by round keeps exact.
     write_rounds(&crit, "cpu_fib", 20, |f, r| {
         let speed = if r < 10 { 1.0 } else { 1.3 };
         let own = if f == "sequential" { 2e8 } else { 1e8 };
         own * speed * (1.0 + 0.002 * (r % 4) as f64)
     });
-    let s = summarise(&crit, &tmp.path().join("out"), "new");
+    let out = tmp.path().join("out");
+    let s = summarise(&crit, &out, "new");
     let t = table(&s, "cpu/fib");
     assert_eq!(t["drift"]["drifted"], true, "{}", t["drift"]);
-    assert!(t["advice"]["fastest"].is_null());
-    let sentences = t["advice"]["sentences"].to_string();
-    assert!(sentences.contains("No findings for cpu/fib"), "{sentences}");
-    let md = fs::read_to_string(tmp.path().join("out/summary.md")).unwrap();
-    assert!(md.contains("No findings for cpu/fib"));
-    // The undisturbed group still has its findings.
-    assert!(!table(&s, "cpu/sum_of_squares")["advice"]["fastest"].is_null());
+    assert_eq!(t["interleaved"], true);
+    let rayon = row(t, "rayon");
+    assert_eq!(rayon["pairing"], "paired");
+    assert_eq!(rayon["speedup"]["lower"], 2.0, "{}", rayon["speedup"]);
+    assert_eq!(rayon["speedup"]["upper"], 2.0, "{}", rayon["speedup"]);
+    // The findings stay, after the note on the machine.
+    assert!(!t["advice"]["fastest"].is_null());
+    let sentences = t["advice"]["sentences"].as_array().unwrap();
+    let note = sentences[0].as_str().unwrap();
+    assert!(
+        note.starts_with("The machine changed speed during cpu/fib: `sequential` took ")
+            && note.ends_with("the speed-ups and leads are paired by round, which cancels a change that hits both sides of a round alike."),
+        "{note}"
+    );
+    assert!(sentences[1]
+        .as_str()
+        .unwrap()
+        .starts_with("Fastest for cpu/fib: "));
+    let md = fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("- The machine changed speed during cpu/fib: "));
+    assert!(!md.contains("No findings"));
+    // Paired everywhere: no mark and no note.
+    assert!(t["unpaired"].as_array().unwrap().is_empty());
+    let fib = md_section(&md, "cpu/fib");
+    assert!(
+        !fib.contains("paired") && !fib.contains("separate runs"),
+        "{fib}"
+    );
+    // The undisturbed group has no note.
+    let other = table(&s, "cpu/sum_of_squares");
+    assert!(!other["advice"]["sentences"]
+        .to_string()
+        .contains("changed speed"));
+}
+
+/// Replaces `function`'s `sample.json` and estimates in `group_dir` with eleven samples around
+/// `median_ns` that no rounds hold: measured again by a later run.
+fn measure_again(crit: &Path, group_dir: &str, function: &str, median_ns: f64) -> Vec<f64> {
+    let bench = crit.join(group_dir).join(function);
+    set_median(&bench, median_ns, median_ns * 0.98, median_ns * 1.02);
+    let sample = read_json(&bench.join("new/sample.json"));
+    serde_json::from_value(sample["times"].clone()).unwrap()
+}
+
+/// The section of `summary.md` under the heading `## {title}`, up to the next one.
+fn md_section<'a>(md: &'a str, title: &str) -> &'a str {
+    let start = md.find(&format!("\n## {title}\n")).expect("a section") + 1;
+    let len = md[start + 3..]
+        .find("\n## ")
+        .map_or(md.len() - start, |i| i + 3);
+    &md[start..start + len]
+}
+
+/// The `<tr>` of `function` in the HTML table of `group`.
+fn html_row<'a, 'i>(
+    doc: &'a roxmltree::Document<'i>,
+    group: &str,
+    function: &str,
+) -> roxmltree::Node<'a, 'i> {
+    let section = by_class(doc.root(), "workload")
+        .into_iter()
+        .find(|s| s.attribute("data-group") == Some(group))
+        .unwrap();
+    section
+        .descendants()
+        .find(|n| n.has_tag_name("tr") && n.attribute("data-function") == Some(function))
+        .unwrap_or_else(|| panic!("no row {function}"))
 }
 
 #[test]
-fn rounds_of_a_filtered_run_without_the_reference_are_read() {
-    // `cargo bench --bench cpu -- rayon` measures no `sequential`: the bench writes
-    // `"reference": null`, and the summary has no drift to report, not a corrupt file.
-    let (tmp, crit) = fixture_copy("no-reference");
+fn a_strategy_measured_after_the_rounds_is_not_paired_and_the_others_are() {
+    let (tmp, crit) = fixture_copy("newer-than-rounds");
     write_rounds(&crit, "cpu_fib", 12, |f, r| {
         let own = if f == "sequential" { 2e8 } else { 1e8 };
         own * (1.0 + 0.002 * (r % 4) as f64)
     });
+    // rayon measured again since, by a run that left the rounds as they were.
+    measure_again(&crit, "cpu_fib", "rayon", 0.9e8);
+    let out = tmp.path().join("out");
+    let s = summarise(&crit, &out, "new");
+    let t = table(&s, "cpu/fib");
+    assert_eq!(t["interleaved"], false);
+    assert_eq!(row(t, "sequential")["pairing"], Value::Null);
+    for r in t["rows"].as_array().unwrap() {
+        let expected = match r["function"].as_str().unwrap() {
+            "sequential" => Value::Null,
+            "rayon" => "separate_runs".into(),
+            _ => "paired".into(),
+        };
+        assert_eq!(r["pairing"], expected, "{}", r["function"]);
+    }
+    let notes = t["unpaired"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["pairing"], "separate_runs");
+    assert_eq!(notes[0]["functions"], json!(["rayon"]));
+    let sentence = notes[0]["sentence"].as_str().unwrap();
+    assert!(
+        sentence.starts_with("Speed-ups from separate runs in cpu/fib: `rayon` — the group's latest rounds (`cb-rounds.json`) hold the samples of `sequential` but not of `rayon`"),
+        "{sentence}"
+    );
+    // A mark on rayon's speed-up alone, and the sentence under the table, in every format.
+    let md = fs::read_to_string(out.join("summary.md")).unwrap();
+    let fib = md_section(&md, "cpu/fib");
+    assert_eq!(fib.matches(", separate runs |").count(), 1, "{fib}");
+    assert_eq!(fib.matches(", not paired |").count(), 0, "{fib}");
+    assert!(fib.contains("- Speed-ups from separate runs in cpu/fib: `rayon` — "));
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    let doc = parse_html(&html);
+    let rayon = html_row(&doc, "cpu/fib", "rayon");
+    assert_eq!(rayon.attribute("data-pairing"), Some("separate_runs"));
+    let mark = by_class(rayon, "unpaired");
+    assert_eq!(mark[0].text(), Some("separate runs"));
+    assert!(by_class(html_row(&doc, "cpu/fib", "thread_pool"), "unpaired").is_empty());
+    let li = by_class(doc.root(), "unpaired")
+        .into_iter()
+        .find(|n| n.has_tag_name("li"))
+        .unwrap();
+    assert_eq!(li.attribute("data-pairing"), Some("separate_runs"));
+}
+
+#[test]
+fn a_filtered_run_pairs_nothing_with_the_older_reference() {
+    // A full run, then `cargo bench --bench cpu -- fib/rayon`: the bench rewrites the group's
+    // rounds with rayon's alone (`"reference": null`) and Criterion rayon's samples; the other
+    // strategies' samples, sequential's among them, are the full run's.
+    let (tmp, crit) = fixture_copy("filtered-run");
+    write_rounds(&crit, "cpu_fib", 12, |f, r| {
+        let own = if f == "sequential" { 2e8 } else { 1e8 };
+        own * (1.0 + 0.002 * (r % 4) as f64)
+    });
+    let times = measure_again(&crit, "cpu_fib", "rayon", 0.9e8);
+    let doc = json!({
+        "schema": 1, "group": "cpu/fib", "reference": null, "seed": 10,
+        "rounds": times.iter().map(|ns| json!({
+            "order": ["rayon"], "samples": [{"function": "rayon", "iters": 1, "ns": ns}],
+        })).collect::<Vec<_>>(),
+    });
+    fs::write(crit.join("cpu_fib/new/cb-rounds.json"), doc.to_string()).unwrap();
+    let out = tmp.path().join("out");
+    let s = summarise(&crit, &out, "new");
+    let t = table(&s, "cpu/fib");
+    // Not measured in one run's rounds, whatever the file's presence suggests; no drift.
+    assert_eq!(t["interleaved"], false);
+    assert!(t["drift"].is_null(), "{}", t["drift"]);
+    assert_eq!(row(t, "rayon")["pairing"], "separate_runs");
+    assert_eq!(row(t, "thread_pool")["pairing"], "outside_rounds");
+    let reasons: Vec<&Value> = t["unpaired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["pairing"])
+        .collect();
+    assert_eq!(reasons, ["separate_runs", "outside_rounds"]);
+    let separate = t["unpaired"][0]["sentence"].as_str().unwrap();
+    assert!(
+        separate.contains("hold the samples of `rayon` but not of `sequential`"),
+        "{separate}"
+    );
+    let md = fs::read_to_string(out.join("summary.md")).unwrap();
+    let fib = md_section(&md, "cpu/fib");
+    assert_eq!(fib.matches(", separate runs |").count(), 1, "{fib}");
+    assert_eq!(fib.matches(", not paired |").count(), 8, "{fib}");
+}
+
+#[test]
+fn a_strategy_that_fell_back_is_not_paired() {
+    let (tmp, crit) = fixture_copy("fallback");
+    write_rounds(&crit, "cpu_fib", 12, |f, r| {
+        let own = if f == "sequential" { 2e8 } else { 1e8 };
+        own * (1.0 + 0.002 * (r % 4) as f64)
+    });
+    // process_pool could not be replayed: Criterion measured it live after the rounds.
     let path = crit.join("cpu_fib/new/cb-rounds.json");
     let mut doc: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
-    doc["reference"] = Value::Null;
+    doc["fallback"] = json!(["process_pool"]);
     fs::write(&path, doc.to_string()).unwrap();
+    measure_again(&crit, "cpu_fib", "process_pool", 1.1e8);
     let s = summarise(&crit, &tmp.path().join("out"), "new");
     let t = table(&s, "cpu/fib");
-    assert_eq!(t["interleaved"], true);
-    assert!(t["drift"].is_null(), "{}", t["drift"]);
+    assert_eq!(row(t, "process_pool")["pairing"], "fallback");
+    assert_eq!(row(t, "rayon")["pairing"], "paired");
+    let sentence = t["unpaired"][0]["sentence"].as_str().unwrap();
+    assert!(
+        sentence.starts_with("Speed-ups not paired in cpu/fib: `process_pool` — measured in one run, but `process_pool` could not be replayed into Criterion and was measured live after the rounds"),
+        "{sentence}"
+    );
 }

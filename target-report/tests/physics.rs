@@ -148,12 +148,13 @@ fn an_impossible_speed_up_is_a_defect_in_every_format_and_no_finding() {
     let tied = t["advice"]["tied_with_fastest"].to_string();
     assert!(!tied.contains("process_pool"), "{tied}");
 
-    // Markdown: the sentence in "Which to use" and the mark in the table.
+    // Markdown: the sentence in "Which to use" and the mark in the table (beside the fixture's
+    // `--quick` run's: not paired by round).
     assert!(s.md.contains(&format!("- {PROCESS_POOL_DEFECT}\n")));
     assert!(!s.md.contains("Fastest for cpu/fib: `process_pool`"));
     assert!(s
         .md
-        .contains(" | 2.32× (2.30×–2.34×), measurement defect | 2 |"));
+        .contains(" | 2.32× (2.30×–2.34×), measurement defect, not paired | 2 |"));
     // HTML: the sentence among the page's answers and the mark in the speed-up cell.
     assert!(which_to_use(&s.html).contains(&plain(PROCESS_POOL_DEFECT)));
     let doc = parse_html(&s.html);

@@ -482,3 +482,44 @@ fn failures_under_injected_faults_are_shown() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("cb-faults.json"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_quick_run_says_that_no_speed_up_is_paired() {
+    // The fixture is a `--quick` run: no group has rounds, Criterion measured each strategy
+    // live. Every speed-up is marked and one note per table says why.
+    let (tmp, crit) = fixture_copy("sum-quick");
+    let out = tmp.path().join("out");
+    let s = summarise(&crit, &out);
+    let md = fs::read_to_string(out.join("summary.md")).unwrap();
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    let doc = parse_html(&html);
+    for t in s["tables"].as_array().unwrap() {
+        let title = t["group"].as_str().unwrap();
+        assert_eq!(t["interleaved"], false, "{title}");
+        for r in t["rows"].as_array().unwrap() {
+            let expected = match r["function"] == "sequential" {
+                true => Value::Null,
+                false => "no_rounds".into(),
+            };
+            assert_eq!(r["pairing"], expected, "{title} {}", r["function"]);
+        }
+        let notes = t["unpaired"].as_array().unwrap();
+        assert_eq!(notes.len(), 1, "{title}");
+        assert_eq!(notes[0]["pairing"], "no_rounds");
+        let sentence = notes[0]["sentence"].as_str().unwrap();
+        assert!(
+            sentence.starts_with(&format!(
+                "No speed-up in {title} is paired: the group has no interleaved rounds"
+            )),
+            "{sentence}"
+        );
+        assert!(md.contains(&format!("- {}\n", sentence.replace('_', "\\_"))));
+    }
+    // 9 marked rows in each of the 3 tables, in both page formats.
+    assert_eq!(md.matches(", not paired |").count(), 27);
+    let marks = by_class(doc.root(), "unpaired");
+    let cells = marks.iter().filter(|n| n.has_tag_name("span")).count();
+    let notes = marks.iter().filter(|n| n.has_tag_name("li")).count();
+    assert_eq!((cells, notes), (27, 3));
+    assert!(!html.contains("measured in the same rounds"));
+}

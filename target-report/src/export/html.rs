@@ -1,4 +1,5 @@
-//! HTML: the summary page (`index.html`) and the history index.
+//! HTML: the summary page (`index.html`); the history index is `html_history.rs`, with the
+//! same page shell.
 //!
 //! Pages are self-contained (inline CSS and SVG, no scripts, fonts or network), readable at
 //! phone width (viewport meta, tables in horizontally scrolling wrappers, charts scaled by
@@ -7,10 +8,11 @@
 
 use std::fmt::Write;
 
-use super::plain::{gil_sentence, rust_vs_python_cells, RUST_VS_PYTHON_HEAD};
+use super::plain::{
+    gil_sentence, rust_vs_python_cells, rust_vs_python_pairing, RUST_VS_PYTHON_HEAD,
+};
 use super::{trace, Exporter};
-use crate::format::{fmt_change, fmt_ns, fmt_pct, fmt_pct1, fmt_rate, fmt_value, fmt_x};
-use crate::history::HistoryReport;
+use crate::format::{fmt_ns, fmt_pct, fmt_rate, fmt_value, fmt_x};
 use crate::summary::physics::MARK;
 use crate::summary::python::RustVsPython;
 use crate::summary::{Efficiency, Row, Summary, Table, SEQUENTIAL};
@@ -48,7 +50,8 @@ nav a{margin-right:.8em;white-space:nowrap}\
 ul{padding-left:1.2em}\
 @media (max-width:600px){body{font-size:14px;padding:8px}th,td{padding:4px 6px}}";
 
-fn page(title: &str, body: &str) -> String {
+/// A whole page: `body` in the shared head and style.
+pub(super) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
         escape(title)
@@ -70,7 +73,7 @@ fn sentence(s: &str) -> String {
 }
 
 /// An id attribute value from free text.
-fn slug(s: &str) -> String {
+pub(super) fn slug(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -106,7 +109,7 @@ fn efficiency_cell(class: &str, e: &Option<Efficiency>) -> String {
 }
 
 /// The speed-up with its interval, marked when it is a measurement defect (whose sentence is
-/// under "Which to use").
+/// under "Which to use") and when it is not paired by round (whose note is under the table).
 fn speedup_cell(r: &Row) -> String {
     let Some(sp) = r.speedup else {
         return match r.function == SEQUENTIAL {
@@ -114,12 +117,16 @@ fn speedup_cell(r: &Row) -> String {
             false => "<td class=\"speedup\">—</td>".into(),
         };
     };
-    let cell = interval_cell("speedup", fmt_x(sp.point), fmt_x(sp.lower), fmt_x(sp.upper));
-    let mark = format!("<span class=\"ci note defect\">{MARK}</span></td>");
-    match r.measurement_defect {
-        Some(_) => cell.replacen("</td>", &mark, 1),
-        None => cell,
+    let mut cell = interval_cell("speedup", fmt_x(sp.point), fmt_x(sp.lower), fmt_x(sp.upper));
+    let mut marks = String::new();
+    if r.measurement_defect.is_some() {
+        marks.push_str(&format!("<span class=\"ci note defect\">{MARK}</span>"));
     }
+    if let Some(mark) = r.pairing.and_then(|p| p.mark()) {
+        marks.push_str(&format!("<span class=\"ci note unpaired\">{mark}</span>"));
+    }
+    cell.insert_str(cell.len() - "</td>".len(), &marks);
+    cell
 }
 
 /// A list of generated sentences in `open` (a `<ul …>` tag).
@@ -133,8 +140,12 @@ fn sentence_list(s: &mut String, open: &str, lines: &[String]) {
 
 fn row_html(i: usize, r: &Row, io: bool, measured_latency: bool) -> String {
     let mut s = format!(
-        "<tr data-function=\"{}\"{}><td>{}</td><td class=\"name\">{}</td>",
+        "<tr data-function=\"{}\"{}{}><td>{}</td><td class=\"name\">{}</td>",
         escape(&r.function),
+        r.pairing.map_or(String::new(), |p| format!(
+            " data-pairing=\"{}\"",
+            p.as_str()
+        )),
         if i == 0 { " class=\"fastest\"" } else { "" },
         i + 1,
         link(&r.report, &r.function)
@@ -274,8 +285,9 @@ fn rust_vs_python_table(s: &mut String, r: &RustVsPython) {
     let code = |name: &str| format!("<code>{}</code>", escape(name));
     let _ = writeln!(
         s,
-        "<h4>Rust vs Python</h4>\n<p class=\"muted\">{}, measured in the same rounds as the Rust strategies.</p>",
-        escape(&r.python)
+        "<h4>Rust vs Python</h4>\n<p class=\"muted\">{}, {}.</p>",
+        escape(&r.python),
+        rust_vs_python_pairing(r)
     );
     s.push_str("<div class=\"scroll\"><table class=\"results rust-vs-python\">\n<thead><tr>");
     for head in RUST_VS_PYTHON_HEAD {
@@ -291,14 +303,23 @@ fn rust_vs_python_table(s: &mut String, r: &RustVsPython) {
     }
 }
 
-/// The table's notes and the strategies not measured, with why.
+/// The table's notes, why its unpaired speed-ups are not paired, and the strategies not
+/// measured, with why.
 fn notes_list(s: &mut String, t: &Table) {
-    if t.notes.is_empty() && t.unmeasured.is_empty() {
+    if t.notes.is_empty() && t.unpaired.is_empty() && t.unmeasured.is_empty() {
         return;
     }
     s.push_str("<ul class=\"notes\">\n");
     for n in &t.notes {
         let _ = writeln!(s, "<li class=\"note\">{}</li>", sentence(n));
+    }
+    for n in &t.unpaired {
+        let _ = writeln!(
+            s,
+            "<li class=\"note unpaired\" data-pairing=\"{}\">{}</li>",
+            n.pairing.as_str(),
+            sentence(&n.sentence)
+        );
     }
     for u in &t.unmeasured {
         let why = match &u.skipped {
@@ -487,110 +508,5 @@ impl Exporter<Summary> for Html {
             body.push_str("</ul>\n</section>\n");
         }
         page("concurrency-bench summary", &body)
-    }
-}
-
-/// The history page's noise-scale sources and the commits that could not be measured.
-fn history_noise_and_gaps(body: &mut String, h: &HistoryReport) {
-    body.push_str("<section id=\"noise\">\n<h2>Noise scale of the step detector</h2>\n<ul>\n");
-    for line in &h.noise_sources {
-        let _ = writeln!(body, "<li>{}</li>", escape(line));
-    }
-    body.push_str("</ul>\n</section>\n");
-    if h.unmeasured.is_empty() {
-        return;
-    }
-    body.push_str("<section id=\"unmeasured\">\n<h2>Commits not measured</h2>\n<p class=\"muted\">Gaps in every chart.</p>\n<ul>\n");
-    for (record, label, status, reason) in &h.unmeasured {
-        let _ = writeln!(
-            body,
-            "<li data-unmeasured=\"{}\">record {}: <code>{}</code> {}: {}</li>",
-            escape(label),
-            record + 1,
-            escape(label),
-            status.describe(),
-            escape(reason)
-        );
-    }
-    body.push_str("</ul>\n</section>\n");
-}
-
-impl Exporter<HistoryReport> for Html {
-    fn render(&self, h: &HistoryReport) -> String {
-        let mut body = format!(
-            "<header>\n<h1>Benchmark history</h1>\n<p class=\"muted\">{} records from <code>{}</code>, in file order. Steps: optimal L1 piecewise-constant fit of the log-medians (PELT) with a penalty scaled by the series' noise; a step must last two records.</p>\n</header>\n",
-            h.records,
-            escape(&h.source)
-        );
-        if !h.corrupt.is_empty() {
-            body.push_str("<section id=\"corrupt\">\n<h2>Skipped lines</h2>\n<ul>\n");
-            for (line, why) in &h.corrupt {
-                let _ = writeln!(
-                    body,
-                    "<li class=\"note\" data-line=\"{line}\">line {line}: {}</li>",
-                    escape(why)
-                );
-            }
-            body.push_str("</ul>\n</section>\n");
-        }
-        history_noise_and_gaps(&mut body, h);
-        if !h.machine_changes.is_empty() {
-            body.push_str("<section id=\"machines\">\n<h2>Machine changes</h2>\n<p class=\"muted\">A step at one of these records may come from the machine, not the code.</p>\n<ul>\n");
-            for (record, m) in &h.machine_changes {
-                let _ = writeln!(body, "<li>record {}: {}</li>", record + 1, escape(m));
-            }
-            body.push_str("</ul>\n</section>\n");
-        }
-        body.push_str("<section id=\"steps\">\n<h2>Benchmarks</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th class=\"name\">benchmark</th><th>records</th><th>latest median</th><th>noise σ</th><th class=\"name\">step changes</th></tr></thead>\n<tbody>\n");
-        for (series, file) in &h.charts {
-            let steps: Vec<String> = series
-                .fit
-                .steps
-                .iter()
-                .map(|st| {
-                    let p = &series.points[st.index];
-                    format!(
-                        "{} at <code>{}</code> (record {})",
-                        fmt_change(st.ratio - 1.0),
-                        escape(&p.label()),
-                        p.record + 1
-                    )
-                })
-                .collect();
-            let latest = series.points.last().map_or(f64::NAN, |p| p.median_ns);
-            let _ = writeln!(
-                body,
-                "<tr data-benchmark=\"{}\" data-noise=\"{}\"><td class=\"name\"><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td class=\"name\">{}</td></tr>",
-                escape(&series.id),
-                series.noise.as_ref().map_or("series", |n| match n.source {
-                    crate::noise::Source::Calibration => "calibration",
-                    _ => "history",
-                }),
-                escape(&slug(file)),
-                escape(&series.id),
-                series.points.len(),
-                fmt_ns(latest),
-                escape(&format!(
-                    "{} ({})",
-                    fmt_pct1(series.fit.sigma),
-                    series.noise.as_ref().map_or("series".to_string(), |n| n.describe())
-                )),
-                if steps.is_empty() { "none".to_string() } else { steps.join("; ") }
-            );
-        }
-        body.push_str("</tbody></table></div>\n</section>\n<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"timelines\">\n");
-        for (series, file) in &h.charts {
-            let _ = writeln!(
-                body,
-                "<figure class=\"trend\" id=\"{}\"><figcaption><code>{}</code>: {} step change(s)</figcaption><img src=\"{}\" alt=\"{}\"/></figure>",
-                escape(&slug(file)),
-                escape(&series.id),
-                series.fit.steps.len(),
-                escape(file),
-                escape(&format!("trend of {}", series.id))
-            );
-        }
-        body.push_str("</div>\n</section>\n");
-        page("concurrency-bench history", &body)
     }
 }

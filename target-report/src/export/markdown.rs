@@ -3,7 +3,7 @@
 
 use super::plain::{
     compare_cells, compare_head, compare_notes, decision_cell, gil_sentence, rust_vs_python_cells,
-    NOISE_CELL, RUST_VS_PYTHON_HEAD, VERDICT_CELL,
+    rust_vs_python_pairing, NOISE_CELL, RUST_VS_PYTHON_HEAD, VERDICT_CELL,
 };
 use super::{md_escape, trace, Exporter};
 use crate::compare::{Comparison, Verdict};
@@ -29,6 +29,25 @@ fn sentence(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The speed-up with its interval, marked when it is a measurement defect and when it is not
+/// paired by round.
+fn speedup_cell(r: &Row) -> String {
+    let Some(s) = r.speedup else {
+        return match r.function == SEQUENTIAL {
+            true => "1× (reference)".into(),
+            false => "—".into(),
+        };
+    };
+    let mut cell = fmt_x_interval(&s);
+    if r.measurement_defect.is_some() {
+        cell.push_str(&format!(", {MARK}"));
+    }
+    if let Some(mark) = r.pairing.and_then(|p| p.mark()) {
+        cell.push_str(&format!(", {mark}"));
+    }
+    cell
 }
 
 fn summary_table(t: &Table) -> String {
@@ -64,14 +83,7 @@ fn summary_table(t: &Table) -> String {
             r.throughput
                 .as_ref()
                 .map_or("—".into(), |t| fmt_rate(t.per_second.point, &t.unit)),
-            match r.speedup {
-                Some(s) if r.measurement_defect.is_some() => {
-                    format!("{}, {MARK}", fmt_x_interval(&s))
-                }
-                Some(s) => fmt_x_interval(&s),
-                None if r.function == SEQUENTIAL => "1× (reference)".into(),
-                None => "—".into(),
-            },
+            speedup_cell(r),
         ];
         let eff = |e: &Option<crate::summary::Efficiency>| {
             e.as_ref()
@@ -116,7 +128,7 @@ fn table_block(t: &Table, nested: bool) -> String {
         out.push('\n');
     }
     out.push_str(&trace_links(t));
-    for n in &t.notes {
+    for n in t.notes.iter().chain(t.unpaired.iter().map(|n| &n.sentence)) {
         out.push_str(&format!("- {}\n", sentence(n)));
     }
     if let Some(r) = &t.rust_vs_python {
@@ -129,7 +141,7 @@ fn table_block(t: &Table, nested: bool) -> String {
         };
         out.push_str(&format!("- `{}` {why}\n", u.function));
     }
-    if !t.notes.is_empty() || !t.unmeasured.is_empty() {
+    if !t.notes.is_empty() || !t.unpaired.is_empty() || !t.unmeasured.is_empty() {
         out.push('\n');
     }
     out
@@ -139,8 +151,9 @@ fn table_block(t: &Table, nested: bool) -> String {
 fn rust_vs_python_block(r: &RustVsPython) -> String {
     let code = |name: &str| format!("`{name}`");
     let mut out = format!(
-        "**Rust vs Python** ({}), measured in the same rounds:\n\n| {} |\n|{}\n",
+        "**Rust vs Python** ({}), {}:\n\n| {} |\n|{}\n",
         md_escape(&r.python),
+        rust_vs_python_pairing(r),
         RUST_VS_PYTHON_HEAD.join(" | "),
         "---|".repeat(RUST_VS_PYTHON_HEAD.len())
     );

@@ -1,13 +1,15 @@
 //! Output formats, one per file behind one trait (the layout of hyperfine's `src/export/`):
-//! `html.rs`, `markdown.rs`, `json.rs` and `plain.rs` (a plain-text table) each implement
-//! [`Exporter`] for the reports they can show ([`crate::summary::Summary`],
-//! [`crate::compare::Comparison`], [`crate::history::HistoryReport`]); `bmf.rs` (Bencher's
+//! `html.rs` (its history page in `html_history.rs`), `markdown.rs`, `json.rs` and `plain.rs` (a
+//! plain-text table) each implement [`Exporter`] for the reports they can show
+//! ([`crate::summary::Summary`], [`crate::compare::Comparison`],
+//! [`crate::history::HistoryReport`]); `bmf.rs` (Bencher's
 //! metric format) and `github_action.rs` (github-action-benchmark's `customSmallerIsBetter`)
 //! for the summary; `trace.rs` turns each timeline into a Chrome trace-event file.
 
 pub mod bmf;
 pub mod github_action;
 pub mod html;
+mod html_history;
 pub mod json;
 pub mod layout;
 pub mod markdown;

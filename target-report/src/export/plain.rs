@@ -5,7 +5,7 @@ use super::Exporter;
 use crate::compare::{self, Comparison, Entry, Verdict};
 use crate::format::{fmt_change, fmt_ns, fmt_ns_interval, fmt_pct1, fmt_x_interval};
 use crate::summary::python::{GilCheck, RustVsPython};
-use crate::summary::Summary;
+use crate::summary::{Pairing, Summary};
 
 /// The plain-text table format.
 pub struct PlainTable;
@@ -186,6 +186,18 @@ pub fn defect_lines(s: &Summary) -> Vec<String> {
         .collect()
 }
 
+/// The notes on speed-ups that compare separate or earlier runs (a filtered run left the group's
+/// rounds without one side), one plain-text sentence each, for the terminal: the numbers look
+/// like those of one run, so the summary should say so wherever it is read.
+pub fn cross_run_lines(s: &Summary) -> Vec<String> {
+    s.tables
+        .iter()
+        .flat_map(|t| &t.unpaired)
+        .filter(|n| matches!(n.pairing, Pairing::SeparateRuns | Pairing::OutsideRounds))
+        .map(|n| plain_sentence(&n.sentence))
+        .collect()
+}
+
 impl Exporter<Comparison> for PlainTable {
     fn render(&self, c: &Comparison) -> String {
         let mut rows: Vec<Vec<String>> = vec![compare_head(c)];
@@ -255,10 +267,23 @@ pub(crate) fn rust_vs_python_cells(
                 fmt_ns_interval(&pair.python_ns),
                 code(&pair.counterpart),
                 fmt_ns_interval(&pair.rust_ns),
-                fmt_x_interval(&pair.python_over_rust),
+                match pair.pairing.mark() {
+                    Some(mark) => format!("{}, {mark}", fmt_x_interval(&pair.python_over_rust)),
+                    None => fmt_x_interval(&pair.python_over_rust),
+                },
             ]
         })
         .collect()
+}
+
+/// How the "Rust vs Python" ratios were measured, said after the interpreter's name: in the
+/// same rounds only when every pair was.
+pub(crate) fn rust_vs_python_pairing(r: &RustVsPython) -> &'static str {
+    if r.all_paired() {
+        "measured in the same rounds as the Rust strategies"
+    } else {
+        "not all measured in the same rounds as their counterparts: a marked ratio is not paired (the notes say why)"
+    }
 }
 
 /// The real GIL beside its emulation, in one sentence, with whether their intervals overlap.
@@ -279,4 +304,31 @@ pub(crate) fn gil_sentence(gil: &GilCheck, code: impl Fn(&str) -> String) -> Str
             "the intervals do not overlap, so the emulation differs from the real GIL"
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::bmf::tests::{row, summary_of};
+    use crate::summary::PairingNote;
+
+    #[test]
+    fn only_speed_ups_across_runs_are_told_on_the_terminal() {
+        let mut s = summary_of(vec![row("cpu/fib/rayon", 1.0, 1.0, 1.0)]);
+        for (pairing, sentence) in [
+            (Pairing::SeparateRuns, "From `separate` runs."),
+            (Pairing::OutsideRounds, "From earlier runs."),
+            (Pairing::NoRounds, "Quick run."),
+        ] {
+            s.tables[0].unpaired.push(PairingNote {
+                pairing,
+                functions: vec!["rayon".into()],
+                sentence: sentence.into(),
+            });
+        }
+        assert_eq!(
+            cross_run_lines(&s),
+            ["From separate runs.", "From earlier runs."]
+        );
+    }
 }

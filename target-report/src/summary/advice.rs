@@ -1,36 +1,44 @@
 //! The "which to use" verdict of one workload, computed from its rows sorted fastest first:
 //! the fastest strategy, how far the next one is behind (a bootstrap or paired-rounds interval),
 //! which strategies are tied with the fastest, and which are no better than `sequential` — with
-//! the sentences the summary page shows.
+//! the sentences the summary page shows — and the sentence on a machine that changed speed.
 
+use super::pairing::Pairer;
 use super::table::{Advice, Lead, Row, SEQUENTIAL};
 use crate::format::{fmt_change, fmt_ns, fmt_pct, fmt_pct1, fmt_x};
-use crate::rounds::{self, Drift, Rounds};
+use crate::rounds::Drift;
 use crate::stats::{self, Interval};
 
-/// Why a drifted group gets no findings, in one sentence.
-pub(super) fn drift_sentence(title: &str, d: &Drift) -> String {
+/// The machine changed speed during the group, in one sentence: what it did to the medians, and
+/// that the paired speed-ups cancel it (naming the rows' speed-ups that are not paired).
+pub(super) fn drift_sentence(title: &str, d: &Drift, rows: &[Row]) -> String {
+    let unpaired: Vec<String> = rows
+        .iter()
+        .filter(|r| r.pairing.is_some_and(|p| !p.is_paired()))
+        .map(|r| format!("`{}`", r.function))
+        .collect();
+    let except = match unpaired.as_slice() {
+        [] => String::new(),
+        names => format!(
+            "; it is in the speed-ups that are not paired: {}",
+            names.join(", ")
+        ),
+    };
     format!(
-        "No findings for {title}: the machine changed speed during the group — `{}` took {} per iteration in the first half of the rounds and {} in the second ({}, 95% CI {} to {}), more than its own interval (±{}).",
+        "The machine changed speed during {title}: `{}` took {} per iteration in the first half of the rounds and {} in the second ({}, 95% CI {} to {}). The medians mix both speeds; the speed-ups and leads are paired by round, which cancels a change that hits both sides of a round alike{except}.",
         d.reference,
         fmt_ns(d.first_half_ns),
         fmt_ns(d.second_half_ns),
         fmt_change(d.change.point),
         fmt_change(d.change.lower),
         fmt_change(d.change.upper),
-        fmt_pct1(d.own_half_width)
     )
 }
 
 /// Computes the "which to use" verdict from rows sorted fastest first. Rows whose speed-up is
 /// a measurement defect ([`Row::measurement_defect`]) are named, not ranked: the fastest, the
 /// runner-up, the ties and the comparisons with `sequential` come from the other rows.
-pub(super) fn advise(
-    title: &str,
-    kind: Option<&str>,
-    rows: &[Row],
-    rounds: Option<&Rounds>,
-) -> Advice {
+pub(super) fn advise(title: &str, kind: Option<&str>, rows: &[Row], pairer: &Pairer) -> Advice {
     let mut advice = Advice::default();
     let plausible: Vec<&Row> = rows
         .iter()
@@ -56,7 +64,7 @@ pub(super) fn advise(
     // Everyone whose gap to the fastest is not significant is tied with it.
     let leads: Vec<Lead> = plausible[1..]
         .iter()
-        .map(|r| lead(fastest, r, rounds))
+        .map(|r| lead(fastest, r, pairer))
         .collect();
     advice.tied_with_fastest = leads
         .iter()
@@ -86,7 +94,7 @@ pub(super) fn advise(
 }
 
 /// The sentences of the rows whose speed-up is a measurement defect, fastest first.
-pub(super) fn defect_sentences(rows: &[Row]) -> Vec<String> {
+fn defect_sentences(rows: &[Row]) -> Vec<String> {
     rows.iter()
         .filter_map(|r| r.measurement_defect.as_ref())
         .map(|d| d.sentence.clone())
@@ -145,29 +153,15 @@ fn fastest_sentence(
     first
 }
 
-/// How much longer `r` takes than `fastest`: from rounds paired with it when the group was
-/// measured in rounds, else from the two samples resampled independently.
-fn lead(fastest: &Row, r: &Row, rounds: Option<&Rounds>) -> Lead {
+/// How much longer `r` takes than `fastest`: from rounds paired with it when both were measured
+/// in the same rounds, else from the two samples resampled independently.
+fn lead(fastest: &Row, r: &Row, pairer: &Pairer) -> Lead {
     let seed = stats::seed_for(&format!("lead {} {}", fastest.id, r.id));
-    let paired = rounds.and_then(|rounds| {
-        rounds::paired_ratio_of_medians(&rounds.paired(&r.function, &fastest.function), seed)
-    });
-    let ci = paired.unwrap_or_else(|| {
-        stats::ratio_of_medians(
-            &r.per_iteration,
-            &fastest.per_iteration,
-            stats::BOOTSTRAP_RESAMPLES,
-            seed,
-        )
-    });
+    let (ratio, _) = pairer.ratio(r, fastest, seed);
     Lead {
         function: r.function.clone(),
-        extra: Interval {
-            point: r.median_ns.point / fastest.median_ns.point,
-            ..ci
-        }
-        .map(|x| x - 1.0),
-        significant: ci.lower > 1.0,
+        extra: ratio.map(|x| x - 1.0),
+        significant: ratio.lower > 1.0,
     }
 }
 

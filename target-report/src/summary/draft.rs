@@ -1,14 +1,16 @@
 //! Reading one baseline into tables: each benchmark directory's Criterion files and side files
 //! become a [`Row`] (or an [`Unmeasured`] entry) of the draft table of its workload, and a draft
-//! is finished into a [`Table`] — sorted, set apart by settings, with speed-ups, drift and advice.
+//! is finished into a [`Table`] — sorted, set apart by settings, with speed-ups (paired where the
+//! rounds allow), drift and advice.
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::advice::{advise, defect_sentences, drift_sentence};
+use super::advice::{advise, drift_sentence};
+use super::pairing::{self, Pairer};
 use super::table::{
-    Advice, Efficiency, Row, SetApart, Table, Throughput, TimelineSummary, Unmeasured, SEQUENTIAL,
+    Efficiency, Row, SetApart, Table, Throughput, TimelineSummary, Unmeasured, SEQUENTIAL,
 };
 use super::{physics, python};
 use crate::criterion::{self, BenchDir, Measured};
@@ -16,7 +18,7 @@ use crate::error::Result;
 use crate::format::fmt_ns;
 use crate::meta::{Meta, SideFiles};
 use crate::paths::relative_href;
-use crate::rounds::{self, Drift, Rounds};
+use crate::rounds::{self, Rounds};
 use crate::stats::{self, Interval};
 
 /// The draft tables of one baseline, keyed by (group, value) for a stable order.
@@ -193,6 +195,7 @@ fn row(
         samples: sample.times.len(),
         throughput,
         speedup: None,
+        pairing: None,
         efficiency: meta.as_ref().and_then(|m| efficiency_for(m, m.latency_ms)),
         efficiency_measured_latency: meta
             .as_ref()
@@ -344,38 +347,38 @@ impl TableDraft {
         };
 
         let set_apart = self.set_apart_other_settings(&title, &mut notes);
-        self.speedups(&title, &mut notes);
+        // Taken out of the draft so that the pairer can borrow it while the rows change.
+        let rounds = self.rounds.take();
+        let pairer = Pairer::new(rounds.as_ref(), &self.rows);
+        self.speedups(&pairer, &title, &mut notes);
+        let unpaired = pairing::notes(&title, SEQUENTIAL, &self.rows, &pairer);
         for row in &self.rows {
             if let Some(faults) = &row.faults {
                 notes.push(faults.describe(&row.function));
             }
         }
-        let drift = self.drift();
+        let drift = pairer.rounds_with_reference().and_then(rounds::drift);
         let drifted = drift.as_ref().is_some_and(|d| d.drifted);
-        physics::check(&title, &mut self.rows, self.rounds.is_some(), drifted);
-        let advice = match &drift {
-            Some(d) if d.drifted => {
-                // No findings, but the defects are still named: the drift is their cause.
-                let mut sentences = vec![drift_sentence(&title, d)];
-                sentences.extend(defect_sentences(&self.rows));
-                Advice {
-                    sentences,
-                    ..Advice::default()
-                }
-            }
-            _ => advise(&title, kind.as_deref(), &self.rows, self.rounds.as_ref()),
-        };
-        let rust_vs_python = python::build(&self.rows, |a, b| self.ratio(a, b));
+        physics::check(&title, &mut self.rows, drifted);
+        let mut advice = advise(&title, kind.as_deref(), &self.rows, &pairer);
+        if let Some(d) = drift.as_ref().filter(|d| d.drifted) {
+            // First: the medians of every finding below mix the two speeds.
+            advice
+                .sentences
+                .insert(0, drift_sentence(&title, d, &self.rows));
+        }
+        let rust_vs_python = python::build(&self.rows, |a, b| pairer.ratio(a, b, ratio_seed(a, b)));
         Table {
             group: self.group,
             value: self.value,
             kind,
             violin: self.violin,
+            interleaved: pairer.describes_all(),
             rows: self.rows,
             unmeasured: self.unmeasured,
             notes,
+            unpaired,
             advice,
-            interleaved: self.rounds.is_some(),
             drift,
             set_apart,
             rust_vs_python,
@@ -428,8 +431,8 @@ impl TableDraft {
         apart
     }
 
-    /// Speed-ups against `sequential` ([`TableDraft::ratio`] of it to each row).
-    fn speedups(&mut self, title: &str, notes: &mut Vec<String>) {
+    /// Speed-ups against `sequential`, each with where it comes from ([`Pairer::ratio`]).
+    fn speedups(&mut self, pairer: &Pairer, title: &str, notes: &mut Vec<String>) {
         let Some(s) = self.rows.iter().position(|r| r.function == SEQUENTIAL) else {
             if !self.rows.is_empty() {
                 notes.push(format!(
@@ -438,50 +441,28 @@ impl TableDraft {
             }
             return;
         };
-        let speedups: Vec<Option<Interval>> = self
+        let reference = &self.rows[s];
+        let speedups: Vec<Option<(Interval, pairing::Pairing)>> = self
             .rows
             .iter()
-            .map(|row| (row.function != SEQUENTIAL).then(|| self.ratio(&self.rows[s], row)))
+            .map(|row| {
+                (row.function != SEQUENTIAL)
+                    .then(|| pairer.ratio(reference, row, ratio_seed(reference, row)))
+            })
             .collect();
         for (row, speedup) in self.rows.iter_mut().zip(speedups) {
-            row.speedup = speedup;
+            row.speedup = speedup.map(|(ci, _)| ci);
+            row.pairing = speedup.map(|(_, p)| p);
         }
     }
+}
 
-    /// `median(a) / median(b)` with a 95% interval: from rounds paired with each other when
-    /// the group was measured in interleaved rounds, else from the two samples resampled
-    /// independently.
-    fn ratio(&self, a: &Row, b: &Row) -> Interval {
-        let seed = match a.function.as_str() {
-            // The seed speed-ups always had, so their intervals do not move.
-            SEQUENTIAL => stats::seed_for(&format!("speedup {}", b.id)),
-            _ => stats::seed_for(&format!("ratio {} {}", a.id, b.id)),
-        };
-        let paired = self.rounds.as_ref().and_then(|r| {
-            rounds::paired_ratio_of_medians(&r.paired(&a.function, &b.function), seed)
-        });
-        let ci = paired.unwrap_or_else(|| {
-            stats::ratio_of_medians(
-                &a.per_iteration,
-                &b.per_iteration,
-                stats::BOOTSTRAP_RESAMPLES,
-                seed,
-            )
-        });
-        // The point is the ratio of Criterion's own median estimates (identical to the ratio
-        // of sample medians: same data, same median definition).
-        Interval {
-            point: a.median_ns.point / b.median_ns.point,
-            ..ci
-        }
-    }
-
-    /// The reference's drift across the rounds, when the group was measured in rounds.
-    fn drift(&self) -> Option<Drift> {
-        let rounds = self.rounds.as_ref()?;
-        let name = rounds.reference.as_deref()?;
-        let reference = self.rows.iter().find(|r| r.function == name)?;
-        rounds::drift(rounds, reference.median_ns)
+/// The bootstrap seed of `median(a) / median(b)`.
+fn ratio_seed(a: &Row, b: &Row) -> u64 {
+    match a.function.as_str() {
+        // The seed speed-ups always had, so their intervals do not move.
+        SEQUENTIAL => stats::seed_for(&format!("speedup {}", b.id)),
+        _ => stats::seed_for(&format!("ratio {} {}", a.id, b.id)),
     }
 }
 

@@ -6,11 +6,13 @@
 //! * `draft` — reading each benchmark directory into the draft table of its workload, and
 //!   finishing a draft (sorting, settings set apart, speed-ups, drift).
 //! * `advice` — the "which to use" verdict of a finished table.
+//! * [`pairing`] — which ratios come from rounds paired within one run, and why the others not.
 //! * [`physics`] — CPU speed-ups the hardware cannot deliver, named as measurement defects.
 //! * [`python`] — "Rust vs Python": the tutorial's CPython programs beside their counterparts.
 
 mod advice;
 mod draft;
+pub mod pairing;
 pub mod physics;
 pub mod python;
 pub mod table;
@@ -23,6 +25,7 @@ use crate::criterion;
 use crate::error::{Error, Result};
 use crate::sweeps::{self, Sweep};
 
+pub use pairing::{Pairing, PairingNote};
 pub use physics::{DefectKind, LikelyCause, MeasurementDefect};
 pub use table::{
     Advice, Efficiency, Lead, Row, SetApart, Table, Throughput, TimelineSummary, Unmeasured,

@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 
+use super::pairing::Pairing;
 use super::table::{Row, SEQUENTIAL};
 use crate::format::{fmt_count, fmt_pct, fmt_x};
 use crate::stats::Interval;
@@ -38,7 +39,8 @@ pub enum DefectKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LikelyCause {
-    /// The reference drifted during the group: the two sides did not see the same machine.
+    /// The reference drifted during the group and the speed-up is not paired by round: the two
+    /// sides did not see the same machine.
     MachineChangedSpeed,
     /// A process pool: the kernel ran in `cb-worker`, a different executable.
     OtherBinary,
@@ -64,9 +66,9 @@ pub struct MeasurementDefect {
     pub tolerance: f64,
     /// The likeliest cause.
     pub cause: LikelyCause,
-    /// Whether the group was measured in interleaved rounds (if not, load that came and went
-    /// between the two sides is a cause too, and the sentence says so).
-    pub interleaved: bool,
+    /// Where the speed-up comes from; when it is not paired by round, load that came and went
+    /// between the two sides is a cause too, and the sentence says so.
+    pub pairing: Pairing,
     /// The defect in words, as the "which to use" section shows it.
     pub sentence: String,
 }
@@ -74,17 +76,19 @@ pub struct MeasurementDefect {
 /// Sets each CPU row's [`Row::measurement_defect`]: those whose speed-up interval lies above
 /// what their cores and jobs in flight allow. `drifted`: the reference changed speed during
 /// the group.
-pub(super) fn check(title: &str, rows: &mut [Row], interleaved: bool, drifted: bool) {
+pub(super) fn check(title: &str, rows: &mut [Row], drifted: bool) {
     for row in rows.iter_mut() {
-        row.measurement_defect = defect(title, row, interleaved, drifted);
+        row.measurement_defect = defect(title, row, drifted);
     }
 }
 
 /// The row's defect, if its speed-up breaks the limit; `None` without a speed-up, without
 /// `cb-meta.json`, for I/O work, and for the tutorial's CPython programs (the limit holds for
 /// the same machine code; an interpreter runs other code, which could in principle be faster).
-fn defect(title: &str, row: &Row, interleaved: bool, drifted: bool) -> Option<MeasurementDefect> {
+fn defect(title: &str, row: &Row, drifted: bool) -> Option<MeasurementDefect> {
     let speedup = row.speedup?;
+    // Every speed-up the summary computes has a pairing; without one, nothing says it is paired.
+    let pairing = row.pairing.unwrap_or(Pairing::NoRounds);
     let meta = row.meta.as_ref()?;
     if meta.kind != "cpu" || meta.python.is_some() || row.function == SEQUENTIAL || meta.cores == 0
     {
@@ -101,7 +105,8 @@ fn defect(title: &str, row: &Row, interleaved: bool, drifted: bool) -> Option<Me
     } else {
         DefectKind::AboveParallelism
     };
-    let cause = if drifted {
+    // Pairing cancels a change of speed that hits both sides of a round alike.
+    let cause = if drifted && !pairing.is_paired() {
         LikelyCause::MachineChangedSpeed
     } else if meta.placement_pinned == Some(true) {
         LikelyCause::LoadOnOtherCores
@@ -117,7 +122,7 @@ fn defect(title: &str, row: &Row, interleaved: bool, drifted: bool) -> Option<Me
         concurrency,
         tolerance: TOLERANCE,
         cause,
-        interleaved,
+        pairing,
         sentence: String::new(),
     };
     d.sentence = sentence(title, &row.function, &speedup, &d);
@@ -145,10 +150,11 @@ fn sentence(title: &str, function: &str, speedup: &Interval, d: &MeasurementDefe
         ),
     };
     let mut cause = d.cause.describe(function);
-    if !d.interleaved && d.cause != LikelyCause::MachineChangedSpeed {
-        cause.push_str(&format!(
-            "; or the machine was slower while `{SEQUENTIAL}` ran, as the group was not measured in interleaved rounds"
-        ));
+    match d.pairing.why_unpaired() {
+        Some(why) if d.cause != LikelyCause::MachineChangedSpeed => cause.push_str(&format!(
+            "; or the machine was slower while `{SEQUENTIAL}` ran, as {why}"
+        )),
+        _ => {}
     }
     format!("Measurement defect in {title}, not a finding: {bound}. Likely cause: {cause}.")
 }
@@ -181,8 +187,9 @@ mod tests {
     use super::*;
     use crate::export::bmf::tests::row;
 
-    /// A row of `function` with `speedup` (a tight interval) and a `cb-meta.json` of `kind`
-    /// with C = `concurrency` on 2 cores, as a CPython program when `python`.
+    /// A row of `function` with `speedup` (a tight interval, paired by round) and a
+    /// `cb-meta.json` of `kind` with C = `concurrency` on 2 cores, as a CPython program when
+    /// `python`.
     fn measured(function: &str, kind: &str, concurrency: u64, speedup: f64, python: bool) -> Row {
         let mut r = row(&format!("g/{function}"), 1.0, 1.0, 1.0);
         r.speedup = Some(Interval {
@@ -190,6 +197,7 @@ mod tests {
             lower: speedup * 0.99,
             upper: speedup * 1.01,
         });
+        r.pairing = Some(Pairing::Paired);
         let mut meta: crate::meta::Meta = serde_json::from_value(serde_json::json!({
             "schema": 1, "group": "g", "function": function, "strategy": function,
             "kind": kind, "workload": "w", "jobs": 20, "elements": 20,
@@ -213,7 +221,7 @@ mod tests {
         ];
         let mut no_meta = measured("spawn_blocking", "cpu", 20, 3.0, false);
         no_meta.meta = None;
-        check("g", &mut rows, true, false);
+        check("g", &mut rows, false);
         let kinds: Vec<Option<DefectKind>> = rows
             .iter()
             .map(|r| r.measurement_defect.as_ref().map(|d| d.kind))
@@ -228,11 +236,11 @@ mod tests {
                 None, // 2.03× at the lower bound: within the tolerance
             ]
         );
-        // min(2 cores, C = 5) = 2; an interleaved group leaves out the load alternative.
+        // min(2 cores, C = 5) = 2; a paired speed-up leaves out the load alternative.
         let d = rows[0].measurement_defect.as_ref().unwrap();
         assert_eq!((d.limit, d.cause), (2, LikelyCause::CodePlacement));
         assert!(!d.sentence.contains("interleaved"), "{}", d.sentence);
-        check("g", std::slice::from_mut(&mut no_meta), true, false);
+        check("g", std::slice::from_mut(&mut no_meta), false);
         assert!(no_meta.measurement_defect.is_none());
     }
 
@@ -243,7 +251,7 @@ mod tests {
         let mut unpinned = measured("process_pool", "cpu", 2, 2.5, false);
         unpinned.meta.as_mut().unwrap().0.placement_pinned = Some(false);
         let mut rows = [pinned, unpinned];
-        check("g", &mut rows, true, false);
+        check("g", &mut rows, false);
         let causes: Vec<LikelyCause> = rows
             .iter()
             .map(|r| r.measurement_defect.as_ref().unwrap().cause)
@@ -257,13 +265,28 @@ mod tests {
     }
 
     #[test]
-    fn a_drifted_reference_is_the_cause_it_names() {
-        let mut rows = [measured("process_pool", "cpu", 2, 3.0, false)];
-        check("g", &mut rows, true, true);
-        let d = rows[0].measurement_defect.as_ref().unwrap();
+    fn a_drifted_reference_is_the_cause_of_unpaired_speed_ups_only() {
+        let mut rows = [
+            measured("process_pool", "cpu", 2, 3.0, false),
+            measured("process_pool_warm", "cpu", 2, 3.0, false),
+        ];
+        rows[1].pairing = Some(Pairing::SeparateRuns);
+        check("g", &mut rows, true);
+        // Pairing cancels a change that hits both sides of a round alike.
+        let paired = rows[0].measurement_defect.as_ref().unwrap();
+        assert_eq!(paired.cause, LikelyCause::OtherBinary);
+        let d = rows[1].measurement_defect.as_ref().unwrap();
         assert_eq!(d.cause, LikelyCause::MachineChangedSpeed);
         assert!(
-            d.sentence.ends_with("Likely cause: the machine changed speed during the group (above), so `sequential` and `process_pool` did not run on the same machine."),
+            d.sentence.ends_with("Likely cause: the machine changed speed during the group (above), so `sequential` and `process_pool_warm` did not run on the same machine."),
+            "{}",
+            d.sentence
+        );
+        // Without drift, the separate runs are named as the alternative.
+        check("g", &mut rows, false);
+        let d = rows[1].measurement_defect.as_ref().unwrap();
+        assert!(
+            d.sentence.ends_with("; or the machine was slower while `sequential` ran, as the two were measured in separate runs."),
             "{}",
             d.sentence
         );

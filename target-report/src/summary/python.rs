@@ -2,11 +2,13 @@
 //! programs next to its Rust counterpart (named by the program's `cb-meta.json`), and the real
 //! GIL next to the suite's emulation of it.
 //!
-//! Every ratio is of two benchmarks of one group, measured in the same interleaved rounds when
-//! the group has them, so its interval is the paired one (as the summary's speed-ups are).
+//! Every ratio is of two benchmarks of one group; when both were measured in the same
+//! interleaved rounds of one run its interval is the paired one (as the summary's speed-ups'
+//! are), and each pair says whether it was ([`Pair::pairing`]).
 
 use serde::Serialize;
 
+use super::pairing::Pairing;
 use super::table::{Row, SEQUENTIAL};
 use crate::stats::Interval;
 
@@ -43,6 +45,8 @@ pub struct Pair {
     pub rust_ns: Interval,
     /// `median(program) / median(counterpart)`: how many times longer CPython takes.
     pub python_over_rust: Interval,
+    /// Where that ratio comes from: rounds paired within one run, or why not.
+    pub pairing: Pairing,
 }
 
 /// Whether `gil_threads` behaves like the real GIL: both speed-ups, with their intervals.
@@ -54,9 +58,19 @@ pub struct GilCheck {
     pub gil_threads: Interval,
 }
 
+impl RustVsPython {
+    /// Whether every pair's ratio comes from rounds paired within one run.
+    pub fn all_paired(&self) -> bool {
+        self.pairs.iter().all(|p| p.pairing.is_paired())
+    }
+}
+
 /// The comparison for a group's `rows`, or `None` when no row is a CPython program.
-/// `ratio(a, b)` is `median(a) / median(b)` with its 95% interval.
-pub fn build(rows: &[Row], ratio: impl Fn(&Row, &Row) -> Interval) -> Option<RustVsPython> {
+/// `ratio(a, b)` is `median(a) / median(b)` with its 95% interval, and where it comes from.
+pub fn build(
+    rows: &[Row],
+    ratio: impl Fn(&Row, &Row) -> (Interval, Pairing),
+) -> Option<RustVsPython> {
     let row = |function: &str| rows.iter().find(|r| r.function == function);
     let programs: Vec<(&Row, &str, &str)> = rows
         .iter()
@@ -74,12 +88,14 @@ pub fn build(rows: &[Row], ratio: impl Fn(&Row, &Row) -> Interval) -> Option<Rus
         .iter()
         .filter_map(|&(program, _, counterpart)| {
             let rust = row(counterpart)?;
+            let (python_over_rust, pairing) = ratio(program, rust);
             Some(Pair {
                 program: program.function.clone(),
                 python_ns: program.median_ns,
                 counterpart: counterpart.to_owned(),
                 rust_ns: rust.median_ns,
-                python_over_rust: ratio(program, rust),
+                python_over_rust,
+                pairing,
             })
         })
         .collect();
@@ -91,8 +107,8 @@ pub fn build(rows: &[Row], ratio: impl Fn(&Row, &Row) -> Interval) -> Option<Rus
     ) {
         (Some(synchronous), Some(threading), Some(sequential), Some(gil_threads)) => {
             Some(GilCheck {
-                cpython_threading: ratio(synchronous, threading),
-                gil_threads: ratio(sequential, gil_threads),
+                cpython_threading: ratio(synchronous, threading).0,
+                gil_threads: ratio(sequential, gil_threads).0,
             })
         }
         _ => None,
@@ -129,6 +145,7 @@ mod tests {
             samples: 10,
             throughput: None,
             speedup: None,
+            pairing: None,
             efficiency: None,
             efficiency_measured_latency: None,
             meta,
@@ -141,13 +158,14 @@ mod tests {
         }
     }
 
-    fn plain_ratio(a: &Row, b: &Row) -> Interval {
+    fn plain_ratio(a: &Row, b: &Row) -> (Interval, Pairing) {
         let point = a.median_ns.point / b.median_ns.point;
-        Interval {
+        let ci = Interval {
             point,
             lower: point,
             upper: point,
-        }
+        };
+        (ci, Pairing::Paired)
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::pairing::{Pairing, PairingNote};
 use super::physics::MeasurementDefect;
 use super::python::RustVsPython;
 use crate::meta::{self, Meta, Timeline};
@@ -31,12 +32,15 @@ pub struct Table {
     pub unmeasured: Vec<Unmeasured>,
     /// Gaps specific to this table (no `sequential`, no meta, ...).
     pub notes: Vec<String>,
+    /// The speed-ups not paired by round, one note per reason (none when all are paired).
+    pub unpaired: Vec<PairingNote>,
     /// The "which to use" verdict computed from the rows.
     pub advice: Advice,
-    /// Whether the group was measured in interleaved rounds (`cb-rounds.json`): then speed-ups
-    /// come from rounds paired with the reference.
+    /// Whether every row was measured in the same interleaved rounds of one run (the group's
+    /// `cb-rounds.json` holds each row's samples): then every speed-up comes from rounds paired
+    /// with the reference. Otherwise each row's [`Row::pairing`] says which are.
     pub interleaved: bool,
-    /// How the reference's speed changed during the group, when measured in rounds.
+    /// How the reference's speed changed during the rounds, when they hold its samples.
     pub drift: Option<Drift>,
     /// Strategies measured with other settings than the table's (an older or filtered run):
     /// shown apart and compared with nothing.
@@ -91,6 +95,9 @@ pub struct Row {
     /// `median(sequential) / median(this)` with a bootstrap 95% interval; `None` for
     /// `sequential` itself (the reference) and without a `sequential` row in the same table.
     pub speedup: Option<Interval>,
+    /// Where the speed-up comes from: rounds paired within one run, or why not; `None` with
+    /// no speed-up.
+    pub pairing: Option<Pairing>,
     /// I/O only: ideal ⌈N/C⌉·L ÷ median, with L the configured latency.
     pub efficiency: Option<Efficiency>,
     /// I/O only: the same with L = the server's measured single-request time, when recorded.
