@@ -9,7 +9,9 @@
 //!   median against the parameter per strategy, with the ideal for I/O — with findings such as
 //!   the best worker count ([`sweeps`], [`svg::sweep`]). Each baseline is read with its own side
 //!   files ([`meta::SideFiles`]); a group measured in interleaved rounds gets speed-ups from
-//!   rounds paired with `sequential`, and no findings when `sequential` drifted ([`rounds`]).
+//!   rounds paired with `sequential` where both sides are in the group's rounds, and every row
+//!   says whether it was ([`summary::pairing`]); a drift of `sequential` is named, and paired
+//!   findings stand ([`rounds`]).
 //!   A CPU speed-up above what the cores and the jobs in flight allow is named as a measurement
 //!   defect, with its likely cause, instead of a finding ([`summary::physics`]).
 //! * `compare OLD NEW` — every benchmark in two Criterion baselines, with a verdict
