@@ -57,7 +57,7 @@ enum Command {
     },
     /// Compare two Criterion baselines against the run-to-run noise; exit 1 if anything regressed, 3 if inconclusive.
     #[command(
-        long_about = "Compare two Criterion baselines (names given to `cargo bench -- --save-baseline NAME`, or `new` for the latest run). For every benchmark in both: both medians, the change with the interval that decided its verdict, the change the rule would call regressed (and those it would call unchanged) with 80% probability, where the noise estimate came from, and a verdict: regressed, improved, unchanged or inconclusive. The two sides' configurations (each baseline's cb-meta.json) are shown side by side; a difference is a warning.\n\nMethod: d = ln(median(new)/median(old)) of the per-iteration times in sample.json. One run's samples say nothing about the next process, so the standard error is se = sqrt(2)·σ_run, where σ_run, the run-to-run SD of ln(median), comes per benchmark from (1) --calibration (default <criterion-dir>/cb-calibration.json, written by `target-report calibrate`; K-1 df), else (2) at least 3 records of one commit (clean tree) on one machine in the history file (pooled; --history, default the workspace's bench-history.jsonl when present), else (3) the conservative default of 10% per run (--noise-default; infinite df), measured run-to-run differences on 2-core shared machines being 10-20%. se is floored by both runs' own bootstrap SE of ln(median), combined in quadrature. At threshold T: regressed = the one-sided t-test that the change exceeds +T rejects at alpha 0.05 after Holm's correction over all benchmarks compared (the threshold is held against the interval, not the point estimate); improved likewise for -T; unchanged = the 95% interval lies within +-T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it (never inside +-T), else the 95% interval. 'Regressed at 80%' is the true change the rule calls regressed with at least 80% probability (one-sided at alpha/m, Holm's worst case over the m benchmarks, at this se and df); 'unchanged at 80%' the true changes within +- which it calls unchanged with 80% probability (or, when not even no change is, the se that would take). Benchmarks only on one side are listed as added/removed.\n\nCode placement: where --layout (default <criterion-dir>/cb-layout.json, written by `target-report layout`) knows a benchmark's σ_layout above 0, each side's binary counts as one draw of a link order: se = sqrt(2·σ_run² + 2·σ_layout²), Welch-Satterthwaite df, and the noise column says `+ layout (M link orders)`.\n\nExit status: 0 nothing regressed and all decided, 1 something regressed, 2 bad input, 3 nothing regressed but something inconclusive."
+        long_about = "Compare two Criterion baselines (names given to `cargo bench -- --save-baseline NAME`, or `new` for the latest run). For every benchmark in both: both medians, the change with the interval that decided its verdict, the change the rule would call regressed (and those it would call unchanged) with 80% probability, where the noise estimate came from, and a verdict: regressed, improved, unchanged or inconclusive. The two sides' configurations (each baseline's cb-meta.json) are shown side by side; a difference is a warning.\n\nMethod: d = ln(median(new)/median(old)) of the per-iteration times in sample.json. One run's samples say nothing about the next process, so the standard error is se = sqrt(2)·σ_run, where σ_run, the run-to-run SD of ln(median), comes per benchmark from (1) --calibration (default <criterion-dir>/cb-calibration.json, written by `target-report calibrate`; K-1 df), else (2) at least 3 records of one commit (clean tree) on one machine in the history file (pooled; --history, default the workspace's bench-history.jsonl when present), else (3) the two runs themselves: w = both runs' own bootstrap SE of ln(median) in quadrature, z = d/w for every decidable benchmark, λ = max(1, 1.0136·RMS of the z within 3 robust SDs (1.4826·median|z|)), se = λ·w with df 1/(1/(k-1) + 1/(n-1)) for k benchmarks kept and n samples; most benchmarks do not change between two runs, so their spread is the noise of this pair (needs 5 decidable benchmarks), else (4) the conservative default of 10% per run (infinite df). --noise-default PCT replaces (3) and (4) with a fixed σ_run. se is floored by w, with min(samples)-1 df. One noise line says what a `calibrate --runs K` would change here: how many benchmarks would have a +2T change called regressed 80% of the time, and about how long it takes. At threshold T: regressed = the one-sided t-test that the change exceeds +T rejects at alpha 0.05 after Holm's correction over all benchmarks compared (the threshold is held against the interval, not the point estimate); improved likewise for -T; unchanged = the 95% interval lies within +-T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it (never inside +-T), else the 95% interval. 'Regressed at 80%' is the true change the rule calls regressed with at least 80% probability (one-sided at alpha/m, Holm's worst case over the m benchmarks, at this se and df); 'unchanged at 80%' the true changes within +- which it calls unchanged with 80% probability (or, when not even no change is, the se that would take). Benchmarks only on one side are listed as added/removed.\n\nCode placement: where --layout (default <criterion-dir>/cb-layout.json, written by `target-report layout`) knows a benchmark's σ_layout above 0, each side's binary counts as one draw of a link order: se = sqrt(2·σ_run² + 2·σ_layout²), Welch-Satterthwaite df, and the noise column says `+ layout (M link orders)`.\n\nExit status: 0 nothing regressed and all decided, 1 something regressed, 2 bad input, 3 nothing regressed but something inconclusive."
     )]
     Compare {
         /// The old baseline name.
@@ -79,9 +79,9 @@ enum Command {
         /// History file for repeated runs of one commit [default: bench-history.jsonl at the workspace root, when present].
         #[arg(long, value_name = "FILE")]
         history: Option<PathBuf>,
-        /// σ_run, in percent per run, for benchmarks neither the calibration nor the history knows.
-        #[arg(long, value_name = "PCT", default_value_t = noise::DEFAULT_SD_LOG * 100.0, allow_negative_numbers = true)]
-        noise_default: f64,
+        /// A fixed σ_run, in percent per run, for benchmarks neither the calibration nor the history knows [default: learned from the two runs' own spread; 10 when fewer than 5 benchmarks are compared].
+        #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+        noise_default: Option<f64>,
         /// Code-placement noise per benchmark, added in quadrature [default: <criterion-dir>/cb-layout.json when present].
         #[arg(long, value_name = "FILE")]
         layout: Option<PathBuf>,
@@ -554,12 +554,13 @@ fn warn_defects(s: &summary::Summary) {
 
 /// The noise floor `compare` holds changes against: `--calibration` (default: the Criterion
 /// directory's `cb-calibration.json`, when present), the history file (optional unless named),
+/// else `--noise-default` when given, else the two runs' own spread (see `compare::build`),
 /// else the default SD per run.
 fn noise_floor(
     criterion_dir: &std::path::Path,
     calibration: Option<PathBuf>,
     history: Option<PathBuf>,
-    noise_default: f64,
+    noise_default: Option<f64>,
 ) -> Result<NoiseFloor> {
     let calibration = calibration
         .or_else(|| Some(criterion_dir.join(noise::CALIBRATION_FILE)).filter(|p| p.exists()));
@@ -568,7 +569,7 @@ fn noise_floor(
     NoiseFloor::load(
         calibration.as_deref(),
         history.as_deref(),
-        noise_default / 100.0,
+        noise_default.map(|pct| pct / 100.0),
     )
 }
 
