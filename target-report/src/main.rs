@@ -126,7 +126,7 @@ enum Command {
     },
     /// Run the working tree's benchmarks K times, interleaved, and store each one's run-to-run noise.
     #[command(
-        long_about = "Build the working tree's benches in place (cargo bench --no-run), then run every benchmark (Criterion's filter after `--`) K times, round-robin (run 1 of every benchmark, then run 2, ...: each benchmark's runs spread over the whole session, so the noise includes the drift that separates two plain runs), each saved as baseline cal-<r> in --criterion-dir (CB_SAMPLES=10 unless set), and write <criterion-dir>/cb-calibration.json: each benchmark's run-to-run standard deviation of ln(median), which `compare` uses as its noise floor.\n\nCtrl-C stops the running benchmark, removes its partial run, reports what was completed and exits 130."
+        long_about = "Build the working tree's benches in place (cargo bench --no-run), then run every benchmark (Criterion's filter after `--`) K times, round-robin (run 1 of every benchmark, then run 2, ...: each benchmark's runs spread over the whole session, so the noise includes the drift that separates two plain runs), each saved as baseline cal-<r> in --criterion-dir, each at its group's own sample count (CB_SAMPLES and CB_SAMPLE_MS override it, as for cargo bench), and write <criterion-dir>/cb-calibration.json: each benchmark's run-to-run standard deviation of ln(median), which `compare` uses as its noise floor. Each run measures one benchmark; for whole groups in interleaved rounds, exactly as `cargo bench` runs them, save K plain runs (`cargo bench -- --save-baseline cal-1`, ...) and pass them with --from-baselines, which runs nothing.\n\nCtrl-C stops the running benchmark, removes its partial run, reports what was completed and exits 130."
     )]
     Calibrate {
         /// Runs per benchmark (at least 2).
@@ -135,6 +135,9 @@ enum Command {
         /// Criterion's output directory (earlier cal-<r> baselines there are removed first).
         #[arg(long, default_value = "target/criterion")]
         criterion_dir: PathBuf,
+        /// Build the calibration from these baselines already measured (comma-separated; plain runs of one build, at least 2), running nothing.
+        #[arg(long, value_delimiter = ',', value_name = "NAMES", conflicts_with_all = ["runs", "criterion_args"])]
+        from_baselines: Vec<String>,
         /// Criterion's filter and options, after `--`.
         #[arg(last = true, value_name = "CRITERION ARGS")]
         criterion_args: Vec<String>,
@@ -434,9 +437,23 @@ fn run(command: Command) -> Result<i32> {
             format,
         ),
         Command::Calibrate {
+            criterion_dir,
+            from_baselines,
+            ..
+        } if !from_baselines.is_empty() => {
+            let benchmarks = calibrate::from_baselines(&criterion_dir, &from_baselines)?;
+            print(&format!(
+                "wrote {} from {} runs of {benchmarks} benchmarks\n",
+                criterion_dir.join(noise::CALIBRATION_FILE).display(),
+                from_baselines.len()
+            ))?;
+            Ok(0)
+        }
+        Command::Calibrate {
             runs,
             criterion_dir,
             criterion_args,
+            ..
         } => calibrate_command(runs, criterion_dir, criterion_args),
         Command::Layout {
             builds,

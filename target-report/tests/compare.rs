@@ -618,3 +618,42 @@ fn a_calibration_from_runs_is_written_read_back_and_used() {
     let err = noise::calibration_from_runs(&crit, &["x".into(), "y".into()]).unwrap_err();
     assert!(err.to_string().contains("no benchmark"), "{err}");
 }
+
+#[test]
+fn calibrate_from_baselines_makes_the_calibration_from_plain_runs_without_running_anything() {
+    let tmp = TempDir::new("cmp-from-baselines");
+    let crit = tmp.path().join("criterion");
+    for (run, m) in ["full-1", "full-2", "full-3"]
+        .iter()
+        .zip([1e6, 1.1e6, 1.21e6])
+    {
+        write_baseline(&crit, "f", run, m);
+    }
+    let o = run_outside(&[
+        "calibrate",
+        "--from-baselines",
+        "full-1,full-2,full-3",
+        "--criterion-dir",
+        p(&crit),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("from 3 runs of 1 benchmarks"),
+        "{}",
+        stdout(&o)
+    );
+    let cal = noise::Calibration::load(&crit.join(noise::CALIBRATION_FILE)).unwrap();
+    assert!((cal.benchmarks["g/f"].sd_log - 1.1f64.ln()).abs() < 1e-12);
+    let (_, v) = compare_json(&crit, "full-1", "full-2", &[]);
+    assert_eq!(entry(&v, "g/f")["noise"]["source"], "calibration");
+    // One run is no spread: exit 2, one line.
+    let o = run_outside(&[
+        "calibrate",
+        "--from-baselines",
+        "full-1",
+        "--criterion-dir",
+        p(&crit),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("at least 2 runs"), "{}", stderr(&o));
+}
