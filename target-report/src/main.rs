@@ -437,24 +437,11 @@ fn run(command: Command) -> Result<i32> {
             format,
         ),
         Command::Calibrate {
-            criterion_dir,
-            from_baselines,
-            ..
-        } if !from_baselines.is_empty() => {
-            let benchmarks = calibrate::from_baselines(&criterion_dir, &from_baselines)?;
-            print(&format!(
-                "wrote {} from {} runs of {benchmarks} benchmarks\n",
-                criterion_dir.join(noise::CALIBRATION_FILE).display(),
-                from_baselines.len()
-            ))?;
-            Ok(0)
-        }
-        Command::Calibrate {
             runs,
             criterion_dir,
+            from_baselines,
             criterion_args,
-            ..
-        } => calibrate_command(runs, criterion_dir, criterion_args),
+        } => calibrate_command(runs, criterion_dir, &from_baselines, criterion_args),
         Command::Layout {
             builds,
             rounds,
@@ -623,12 +610,23 @@ fn ab_command(opts: ab::Options, format: Format) -> Result<i32> {
     }
 }
 
-/// `calibrate`: K interleaved runs of one build for the run-to-run noise.
+/// `calibrate`: K interleaved runs of one build for the run-to-run noise, or (with
+/// `from_baselines`) the calibration from runs already saved.
 fn calibrate_command(
     runs: usize,
     criterion_dir: PathBuf,
+    from_baselines: &[String],
     criterion_args: Vec<String>,
 ) -> Result<i32> {
+    if !from_baselines.is_empty() {
+        let benchmarks = calibrate::from_baselines(&criterion_dir, from_baselines)?;
+        print(&format!(
+            "wrote {} from {} runs of {benchmarks} benchmarks\n",
+            criterion_dir.join(noise::CALIBRATION_FILE).display(),
+            from_baselines.len()
+        ))?;
+        return Ok(0);
+    }
     let opts = calibrate::Options {
         runs,
         criterion_dir,

@@ -7,7 +7,6 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::process::Output;
 
 use common::*;
 use serde_json::{json, Value};
@@ -77,41 +76,6 @@ fn calibrate(crit: &Path, sd_log: f64, runs: usize) {
     let cal = json!({"schema": 1, "runs": runs, "created_at": "2026-11-28T00:00:00Z",
                      "commit": "abc", "benchmarks": benchmarks});
     fs::write(crit.join("cb-calibration.json"), cal.to_string()).unwrap();
-}
-
-/// Runs the binary in a directory without a workspace above it.
-fn run_outside(args: &[&str]) -> Output {
-    let tmp = TempDir::new("cmp-cwd");
-    run_in(tmp.path(), args)
-}
-
-fn compare_json(crit: &Path, old: &str, new: &str, extra: &[&str]) -> (i32, Value) {
-    let mut args = vec![
-        "compare",
-        old,
-        new,
-        "--criterion-dir",
-        p(crit),
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let o = run_outside(&args);
-    let code = o.status.code().unwrap();
-    assert!([0, 1, 3].contains(&code), "{}", stderr(&o));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["exit_code"], code);
-    (code, v)
-}
-
-fn verdicts(v: &Value, verdict: &str) -> Vec<String> {
-    v["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["verdict"] == verdict)
-        .map(|e| e["id"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]
@@ -490,99 +454,6 @@ fn cis_deliberate_slowdown_is_found_with_the_default_noise_floor() {
     assert!(verdicts(&v, "regressed").is_empty());
 }
 
-/// `n` synthetic benchmarks (`g/f0`…) in baselines `before` and `after`, the way two plain
-/// runs of the README's flow leave them: each `after` median a little off its `before` (within
-/// ±0.4%, run-to-run noise), and `g/f0` `slowdown` times slower.
-fn two_plain_runs(crit: &Path, n: usize, slowdown: f64) {
-    for i in 0..n {
-        let f = format!("f{i}");
-        let wobble = 1.0 + 0.004 * ((i * 7 % 9) as f64 / 4.0 - 1.0);
-        write_baseline(crit, &f, "before", 1e6);
-        let factor = if i == 0 { slowdown } else { wobble };
-        write_baseline(crit, &f, "after", 1e6 * factor);
-    }
-}
-
-#[test]
-fn two_plain_runs_without_a_calibration_learn_their_noise_from_each_other() {
-    let tmp = TempDir::new("cmp-pair");
-    let crit = tmp.path().join("criterion");
-    two_plain_runs(&crit, 8, 1.15);
-    let (code, v) = compare_json(&crit, "before", "after", &[]);
-    assert_eq!(code, 1, "{v:#}");
-    assert_eq!(verdicts(&v, "regressed"), ["g/f0"]);
-    for e in v["entries"].as_array().unwrap() {
-        assert_eq!(e["noise"]["source"], "pair_spread", "{e}");
-        assert_eq!(e["noise"]["runs"], 2);
-        assert!(e["df"].as_f64().unwrap().is_finite(), "Student-t: {e}");
-    }
-    let noise: Vec<&str> = v["noise"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap())
-        .collect();
-    assert!(
-        noise[0].starts_with(
-            "8 benchmarks: the noise of these two runs themselves: the changes of 7 benchmarks"
-        ),
-        "{noise:?}"
-    );
-    assert!(noise[0].contains("1 set aside"), "{noise:?}");
-    assert!(
-        noise[1].starts_with("calibrate: `target-report calibrate --runs "),
-        "{noise:?}"
-    );
-    assert!(
-        noise[1].contains("would call a +10% change regressed in "),
-        "{noise:?}"
-    );
-    // The line is in every format.
-    for format in ["table", "markdown"] {
-        let o = run_outside(&[
-            "compare",
-            "before",
-            "after",
-            "--criterion-dir",
-            p(&crit),
-            "--format",
-            format,
-        ]);
-        assert!(
-            stdout(&o).contains("noise: calibrate: "),
-            "{format}: {}",
-            stdout(&o)
-        );
-    }
-
-    // --noise-default sets a fixed σ_run instead: 10% per run cannot see +15%.
-    let (code, v) = compare_json(&crit, "before", "after", &["--noise-default", "10"]);
-    assert_eq!(code, 3);
-    assert_eq!(entry(&v, "g/f0")["noise"]["source"], "default");
-    assert!(
-        v["noise"][0]
-            .as_str()
-            .unwrap()
-            .contains("set by --noise-default"),
-        "{v:#}"
-    );
-
-    // Four benchmarks are too few to learn from: the default, and the reason.
-    let tmp = TempDir::new("cmp-pair-few");
-    let crit = tmp.path().join("criterion");
-    two_plain_runs(&crit, 4, 1.15);
-    let (code, v) = compare_json(&crit, "before", "after", &[]);
-    assert_eq!(code, 3);
-    assert_eq!(entry(&v, "g/f0")["noise"]["source"], "default");
-    assert!(
-        v["noise"][0]
-            .as_str()
-            .unwrap()
-            .contains("4 decidable benchmarks are too few (under 5)"),
-        "{v:#}"
-    );
-}
-
 #[test]
 fn a_calibration_from_runs_is_written_read_back_and_used() {
     let tmp = TempDir::new("cmp-calibrate");
@@ -617,43 +488,4 @@ fn a_calibration_from_runs_is_written_read_back_and_used() {
     assert!(noise::calibration_from_runs(&crit, &runs[..1]).is_err());
     let err = noise::calibration_from_runs(&crit, &["x".into(), "y".into()]).unwrap_err();
     assert!(err.to_string().contains("no benchmark"), "{err}");
-}
-
-#[test]
-fn calibrate_from_baselines_makes_the_calibration_from_plain_runs_without_running_anything() {
-    let tmp = TempDir::new("cmp-from-baselines");
-    let crit = tmp.path().join("criterion");
-    for (run, m) in ["full-1", "full-2", "full-3"]
-        .iter()
-        .zip([1e6, 1.1e6, 1.21e6])
-    {
-        write_baseline(&crit, "f", run, m);
-    }
-    let o = run_outside(&[
-        "calibrate",
-        "--from-baselines",
-        "full-1,full-2,full-3",
-        "--criterion-dir",
-        p(&crit),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("from 3 runs of 1 benchmarks"),
-        "{}",
-        stdout(&o)
-    );
-    let cal = noise::Calibration::load(&crit.join(noise::CALIBRATION_FILE)).unwrap();
-    assert!((cal.benchmarks["g/f"].sd_log - 1.1f64.ln()).abs() < 1e-12);
-    let (_, v) = compare_json(&crit, "full-1", "full-2", &[]);
-    assert_eq!(entry(&v, "g/f")["noise"]["source"], "calibration");
-    // One run is no spread: exit 2, one line.
-    let o = run_outside(&[
-        "calibrate",
-        "--from-baselines",
-        "full-1",
-        "--criterion-dir",
-        p(&crit),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("at least 2 runs"), "{}", stderr(&o));
 }
