@@ -3,8 +3,18 @@
 //!
 //! The working tree's benches are built in place (`cargo bench --no-run` in the workspace,
 //! cargo's usual target directory), then run K times, each run of a benchmark saved as
-//! baseline `cal-<r>` (`CB_SAMPLES=10` unless set), and [`crate::noise`] turns the runs into
+//! baseline `cal-<r>`, and [`crate::noise`] turns the runs into
 //! `<criterion>/cb-calibration.json`.
+//!
+//! Each run measures its benchmark at its group's own sample count and sample time (20 × 150 ms
+//! for `cpu/sum_of_squares`, 12 × 400 ms for `cpu/fib`, 10 × 400 ms for `io/download`;
+//! `CB_SAMPLES`/`CB_SAMPLE_MS` override them, as for `cargo bench`), not at `ab`'s short 10
+//! samples: `compare` judges plain `cargo bench` runs, and the within-run part of σ_run shrinks
+//! with the samples. What still differs from a plain run is that each run measures one
+//! benchmark, where `cargo bench` interleaves a group's strategies in rounds; the runner
+//! (`session`) runs one benchmark per executable call. [`from_baselines`] builds the same file
+//! from K plain runs the user made (`cargo bench -- --save-baseline cal-k`): exactly the
+//! conditions `compare` judges, at the price of K whole-suite runs.
 //!
 //! Order: round-robin ([`schedule`]) — run 1 of every benchmark, then run 2 of every
 //! benchmark, and so on — rather than all K runs of one benchmark back to back. Two plain
@@ -90,7 +100,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
     crate::runner::flags::announce();
     let args = cargo::split_criterion_args(&opts.criterion_args)?;
     let root = crate::runner::workspace_root(cwd, "calibrate")?;
-    let env = crate::ab::round_env(&[]);
+    let env = run_env();
     let Some(built) = build(&root, stop)? else {
         return Ok(Finished::Interrupted(None));
     };
@@ -107,6 +117,25 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
         benchmarks: plan.benches.len(),
         runs: opts.runs,
     })
+}
+
+/// The suite's `CB_*` settings of this process, passed on to every run; unlike `ab`'s rounds,
+/// no `CB_SAMPLES` of its own: each group runs at its own sample count.
+fn run_env() -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("CB_"))
+        .collect();
+    env.sort();
+    env
+}
+
+/// Writes `<criterion_dir>/cb-calibration.json` from baselines already measured, `names`
+/// (at least two plain runs of one build, e.g. `cargo bench -- --save-baseline cal-1`, …), and
+/// returns the number of benchmarks calibrated: no build and no run.
+pub fn from_baselines(criterion_dir: &Path, names: &[String]) -> Result<usize> {
+    let calibration = crate::noise::calibration_from_runs(criterion_dir, names)?;
+    calibration.write(criterion_dir)?;
+    Ok(calibration.benchmarks.len())
 }
 
 /// The round-robin plan over the listed benchmarks (one side, run in the workspace).
@@ -174,4 +203,19 @@ fn build(root: &Path, stop: &AtomicBool) -> Result<Option<cargo::Built>> {
         eprintln!("built in {}", format_duration(started.elapsed()));
     }
     Ok(built)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_get_the_users_cb_settings_and_no_sample_count_of_their_own() {
+        let env = run_env();
+        assert!(env.iter().all(|(k, _)| k.starts_with("CB_")));
+        assert_eq!(
+            env.iter().any(|(k, _)| k == "CB_SAMPLES"),
+            std::env::var_os("CB_SAMPLES").is_some()
+        );
+    }
 }

@@ -151,6 +151,18 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
+/// `about`-precision durations for estimates: `40 s`, `25 min`, `2.5 h`.
+pub fn format_duration_rough(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 90.0 {
+        format!("{:.0} s", s)
+    } else if s < 90.0 * 60.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{} h", trim_decimals((s / 360.0).round() / 10.0))
+    }
+}
+
 /// `1 value`, `5 values`: a count with its noun.
 pub fn fmt_count(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })

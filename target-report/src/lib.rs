@@ -74,10 +74,12 @@
 //!   say nothing about the next process, so its standard error is se = √2·σ_run, σ_run being
 //!   the run-to-run SD of ln(median) per benchmark from, in order: `cb-calibration.json`
 //!   (K runs of one build, `target-report calibrate`; K − 1 df), at least 3 clean records of one
-//!   commit on one machine in the history file (pooled), or the documented default of 10% per
-//!   run (infinite df; measured run-to-run differences on 2-core shared machines are 10–20%)
-//!   — see [`noise`]. se is floored by the two runs' own bootstrap standard errors of
-//!   ln(median), combined in quadrature. At threshold T (default 5%), with t = ln(1 + T):
+//!   commit on one machine in the history file (pooled); else se = λ·w, w being the two runs'
+//!   own bootstrap standard errors of ln(median) in quadrature and λ ≥ 1 the robust spread of
+//!   d/w over the benchmarks compared (at least 5; Student-t, [`noise::pair`]); else the
+//!   documented default of 10% per run (infinite df; measured run-to-run differences on 2-core
+//!   shared machines are 10–20%), which `--noise-default` sets instead of λ — see [`noise`].
+//!   se is floored by w (min(samples) − 1 df). At threshold T (default 5%), with t = ln(1 + T):
 //!   *regressed* means the one-sided t-test of "d ≤ t" rejects at α = 0.05 after Holm's
 //!   step-down correction over every benchmark compared — the change is shown to exceed +T,
 //!   the threshold held against the interval, not the point estimate; *improved* likewise for

@@ -57,7 +57,7 @@ enum Command {
     },
     /// Compare two Criterion baselines against the run-to-run noise; exit 1 if anything regressed, 3 if inconclusive.
     #[command(
-        long_about = "Compare two Criterion baselines (names given to `cargo bench -- --save-baseline NAME`, or `new` for the latest run). For every benchmark in both: both medians, the change with the interval that decided its verdict, the change the rule would call regressed (and those it would call unchanged) with 80% probability, where the noise estimate came from, and a verdict: regressed, improved, unchanged or inconclusive. The two sides' configurations (each baseline's cb-meta.json) are shown side by side; a difference is a warning.\n\nMethod: d = ln(median(new)/median(old)) of the per-iteration times in sample.json. One run's samples say nothing about the next process, so the standard error is se = sqrt(2)·σ_run, where σ_run, the run-to-run SD of ln(median), comes per benchmark from (1) --calibration (default <criterion-dir>/cb-calibration.json, written by `target-report calibrate`; K-1 df), else (2) at least 3 records of one commit (clean tree) on one machine in the history file (pooled; --history, default the workspace's bench-history.jsonl when present), else (3) the conservative default of 10% per run (--noise-default; infinite df), measured run-to-run differences on 2-core shared machines being 10-20%. se is floored by both runs' own bootstrap SE of ln(median), combined in quadrature. At threshold T: regressed = the one-sided t-test that the change exceeds +T rejects at alpha 0.05 after Holm's correction over all benchmarks compared (the threshold is held against the interval, not the point estimate); improved likewise for -T; unchanged = the 95% interval lies within +-T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it (never inside +-T), else the 95% interval. 'Regressed at 80%' is the true change the rule calls regressed with at least 80% probability (one-sided at alpha/m, Holm's worst case over the m benchmarks, at this se and df); 'unchanged at 80%' the true changes within +- which it calls unchanged with 80% probability (or, when not even no change is, the se that would take). Benchmarks only on one side are listed as added/removed.\n\nCode placement: where --layout (default <criterion-dir>/cb-layout.json, written by `target-report layout`) knows a benchmark's σ_layout above 0, each side's binary counts as one draw of a link order: se = sqrt(2·σ_run² + 2·σ_layout²), Welch-Satterthwaite df, and the noise column says `+ layout (M link orders)`.\n\nExit status: 0 nothing regressed and all decided, 1 something regressed, 2 bad input, 3 nothing regressed but something inconclusive."
+        long_about = "Compare two Criterion baselines (names given to `cargo bench -- --save-baseline NAME`, or `new` for the latest run). For every benchmark in both: both medians, the change with the interval that decided its verdict, the change the rule would call regressed (and those it would call unchanged) with 80% probability, where the noise estimate came from, and a verdict: regressed, improved, unchanged or inconclusive. The two sides' configurations (each baseline's cb-meta.json) are shown side by side; a difference is a warning.\n\nMethod: d = ln(median(new)/median(old)) of the per-iteration times in sample.json. One run's samples say nothing about the next process, so the standard error is se = sqrt(2)·σ_run, where σ_run, the run-to-run SD of ln(median), comes per benchmark from (1) --calibration (default <criterion-dir>/cb-calibration.json, written by `target-report calibrate`; K-1 df), else (2) at least 3 records of one commit (clean tree) on one machine in the history file (pooled; --history, default the workspace's bench-history.jsonl when present), else (3) the two runs themselves: w = both runs' own bootstrap SE of ln(median) in quadrature, z = d/w for every decidable benchmark, λ = max(1, 1.0136·RMS of the z within 3 robust SDs (1.4826·median|z|)), se = λ·w with df 1/(1/(k-1) + 1/(n-1)) for k benchmarks kept and n samples; most benchmarks do not change between two runs, so their spread is the noise of this pair (needs 5 decidable benchmarks), else (4) the conservative default of 10% per run (infinite df). --noise-default PCT replaces (3) and (4) with a fixed σ_run. se is floored by w, with min(samples)-1 df. One noise line says what a `calibrate --runs K` would change here: how many benchmarks would have a +2T change called regressed 80% of the time, and about how long it takes. At threshold T: regressed = the one-sided t-test that the change exceeds +T rejects at alpha 0.05 after Holm's correction over all benchmarks compared (the threshold is held against the interval, not the point estimate); improved likewise for -T; unchanged = the 95% interval lies within +-T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it (never inside +-T), else the 95% interval. 'Regressed at 80%' is the true change the rule calls regressed with at least 80% probability (one-sided at alpha/m, Holm's worst case over the m benchmarks, at this se and df); 'unchanged at 80%' the true changes within +- which it calls unchanged with 80% probability (or, when not even no change is, the se that would take). Benchmarks only on one side are listed as added/removed.\n\nCode placement: where --layout (default <criterion-dir>/cb-layout.json, written by `target-report layout`) knows a benchmark's σ_layout above 0, each side's binary counts as one draw of a link order: se = sqrt(2·σ_run² + 2·σ_layout²), Welch-Satterthwaite df, and the noise column says `+ layout (M link orders)`.\n\nExit status: 0 nothing regressed and all decided, 1 something regressed, 2 bad input, 3 nothing regressed but something inconclusive."
     )]
     Compare {
         /// The old baseline name.
@@ -79,9 +79,9 @@ enum Command {
         /// History file for repeated runs of one commit [default: bench-history.jsonl at the workspace root, when present].
         #[arg(long, value_name = "FILE")]
         history: Option<PathBuf>,
-        /// σ_run, in percent per run, for benchmarks neither the calibration nor the history knows.
-        #[arg(long, value_name = "PCT", default_value_t = noise::DEFAULT_SD_LOG * 100.0, allow_negative_numbers = true)]
-        noise_default: f64,
+        /// A fixed σ_run, in percent per run, for benchmarks neither the calibration nor the history knows [default: learned from the two runs' own spread; 10 when fewer than 5 benchmarks are compared].
+        #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+        noise_default: Option<f64>,
         /// Code-placement noise per benchmark, added in quadrature [default: <criterion-dir>/cb-layout.json when present].
         #[arg(long, value_name = "FILE")]
         layout: Option<PathBuf>,
@@ -135,7 +135,7 @@ enum Command {
     },
     /// Run the working tree's benchmarks K times, interleaved, and store each one's run-to-run noise.
     #[command(
-        long_about = "Build the working tree's benches in place (cargo bench --no-run), then run every benchmark (Criterion's filter after `--`) K times, round-robin (run 1 of every benchmark, then run 2, ...: each benchmark's runs spread over the whole session, so the noise includes the drift that separates two plain runs), each saved as baseline cal-<r> in --criterion-dir (CB_SAMPLES=10 unless set), and write <criterion-dir>/cb-calibration.json: each benchmark's run-to-run standard deviation of ln(median), which `compare` uses as its noise floor.\n\nCtrl-C stops the running benchmark, removes its partial run, reports what was completed and exits 130."
+        long_about = "Build the working tree's benches in place (cargo bench --no-run), then run every benchmark (Criterion's filter after `--`) K times, round-robin (run 1 of every benchmark, then run 2, ...: each benchmark's runs spread over the whole session, so the noise includes the drift that separates two plain runs), each saved as baseline cal-<r> in --criterion-dir, each at its group's own sample count (CB_SAMPLES and CB_SAMPLE_MS override it, as for cargo bench), and write <criterion-dir>/cb-calibration.json: each benchmark's run-to-run standard deviation of ln(median), which `compare` uses as its noise floor. Each run measures one benchmark; for whole groups in interleaved rounds, exactly as `cargo bench` runs them, save K plain runs (`cargo bench -- --save-baseline cal-1`, ...) and pass them with --from-baselines, which runs nothing.\n\nCtrl-C stops the running benchmark, removes its partial run, reports what was completed and exits 130."
     )]
     Calibrate {
         /// Runs per benchmark (at least 2).
@@ -144,6 +144,9 @@ enum Command {
         /// Criterion's output directory (earlier cal-<r> baselines there are removed first).
         #[arg(long, default_value = "target/criterion")]
         criterion_dir: PathBuf,
+        /// Build the calibration from these baselines already measured (comma-separated; plain runs of one build, at least 2), running nothing.
+        #[arg(long, value_delimiter = ',', value_name = "NAMES", conflicts_with_all = ["runs", "criterion_args"])]
+        from_baselines: Vec<String>,
         /// Criterion's filter and options, after `--`.
         #[arg(last = true, value_name = "CRITERION ARGS")]
         criterion_args: Vec<String>,
@@ -455,8 +458,9 @@ fn run(command: Command) -> Result<i32> {
         Command::Calibrate {
             runs,
             criterion_dir,
+            from_baselines,
             criterion_args,
-        } => calibrate_command(runs, criterion_dir, criterion_args),
+        } => calibrate_command(runs, criterion_dir, &from_baselines, criterion_args),
         Command::Layout {
             builds,
             rounds,
@@ -573,12 +577,13 @@ fn warn_defects(s: &summary::Summary) {
 
 /// The noise floor `compare` holds changes against: `--calibration` (default: the Criterion
 /// directory's `cb-calibration.json`, when present), the history file (optional unless named),
+/// else `--noise-default` when given, else the two runs' own spread (see `compare::build`),
 /// else the default SD per run.
 fn noise_floor(
     criterion_dir: &std::path::Path,
     calibration: Option<PathBuf>,
     history: Option<PathBuf>,
-    noise_default: f64,
+    noise_default: Option<f64>,
 ) -> Result<NoiseFloor> {
     let calibration = calibration
         .or_else(|| Some(criterion_dir.join(noise::CALIBRATION_FILE)).filter(|p| p.exists()));
@@ -587,7 +592,7 @@ fn noise_floor(
     NoiseFloor::load(
         calibration.as_deref(),
         history.as_deref(),
-        noise_default / 100.0,
+        noise_default.map(|pct| pct / 100.0),
     )
 }
 
@@ -624,12 +629,23 @@ fn ab_command(opts: ab::Options, format: Format) -> Result<i32> {
     }
 }
 
-/// `calibrate`: K interleaved runs of one build for the run-to-run noise.
+/// `calibrate`: K interleaved runs of one build for the run-to-run noise, or (with
+/// `from_baselines`) the calibration from runs already saved.
 fn calibrate_command(
     runs: usize,
     criterion_dir: PathBuf,
+    from_baselines: &[String],
     criterion_args: Vec<String>,
 ) -> Result<i32> {
+    if !from_baselines.is_empty() {
+        let benchmarks = calibrate::from_baselines(&criterion_dir, from_baselines)?;
+        print(&format!(
+            "wrote {} from {} runs of {benchmarks} benchmarks\n",
+            criterion_dir.join(noise::CALIBRATION_FILE).display(),
+            from_baselines.len()
+        ))?;
+        return Ok(0);
+    }
     let opts = calibrate::Options {
         runs,
         criterion_dir,

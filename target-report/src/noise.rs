@@ -8,9 +8,15 @@
 //!    `target-report calibrate` from K runs of one build ([`calibration_from_runs`]); K − 1 df.
 //! 2. **history** — at least [`MIN_HISTORY_RUNS`] records in the history file of one commit
 //!    (clean tree) on one machine; the variances of all such groups are pooled, Σ(nᵢ − 1) df.
-//! 3. **default** — [`DEFAULT_SD_LOG`] = 0.10 (10% per run), infinite df: the run-to-run
-//!    differences measured on 2-core shared machines were 10–20% for single benchmarks, so a
-//!    floor below that would turn ordinary noise into findings.
+//! 3. **these two runs** ([`pair`]) — the spread of the changes of all the benchmarks compared,
+//!    each standardised by its own within-run SE, robustly (real changes set aside): se of a
+//!    benchmark = λ × its within-run SE, λ ≥ 1 learned from the pair, Student-t with finite df.
+//!    Needs at least [`pair::MIN_BENCHMARKS`] decidable benchmarks; `--noise-default PCT`
+//!    replaces it with a fixed σ_run.
+//! 4. **default** — [`DEFAULT_SD_LOG`] = 0.10 (10% per run), infinite df: too few benchmarks to
+//!    learn from (or `--noise-default`). The run-to-run differences measured on 2-core shared
+//!    machines were 10–20% for single benchmarks, so a floor below that would turn ordinary
+//!    noise into findings.
 //!
 //! Every [`Noise`] says which source it came from, and the outputs print it.
 //!
@@ -28,13 +34,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::criterion;
 use crate::error::{Error, Result};
-use crate::history::Record;
 use crate::machine::{self, Machine};
 use crate::stats;
 
+mod history;
 pub mod layout;
+pub mod pair;
+
+pub use history::history_noise;
 
 pub use layout::{LayoutNoise, LayoutTerm, LAYOUT_FILE};
+pub use pair::{Inflation, PairSpread};
 
 /// File name of the calibration, in the Criterion directory.
 pub const CALIBRATION_FILE: &str = "cb-calibration.json";
@@ -207,6 +217,8 @@ pub enum Source {
     Default,
     /// The spread of K paired A/B rounds (`ab`).
     PairedRounds,
+    /// The spread of the compared benchmarks' changes in these two runs ([`pair`]).
+    PairSpread,
 }
 
 /// One benchmark's noise estimate.
@@ -217,9 +229,10 @@ pub struct Noise {
     /// For plain runs: σ_run, the SD of ln(median) between runs of the same code. For paired
     /// rounds: the SD of the per-round log ratios ln(median(new)/median(old)).
     pub sd_log: f64,
-    /// Runs (or rounds) behind it; `None` for the default.
+    /// Runs (or rounds) behind it; `None` for the default, 2 for the pair spread.
     pub runs: Option<usize>,
-    /// Degrees of freedom of `sd_log`; `None` for infinitely many (the default).
+    /// Degrees of freedom of `sd_log`; `None` for infinitely many (the default). For the pair
+    /// spread, those of λ·w ([`pair::combined_df`]).
     pub df: Option<f64>,
     /// The code-placement term added to it, where `cb-layout.json` knows one above zero.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -228,7 +241,7 @@ pub struct Noise {
 
 impl Noise {
     /// A short label for tables: `calibration (5 runs)`, `history (4 runs)`, `default 10%`,
-    /// `paired rounds (5)`.
+    /// `paired rounds (5)`, `these 2 runs`.
     pub fn describe(&self) -> String {
         let runs = self.runs.map_or(String::new(), |k| k.to_string());
         let base = match self.source {
@@ -236,6 +249,7 @@ impl Noise {
             Source::History => format!("history ({runs} runs)"),
             Source::PairedRounds => format!("paired rounds ({runs})"),
             Source::Default => format!("default {}%", pct_text(self.sd_log)),
+            Source::PairSpread => "these 2 runs".to_string(),
         };
         match &self.layout {
             Some(l) => format!("{base} + layout ({} link orders)", l.builds),
@@ -257,8 +271,11 @@ pub struct NoiseFloor {
     pub calibration: Option<(PathBuf, Calibration)>,
     /// The history file, if one was read, and the noise it gives per benchmark id.
     pub history: Option<(PathBuf, BTreeMap<String, Noise>)>,
-    /// σ_run when neither knows the benchmark.
+    /// σ_run when neither knows the benchmark and the pair's own spread is not used.
     pub default_sd_log: f64,
+    /// Whether `default_sd_log` was asked for (`--noise-default`): then it replaces the pair's
+    /// own spread.
+    pub default_set: bool,
     /// The layout noise file and its contents, if any: σ_layout added in quadrature.
     pub layout: Option<(PathBuf, LayoutNoise)>,
     /// Things the reader should know (a calibration from another machine, corrupt history
@@ -267,30 +284,34 @@ pub struct NoiseFloor {
 }
 
 impl NoiseFloor {
-    /// Only the default σ_run.
+    /// Only the default σ_run, as if set by `--noise-default` (the pair's spread unused).
     pub fn default_only(default_sd_log: f64) -> NoiseFloor {
         NoiseFloor {
             calibration: None,
             history: None,
             default_sd_log,
+            default_set: true,
             layout: None,
             warnings: Vec::new(),
         }
     }
 
-    /// Reads the calibration file and the history file, if given.
+    /// Reads the calibration file and the history file, if given. `noise_default` is the
+    /// σ_run of `--noise-default` (a fraction): it replaces the pair's own spread; `None`
+    /// learns from the pair where it can, with [`DEFAULT_SD_LOG`] behind it.
     pub fn load(
         calibration: Option<&Path>,
         history: Option<&Path>,
-        default_sd_log: f64,
+        noise_default: Option<f64>,
     ) -> Result<NoiseFloor> {
-        if !(default_sd_log.is_finite() && default_sd_log > 0.0) {
+        if let Some(sd) = noise_default.filter(|sd| !(sd.is_finite() && *sd > 0.0)) {
             return Err(Error::msg(format!(
                 "--noise-default must be a positive percentage, got {}",
-                default_sd_log * 100.0
+                sd * 100.0
             )));
         }
-        let mut floor = NoiseFloor::default_only(default_sd_log);
+        let mut floor = NoiseFloor::default_only(noise_default.unwrap_or(DEFAULT_SD_LOG));
+        floor.default_set = noise_default.is_some();
         if let Some(path) = calibration {
             let cal = Calibration::load(path)?;
             let here = machine::machine();
@@ -322,29 +343,43 @@ impl NoiseFloor {
     /// layout term where `cb-layout.json` knows one above zero.
     pub fn for_benchmark(&self, id: &str) -> Noise {
         Noise {
-            layout: self.layout.as_ref().and_then(|(_, l)| l.term(id)),
-            ..self.run_noise(id)
+            layout: self.layout_term(id),
+            ..self.known(id).unwrap_or_else(|| self.default_noise())
         }
     }
 
-    /// σ_run of benchmark `id` alone: calibration, else history, else the default.
-    fn run_noise(&self, id: &str) -> Noise {
-        if let Some(b) = self
-            .calibration
-            .as_ref()
-            .and_then(|(_, c)| c.benchmarks.get(id))
-        {
-            return Noise {
-                source: Source::Calibration,
-                sd_log: b.sd_log,
-                runs: Some(b.runs),
-                df: Some((b.runs - 1) as f64),
-                layout: None,
-            };
+    /// The noise of benchmark `id` in a comparison whose pair spread is `inflation`: the
+    /// calibration, else the history, else (unless `--noise-default` was given) λ times the
+    /// benchmark's within-run SE `within_se` of the change, from `samples` per side, else the
+    /// default; with the layout term where `cb-layout.json` knows one above zero.
+    pub fn for_measured(
+        &self,
+        id: &str,
+        within_se: f64,
+        samples: (usize, usize),
+        inflation: Option<&Inflation>,
+    ) -> Noise {
+        let learned = inflation.filter(|_| !self.default_set).map(|i| Noise {
+            source: Source::PairSpread,
+            sd_log: i.factor * within_se / std::f64::consts::SQRT_2,
+            runs: Some(2),
+            df: Some(pair::combined_df(i.df, pair::within_run_df(samples))),
+            layout: None,
+        });
+        Noise {
+            layout: self.layout_term(id),
+            ..self
+                .known(id)
+                .or(learned)
+                .unwrap_or_else(|| self.default_noise())
         }
-        if let Some(n) = self.history.as_ref().and_then(|(_, h)| h.get(id)) {
-            return n.clone();
-        }
+    }
+
+    fn layout_term(&self, id: &str) -> Option<LayoutTerm> {
+        self.layout.as_ref().and_then(|(_, l)| l.term(id))
+    }
+
+    fn default_noise(&self) -> Noise {
         Noise {
             source: Source::Default,
             sd_log: self.default_sd_log,
@@ -354,9 +389,32 @@ impl NoiseFloor {
         }
     }
 
+    /// σ_run of benchmark `id` from a calibration or the history, when either knows it.
+    fn known(&self, id: &str) -> Option<Noise> {
+        if let Some(b) = self
+            .calibration
+            .as_ref()
+            .and_then(|(_, c)| c.benchmarks.get(id))
+        {
+            return Some(Noise {
+                source: Source::Calibration,
+                sd_log: b.sd_log,
+                runs: Some(b.runs),
+                df: Some((b.runs - 1) as f64),
+                layout: None,
+            });
+        }
+        self.history.as_ref().and_then(|(_, h)| h.get(id)).cloned()
+    }
+
     /// One sentence per source used by `noises`, saying where it came from and for how many
-    /// benchmarks.
-    pub fn describe_sources<'a>(&self, noises: impl IntoIterator<Item = &'a Noise>) -> Vec<String> {
+    /// benchmarks; `pair` is what the comparison's own spread gave (for the pair-spread and
+    /// default sentences).
+    pub fn describe_sources<'a>(
+        &self,
+        noises: impl IntoIterator<Item = &'a Noise>,
+        pair: &PairSpread,
+    ) -> Vec<String> {
         let mut counts: BTreeMap<Source, usize> = BTreeMap::new();
         for n in noises {
             *counts.entry(n.source).or_default() += 1;
@@ -383,163 +441,26 @@ impl NoiseFloor {
                         .as_ref()
                         .map_or(String::new(), |(p, _)| p.display().to_string())
                 ),
-                Source::Default => format!(
-                    "{n} benchmarks: the conservative default σ_run = {}% per run (no calibration or history for them; run `target-report calibrate` to measure it)",
+                Source::Default if self.default_set => format!(
+                    "{n} benchmarks: σ_run = {}% per run, set by --noise-default (no calibration or history for them)",
                     pct_text(self.default_sd_log)
                 ),
+                Source::Default => format!(
+                    "{n} benchmarks: the conservative default σ_run = {}% per run: no calibration or history for them, and {} decidable benchmarks are too few (under {}) to learn the noise from these two runs; run `target-report calibrate` to measure it",
+                    pct_text(self.default_sd_log),
+                    pair.usable,
+                    pair::MIN_BENCHMARKS
+                ),
                 Source::PairedRounds => format!("{n} benchmarks: the spread of the paired rounds"),
+                Source::PairSpread => pair.sentence(n),
             })
             .collect()
     }
 }
 
-/// The noise the history file shows per benchmark: records of one commit (clean tree) on one
-/// machine form a group; a group counts for a benchmark when it holds at least
-/// [`MIN_HISTORY_RUNS`] distinct results of it (the same run recorded twice counts once); the
-/// variances of ln(median) of all counting groups are pooled (Σ(nᵢ − 1)·sᵢ² / Σ(nᵢ − 1)), with
-/// Σ(nᵢ − 1) degrees of freedom.
-pub fn history_noise(records: &[(usize, Record)]) -> BTreeMap<String, Noise> {
-    // (commit, machine) → id → (median, lower, upper) per record.
-    type Results = Vec<(f64, f64, f64)>;
-    let mut groups: BTreeMap<(String, String), BTreeMap<String, Results>> = BTreeMap::new();
-    for (_, r) in records {
-        let (Some(commit), Some(false)) = (&r.git.commit, r.git.dirty) else {
-            continue;
-        };
-        let m = &r.machine;
-        let key = (
-            commit.clone(),
-            format!("{}|{}|{}", m.cpu_model, m.cores, m.os),
-        );
-        let group = groups.entry(key).or_default();
-        for b in &r.benchmarks {
-            let results = group.entry(b.id.clone()).or_default();
-            let result = (b.median_ns, b.lower_ns, b.upper_ns);
-            // `record` twice after one `cargo bench` stores the same run twice: counting it
-            // again would shrink the noise towards zero.
-            if !results.contains(&result) {
-                results.push(result);
-            }
-        }
-    }
-    // id → (Σ(nᵢ − 1)·sᵢ², Σ(nᵢ − 1), Σ nᵢ)
-    let mut pooled: BTreeMap<String, (f64, usize, usize)> = BTreeMap::new();
-    for by_id in groups.values() {
-        for (id, results) in by_id {
-            if results.len() >= MIN_HISTORY_RUNS {
-                let logs: Vec<f64> = results.iter().map(|r| r.0.ln()).collect();
-                let s = stats::sd(&logs);
-                let p = pooled.entry(id.clone()).or_default();
-                p.0 += (logs.len() - 1) as f64 * s * s;
-                p.1 += logs.len() - 1;
-                p.2 += logs.len();
-            }
-        }
-    }
-    pooled
-        .into_iter()
-        .map(|(id, (ss, df, runs))| {
-            (
-                id,
-                Noise {
-                    source: Source::History,
-                    sd_log: (ss / df as f64).sqrt(),
-                    runs: Some(runs),
-                    df: Some(df as f64),
-                    layout: None,
-                },
-            )
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::BenchRecord;
-    use crate::machine::GitInfo;
-
-    fn record(commit: &str, dirty: bool, cores: usize, medians: &[(&str, f64)]) -> Record {
-        Record {
-            schema: 1,
-            recorded_at: "2026-11-28T00:00:00Z".into(),
-            git: GitInfo {
-                commit: Some(commit.into()),
-                commit_date: None,
-                dirty: Some(dirty),
-            },
-            machine: Machine {
-                cpu_model: "cpu".into(),
-                cores,
-                os: "linux/x86_64".into(),
-            },
-            benchmarks: medians
-                .iter()
-                .map(|(id, m)| BenchRecord {
-                    id: id.to_string(),
-                    median_ns: *m,
-                    lower_ns: *m,
-                    upper_ns: *m,
-                    samples: 10,
-                    sample_fingerprint: None,
-                })
-                .collect(),
-            origin: None,
-            status: None,
-            reason: None,
-        }
-    }
-
-    #[test]
-    fn history_needs_three_clean_runs_of_one_commit_on_one_machine() {
-        let recs: Vec<(usize, Record)> = vec![
-            record("a", false, 2, &[("g/f", 100.0)]),
-            record("a", false, 2, &[("g/f", 110.0)]),
-            // Dirty, or another machine: not the same code on the same machine.
-            record("a", true, 2, &[("g/f", 500.0)]),
-            record("a", false, 4, &[("g/f", 500.0)]),
-        ]
-        .into_iter()
-        .enumerate()
-        .collect();
-        assert!(history_noise(&recs).is_empty());
-        // The same run recorded again is not a third run.
-        let mut again = recs.clone();
-        again.push((5, record("a", false, 2, &[("g/f", 110.0)])));
-        assert!(history_noise(&again).is_empty());
-
-        let mut recs = recs;
-        recs.push((5, record("a", false, 2, &[("g/f", 121.0)])));
-        let h = history_noise(&recs);
-        let n = &h["g/f"];
-        // ln 100, ln 110, ln 121 are equally spaced by ln 1.1: SD = ln 1.1.
-        assert!((n.sd_log - 1.1f64.ln()).abs() < 1e-12, "{n:?}");
-        assert_eq!(
-            (n.runs, n.df, n.source),
-            (Some(3), Some(2.0), Source::History)
-        );
-    }
-
-    #[test]
-    fn history_pools_commits() {
-        let mut recs = Vec::new();
-        for (c, ms) in [("a", [100.0, 110.0, 121.0]), ("b", [200.0, 200.0, 210.0])] {
-            for m in ms {
-                recs.push((recs.len() + 1, record(c, false, 2, &[("g/f", m)])));
-            }
-        }
-        let n = &history_noise(&recs)["g/f"];
-        // Commit b has two identical results (one run recorded twice), so only commit a
-        // counts: s = ln 1.1 with 2 df.
-        assert!((n.sd_log - 1.1f64.ln()).abs() < 1e-12);
-        assert_eq!((n.runs, n.df), (Some(3), Some(2.0)));
-        recs.push((7, record("b", false, 2, &[("g/f", 220.5)])));
-        let n = &history_noise(&recs)["g/f"];
-        // Now both (b is 200·1.05^k, s = ln 1.05): (2·ln²1.1 + 2·ln²1.05) / 4, 4 df.
-        let want = ((1.1f64.ln().powi(2) + 1.05f64.ln().powi(2)) / 2.0).sqrt();
-        assert!((n.sd_log - want).abs() < 1e-12, "{n:?}");
-        assert_eq!((n.runs, n.df), (Some(6), Some(4.0)));
-    }
 
     #[test]
     fn sources_in_order_calibration_history_default() {
@@ -584,7 +505,8 @@ mod tests {
         assert_eq!((c.source, c.sd_log, c.df), (Source::Default, 0.1, None));
         assert_eq!(c.describe(), "default 10%");
         let noises = ["a", "b", "c"].map(|id| floor.for_benchmark(id));
-        assert_eq!(floor.describe_sources(&noises).len(), 3);
+        let pair = PairSpread::estimate(&[], &[]);
+        assert_eq!(floor.describe_sources(&noises, &pair).len(), 3);
     }
 
     #[test]

@@ -192,17 +192,52 @@ pub const SE_RESAMPLES: usize = 2_000;
 pub fn bootstrap_se_log_median(xs: &[f64], resamples: usize, seed: u64) -> f64 {
     assert!(resamples > 0, "at least one resample");
     assert!(!xs.is_empty(), "bootstrap of an empty sample");
+    let n = xs.len();
+    // A resample's median from how often it drew each order statistic: the same draws, index
+    // by index, and the same order statistics as sorting each resample, so the same result
+    // bit for bit, without a sort per resample (`compare`'s simulations draw millions).
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+    let mut rank = vec![0; n];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r;
+    }
+    let sorted: Vec<f64> = order.iter().map(|&i| xs[i]).collect();
     let mut rng = SplitMix64::new(seed);
-    let mut a = vec![0.0; xs.len()];
+    let mut counts = vec![0usize; n];
     let logs: Vec<f64> = (0..resamples)
         .map(|_| {
-            for x in a.iter_mut() {
-                *x = xs[rng.below(xs.len())];
+            counts.fill(0);
+            for _ in 0..n {
+                counts[rank[rng.below(n)]] += 1;
             }
-            median_in_place(&mut a).ln()
+            median_of_counts(&counts, &sorted).ln()
         })
         .collect();
     sd(&logs)
+}
+
+/// The median of a resample that holds `counts[r]` copies of `sorted[r]`, by Criterion's
+/// definition (the mean of the two middle values for an even count).
+fn median_of_counts(counts: &[usize], sorted: &[f64]) -> f64 {
+    let n: usize = counts.iter().sum();
+    let mid = n / 2;
+    // The k-th smallest value (0-based) of the resample.
+    let kth = |k: usize| {
+        let mut seen = 0;
+        for (r, &c) in counts.iter().enumerate() {
+            seen += c;
+            if seen > k {
+                return sorted[r];
+            }
+        }
+        sorted[sorted.len() - 1]
+    };
+    if n % 2 == 1 {
+        kth(mid)
+    } else {
+        (kth(mid - 1) + kth(mid)) / 2.0
+    }
 }
 
 #[cfg(test)]
@@ -218,6 +253,33 @@ mod tests {
         assert_eq!(percentile_sorted(&v, 50.0), 2.5);
         // rank 0.25·3 = 0.75 → 1 + 0.75.
         assert_eq!(percentile_sorted(&v, 25.0), 1.75);
+    }
+
+    #[test]
+    fn the_bootstrap_se_is_the_same_as_sorting_every_resample() {
+        // The direct way: copy each resample and take its median.
+        let direct = |xs: &[f64], resamples: usize, seed: u64| {
+            let mut rng = SplitMix64::new(seed);
+            let logs: Vec<f64> = (0..resamples)
+                .map(|_| {
+                    let a: Vec<f64> = (0..xs.len()).map(|_| xs[rng.below(xs.len())]).collect();
+                    median(&a).ln()
+                })
+                .collect();
+            sd(&logs)
+        };
+        let mut rng = SplitMix64::new(5);
+        for n in [1, 2, 3, 10, 11, 12, 20] {
+            // Ties included: values on a coarse grid.
+            let xs: Vec<f64> = (0..n).map(|_| 100.0 + rng.below(6) as f64).collect();
+            for seed in [1, 2, 3] {
+                assert_eq!(
+                    bootstrap_se_log_median(&xs, 300, seed).to_bits(),
+                    direct(&xs, 300, seed).to_bits(),
+                    "n = {n}, seed {seed}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -110,7 +110,7 @@ pub struct Entry {
     /// Where the noise estimate came from.
     pub noise: Noise,
     /// The runs' own samples were noisier than the noise floor, so their bootstrap standard
-    /// error was used (with a normal distribution).
+    /// error was used (Student-t with min(samples) − 1 df).
     pub within_run_floor: bool,
     /// Paired rounds only: the rounds for a gate that works both ways, the larger of
     /// `rounds_for_regressed` and `rounds_for_unchanged` (`null` if either is out of reach).

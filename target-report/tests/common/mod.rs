@@ -263,3 +263,41 @@ pub fn entry<'a>(comparison: &'a serde_json::Value, id: &str) -> &'a serde_json:
         .find(|e| e["id"] == id)
         .unwrap_or_else(|| panic!("no entry {id}"))
 }
+
+/// Runs the binary in a directory without a workspace above it.
+pub fn run_outside(args: &[&str]) -> Output {
+    let tmp = TempDir::new("cmp-cwd");
+    run_in(tmp.path(), args)
+}
+
+/// `compare OLD NEW --format json` on `crit` (plus `extra`) outside any workspace: its exit
+/// status (0, 1 or 3) and its JSON.
+pub fn compare_json(crit: &Path, old: &str, new: &str, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec![
+        "compare",
+        old,
+        new,
+        "--criterion-dir",
+        p(crit),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run_outside(&args);
+    let code = o.status.code().unwrap();
+    assert!([0, 1, 3].contains(&code), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["exit_code"], code);
+    (code, v)
+}
+
+/// The ids of a compare JSON's entries with `verdict`.
+pub fn verdicts(v: &serde_json::Value, verdict: &str) -> Vec<String> {
+    v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["verdict"] == verdict)
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect()
+}
