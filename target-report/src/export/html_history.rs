@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::html::{page, slug};
+use super::html::page;
 use super::{Exporter, Html};
 use crate::format::{fmt_change, fmt_ns, fmt_pct1};
 use crate::history::HistoryReport;
@@ -86,7 +86,7 @@ impl Exporter<HistoryReport> for Html {
                     crate::noise::Source::Calibration => "calibration",
                     _ => "history",
                 }),
-                escape(&slug(file)),
+                escape(file),
                 escape(&series.id),
                 series.points.len(),
                 fmt_ns(latest),
@@ -99,11 +99,14 @@ impl Exporter<HistoryReport> for Html {
             );
         }
         body.push_str("</tbody></table></div>\n</section>\n<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"timelines\">\n");
+        // A chart's id is its file name, unique among the charts (history.rs numbers look-alikes)
+        // and never a section's id (it ends in `.svg`); a slug of it was not unique:
+        // `g_a.b.svg` and `g_a_b.svg` both became `g-a-b-svg`.
         for (series, file) in &h.charts {
             let _ = writeln!(
                 body,
                 "<figure class=\"trend\" id=\"{}\"><figcaption><code>{}</code>: {} step change(s)</figcaption><img src=\"{}\" alt=\"{}\"/></figure>",
-                escape(&slug(file)),
+                escape(file),
                 escape(&series.id),
                 series.fit.steps.len(),
                 escape(file),
