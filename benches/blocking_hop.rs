@@ -1,15 +1,15 @@
 //! `cargo bench --bench blocking_hop`: a one-off comparison (not part of a plain `cargo bench`)
 //! of the thread strategies' blocking client — ureq, whose requests run on the calling thread,
 //! against reqwest's, which hands each one to its runtime thread — at L = 0, 1 and 20 ms
-//! (`concurrency_bench::blocking_hop` holds the logic). Each latency is one group, measured in
+//! (`concurrency_bench::extra_benches::blocking_hop` holds the logic). Each latency is one group, measured in
 //! interleaved rounds, then handed to Criterion; each benchmark then gets its `cb-meta.json`
 //! and, from one more untimed run, its `cb-timeline.json`.
 
 use std::path::Path;
 
-use concurrency_bench::blocking_hop::{HopGroup, LATENCIES_MS};
 use concurrency_bench::config::{exit_with_config_error, Config};
 use concurrency_bench::criterion_args::CriterionArgs;
+use concurrency_bench::extra_benches::blocking_hop::{HopGroup, LATENCIES_MS};
 use concurrency_bench::matrix::exit_with_run_error;
 use concurrency_bench::output::{self, SideFiles};
 use concurrency_bench::rounds;

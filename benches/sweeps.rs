@@ -6,9 +6,9 @@ use std::path::Path;
 
 use concurrency_bench::config::{exit_with_config_error, Config};
 use concurrency_bench::criterion_args::CriterionArgs;
+use concurrency_bench::extra_benches::sweep::{Sweep, SweepPoint, SAMPLES};
 use concurrency_bench::matrix::exit_with_run_error;
 use concurrency_bench::output::{self, SideFiles};
-use concurrency_bench::sweep::{Sweep, SweepPoint, SAMPLES};
 use concurrency_bench::timeline::Probe;
 use criterion::{AxisScale, BenchmarkId, Criterion, PlotConfiguration, SamplingMode, Throughput};
 
@@ -44,8 +44,12 @@ fn sweeps(c: &mut Criterion, base: &Config, side_files: &SideFiles) {
             if sweep == Sweep::IoLatency && parameter == 0 {
                 let point = SweepPoint::new(sweep, base, parameter, worker)
                     .unwrap_or_else(|error| exit_with_config_error(&error));
-                concurrency_bench::sweep::record_server_capacity(side_files, sweep.group(), &point)
-                    .unwrap_or_else(|error| exit_with_run_error(&error));
+                concurrency_bench::extra_benches::sweep::record_server_capacity(
+                    side_files,
+                    sweep.group(),
+                    &point,
+                )
+                .unwrap_or_else(|error| exit_with_run_error(&error));
             }
             for &strategy in sweep.strategies() {
                 // A fresh point (server, clients, pools) per strategy: a client's pooled

@@ -5,8 +5,8 @@
 //! tutorial "Speed Up Your Python Program With Concurrency", answered with Criterion statistics.
 //!
 //! The suite is a matrix:
-//! - [`workload`]: *what* is computed — the tutorial's CPU kernels (and, later, its downloads),
-//!   each job with a way to check its result exactly;
+//! - [`workload`]: *what* is computed — the tutorial's CPU kernels and its downloads, each job
+//!   with a way to check its result exactly;
 //! - [`strategy`]: *how* the jobs are spread — one short file per strategy, reading like the
 //!   tutorial's program, and [`strategy::Strategy`], the one list of strategies;
 //! - [`matrix`]: pairs them, owning what lives across runs (runtimes, a warm process pool);
@@ -19,27 +19,27 @@
 //! - [`bench_group`]: a bench's group from rounds to side files, for `benches/cpu.rs` and `io.rs`;
 //! - [`limits`]: enough file descriptors for thousands of sockets;
 //! - [`output`]: the small JSON files the benches write beside Criterion's output;
-//! - [`sweep`]: the scaling sweeps (`cargo bench --bench sweeps`);
-//! - [`blocking_hop`]: ureq against reqwest's blocking client in the thread strategies
-//!   (`cargo bench --bench blocking_hop`, a one-off comparison).
+//! - [`extra_benches`]: what only one of the benches a plain `cargo bench` skips needs —
+//!   [`extra_benches::sweep`], the scaling sweeps (`--bench sweeps`);
+//!   [`extra_benches::blocking_hop`], ureq against reqwest's blocking client in the thread
+//!   strategies (`--bench blocking_hop`, a one-off comparison); [`extra_benches::python`], the
+//!   tutorial's CPython programs beside their Rust counterparts (`--bench python`).
 //!
 //! The bench files in `benches/` are thin: configuration, then the matrix, then each group's
 //! rounds, handed to Criterion.
 
 pub mod bench_group;
-pub mod blocking_hop;
 pub mod config;
 pub mod criterion_args;
+pub mod extra_benches;
 mod join;
 pub mod limits;
 pub mod matrix;
 pub mod output;
 pub mod process;
-pub mod python;
 pub mod rounds;
 pub mod server;
 pub mod strategy;
-pub mod sweep;
 pub mod timeline;
 pub mod workload;
 

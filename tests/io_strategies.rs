@@ -284,7 +284,7 @@ fn an_unreachable_target_is_an_error_naming_it() {
 
 #[test]
 fn blocking_hop_measures_every_thread_strategy_with_both_clients() {
-    use concurrency_bench::blocking_hop::{function_name, HopGroup};
+    use concurrency_bench::extra_benches::blocking_hop::{function_name, HopGroup};
     let base = config(&[
         ("CB_SITES", "6"),
         ("CB_WORKERS", "2"),

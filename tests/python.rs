@@ -1,4 +1,4 @@
-//! The CPython side (`benches/python/`, `src/python.rs`): every tutorial program really
+//! The CPython side (`benches/python/`, `src/extra_benches/python.rs`): every tutorial program really
 //! downloads from the embedded server and computes, every result is checked, and a missing
 //! interpreter or package is one line naming the install command.
 //!
@@ -12,8 +12,10 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use concurrency_bench::config::Config;
+use concurrency_bench::extra_benches::python::{
+    self, Interpreter, Program, CPU_PROGRAMS, INSTALL, IO_PROGRAMS,
+};
 use concurrency_bench::matrix::IoMatrix;
-use concurrency_bench::python::{self, Interpreter, Program, CPU_PROGRAMS, INSTALL, IO_PROGRAMS};
 use concurrency_bench::strategy::Kind;
 use concurrency_bench::workload::cpu::CpuWorkload;
 use concurrency_bench::workload::io::IoWorkload;

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use concurrency_bench::config::Config;
+use concurrency_bench::extra_benches::sweep::{Sweep, SweepPoint, POINT_BUDGET, SAMPLES};
 use concurrency_bench::strategy::Strategy;
-use concurrency_bench::sweep::{Sweep, SweepPoint, POINT_BUDGET, SAMPLES};
 use concurrency_bench::timeline::Probe;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
