@@ -12,8 +12,9 @@ use concurrency_bench::output::SideFiles;
 use concurrency_bench::rounds::{
     self, iters_per_sample, medians_per_iteration, overshoot_tolerance, pause,
     replay_measurement_time, round_orders, run_rounds, summary_scale, Answer, Job, Plan, Replay,
-    Round, RoundsFile, Sample, SplitMix64, MIN_ITERS_PER_SAMPLE,
+    Round, RoundsFile, Sample, MIN_ITERS_PER_SAMPLE,
 };
+use mock_server::SplitMix64;
 
 fn plan(group: &str, samples: usize, seed: u64) -> Plan {
     let config = Config::from_pairs(&[

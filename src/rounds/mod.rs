@@ -7,7 +7,7 @@
 //!    Criterion's flat sampling prints "Unable to complete N samples" whenever it plans one
 //!    iteration per sample, so no strategy gets fewer than two.
 //! 2. R rounds (R = the group's sample count): in each round every selected strategy takes one
-//!    sample of k verified iterations, in a fresh shuffled order ([`SplitMix64`], seeded by
+//!    sample of k verified iterations, in a fresh shuffled order (mock-server's [`SplitMix64`], seeded by
 //!    `CB_ORDER_SEED` or the clock, mixed with the group's id). A load that starts halfway
 //!    slows half of *every* strategy's samples, not all of one strategy's.
 //! 3. The samples go to Criterion unchanged through `iter_custom` ([`measure_group`]), so its
@@ -51,6 +51,8 @@ use std::time::{Duration, Instant};
 use criterion::measurement::WallTime;
 use criterion::{AxisScale, BenchmarkGroup, PlotConfiguration, SamplingMode};
 
+use mock_server::SplitMix64;
+
 use crate::config::Config;
 use crate::criterion_args::CriterionArgs;
 use crate::matrix::exit_with_run_error;
@@ -64,46 +66,6 @@ pub use replay::{
     bench_replay, overshoot_tolerance, pause, replay_measurement_time, wait_precisely, Answer,
     Replay, Wait, SPIN_TAIL,
 };
-
-/// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64): good enough to
-/// shuffle a handful of strategies, and the same sequence on every platform.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator that starts from `seed`.
-    pub fn new(seed: u64) -> SplitMix64 {
-        SplitMix64(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform integer in `0..bound` (`bound` > 0), without modulo bias.
-    pub fn below(&mut self, bound: u64) -> u64 {
-        let zone = u64::MAX - u64::MAX % bound;
-        loop {
-            let value = self.next_u64();
-            if value < zone {
-                return value % bound;
-            }
-        }
-    }
-
-    /// Shuffles `items` in place (Fisher–Yates).
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for last in (1..items.len()).rev() {
-            let other = self.below(last as u64 + 1) as usize;
-            items.swap(last, other);
-        }
-    }
-}
 
 /// The order of `count` strategies (indices) in each of `rounds` rounds: every index once per
 /// round, freshly shuffled each round, the same for the same `seed` and `group`.
