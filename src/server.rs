@@ -124,7 +124,6 @@ pub struct ChildServer {
 impl ChildServer {
     /// Starts `exe` with `settings` and reads its base URL from the first line of its stdout.
     pub fn start(exe: &Path, settings: &ServerConfig) -> Result<ChildServer, String> {
-        let ms = |duration: Duration| format!("{}", duration.as_secs_f64() * 1e3);
         let mut command = Command::new(exe);
         // The server must not outlive the suite, even when a failed benchmark exits at once
         // (no destructors run then): the kernel sends it SIGTERM when this thread ends.
@@ -139,13 +138,7 @@ impl ChildServer {
             });
         }
         let mut child = command
-            .args(["--latency-ms", &ms(settings.latency)])
-            .args(["--jitter-ms", &ms(settings.jitter)])
-            .args(["--jython-bytes", &settings.jython_bytes.to_string()])
-            .args(["--dice-bytes", &settings.dice_bytes.to_string()])
-            .args(["--seed", &settings.seed.to_string()])
-            .args(["--faults", &settings.faults.to_string()])
-            .args(["--stall-ms", &ms(settings.faults.stall)])
+            .args(settings.to_args())
             .stdout(Stdio::piped())
             .stdin(Stdio::null())
             .spawn()
