@@ -8,8 +8,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use concurrency_bench::bench_group::measure_then_record;
-use concurrency_bench::config::{exit_with_config_error, Config};
+use concurrency_bench::config::Config;
 use concurrency_bench::criterion_args::CriterionArgs;
+use concurrency_bench::error::Error;
 use concurrency_bench::matrix::CpuMatrix;
 use concurrency_bench::output::{self, SideFiles};
 use concurrency_bench::rounds::{self, Job, Plan};
@@ -18,19 +19,28 @@ use concurrency_bench::timeline::Probe;
 use concurrency_bench::workload::cpu::{CpuWorkload, Kernel};
 use criterion::{Criterion, Throughput};
 
+mod common;
+
 fn main() {
     // Bad configuration stops the run before Criterion starts and prints anything of its own.
-    let config = Config::from_env_or_exit();
+    let config = Config::from_env().unwrap_or_else(|error| common::exit(error.into()));
     let worker = config.worker_exe_or(Path::new(env!("CARGO_BIN_EXE_cb-worker")));
-    let matrix = CpuMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
+    let matrix = CpuMatrix::new(&config, worker).unwrap_or_else(|error| common::exit(error.into()));
     let mut criterion = Criterion::default().configure_from_args();
     // Read after Criterion has accepted the command line (it exits on anything it refuses).
-    let args = CriterionArgs::from_env_or_exit();
-    cpu(&mut criterion, &args, &config, &matrix);
+    let args = CriterionArgs::from_env().unwrap_or_else(|error| common::exit(error.into()));
+    if let Err(error) = cpu(&mut criterion, &args, &config, &matrix) {
+        common::exit(error);
+    }
     criterion.final_summary();
 }
 
-fn cpu(c: &mut Criterion, args: &CriterionArgs, config: &Config, matrix: &CpuMatrix) {
+fn cpu(
+    c: &mut Criterion,
+    args: &CriterionArgs,
+    config: &Config,
+    matrix: &CpuMatrix,
+) -> Result<(), Error> {
     let side_files = SideFiles::for_run(args);
     for workload in CpuWorkload::all(config) {
         let group_id = format!("cpu/{}", workload.kernel.name());
@@ -60,8 +70,9 @@ fn cpu(c: &mut Criterion, args: &CriterionArgs, config: &Config, matrix: &CpuMat
             })
         };
         let strategies = &Strategy::CPU;
-        measure_then_record(group, args, &plan, &side_files, strategies, job_of, record);
+        measure_then_record(group, args, &plan, &side_files, strategies, job_of, record)?;
     }
+    Ok(())
 }
 
 /// Samples per benchmark and the target time of one sample: more samples for the short

@@ -1,8 +1,9 @@
 //! Every `CB_*` environment variable the suite reads: parsing, defaults and one-line errors.
 //!
 //! Criterion owns the benchmark binaries' command line, so the suite is configured through the
-//! environment. A bad value ends the run with one line that names the variable, the value and what
-//! is allowed, and exit status 2 ([`Config::from_env_or_exit`]).
+//! environment. A bad value is a [`ConfigError`]: one line that names the variable, the value and
+//! what is allowed, with which a bench's `main` stops before anything runs (exit status 2,
+//! [`Error::Setup`]). A valid value a bench cannot honour is [`Refused`], the same way.
 //!
 //! Each variable is declared once, in the `variables!` list below: the [`Config`] field that
 //! stores it, its name, default, what it accepts and what it means. That one entry gives the
@@ -18,6 +19,8 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use mock_server::Faults;
+
+use crate::error::Error;
 
 /// Declares the variables: `field: Type = "CB_NAME" { default; accepts; meaning; }` each.
 ///
@@ -239,15 +242,40 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+impl From<ConfigError> for Error {
+    fn from(error: ConfigError) -> Error {
+        Error::setup(error)
+    }
+}
+
+/// A valid setting that a bench cannot honour (`CB_TARGET_URL` where the bench sets the
+/// server's latency itself, say): the bench stops before anything runs, as on a bad value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// The setting as it was given, e.g. `CB_TARGET_URL=http://127.0.0.1:8080`.
+    pub setting: String,
+    /// Why, and what to do instead.
+    pub reason: String,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.setting, self.reason)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl From<Refused> for Error {
+    fn from(refused: Refused) -> Error {
+        Error::setup(refused)
+    }
+}
+
 impl Config {
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Reads the configuration, or prints the one-line error and exits with status 2.
-    pub fn from_env_or_exit() -> Config {
-        Config::from_env().unwrap_or_else(|error| exit_with_config_error(&error))
     }
 
     /// Reads the configuration from `(name, value)` pairs instead of the environment (tests,
@@ -277,12 +305,6 @@ impl Config {
         let (id, delay) = self.test_slowdown.as_ref()?;
         (*id == format!("{group}/{function}")).then_some(*delay)
     }
-}
-
-/// Prints `error` as the one line the suite promises and exits with status 2.
-pub fn exit_with_config_error(error: &dyn fmt::Display) -> ! {
-    eprintln!("concurrency-bench: {error}");
-    std::process::exit(2)
 }
 
 /// The cores this process may use, as `multiprocessing.Pool()` counts them (at least 1).

@@ -31,6 +31,7 @@
 pub mod bench_group;
 pub mod config;
 pub mod criterion_args;
+pub mod error;
 pub mod extra_benches;
 mod join;
 pub mod limits;

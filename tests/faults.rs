@@ -115,7 +115,9 @@ fn without_cb_faults_a_failure_fails_the_run() {
 fn faults_need_the_embedded_server() {
     let mut config = faulty("10", "error:0.1", "1000");
     config.target_url = Some("http://127.0.0.1:9".to_owned());
-    let error = IoMatrix::new(&config, Path::new(WORKER)).unwrap_err();
+    let error = IoMatrix::new(&config, Path::new(WORKER))
+        .unwrap_err()
+        .to_string();
     assert!(
         error.starts_with("CB_FAULTS=error:0.1 needs the embedded server"),
         "{error}"
@@ -138,6 +140,8 @@ fn a_failure_the_server_did_not_inject_stops_the_measurement_with_both_counts() 
     let ledger = RefCell::new(FaultLedger::default());
     let mut measure = matrix.measure_counted(Strategy::Sequential, &workload, None, &ledger);
     let error = measure(1).unwrap_err();
+    assert_eq!(error.exit_code(), 1, "a failed run");
+    let error = error.to_string();
     assert!(
         error.contains("io/download / sequential: the clients' failures do not match"),
         "{error}"

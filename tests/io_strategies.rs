@@ -274,7 +274,9 @@ fn an_unreachable_target_is_an_error_naming_it() {
         .port();
     let url = format!("http://127.0.0.1:{port}");
     let config = config(&[("CB_TARGET_URL", &url), ("CB_PROCESSES", "1")]);
-    let error = IoMatrix::new(&config, Path::new(WORKER)).unwrap_err();
+    let error = IoMatrix::new(&config, Path::new(WORKER))
+        .unwrap_err()
+        .to_string();
     assert!(
         error.starts_with(&format!("CB_TARGET_URL={url}")),
         "{error}"

@@ -38,7 +38,7 @@ fn ten_thousand_concurrent_downloads_complete_without_a_failure() {
                 limit < 10_512,
                 "limit {limit} should have sufficed: {error}"
             );
-            assert!(error.contains("ulimit -Hn"), "{error}");
+            assert!(error.to_string().contains("ulimit -Hn"), "{error}");
             return;
         }
     };

@@ -154,7 +154,10 @@ fn a_body_with_one_wrong_byte_stops_every_download_program_naming_the_url() {
     let downloads = IoWorkload::new(matrix.base_url(), 4, Some(&wrong_byte));
     let (mut interpreter, _one) = interpreter_for(&config, &downloads);
     for program in &IO_PROGRAMS {
-        let error = interpreter.measure(program, "download", 1).unwrap_err();
+        let error = interpreter
+            .measure(program, "download", 1)
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("wrong byte at offset 17") && error.contains(matrix.base_url()),
             "{}: {error}",
@@ -179,7 +182,10 @@ fn every_cpu_program_computes_both_kernels_exactly() {
         name: "no_such_program",
         ..CPU_PROGRAMS[0]
     };
-    let error = interpreter.measure(&program, "fib", 1).unwrap_err();
+    let error = interpreter
+        .measure(&program, "fib", 1)
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("no_such_program"), "{error}");
 }
 
@@ -191,7 +197,9 @@ fn a_python_without_the_packages_is_one_line_naming_the_install_command() {
     let mut permissions = std::fs::metadata(&wrapper).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
     std::fs::set_permissions(&wrapper, permissions).unwrap();
-    let error = Interpreter::start(wrapper.to_str().unwrap()).unwrap_err();
+    let error = Interpreter::start(wrapper.to_str().unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("requests, aiohttp") && error.contains(INSTALL),
         "{error}"
@@ -201,7 +209,9 @@ fn a_python_without_the_packages_is_one_line_naming_the_install_command() {
 
 #[test]
 fn a_missing_interpreter_is_one_line_naming_the_install_command() {
-    let error = Interpreter::start("/nonexistent/python3").unwrap_err();
+    let error = Interpreter::start("/nonexistent/python3")
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("/nonexistent/python3") && error.contains("CB_PYTHON"),
         "{error}"

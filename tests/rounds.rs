@@ -424,8 +424,7 @@ fn criterion_saves_exactly_the_rounds_samples() {
     };
     let mut group = criterion.benchmark_group("cpu/fib");
     group.nresamples(1000);
-    let measured = rounds::measure_group(&mut group, &args, &plan, None, jobs, &side_files);
-    group.finish();
+    let measured = rounds::measure_group(group, &args, &plan, None, jobs, &side_files).unwrap();
     assert_eq!(measured, ["a", "b"]);
     assert_eq!(
         skipped_calls.get(),
@@ -522,12 +521,7 @@ fn samples_of_tens_of_thousands_of_iterations_are_replayed() {
         );
         let mut group = criterion.benchmark_group("cpu/tiny");
         group.nresamples(1000);
-        assert!(rounds::bench_replay(
-            &mut group,
-            &plan,
-            &mut job,
-            &mut replay
-        ));
+        assert!(rounds::bench_replay(&mut group, &plan, &mut job, &mut replay).unwrap());
         group.finish();
         let wait = replay
             .warm_up()
@@ -608,8 +602,7 @@ fn without_rounds_a_stale_rounds_file_goes_only_where_criterion_measured_anew() 
         )];
         let mut group = criterion.benchmark_group(group_id);
         group.nresamples(1000);
-        rounds::measure_group(&mut group, &args, &plan, None, jobs, &side_files);
-        group.finish();
+        rounds::measure_group(group, &args, &plan, None, jobs, &side_files).unwrap();
     }
     for baseline in ["new", "base"] {
         let rounds_file = |group: &str| home.join(group).join(baseline).join("cb-rounds.json");
@@ -617,4 +610,70 @@ fn without_rounds_a_stale_rounds_file_goes_only_where_criterion_measured_anew() 
         assert!(rounds_file("cpu_sum_of_squares").exists(), "not run: kept");
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_failed_run_inside_criterion_comes_back_as_the_error_and_nothing_more_is_written() {
+    // With rounds the failure happens in the planning warm-up; measured live (`--quick`), inside
+    // Criterion's own routine, from which it escapes.
+    for (mode, line) in [
+        ("rounds", &["--bench"][..]),
+        ("live", &["--bench", "--quick"][..]),
+    ] {
+        let dir =
+            std::env::temp_dir().join(format!("cb-rounds-fail-{mode}-{}", std::process::id()));
+        let home: PathBuf = dir.join("criterion");
+        let args = CriterionArgs::parse(line.iter().copied()).unwrap();
+        let side_files = SideFiles {
+            criterion_home: home.clone(),
+            baselines: args.baseline_dirs(),
+        };
+        let mut criterion = criterion::Criterion::default()
+            .output_directory(&home)
+            .without_plots();
+        let calls = Cell::new(0);
+        let failing = Job::new("b", |iters| {
+            calls.set(calls.get() + 1);
+            match calls.get() {
+                3 => Err(concurrency_bench::matrix::RunError {
+                    strategy: concurrency_bench::strategy::Strategy::Rayon,
+                    workload: "cpu/fib".to_owned(),
+                    message: "job 2: expected 5, got 6".to_owned(),
+                }
+                .into()),
+                _ => Ok(Duration::from_micros(10) * iters as u32),
+            }
+        });
+        let fine = Job::new("a", |iters| Ok(Duration::from_micros(10) * iters as u32));
+        let plan = Plan {
+            group: "cpu/fib".to_owned(),
+            samples: 10,
+            sample_target: Duration::from_micros(100),
+            warm_up: Duration::from_micros(1),
+            seed: 1,
+        };
+        let mut group = criterion.benchmark_group("cpu/fib");
+        group.nresamples(1000);
+        let error =
+            rounds::measure_group(group, &args, &plan, None, vec![fine, failing], &side_files)
+                .unwrap_err();
+        assert_eq!(error.exit_code(), 1, "{mode}");
+        assert_eq!(
+            error.to_string(),
+            "cpu/fib / rayon: job 2: expected 5, got 6",
+            "{mode}"
+        );
+        assert_eq!(calls.get(), 3, "{mode}: nothing ran after the failure");
+        let report = home.join("cpu_fib").join("report");
+        assert!(!report.exists(), "{mode}: the group's summary was written");
+        assert!(
+            !home
+                .join("cpu_fib")
+                .join("new")
+                .join("cb-rounds.json")
+                .exists(),
+            "{mode}: rounds written after a failure"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

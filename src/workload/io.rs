@@ -12,7 +12,7 @@ use std::time::Duration;
 
 pub use mock_server::Page;
 
-pub use super::client::{BlockingClient, BlockingClientKind, MAX_BODY_BYTES};
+pub use super::client::{BlockingClient, BlockingClientKind, ClientError, MAX_BODY_BYTES};
 
 /// How a downloaded body is checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -354,7 +354,10 @@ impl FailureTally {
     /// Checks that these clients' outcomes are exactly what the server `injected` while they
     /// ran: one page request per download, and per [`FAULT_KINDS`] as many failures of the
     /// client kind as faults of the server kind. The error names both sides' counts.
-    pub fn matches_injected(&self, injected: &mock_server::FaultCounts) -> Result<(), String> {
+    pub fn matches_injected(
+        &self,
+        injected: &mock_server::FaultCounts,
+    ) -> Result<(), FaultMismatch> {
         let exact = injected.total() == self.downloads
             && FAULT_KINDS
                 .iter()
@@ -362,26 +365,49 @@ impl FailureTally {
         if exact {
             return Ok(());
         }
+        Err(FaultMismatch {
+            clients: self.clone(),
+            injected: *injected,
+        })
+    }
+}
+
+/// The clients' failures are not what the server injected (a fault hidden by a retry, or a
+/// timeout the server did not cause).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultMismatch {
+    /// What the clients counted.
+    pub clients: FailureTally,
+    /// What the server injected meanwhile.
+    pub injected: mock_server::FaultCounts,
+}
+
+impl fmt::Display for FaultMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (tally, injected) = (&self.clients, &self.injected);
         let clients: Vec<String> = FAULT_KINDS
             .iter()
-            .map(|&(_, client_kind)| format!("{client_kind} {}", self.count(client_kind)))
+            .map(|&(_, client_kind)| format!("{client_kind} {}", tally.count(client_kind)))
             .collect();
         let server: Vec<String> = FAULT_KINDS
             .iter()
             .map(|&(kind, _)| format!("{} {}", kind.name(), injected.get(kind)))
             .collect();
-        Err(format!(
+        write!(
+            f,
             "the clients' failures do not match the server's faults: {} downloads with {} \
              failed ({}), {} page requests with {} faulted ({})",
-            self.downloads,
-            self.total_failed(),
+            tally.downloads,
+            tally.total_failed(),
             clients.join(", "),
             injected.total(),
             injected.total() - injected.ok,
             server.join(", ")
-        ))
+        )
     }
 }
+
+impl std::error::Error for FaultMismatch {}
 
 /// The client-side kind of failure each injected server fault produces: a 500 is a `status`
 /// failure, a dropped connection a `connection` failure, a stall a `timeout`.
@@ -432,29 +458,73 @@ impl IoWorkload {
     }
 
     /// Checks every outcome: all succeeded, and there is one per job. Returns the total bytes.
-    pub fn verify(&self, results: &[Fetched]) -> Result<u64, String> {
+    pub fn verify(&self, results: &[Fetched]) -> Result<u64, FailedDownloads> {
         if results.len() != self.jobs.len() {
-            return Err(format!(
-                "expected {} downloads, got {}",
-                self.jobs.len(),
-                results.len()
-            ));
+            return Err(FailedDownloads::Count {
+                expected: self.jobs.len(),
+                got: results.len(),
+            });
         }
         let failures: Vec<(usize, &DownloadError)> = results
             .iter()
             .enumerate()
             .filter_map(|(index, result)| result.as_ref().err().map(|error| (index, error)))
             .collect();
-        if let Some((index, first)) = failures.first() {
-            return Err(format!(
-                "{} of {} downloads failed; the first, job {index}: {first}",
-                failures.len(),
-                results.len()
-            ));
+        if let Some(&(index, first)) = failures.first() {
+            return Err(FailedDownloads::Failed {
+                failed: failures.len(),
+                total: results.len(),
+                index,
+                first: first.clone(),
+            });
         }
         Ok(results.iter().flatten().map(|&bytes| bytes as u64).sum())
     }
 }
+
+/// Downloads that did not all succeed: the first failure, or a wrong count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailedDownloads {
+    /// Not one outcome per job.
+    Count {
+        /// The jobs.
+        expected: usize,
+        /// The outcomes.
+        got: usize,
+    },
+    /// Some downloads failed.
+    Failed {
+        /// How many.
+        failed: usize,
+        /// Of how many.
+        total: usize,
+        /// The first failed job's index.
+        index: usize,
+        /// Its failure.
+        first: DownloadError,
+    },
+}
+
+impl fmt::Display for FailedDownloads {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailedDownloads::Count { expected, got } => {
+                write!(f, "expected {expected} downloads, got {got}")
+            }
+            FailedDownloads::Failed {
+                failed,
+                total,
+                index,
+                first,
+            } => write!(
+                f,
+                "{failed} of {total} downloads failed; the first, job {index}: {first}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FailedDownloads {}
 
 #[cfg(test)]
 mod tests {
@@ -528,7 +598,7 @@ mod tests {
             url: "u".into(),
             status: 503,
         });
-        let message = workload.verify(&bad).unwrap_err();
+        let message = workload.verify(&bad).unwrap_err().to_string();
         assert!(
             message.starts_with("1 of 5 downloads failed; the first, job 3"),
             "{message}"
@@ -568,7 +638,7 @@ mod tests {
         assert_eq!(call.matches_injected(&injected), Ok(()));
         // A retried reset: the server saw one more request than the clients sent.
         let retried = mock_server::FaultCounts { ok: 3, ..injected };
-        let message = call.matches_injected(&retried).unwrap_err();
+        let message = call.matches_injected(&retried).unwrap_err().to_string();
         assert!(
             message.ends_with(
                 "4 downloads with 2 failed (status 0, connection 1, timeout 1), \
