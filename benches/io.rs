@@ -15,11 +15,11 @@ use concurrency_bench::bench_group::measure_then_record;
 use concurrency_bench::config::Config;
 use concurrency_bench::criterion_args::CriterionArgs;
 use concurrency_bench::error::Error;
-use concurrency_bench::matrix::{FaultLedger, IoMatrix};
+use concurrency_bench::matrix::IoMatrix;
 use concurrency_bench::output::{self, BenchMeta, SideFiles};
 use concurrency_bench::rounds::{Job, Plan};
 use concurrency_bench::strategy::Strategy;
-use concurrency_bench::workload::io::FailureTally;
+use concurrency_bench::workload::faults::{FailureTally, FaultLedger};
 use criterion::{Criterion, Throughput};
 
 const GROUP: &str = "io/download";

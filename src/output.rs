@@ -294,7 +294,7 @@ pub fn record_faults(
     side_files: &SideFiles,
     meta: &BenchMeta,
     config: &Config,
-    tally: &crate::workload::io::FailureTally,
+    tally: &crate::workload::faults::FailureTally,
     injected: mock_server::FaultCounts,
 ) -> Result<(), SideFileError> {
     let dirs = side_files.benchmark_dirs(&meta.group, &meta.function, meta.parameter);

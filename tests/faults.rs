@@ -10,10 +10,8 @@ use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
 use std::cell::RefCell;
 
-use concurrency_bench::matrix::FaultLedger;
-use concurrency_bench::workload::io::{
-    BlockingClient, BlockingClientKind, FailureTally, IoWorkload, FAULT_KINDS,
-};
+use concurrency_bench::workload::faults::{FailureTally, FaultLedger, FAULT_KINDS};
+use concurrency_bench::workload::io::{BlockingClient, BlockingClientKind, IoWorkload};
 use mock_server::{page_body, FaultCounts, FaultKind, Faults, MockSite, ServerConfig};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");

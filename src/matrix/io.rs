@@ -31,32 +31,11 @@ use crate::process::{JobOutcome, ProcessPool, WireJob, WireResult};
 use crate::server::{Server, ServerError};
 use crate::strategy::{self, Strategy};
 use crate::timeline::Probe;
+use crate::workload::faults::{FailureTally, FaultLedger, FAULT_KINDS};
 use crate::workload::io::{
     async_client, BlockingClient, BlockingClientKind, ClientError, Download, DownloadError, Expect,
-    FailureTally, FaultMismatch, Fetched, IoWorkload, Page, FAULT_KINDS,
+    Fetched, IoWorkload, Page,
 };
-
-/// What one I/O strategy saw fail across its samples, and what the server injected meanwhile.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FaultLedger {
-    /// The clients' failures by kind.
-    pub tally: FailureTally,
-    /// What the server injected while this strategy ran, by kind.
-    pub injected: FaultCounts,
-}
-
-impl FaultLedger {
-    /// Adds what the server injected during one measuring call, and checks it against what
-    /// the clients counted in that call (`call`, the tally's growth over it).
-    pub fn settle(
-        &mut self,
-        call: &FailureTally,
-        injected: FaultCounts,
-    ) -> Result<(), FaultMismatch> {
-        self.injected.add_counts(&injected);
-        call.matches_injected(&injected)
-    }
-}
 
 /// The I/O strategies that run each download on a thread of their own, through a blocking
 /// client ([`BlockingSessions`]), in the order of [`Strategy::IO`].

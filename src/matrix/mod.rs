@@ -13,7 +13,7 @@ use crate::strategy::Strategy;
 use crate::workload::io::{ClientError, DownloadError};
 
 pub use cpu::CpuMatrix;
-pub use io::{BlockingSessions, FaultLedger, IoMatrix, BLOCKING_STRATEGIES};
+pub use io::{BlockingSessions, IoMatrix, BLOCKING_STRATEGIES};
 
 /// A run that failed or computed a wrong answer: never timed as if it had worked.
 #[derive(Debug)]

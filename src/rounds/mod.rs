@@ -332,21 +332,7 @@ fn measure_jobs(
         .sampling_mode(SamplingMode::Flat)
         .sample_size(plan.samples);
     if !args.interleaves() {
-        group
-            .warm_up_time(plan.warm_up)
-            .measurement_time(plan.sample_target * plan.samples as u32);
-        let mut measured = Vec::new();
-        for job in &mut jobs {
-            if bench_live(group, job)? {
-                measured.push(job.name.clone());
-            }
-        }
-        // Criterion replaced this group's samples without rounds (`--quick`): rounds an
-        // earlier run left would no longer describe them.
-        if !measured.is_empty() {
-            side_files.remove_group_file(&plan.group, ROUNDS_FILE)?;
-        }
-        return Ok(measured);
+        return measure_live(group, plan, jobs, side_files);
     }
 
     let selected: Vec<bool> = jobs
@@ -398,6 +384,31 @@ fn measure_jobs(
     if let Some(mut record) = record {
         record.fallback = fallback;
         side_files.write_group_file(&plan.group, ROUNDS_FILE, &record)?;
+    }
+    Ok(measured)
+}
+
+/// Without rounds: each job measured live as Criterion asks (`--quick`), or run as it asks
+/// (`--test`, `--list`, …).
+fn measure_live(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    plan: &Plan,
+    mut jobs: Vec<Job<'_>>,
+    side_files: &SideFiles,
+) -> Result<Vec<String>, Error> {
+    group
+        .warm_up_time(plan.warm_up)
+        .measurement_time(plan.sample_target * plan.samples as u32);
+    let mut measured = Vec::new();
+    for job in &mut jobs {
+        if bench_live(group, job)? {
+            measured.push(job.name.clone());
+        }
+    }
+    // Criterion replaced this group's samples without rounds (`--quick`): rounds an earlier
+    // run left would no longer describe them.
+    if !measured.is_empty() {
+        side_files.remove_group_file(&plan.group, ROUNDS_FILE)?;
     }
     Ok(measured)
 }
