@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use concurrency_bench::bench_group::measure_then_record;
+use concurrency_bench::bench_group::{cpu_sampling, measure_then_record};
 use concurrency_bench::config::Config;
 use concurrency_bench::criterion_args::CriterionArgs;
 use concurrency_bench::error::Error;
@@ -16,7 +16,7 @@ use concurrency_bench::output::{self, SideFiles};
 use concurrency_bench::rounds::{self, Job, Plan};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
-use concurrency_bench::workload::cpu::{CpuWorkload, Kernel};
+use concurrency_bench::workload::cpu::CpuWorkload;
 use criterion::{Criterion, Throughput};
 
 mod common;
@@ -44,12 +44,12 @@ fn cpu(
     let side_files = SideFiles::for_run(args);
     for workload in CpuWorkload::all(config) {
         let group_id = format!("cpu/{}", workload.kernel.name());
-        let (samples, sample_target) = sampling(workload.kernel);
+        let sampling = cpu_sampling(workload.kernel);
         let plan = Plan::new(
             &group_id,
             config,
-            samples,
-            sample_target,
+            sampling.samples,
+            sampling.sample_target,
             Duration::from_millis(300),
         );
         let workload = &workload;
@@ -73,15 +73,4 @@ fn cpu(
         measure_then_record(group, args, &plan, &side_files, strategies, job_of, record)?;
     }
     Ok(())
-}
-
-/// Samples per benchmark and the target time of one sample: more samples for the short
-/// sum-of-squares runs (tens of ms, several per sample, so a tight interval is cheap) than for
-/// fib (hundreds of ms per run, two runs per sample: the fewest that Criterion does not warn
-/// about), so that the whole bench stays within about two minutes on 2 cores.
-fn sampling(kernel: Kernel) -> (usize, Duration) {
-    match kernel {
-        Kernel::SumOfSquares => (20, Duration::from_millis(150)),
-        Kernel::Fib => (12, Duration::from_millis(400)),
-    }
 }

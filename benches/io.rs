@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::path::Path;
 use std::time::Duration;
 
-use concurrency_bench::bench_group::measure_then_record;
+use concurrency_bench::bench_group::{measure_then_record, IO_SAMPLING};
 use concurrency_bench::config::Config;
 use concurrency_bench::criterion_args::CriterionArgs;
 use concurrency_bench::error::Error;
@@ -23,12 +23,6 @@ use concurrency_bench::workload::faults::{FailureTally, FaultLedger};
 use criterion::{Criterion, Throughput};
 
 const GROUP: &str = "io/download";
-
-/// Samples per benchmark, and the target time of one sample: the slow strategies take two
-/// iterations per sample (the fewest Criterion does not warn about; sequential downloads take
-/// N·L ≈ 3.2 s each), the fast ones several.
-const SAMPLES: usize = 10;
-const SAMPLE_TARGET: Duration = Duration::from_millis(400);
 
 mod common;
 
@@ -59,8 +53,8 @@ fn io(
     let plan = Plan::new(
         GROUP,
         config,
-        SAMPLES,
-        SAMPLE_TARGET,
+        IO_SAMPLING.samples,
+        IO_SAMPLING.sample_target,
         Duration::from_millis(500),
     );
     let ledgers: Vec<RefCell<FaultLedger>> =

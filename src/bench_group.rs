@@ -1,6 +1,8 @@
 //! What `benches/cpu.rs` and `benches/io.rs` do with each group: measure its strategies in
 //! interleaved rounds, hand them to Criterion, then write each measured strategy's side files.
 
+use std::time::Duration;
+
 use criterion::measurement::WallTime;
 use criterion::BenchmarkGroup;
 
@@ -9,6 +11,39 @@ use crate::error::Error;
 use crate::output::SideFiles;
 use crate::rounds::{self, Job, Plan};
 use crate::strategy::Strategy;
+use crate::workload::cpu::Kernel;
+
+/// How a group is sampled unless `CB_SAMPLES` / `CB_SAMPLE_MS` say otherwise (the README's
+/// "Defaults", which a test holds to these values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sampling {
+    /// Samples per benchmark: the group's interleaved rounds.
+    pub samples: usize,
+    /// Target time of one sample.
+    pub sample_target: Duration,
+}
+
+/// `cpu/<kernel>`: more samples for the short sum-of-squares runs (tens of ms, several per
+/// sample, so a tight interval is cheap) than for fib (hundreds of ms per run, two runs per
+/// sample: the fewest that Criterion does not warn about), so that the whole bench stays within
+/// about two minutes on 2 cores.
+pub fn cpu_sampling(kernel: Kernel) -> Sampling {
+    let (samples, ms) = match kernel {
+        Kernel::SumOfSquares => (20, 150),
+        Kernel::Fib => (12, 400),
+    };
+    Sampling {
+        samples,
+        sample_target: Duration::from_millis(ms),
+    }
+}
+
+/// `io/download`: the slow strategies take two iterations per sample (the fewest Criterion does
+/// not warn about; sequential downloads take N·L ≈ 3.2 s each), the fast ones several.
+pub const IO_SAMPLING: Sampling = Sampling {
+    samples: 10,
+    sample_target: Duration::from_millis(400),
+};
 
 /// Measures `strategies` as Criterion's `group` ([`rounds::measure_group`], with `sequential`
 /// as the reference; `job_of` makes each strategy's measuring job, in `strategies`' order),

@@ -180,7 +180,7 @@ variables! {
     sample_ms: Option<u64> = "CB_SAMPLE_MS" {
         default: None, shown as "each group's own";
         accepts: Optional(Number("an integer number of milliseconds", 1..=600_000));
-        meaning: "target time of one sample; iterations per sample = target / time per iteration, at least 1";
+        meaning: "target time of one sample; iterations per sample = target / time per iteration, at least 2";
     }
     order_seed: Option<u64> = "CB_ORDER_SEED" {
         default: None, shown as "from the clock";
