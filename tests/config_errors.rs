@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-const CONFIG: &str = env!("CARGO_BIN_EXE_cb-config");
+use crate::util::CB_CONFIG as CONFIG;
 
 fn run_with(name: &str, value: &str) -> std::process::Output {
     Command::new(CONFIG)

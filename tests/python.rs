@@ -20,7 +20,7 @@ use concurrency_bench::strategy::Kind;
 use concurrency_bench::workload::cpu::CpuWorkload;
 use concurrency_bench::workload::io::IoWorkload;
 
-const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
+use crate::util::WORKER;
 
 /// A CPython with the pinned packages: `python3` when it has them, else a virtual
 /// environment made once for these tests.
@@ -61,9 +61,7 @@ fn run(command: &mut Command) {
     assert!(status.success(), "{command:?}: {status}");
 }
 
-fn config(pairs: &[(&str, &str)]) -> Config {
-    Config::from_pairs(pairs).unwrap()
-}
+use crate::util::config;
 
 /// Small sizes: 6 downloads at 2 ms, sums up to 3,000, fib(12); 3 threads, 2 processes.
 fn small() -> Config {

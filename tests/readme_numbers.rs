@@ -6,8 +6,9 @@
 
 use std::time::Duration;
 
+use crate::util;
 use concurrency_bench::bench_group::{cpu_sampling, Sampling, IO_SAMPLING};
-use concurrency_bench::config::{Config, VARIABLES};
+use concurrency_bench::config::VARIABLES;
 use concurrency_bench::extra_benches::blocking_hop::{
     HIGH_LATENCY_MS, LATENCIES_MS, SITES_AT_HIGH_LATENCY,
 };
@@ -120,7 +121,7 @@ fn the_sweeps_table_and_budget_are_the_sweeps() {
 
 #[test]
 fn the_blocking_hop_sizes_are_its_constants() {
-    let sites = Config::from_pairs(&[]).unwrap().sites;
+    let sites = util::config(&[]).sites;
     assert_says(&format!(
         "{sites} downloads ({SITES_AT_HIGH_LATENCY} at {HIGH_LATENCY_MS} ms)"
     ));
@@ -133,7 +134,7 @@ fn the_blocking_hop_sizes_are_its_constants() {
 
 #[test]
 fn the_sequential_ideal_is_the_defaults() {
-    let config = Config::from_pairs(&[]).unwrap();
+    let config = util::config(&[]);
     let seconds = config.sites as f64 * config.latency_ms / 1000.0;
     assert_says(&format!(
         "`sequential` can't beat {} × {} ms = {seconds} s",

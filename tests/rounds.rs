@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
 
-use concurrency_bench::config::Config;
+use crate::util;
 use concurrency_bench::criterion_args::CriterionArgs;
 use concurrency_bench::output::SideFiles;
 use concurrency_bench::rounds::{
@@ -17,11 +17,10 @@ use concurrency_bench::rounds::{
 use mock_server::SplitMix64;
 
 fn plan(group: &str, samples: usize, seed: u64) -> Plan {
-    let config = Config::from_pairs(&[
+    let config = util::config(&[
         ("CB_SAMPLES", &samples.to_string()),
         ("CB_ORDER_SEED", &seed.to_string()),
-    ])
-    .unwrap();
+    ]);
     Plan::new(
         group,
         &config,

@@ -32,10 +32,11 @@
 //! wake-up), which capped replay at k ≈ 5,000 even on an idle machine. The wait therefore
 //! sleeps all but its last [`SPIN_TAIL`] and spins on `Instant` through the deadline: while its
 //! thread holds a CPU at the deadline it ends within one clock reading of it. Measured through
-//! Criterion (`CRITERION_DEBUG=1 cargo test -p concurrency-bench --test rounds samples_of_tens
-//! -- --nocapture`, its warm-up wall time against D = 1 s, 12 runs, the 2-core machine busy
-//! with other builds): 2.7–5.0 µs late, most of it Criterion's own call around the wait. With
-//! a 10 µs budget, replay holds up to k = 1 + 1 s/10 µs ≈ 100,000 iterations per sample. What no
+//! Criterion (`CRITERION_DEBUG=1 cargo test -p concurrency-bench --test main
+//! rounds::samples_of_tens -- --nocapture`, its warm-up wall time against D = 1 s, 12 runs, the
+//! 2-core machine busy with other builds): 2.7–5.0 µs late, most of it Criterion's own call
+//! around the wait. With a 10 µs budget, replay holds up to k = 1 + 1 s/10 µs ≈ 100,000
+//! iterations per sample. What no
 //! wait can promise is a CPU at the deadline: with two busy loops beside other builds on the two
 //! cores, 17 of 22 such warm-ups ended 0.9–12.4 ms late (the thread woke from its sleep only
 //! after the deadline, or was preempted while spinning; ticks are 4 ms at 250 Hz), beyond the
