@@ -1,9 +1,9 @@
 //! `cargo bench --bench blocking_hop`: a one-off comparison (not part of a plain `cargo bench`)
 //! of the thread strategies' blocking client — ureq, whose requests run on the calling thread,
 //! against reqwest's, which hands each one to its runtime thread — at L = 0, 1 and 20 ms
-//! (`concurrency_bench::extra_benches::blocking_hop` holds the logic). Each latency is one group, measured in
-//! interleaved rounds, then handed to Criterion; each benchmark then gets its `cb-meta.json`
-//! and, from one more untimed run, its `cb-timeline.json`.
+//! (`concurrency_bench::extra_benches::blocking_hop` holds the logic). Each latency is one
+//! group, measured in interleaved rounds, then handed to Criterion; each benchmark then gets its
+//! `cb-meta.json` and, from one more untimed run, its `cb-timeline.json`.
 
 use std::path::Path;
 

@@ -7,9 +7,9 @@
 //!    Criterion's flat sampling prints "Unable to complete N samples" whenever it plans one
 //!    iteration per sample, so no strategy gets fewer than two.
 //! 2. R rounds (R = the group's sample count): in each round every selected strategy takes one
-//!    sample of k verified iterations, in a fresh shuffled order (mock-server's [`SplitMix64`], seeded by
-//!    `CB_ORDER_SEED` or the clock, mixed with the group's id). A load that starts halfway
-//!    slows half of *every* strategy's samples, not all of one strategy's.
+//!    sample of k verified iterations, in a fresh shuffled order (mock-server's [`SplitMix64`],
+//!    seeded by `CB_ORDER_SEED` or the clock, mixed with the group's id). A load that starts
+//!    halfway slows half of *every* strategy's samples, not all of one strategy's.
 //! 3. The samples go to Criterion unchanged through `iter_custom` ([`measure_group`]), so its
 //!    `sample.json` holds exactly the (iters, ns) pairs of `cb-rounds.json` ([`RoundsFile`]).
 //!
@@ -33,15 +33,15 @@
 //! sleeps all but its last [`SPIN_TAIL`] and spins on `Instant` through the deadline: while its
 //! thread holds a CPU at the deadline it ends within one clock reading of it. Measured through
 //! Criterion (`CRITERION_DEBUG=1 cargo test -p concurrency-bench --test main
-//! rounds::samples_of_tens -- --nocapture`, its warm-up wall time against D = 1 s, 12 runs, the
-//! 2-core machine busy with other builds): 2.7–5.0 µs late, most of it Criterion's own call
-//! around the wait. With a 10 µs budget, replay holds up to k = 1 + 1 s/10 µs ≈ 100,000
-//! iterations per sample. What no
-//! wait can promise is a CPU at the deadline: with two busy loops beside other builds on the two
-//! cores, 17 of 22 such warm-ups ended 0.9–12.4 ms late (the thread woke from its sleep only
-//! after the deadline, or was preempted while spinning; ticks are 4 ms at 250 Hz), beyond the
-//! tolerance for any k ≳ 80. Such a strategy falls back to live measuring under that load, and
-//! its warning line says that its thread had no CPU at the deadline.
+//! rounds::handoff::samples_of_tens -- --nocapture`, its warm-up wall time against D = 1 s, 12
+//! runs, the 2-core machine busy with other builds): 2.7–5.0 µs late, most of it Criterion's own
+//! call around the wait. With a 10 µs budget, replay holds up to k = 1 + 1 s/10 µs ≈ 100,000
+//! iterations per sample. What no wait can promise is a CPU at the deadline: with two busy loops
+//! beside other builds on the two cores, 17 of 22 such warm-ups ended 0.9–12.4 ms late (the
+//! thread woke from its sleep only after the deadline, or was preempted while spinning; ticks
+//! are 4 ms at 250 Hz), beyond the tolerance for any k ≳ 80. Such a strategy falls back to live
+//! measuring under that load, and its warning line says that its thread had no CPU at the
+//! deadline.
 //!
 //! Modes in which Criterion does not measure (`--test`, `--list`, `--profile-time`,
 //! `--load-baseline`) and `--quick` (Criterion's own adaptive sampling) run the strategies live,
