@@ -7,39 +7,49 @@
 use std::path::Path;
 use std::time::Duration;
 
-use concurrency_bench::bench_group::measure_then_record;
-use concurrency_bench::config::{exit_with_config_error, Config};
+use concurrency_bench::bench_group::{cpu_sampling, measure_then_record};
+use concurrency_bench::config::Config;
 use concurrency_bench::criterion_args::CriterionArgs;
+use concurrency_bench::error::Error;
 use concurrency_bench::matrix::CpuMatrix;
 use concurrency_bench::output::{self, SideFiles};
 use concurrency_bench::rounds::{self, Job, Plan};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
-use concurrency_bench::workload::cpu::{CpuWorkload, Kernel};
+use concurrency_bench::workload::cpu::CpuWorkload;
 use criterion::{Criterion, Throughput};
+
+mod common;
 
 fn main() {
     // Bad configuration stops the run before Criterion starts and prints anything of its own.
-    let config = Config::from_env_or_exit();
+    let config = Config::from_env().unwrap_or_else(|error| common::exit(error.into()));
     let worker = config.worker_exe_or(Path::new(env!("CARGO_BIN_EXE_cb-worker")));
-    let matrix = CpuMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
+    let matrix = CpuMatrix::new(&config, worker).unwrap_or_else(|error| common::exit(error.into()));
     let mut criterion = Criterion::default().configure_from_args();
     // Read after Criterion has accepted the command line (it exits on anything it refuses).
-    let args = CriterionArgs::from_env_or_exit();
-    cpu(&mut criterion, &args, &config, &matrix);
+    let args = CriterionArgs::from_env().unwrap_or_else(|error| common::exit(error.into()));
+    if let Err(error) = cpu(&mut criterion, &args, &config, &matrix) {
+        common::exit(error);
+    }
     criterion.final_summary();
 }
 
-fn cpu(c: &mut Criterion, args: &CriterionArgs, config: &Config, matrix: &CpuMatrix) {
+fn cpu(
+    c: &mut Criterion,
+    args: &CriterionArgs,
+    config: &Config,
+    matrix: &CpuMatrix,
+) -> Result<(), Error> {
     let side_files = SideFiles::for_run(args);
     for workload in CpuWorkload::all(config) {
         let group_id = format!("cpu/{}", workload.kernel.name());
-        let (samples, sample_target) = sampling(workload.kernel);
+        let sampling = cpu_sampling(workload.kernel);
         let plan = Plan::new(
             &group_id,
             config,
-            samples,
-            sample_target,
+            sampling.samples,
+            sampling.sample_target,
             Duration::from_millis(300),
         );
         let workload = &workload;
@@ -60,17 +70,7 @@ fn cpu(c: &mut Criterion, args: &CriterionArgs, config: &Config, matrix: &CpuMat
             })
         };
         let strategies = &Strategy::CPU;
-        measure_then_record(group, args, &plan, &side_files, strategies, job_of, record);
+        measure_then_record(group, args, &plan, &side_files, strategies, job_of, record)?;
     }
-}
-
-/// Samples per benchmark and the target time of one sample: more samples for the short
-/// sum-of-squares runs (tens of ms, several per sample, so a tight interval is cheap) than for
-/// fib (hundreds of ms per run, two runs per sample: the fewest that Criterion does not warn
-/// about), so that the whole bench stays within about two minutes on 2 cores.
-fn sampling(kernel: Kernel) -> (usize, Duration) {
-    match kernel {
-        Kernel::SumOfSquares => (20, Duration::from_millis(150)),
-        Kernel::Fib => (12, Duration::from_millis(400)),
-    }
+    Ok(())
 }

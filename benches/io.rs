@@ -11,48 +11,50 @@ use std::cell::RefCell;
 use std::path::Path;
 use std::time::Duration;
 
-use concurrency_bench::bench_group::measure_then_record;
-use concurrency_bench::config::{exit_with_config_error, Config};
+use concurrency_bench::bench_group::{measure_then_record, IO_SAMPLING};
+use concurrency_bench::config::Config;
 use concurrency_bench::criterion_args::CriterionArgs;
-use concurrency_bench::matrix::{exit_with_run_error, FaultLedger, IoMatrix};
+use concurrency_bench::error::Error;
+use concurrency_bench::matrix::IoMatrix;
 use concurrency_bench::output::{self, BenchMeta, SideFiles};
 use concurrency_bench::rounds::{Job, Plan};
 use concurrency_bench::strategy::Strategy;
-use concurrency_bench::workload::io::FailureTally;
+use concurrency_bench::workload::faults::{FailureTally, FaultLedger};
 use criterion::{Criterion, Throughput};
 
 const GROUP: &str = "io/download";
 
-/// Samples per benchmark, and the target time of one sample: the slow strategies take two
-/// iterations per sample (the fewest Criterion does not warn about; sequential downloads take
-/// N·L ≈ 3.2 s each), the fast ones several.
-const SAMPLES: usize = 10;
-const SAMPLE_TARGET: Duration = Duration::from_millis(400);
+mod common;
 
 fn main() {
     // Bad configuration (an unreachable CB_TARGET_URL too) stops the run before Criterion
     // starts and prints anything of its own.
-    let config = Config::from_env_or_exit();
+    let config = Config::from_env().unwrap_or_else(|error| common::exit(error.into()));
     let worker = config.worker_exe_or(Path::new(env!("CARGO_BIN_EXE_cb-worker")));
-    let matrix = IoMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
+    let matrix = IoMatrix::new(&config, worker).unwrap_or_else(|error| common::exit(error.into()));
     let mut criterion = Criterion::default().configure_from_args();
     // Read after Criterion has accepted the command line (it exits on anything it refuses).
-    let args = CriterionArgs::from_env_or_exit();
-    io(&mut criterion, &args, &config, &matrix);
+    let args = CriterionArgs::from_env().unwrap_or_else(|error| common::exit(error.into()));
+    if let Err(error) = io(&mut criterion, &args, &config, &matrix) {
+        common::exit(error);
+    }
     criterion.final_summary();
 }
 
-fn io(c: &mut Criterion, args: &CriterionArgs, config: &Config, matrix: &IoMatrix) {
+fn io(
+    c: &mut Criterion,
+    args: &CriterionArgs,
+    config: &Config,
+    matrix: &IoMatrix,
+) -> Result<(), Error> {
     let workload = &matrix.workload();
-    let server_latency_ms = matrix
-        .measure_request_ms()
-        .unwrap_or_else(|error| exit_with_run_error(&error));
+    let server_latency_ms = matrix.measure_request_ms()?;
     let side_files = SideFiles::for_run(args);
     let plan = Plan::new(
         GROUP,
         config,
-        SAMPLES,
-        SAMPLE_TARGET,
+        IO_SAMPLING.samples,
+        IO_SAMPLING.sample_target,
         Duration::from_millis(500),
     );
     let ledgers: Vec<RefCell<FaultLedger>> =
@@ -81,5 +83,5 @@ fn io(c: &mut Criterion, args: &CriterionArgs, config: &Config, matrix: &IoMatri
         })
     };
     let strategies = &Strategy::IO;
-    measure_then_record(group, args, &plan, &side_files, strategies, job_of, record);
+    measure_then_record(group, args, &plan, &side_files, strategies, job_of, record)
 }

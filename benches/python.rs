@@ -14,11 +14,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use concurrency_bench::bench_group::measure_jobs_then_record;
-use concurrency_bench::config::{exit_with_config_error, Config};
+use concurrency_bench::config::{Config, Refused};
 use concurrency_bench::criterion_args::CriterionArgs;
-use concurrency_bench::matrix::{exit_with_run_error, CpuMatrix, IoMatrix, RunError};
+use concurrency_bench::error::Error;
+use concurrency_bench::extra_benches::python::{self, Interpreter, Program, RunFailure};
+use concurrency_bench::matrix::{CpuMatrix, IoMatrix, RunError};
 use concurrency_bench::output::{self, BenchMeta, SideFiles};
-use concurrency_bench::python::{self, Interpreter, Program};
 use concurrency_bench::rounds::{self, Job, Plan};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
@@ -31,18 +32,26 @@ use criterion::{Criterion, Throughput};
 const SAMPLES: usize = 10;
 const SAMPLE_TARGET: Duration = Duration::from_millis(400);
 
+mod common;
+
 fn main() {
     // Bad configuration, or no CPython with the programs' packages, stops the run before the
     // server starts and before Criterion writes anything.
-    let config = python::sized_for_python(&Config::from_env_or_exit());
+    let config = Config::from_env().unwrap_or_else(|error| common::exit(error.into()));
+    let config = python::sized_for_python(&config);
     if !config.faults.is_none() {
-        exit_with_config_error(&"CB_FAULTS: the python bench does not inject faults (the tutorial's programs stop at the first failure); unset it");
+        common::exit(Error::from(Refused {
+            setting: "CB_FAULTS".to_owned(),
+            reason: "the python bench does not inject faults (the tutorial's programs stop at \
+                     the first failure); unset it"
+                .to_owned(),
+        }));
     }
-    let interpreter =
-        Interpreter::start(&config.python).unwrap_or_else(|e| exit_with_config_error(&e));
+    let interpreter = Interpreter::start(&config.python)
+        .unwrap_or_else(|error| common::exit(Error::setup(error)));
     let worker = config.worker_exe_or(Path::new(env!("CARGO_BIN_EXE_cb-worker")));
-    let io = IoMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
-    let cpu = CpuMatrix::new(&config, worker).unwrap_or_else(|e| exit_with_config_error(&e));
+    let io = IoMatrix::new(&config, worker).unwrap_or_else(|error| common::exit(error.into()));
+    let cpu = CpuMatrix::new(&config, worker).unwrap_or_else(|error| common::exit(error.into()));
     for line in &interpreter.unpinned {
         eprintln!(
             "concurrency-bench: warning: {line}: results may differ from `{}`'s",
@@ -51,22 +60,15 @@ fn main() {
     }
     let mut criterion = Criterion::default().configure_from_args();
     // Read after Criterion has accepted the command line (it exits on anything it refuses).
-    let args = CriterionArgs::from_env_or_exit();
+    let args = CriterionArgs::from_env().unwrap_or_else(|error| common::exit(error.into()));
     let side = Side {
         args: &args,
         config: &config,
         side_files: SideFiles::for_run(&args),
         interpreter: RefCell::new(interpreter),
     };
-    let downloads = io.workload();
-    let workloads = CpuWorkload::all(&config);
-    side.interpreter
-        .borrow_mut()
-        .setup(&config, &downloads, &workloads)
-        .unwrap_or_else(|e| exit_with_run_error(&format!("python: {e}")));
-    side.download(&mut criterion, &io, &downloads);
-    for workload in &workloads {
-        side.compute(&mut criterion, &cpu, workload);
+    if let Err(error) = side.run(&mut criterion, &io, &cpu) {
+        common::exit(error);
     }
     criterion.final_summary();
 }
@@ -94,12 +96,33 @@ struct Side<'a> {
 }
 
 impl Side<'_> {
+    /// Hands the interpreter the jobs, then measures every group.
+    fn run(&self, c: &mut Criterion, io: &IoMatrix, cpu: &CpuMatrix) -> Result<(), Error> {
+        let downloads = io.workload();
+        let workloads = CpuWorkload::all(self.config);
+        self.interpreter
+            .borrow_mut()
+            .setup(self.config, &downloads, &workloads)
+            .map_err(|error| RunFailure {
+                program: None,
+                error,
+            })?;
+        self.download(c, io, &downloads)?;
+        for workload in &workloads {
+            self.compute(c, cpu, workload)?;
+        }
+        Ok(())
+    }
+
     /// `py/download`: the tutorial's I/O programs and their counterparts, over `downloads`.
-    fn download(&self, c: &mut Criterion, matrix: &IoMatrix, downloads: &IoWorkload) {
+    fn download(
+        &self,
+        c: &mut Criterion,
+        matrix: &IoMatrix,
+        downloads: &IoWorkload,
+    ) -> Result<(), Error> {
         let group_id = "py/download";
-        let server_latency_ms = matrix
-            .measure_request_ms()
-            .unwrap_or_else(|error| exit_with_run_error(&error));
+        let server_latency_ms = matrix.measure_request_ms()?;
         let jobs = downloads.jobs.len();
         let rust_meta = |strategy| BenchMeta {
             server_latency_ms: Some(server_latency_ms),
@@ -115,11 +138,16 @@ impl Side<'_> {
         };
         self.measure(c, &group, &rust_meta, &|strategy, probe| {
             matrix.run_verified(strategy, downloads, probe).map(drop)
-        });
+        })
     }
 
     /// `py/<kernel>`: the tutorial's CPU programs, their counterparts and `gil_threads`.
-    fn compute(&self, c: &mut Criterion, matrix: &CpuMatrix, workload: &CpuWorkload) {
+    fn compute(
+        &self,
+        c: &mut Criterion,
+        matrix: &CpuMatrix,
+        workload: &CpuWorkload,
+    ) -> Result<(), Error> {
         let name = workload.kernel.name();
         let group_id = format!("py/{name}");
         let rust_meta = |strategy| BenchMeta {
@@ -142,7 +170,7 @@ impl Side<'_> {
         };
         self.measure(c, &group, &rust_meta, &|strategy, probe| {
             matrix.run_verified(strategy, workload, probe)
-        });
+        })
     }
 
     /// Measures `group`'s CPython programs and Rust strategies in interleaved rounds, then
@@ -153,7 +181,7 @@ impl Side<'_> {
         group: &Group,
         rust_meta: &dyn Fn(Strategy) -> BenchMeta,
         run: &dyn Fn(Strategy, &Probe) -> Result<(), RunError>,
-    ) {
+    ) -> Result<(), Error> {
         let mut criterion_group = c.benchmark_group(group.id);
         criterion_group.throughput(Throughput::Elements(group.elements));
         let rust_jobs = group.strategies.iter().map(|&strategy| {
@@ -175,7 +203,7 @@ impl Side<'_> {
             &self.side_files,
             jobs,
             |name| self.record(name, group, rust_meta, run),
-        );
+        )
     }
 
     /// One measuring job per CPython program: `iters` calls timed inside the interpreter.
@@ -187,7 +215,11 @@ impl Side<'_> {
                     self.interpreter
                         .borrow_mut()
                         .measure(program, workload, iters)
-                        .map_err(|e| format!("python {workload} / {}: {e}", program.name))
+                        .map_err(|error| RunFailure {
+                            program: Some((program.name, workload)),
+                            error,
+                        })
+                        .map_err(Error::from)
                 };
                 Job::new(program.name, measure)
             })
@@ -202,7 +234,7 @@ impl Side<'_> {
         group: &Group,
         rust_meta: &dyn Fn(Strategy) -> BenchMeta,
         run: &dyn Fn(Strategy, &Probe) -> Result<(), RunError>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         if let Some(program) = group
             .programs
             .iter()
@@ -214,7 +246,7 @@ impl Side<'_> {
                 self.config,
                 &interpreter.description,
             );
-            return output::record_meta(&self.side_files, &meta);
+            return Ok(output::record_meta(&self.side_files, &meta)?);
         }
         let strategy = *group
             .strategies

@@ -4,29 +4,37 @@
 
 use std::path::Path;
 
-use concurrency_bench::config::{exit_with_config_error, Config};
+use concurrency_bench::config::{Config, Refused};
 use concurrency_bench::criterion_args::CriterionArgs;
-use concurrency_bench::matrix::exit_with_run_error;
+use concurrency_bench::error::{self, Error};
+use concurrency_bench::extra_benches::sweep::{self, Sweep, SweepPoint, SAMPLES};
 use concurrency_bench::output::{self, SideFiles};
-use concurrency_bench::sweep::{Sweep, SweepPoint, SAMPLES};
 use concurrency_bench::timeline::Probe;
-use criterion::{AxisScale, BenchmarkId, Criterion, PlotConfiguration, SamplingMode, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{
+    AxisScale, BenchmarkGroup, BenchmarkId, Criterion, PlotConfiguration, SamplingMode, Throughput,
+};
+
+mod common;
 
 fn main() {
     // Bad configuration stops the run before Criterion starts and prints anything of its own.
-    let base = Config::from_env_or_exit();
+    let base = Config::from_env().unwrap_or_else(|error| common::exit(error.into()));
     if let Some(url) = &base.target_url {
-        exit_with_config_error(&format!(
-            "CB_TARGET_URL={url}: the sweeps set the server's latency and load themselves; unset it"
-        ));
+        common::exit(Error::from(Refused {
+            setting: format!("CB_TARGET_URL={url}"),
+            reason: "the sweeps set the server's latency and load themselves; unset it".to_owned(),
+        }));
     }
     let mut criterion = Criterion::default().configure_from_args();
-    let args = CriterionArgs::from_env_or_exit();
-    sweeps(&mut criterion, &base, &SideFiles::for_run(&args));
+    let args = CriterionArgs::from_env().unwrap_or_else(|error| common::exit(error.into()));
+    if let Err(error) = sweeps(&mut criterion, &base, &SideFiles::for_run(&args)) {
+        common::exit(error);
+    }
     criterion.final_summary();
 }
 
-fn sweeps(c: &mut Criterion, base: &Config, side_files: &SideFiles) {
+fn sweeps(c: &mut Criterion, base: &Config, side_files: &SideFiles) -> Result<(), Error> {
     let worker = base.worker_exe_or(Path::new(env!("CARGO_BIN_EXE_cb-worker")));
     for sweep in Sweep::ALL {
         let mut group = c.benchmark_group(sweep.group());
@@ -40,53 +48,65 @@ fn sweeps(c: &mut Criterion, base: &Config, side_files: &SideFiles) {
             .sampling_mode(SamplingMode::Flat)
             .sample_size(SAMPLES)
             .warm_up_time(std::time::Duration::from_millis(300));
-        for &parameter in sweep.parameters() {
-            if sweep == Sweep::IoLatency && parameter == 0 {
-                let point = SweepPoint::new(sweep, base, parameter, worker)
-                    .unwrap_or_else(|error| exit_with_config_error(&error));
-                concurrency_bench::sweep::record_server_capacity(side_files, sweep.group(), &point)
-                    .unwrap_or_else(|error| exit_with_run_error(&error));
+        if let Err(error) = points(&mut group, sweep, base, side_files, worker) {
+            // Dropping (finishing) a group writes its summary and prints a separator, as
+            // after a complete group: a failed run stops with its error line and nothing more.
+            std::mem::forget(group);
+            return Err(error);
+        }
+        group.finish();
+    }
+    Ok(())
+}
+
+/// Every parameter value of `sweep` × its strategies, as benchmarks of `group`.
+fn points(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    sweep: Sweep,
+    base: &Config,
+    side_files: &SideFiles,
+    worker: &Path,
+) -> Result<(), Error> {
+    for &parameter in sweep.parameters() {
+        if sweep == Sweep::IoLatency && parameter == 0 {
+            let point = SweepPoint::new(sweep, base, parameter, worker)?;
+            sweep::record_server_capacity(side_files, sweep.group(), &point)?;
+        }
+        for &strategy in sweep.strategies() {
+            // A fresh point (server, clients, pools) per strategy: a client's pooled
+            // connections stay open, and at 10,000 downloads the sockets of several
+            // strategies' clients together would exceed the open-file limit.
+            let point = SweepPoint::new(sweep, base, parameter, worker)?;
+            group.throughput(Throughput::Elements(point.elements()));
+            let mut meta = point.meta(strategy);
+            if let Some(reason) = &meta.skipped {
+                eprintln!(
+                    "{}/{}/{parameter}: {reason}",
+                    sweep.group(),
+                    strategy.name()
+                );
+                output::record_meta(side_files, &meta)?;
+                continue;
             }
-            for &strategy in sweep.strategies() {
-                // A fresh point (server, clients, pools) per strategy: a client's pooled
-                // connections stay open, and at 10,000 downloads the sockets of several
-                // strategies' clients together would exceed the open-file limit.
-                let point = SweepPoint::new(sweep, base, parameter, worker)
-                    .unwrap_or_else(|error| exit_with_config_error(&error));
-                group.throughput(Throughput::Elements(point.elements()));
-                let mut meta = point.meta(strategy);
-                if let Some(reason) = &meta.skipped {
-                    eprintln!(
-                        "{}/{}/{parameter}: {reason}",
-                        sweep.group(),
-                        strategy.name()
-                    );
-                    output::record_meta(side_files, &meta)
-                        .unwrap_or_else(|error| exit_with_run_error(&error));
-                    continue;
-                }
-                group.measurement_time(point.measurement_time(strategy));
-                let mut measured = false;
-                let id = BenchmarkId::new(strategy.name(), parameter);
+            group.measurement_time(point.measurement_time(strategy));
+            let mut measured = false;
+            let id = BenchmarkId::new(strategy.name(), parameter);
+            error::catch(|| {
                 group.bench_with_input(id, &parameter, |b, _| {
                     measured = true;
                     b.iter(|| {
                         point
                             .run_verified(strategy, &Probe::OFF)
-                            .unwrap_or_else(|error| exit_with_run_error(&error))
+                            .unwrap_or_else(|failed| error::escape(failed.into()))
                     })
                 });
-                if measured {
-                    // Outside the timing: what a request really took, for the report's ideal.
-                    meta.server_latency_ms = point
-                        .measure_request_ms()
-                        .transpose()
-                        .unwrap_or_else(|error| exit_with_run_error(&error));
-                    output::record_meta(side_files, &meta)
-                        .unwrap_or_else(|error| exit_with_run_error(&error));
-                }
+            })?;
+            if measured {
+                // Outside the timing: what a request really took, for the report's ideal.
+                meta.server_latency_ms = point.measure_request_ms().transpose()?;
+                output::record_meta(side_files, &meta)?;
             }
         }
-        group.finish();
     }
+    Ok(())
 }

@@ -10,6 +10,8 @@
 
 use std::fmt;
 
+use crate::error::Error;
+
 /// Criterion's options that take a value (long name, short name), from its clap definition.
 const WITH_VALUE: &[(&str, Option<char>)] = &[
     ("color", Some('c')),
@@ -101,6 +103,12 @@ impl fmt::Display for ArgsError {
 
 impl std::error::Error for ArgsError {}
 
+impl From<ArgsError> for Error {
+    fn from(error: ArgsError) -> Error {
+        Error::setup(error)
+    }
+}
+
 /// The parts of a bench binary's command line that decide what is run and where it is saved.
 #[derive(Clone, Debug)]
 pub struct CriterionArgs {
@@ -138,15 +146,11 @@ impl CriterionArgs {
         })
     }
 
-    /// Reads this process's command line, or prints one line and exits with status 2.
-    pub fn from_env_or_exit() -> CriterionArgs {
-        match CriterionArgs::parse(std::env::args().skip(1)) {
-            Ok(mut args) => {
-                args.cargo_criterion = cargo_criterion_port();
-                args
-            }
-            Err(error) => crate::config::exit_with_config_error(&error),
-        }
+    /// Reads this process's command line.
+    pub fn from_env() -> Result<CriterionArgs, ArgsError> {
+        let mut args = CriterionArgs::parse(std::env::args().skip(1))?;
+        args.cargo_criterion = cargo_criterion_port();
+        Ok(args)
     }
 
     /// Whether Criterion runs benchmark `id` (`group/function`, or `group/function/value`).

@@ -4,42 +4,54 @@
 //! fastest for I/O-bound work and for CPU-bound work, by how much, and why? The question of the
 //! tutorial "Speed Up Your Python Program With Concurrency", answered with Criterion statistics.
 //!
-//! The suite is a matrix:
-//! - [`workload`]: *what* is computed — the tutorial's CPU kernels (and, later, its downloads),
-//!   each job with a way to check its result exactly;
-//! - [`strategy`]: *how* the jobs are spread — one short file per strategy, reading like the
-//!   tutorial's program, and [`strategy::Strategy`], the one list of strategies;
-//! - [`matrix`]: pairs them, owning what lives across runs (runtimes, a warm process pool);
-//! - [`process`]: the worker processes of the process-pool strategies;
-//! - [`server`]: where the downloads go (the embedded mock server, in or out of process);
-//! - [`timeline`]: who ran which job when, recorded from a real run;
-//! - [`config`]: every `CB_*` environment variable;
-//! - [`criterion_args`]: what Criterion will run and save, read from the bench's command line;
-//! - [`rounds`]: a group's strategies measured in interleaved rounds, handed to Criterion;
-//! - [`bench_group`]: a bench's group from rounds to side files, for `benches/cpu.rs` and `io.rs`;
-//! - [`limits`]: enough file descriptors for thousands of sockets;
-//! - [`output`]: the small JSON files the benches write beside Criterion's output;
-//! - [`sweep`]: the scaling sweeps (`cargo bench --bench sweeps`);
-//! - [`blocking_hop`]: ureq against reqwest's blocking client in the thread strategies
-//!   (`cargo bench --bench blocking_hop`, a one-off comparison).
+//! The suite is a matrix: [`workload`] says *what* is computed — the tutorial's CPU kernels and
+//! its downloads, each job with a way to check its result exactly; [`strategy`] says *how* the
+//! jobs are spread — one short file per strategy, reading like the tutorial's program, and
+//! [`strategy::Strategy`], the one list of strategies; [`matrix`] pairs them. The bench files in
+//! `benches/` are thin: configuration, then the matrix, then each group's rounds, handed to
+//! Criterion; a failure comes back to their `main` as an [`error::Error`].
 //!
-//! The bench files in `benches/` are thin: configuration, then the matrix, then each group's
-//! rounds, handed to Criterion.
+//! ## Layers
+//!
+//! The modules stand in layers, lowest first. A module imports (`use crate::…`, or a
+//! `crate::…` path) only from its own layer and those below it, and no modules import each
+//! other around a loop. The `layers` test reads this list and checks both.
+//!
+//! 1. ground: `crate`, [`error`], `join`, [`limits`] — the root's lock helper; why a bench
+//!    stops, as a value its `main` gets; joining threads and tasks, re-raising their panics;
+//!    enough file descriptors for thousands of sockets;
+//! 2. settings: [`config`], [`criterion_args`], [`timeline`] — every `CB_*` environment
+//!    variable; what Criterion will run and save, read from the bench's command line; who ran
+//!    which job when, recorded from a real run;
+//! 3. work: [`workload`], [`server`] — what is computed, and checked; where the downloads go
+//!    (the embedded mock server, in or out of process);
+//! 4. workers: [`process`] — the worker processes of the process-pool strategies;
+//! 5. strategies: [`strategy`] — how the jobs are spread;
+//! 6. side files: [`output`] — the small JSON files the benches write beside Criterion's output;
+//! 7. rounds: [`rounds`] — a group's strategies measured in interleaved rounds, handed to
+//!    Criterion;
+//! 8. pairing: [`matrix`], [`bench_group`] — workloads paired with strategies, owning what
+//!    lives across runs (runtimes, clients, a warm process pool); a bench's group from rounds
+//!    to side files, for `benches/cpu.rs` and `io.rs`;
+//! 9. optional benches: [`extra_benches`] — what only one of the benches a plain `cargo bench`
+//!    skips needs: [`extra_benches::sweep`], the scaling sweeps (`--bench sweeps`);
+//!    [`extra_benches::blocking_hop`], ureq against reqwest's blocking client in the thread
+//!    strategies (`--bench blocking_hop`, a one-off comparison); [`extra_benches::python`], the
+//!    tutorial's CPython programs beside their Rust counterparts (`--bench python`).
 
 pub mod bench_group;
-pub mod blocking_hop;
 pub mod config;
 pub mod criterion_args;
+pub mod error;
+pub mod extra_benches;
 mod join;
 pub mod limits;
 pub mod matrix;
 pub mod output;
 pub mod process;
-pub mod python;
 pub mod rounds;
 pub mod server;
 pub mod strategy;
-pub mod sweep;
 pub mod timeline;
 pub mod workload;
 

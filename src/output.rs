@@ -19,6 +19,7 @@
 //! sit in the benchmark's own directory. The files' types are [`cb_schema`]'s, shared with
 //! `target-report`.
 
+use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -26,12 +27,45 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::criterion_args::CriterionArgs;
+use crate::error::Error;
 use crate::strategy::{Kind, Strategy};
 
 pub use cb_schema::{
     Faults as FaultReport, Meta as BenchMeta, ServerCapacity, Timeline as TimelineFile,
     CAPACITY_FILE, FAULTS_FILE, META_FILE, SCHEMA, TIMELINE_FILE,
 };
+
+/// A side file that could not be written or removed: the run's results would be incomplete,
+/// so the bench stops (exit status 1).
+#[derive(Debug)]
+pub struct SideFileError {
+    /// `write` or `remove`.
+    pub action: &'static str,
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    pub error: io::Error,
+}
+
+impl fmt::Display for SideFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot {} {}: {}",
+            self.action,
+            self.path.display(),
+            self.error
+        )
+    }
+}
+
+impl std::error::Error for SideFileError {}
+
+impl From<SideFileError> for Error {
+    fn from(error: SideFileError) -> Error {
+        Error::run(error)
+    }
+}
 
 /// The metadata of a CPU benchmark of `group` (`cpu/<workload>`): `jobs` jobs of `elements`
 /// elementary steps in all, spread by `strategy`.
@@ -207,13 +241,13 @@ impl SideFiles {
         group: &str,
         file: &str,
         value: &impl Serialize,
-    ) -> Result<(), String> {
+    ) -> Result<(), SideFileError> {
         write_all(&self.group_dirs(group), file, value)
     }
 
     /// Removes `file` from the group's baseline directories, where an earlier run left it and
     /// this run did not make it anew.
-    pub fn remove_group_file(&self, group: &str, file: &str) -> Result<(), String> {
+    pub fn remove_group_file(&self, group: &str, file: &str) -> Result<(), SideFileError> {
         remove_all(&self.group_dirs(group), file)
     }
 
@@ -222,27 +256,32 @@ impl SideFiles {
         meta: &BenchMeta,
         file: &str,
         value: &impl Serialize,
-    ) -> Result<(), String> {
+    ) -> Result<(), SideFileError> {
         let dirs = self.benchmark_dirs(&meta.group, &meta.function, meta.parameter);
         write_all(&dirs, file, value)
     }
 }
 
-fn write_all(dirs: &[PathBuf], file: &str, value: &impl Serialize) -> Result<(), String> {
+fn write_all(dirs: &[PathBuf], file: &str, value: &impl Serialize) -> Result<(), SideFileError> {
     dirs.iter().try_for_each(|dir| {
         let path = dir.join(file);
-        write_json(&path, value)
-            .map_err(|error| format!("cannot write {}: {error}", path.display()))
+        write_json(&path, value).map_err(|error| SideFileError {
+            action: "write",
+            path,
+            error,
+        })
     })
 }
 
-fn remove_all(dirs: &[PathBuf], file: &str) -> Result<(), String> {
+fn remove_all(dirs: &[PathBuf], file: &str) -> Result<(), SideFileError> {
     dirs.iter().try_for_each(|dir| {
         let path = dir.join(file);
         match std::fs::remove_file(&path) {
-            Err(error) if error.kind() != io::ErrorKind::NotFound => {
-                Err(format!("cannot remove {}: {error}", path.display()))
-            }
+            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(SideFileError {
+                action: "remove",
+                path,
+                error,
+            }),
             _ => Ok(()),
         }
     })
@@ -255,9 +294,9 @@ pub fn record_faults(
     side_files: &SideFiles,
     meta: &BenchMeta,
     config: &Config,
-    tally: &crate::workload::io::FailureTally,
+    tally: &crate::workload::faults::FailureTally,
     injected: mock_server::FaultCounts,
-) -> Result<(), String> {
+) -> Result<(), SideFileError> {
     let dirs = side_files.benchmark_dirs(&meta.group, &meta.function, meta.parameter);
     if config.faults.is_none() {
         return remove_all(&dirs, FAULTS_FILE);
@@ -292,7 +331,7 @@ pub fn record_faults(
 }
 
 /// Writes only the [`BenchMeta`] of a benchmark (a sweep point, or one that was skipped).
-pub fn record_meta(side_files: &SideFiles, meta: &BenchMeta) -> Result<(), String> {
+pub fn record_meta(side_files: &SideFiles, meta: &BenchMeta) -> Result<(), SideFileError> {
     side_files.write_benchmark_file(meta, META_FILE, meta)
 }
 
@@ -313,12 +352,12 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> io::Result<()> {
 /// (which must run the strategy once more, untimed, with the probe, and check its results)
 /// and writes the [`TimelineFile`]. In a run that writes no side files, does nothing (not even
 /// the run).
-pub fn record_benchmark<T, E: std::fmt::Display>(
+pub fn record_benchmark<T, E: Into<Error>>(
     side_files: &SideFiles,
     meta: &BenchMeta,
     timeline: bool,
     run_once: impl FnOnce(&crate::timeline::Probe) -> Result<T, E>,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     if side_files.is_empty() {
         return Ok(());
     }
@@ -328,7 +367,7 @@ pub fn record_benchmark<T, E: std::fmt::Display>(
     }
 
     let timeline = std::sync::Arc::new(crate::timeline::Timeline::new());
-    run_once(&timeline.probe()).map_err(|error| error.to_string())?;
+    run_once(&timeline.probe()).map_err(Into::into)?;
     let file = TimelineFile {
         schema: SCHEMA,
         group: meta.group.clone(),
@@ -336,7 +375,7 @@ pub fn record_benchmark<T, E: std::fmt::Display>(
         wall_ns: timeline.elapsed_ns(),
         spans: timeline.spans(),
     };
-    side_files.write_benchmark_file(meta, TIMELINE_FILE, &file)
+    Ok(side_files.write_benchmark_file(meta, TIMELINE_FILE, &file)?)
 }
 
 #[cfg(test)]
@@ -382,7 +421,7 @@ mod tests {
         let mut ran = false;
         record_benchmark(&nothing, &meta, true, |_| {
             ran = true;
-            Ok::<(), String>(())
+            Ok::<(), Error>(())
         })
         .unwrap();
         assert!(!ran, "no timeline run when nothing is saved");
@@ -392,7 +431,7 @@ mod tests {
             criterion_home: dir.clone(),
             baselines: vec!["new".to_owned(), "x".to_owned()],
         };
-        record_benchmark(&saved, &meta, true, |_| Ok::<(), String>(())).unwrap();
+        record_benchmark(&saved, &meta, true, |_| Ok::<(), Error>(())).unwrap();
         for baseline in ["new", "x"] {
             let bench = dir.join("cpu_fib").join("rayon").join(baseline);
             let back: BenchMeta =
@@ -407,7 +446,7 @@ mod tests {
         let mut ran = false;
         record_benchmark(&saved, &meta, false, |_| {
             ran = true;
-            Ok::<(), String>(())
+            Ok::<(), Error>(())
         })
         .unwrap();
         let bench = dir.join("cpu_fib").join("rayon").join("new");

@@ -5,22 +5,110 @@
 //! downloads need more sockets than one process may open: with client and server in one process
 //! every connection costs two file descriptors, so 10,000 concurrent downloads need over 20,000.
 
-use std::io::{BufRead, BufReader};
+use std::fmt;
+use std::io::{self, BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use mock_server::{FaultCounts, MockSite, ServerConfig, STATS_PATH};
+use mock_server::{FaultCounts, Faults, MockSite, ServerConfig, StartError, STATS_PATH};
 
 use crate::config::Config;
-use crate::limits::ensure_fds;
+use crate::limits::{ensure_fds, FdLimitError};
 
 /// File name of the mock-server binary of this package, expected beside the worker binary.
 pub const SERVER_EXE: &str = "cb-mock-server";
 
 /// Descriptors the process needs besides the sockets of the downloads.
 const SPARE_FDS: u64 = 512;
+
+/// The server could not start, or could not say what it injected.
+#[derive(Debug)]
+pub enum ServerError {
+    /// `CB_FAULTS` with `CB_TARGET_URL`: only the embedded server injects faults.
+    FaultsNeedEmbedded {
+        /// `CB_FAULTS`.
+        faults: Faults,
+        /// `CB_TARGET_URL`.
+        url: String,
+    },
+    /// Not enough open files for the downloads' sockets.
+    FdLimit(FdLimitError),
+    /// The in-process server did not start.
+    Start(StartError),
+    /// The child server's executable did not start.
+    Spawn {
+        /// The executable.
+        exe: PathBuf,
+        /// Why.
+        error: io::Error,
+    },
+    /// The child server did not print its URL.
+    NoUrl {
+        /// The executable.
+        exe: PathBuf,
+        /// What it printed first instead.
+        got: String,
+    },
+    /// The child server's counts could not be read from its stats page.
+    Stats {
+        /// The stats page's URL.
+        url: String,
+        /// Why.
+        problem: StatsProblem,
+    },
+}
+
+/// Why a child server's stats page could not be read.
+#[derive(Debug)]
+pub enum StatsProblem {
+    /// The request failed.
+    Http(reqwest::Error),
+    /// The body is not JSON.
+    Json(serde_json::Error),
+    /// A count is missing from the body.
+    Missing {
+        /// The count's name.
+        kind: String,
+        /// The whole body.
+        text: String,
+    },
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerError::FaultsNeedEmbedded { faults, url } => write!(
+                f,
+                "CB_FAULTS={faults} needs the embedded server: it cannot inject faults into CB_TARGET_URL={url}"
+            ),
+            ServerError::FdLimit(error) => fmt::Display::fmt(error, f),
+            ServerError::Start(error) => write!(f, "cannot start the mock server: {error}"),
+            ServerError::Spawn { exe, error } => {
+                write!(f, "cannot start {}: {error}", exe.display())
+            }
+            ServerError::NoUrl { exe, got } => {
+                write!(f, "{} did not print its URL (got {got:?})", exe.display())
+            }
+            ServerError::Stats { url, problem } => match problem {
+                StatsProblem::Http(error) => write!(f, "GET {url}: {error}"),
+                StatsProblem::Json(error) => write!(f, "GET {url}: {error}"),
+                StatsProblem::Missing { kind, text } => {
+                    write!(f, "GET {url}: no count {kind:?} in {text}")
+                }
+            },
+        }
+    }
+}
+
+impl std::error::Error for ServerError {}
+
+impl From<FdLimitError> for ServerError {
+    fn from(error: FdLimitError) -> ServerError {
+        ServerError::FdLimit(error)
+    }
+}
 
 /// A running (or given) server.
 #[derive(Debug)]
@@ -36,14 +124,14 @@ pub enum Server {
 impl Server {
     /// Starts the server `config` asks for, able to hold `config.sites` connections at once.
     /// `worker_exe` locates this package's binaries (the server binary sits beside it).
-    pub fn start(config: &Config, worker_exe: &Path) -> Result<Server, String> {
+    pub fn start(config: &Config, worker_exe: &Path) -> Result<Server, ServerError> {
         let sites = config.sites as u64;
         if let Some(url) = &config.target_url {
             if !config.faults.is_none() {
-                return Err(format!(
-                    "CB_FAULTS={} needs the embedded server: it cannot inject faults into CB_TARGET_URL={url}",
-                    config.faults
-                ));
+                return Err(ServerError::FaultsNeedEmbedded {
+                    faults: config.faults,
+                    url: url.clone(),
+                });
             }
             ensure_fds(sites + SPARE_FDS, &format!("CB_SITES={sites}"))?;
             return Ok(Server::External(url.clone()));
@@ -52,7 +140,7 @@ impl Server {
         if ensure_fds(2 * sites + SPARE_FDS, "").is_ok() {
             return MockSite::start_blocking(settings)
                 .map(Server::InProcess)
-                .map_err(|error| format!("cannot start the mock server: {error}"));
+                .map_err(ServerError::Start);
         }
         ensure_fds(
             sites + SPARE_FDS,
@@ -82,7 +170,7 @@ impl Server {
 
     /// What the server has injected so far, by kind (`None` for a server the suite did not
     /// start). A child server is asked over HTTP, at its stats path.
-    pub fn fault_counts(&self) -> Result<Option<FaultCounts>, String> {
+    pub fn fault_counts(&self) -> Result<Option<FaultCounts>, ServerError> {
         match self {
             Server::InProcess(site) => Ok(Some(site.fault_counts())),
             Server::Child(child) => child.fault_counts().map(Some),
@@ -123,8 +211,7 @@ pub struct ChildServer {
 
 impl ChildServer {
     /// Starts `exe` with `settings` and reads its base URL from the first line of its stdout.
-    pub fn start(exe: &Path, settings: &ServerConfig) -> Result<ChildServer, String> {
-        let ms = |duration: Duration| format!("{}", duration.as_secs_f64() * 1e3);
+    pub fn start(exe: &Path, settings: &ServerConfig) -> Result<ChildServer, ServerError> {
         let mut command = Command::new(exe);
         // The server must not outlive the suite, even when a failed benchmark exits at once
         // (no destructors run then): the kernel sends it SIGTERM when this thread ends.
@@ -139,17 +226,14 @@ impl ChildServer {
             });
         }
         let mut child = command
-            .args(["--latency-ms", &ms(settings.latency)])
-            .args(["--jitter-ms", &ms(settings.jitter)])
-            .args(["--jython-bytes", &settings.jython_bytes.to_string()])
-            .args(["--dice-bytes", &settings.dice_bytes.to_string()])
-            .args(["--seed", &settings.seed.to_string()])
-            .args(["--faults", &settings.faults.to_string()])
-            .args(["--stall-ms", &ms(settings.faults.stall)])
+            .args(settings.to_args())
             .stdout(Stdio::piped())
             .stdin(Stdio::null())
             .spawn()
-            .map_err(|error| format!("cannot start {}: {error}", exe.display()))?;
+            .map_err(|error| ServerError::Spawn {
+                exe: exe.to_owned(),
+                error,
+            })?;
         let stdout = child.stdout.take().expect("stdout was piped");
         let mut first_line = String::new();
         let mut stdout = BufReader::new(stdout);
@@ -163,19 +247,22 @@ impl ChildServer {
         };
         match read {
             Ok(_) if server.base_url.starts_with("http://") => Ok(server),
-            _ => Err(format!(
-                "{} did not print its URL (got {:?})",
-                exe.display(),
-                server.base_url
-            )),
+            _ => Err(ServerError::NoUrl {
+                exe: exe.to_owned(),
+                got: server.base_url.clone(),
+            }),
         }
     }
 }
 
 impl ChildServer {
     /// The child's counts, from its stats page.
-    fn fault_counts(&self) -> Result<FaultCounts, String> {
+    fn fault_counts(&self) -> Result<FaultCounts, ServerError> {
         let url = format!("{}{STATS_PATH}", self.base_url);
+        let failed = |problem| ServerError::Stats {
+            url: url.clone(),
+            problem,
+        };
         let text = reqwest::blocking::Client::builder()
             .no_proxy()
             .timeout(Duration::from_secs(10))
@@ -183,13 +270,18 @@ impl ChildServer {
             .and_then(|client| client.get(&url).send())
             .and_then(|response| response.error_for_status())
             .and_then(|response| response.text())
-            .map_err(|error| format!("GET {url}: {error}"))?;
+            .map_err(|error| failed(StatsProblem::Http(error)))?;
         let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|error| format!("GET {url}: {error}"))?;
+            serde_json::from_str(&text).map_err(|error| failed(StatsProblem::Json(error)))?;
         let count = |kind: &str| {
             json.get(kind)
                 .and_then(serde_json::Value::as_u64)
-                .ok_or_else(|| format!("GET {url}: no count {kind:?} in {text}"))
+                .ok_or_else(|| {
+                    failed(StatsProblem::Missing {
+                        kind: kind.to_owned(),
+                        text: text.clone(),
+                    })
+                })
         };
         Ok(FaultCounts {
             ok: count("ok")?,

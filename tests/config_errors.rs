@@ -1,13 +1,13 @@
 //! Bad `CB_*` values end the run with one line naming the variable, and exit status 2.
 //!
 //! `cb-config` reads the configuration with the same call the bench binaries make first
-//! (`Config::from_env_or_exit`); `.ci/run` also runs the real bench binaries with bad values and
+//! (`Config::from_env`); `.ci/run` also runs the real bench binaries with bad values and
 //! checks that nothing under target/criterion changed. An unreachable `CB_TARGET_URL` is caught
 //! when the I/O matrix is built (tests/io_strategies.rs).
 
 use std::process::Command;
 
-const CONFIG: &str = env!("CARGO_BIN_EXE_cb-config");
+use crate::util::CB_CONFIG as CONFIG;
 
 fn run_with(name: &str, value: &str) -> std::process::Output {
     Command::new(CONFIG)

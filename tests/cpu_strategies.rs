@@ -9,18 +9,17 @@ use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::{Probe, Timeline};
 use concurrency_bench::workload::cpu::{CpuWorkload, Kernel};
 
-const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
+use crate::util::{self, WORKER};
 
 /// A small configuration: the same shape as the tutorial's, sized for a debug build.
 fn small_config() -> Config {
-    Config::from_pairs(&[
+    util::config(&[
         ("CB_CPU_START", "20000"),
         ("CB_CPU_COUNT", "7"),
         ("CB_FIB_N", "16"),
         ("CB_WORKERS", "3"),
         ("CB_PROCESSES", "2"),
     ])
-    .unwrap()
 }
 
 #[test]

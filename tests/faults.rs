@@ -10,16 +10,14 @@ use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
 use std::cell::RefCell;
 
-use concurrency_bench::matrix::FaultLedger;
-use concurrency_bench::workload::io::{
-    BlockingClient, BlockingClientKind, FailureTally, IoWorkload, FAULT_KINDS,
-};
+use concurrency_bench::workload::faults::{FailureTally, FaultLedger, FAULT_KINDS};
+use concurrency_bench::workload::io::{BlockingClient, BlockingClientKind, IoWorkload};
 use mock_server::{page_body, FaultCounts, FaultKind, Faults, MockSite, ServerConfig};
 
-const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
+use crate::util::{self, WORKER};
 
 fn faulty(sites: &str, faults: &str, timeout_ms: &str) -> Config {
-    Config::from_pairs(&[
+    util::config(&[
         ("CB_SITES", sites),
         ("CB_LATENCY_MS", "2"),
         ("CB_WORKERS", "4"),
@@ -27,7 +25,6 @@ fn faulty(sites: &str, faults: &str, timeout_ms: &str) -> Config {
         ("CB_TIMEOUT_MS", timeout_ms),
         ("CB_FAULTS", faults),
     ])
-    .unwrap()
 }
 
 #[test]
@@ -87,7 +84,7 @@ fn without_cb_faults_a_failure_fails_the_run() {
     // never build one, so ask it to run against a faulty child server it did not configure.
     let config = faulty("20", "none", "250");
     let expecting = faulty("20", "error:0.5", "250");
-    let exe = Path::new(env!("CARGO_BIN_EXE_cb-mock-server"));
+    let exe = Path::new(util::MOCK_SERVER);
     let child = concurrency_bench::server::ChildServer::start(
         exe,
         &concurrency_bench::server::server_config(&expecting),
@@ -115,7 +112,9 @@ fn without_cb_faults_a_failure_fails_the_run() {
 fn faults_need_the_embedded_server() {
     let mut config = faulty("10", "error:0.1", "1000");
     config.target_url = Some("http://127.0.0.1:9".to_owned());
-    let error = IoMatrix::new(&config, Path::new(WORKER)).unwrap_err();
+    let error = IoMatrix::new(&config, Path::new(WORKER))
+        .unwrap_err()
+        .to_string();
     assert!(
         error.starts_with("CB_FAULTS=error:0.1 needs the embedded server"),
         "{error}"
@@ -126,18 +125,19 @@ fn faults_need_the_embedded_server() {
 fn a_failure_the_server_did_not_inject_stops_the_measurement_with_both_counts() {
     // Every request outlasts the client's timeout: four timeouts, while the server (stalls
     // enabled, so a timeout is a kind CB_FAULTS can cause) injects at most a few stalls.
-    let config = Config::from_pairs(&[
+    let config = util::config(&[
         ("CB_SITES", "4"),
         ("CB_LATENCY_MS", "400"),
         ("CB_TIMEOUT_MS", "50"),
         ("CB_FAULTS", "stall:0.01"),
-    ])
-    .unwrap();
+    ]);
     let matrix = IoMatrix::new(&config, Path::new(WORKER)).unwrap();
     let workload = matrix.workload();
     let ledger = RefCell::new(FaultLedger::default());
     let mut measure = matrix.measure_counted(Strategy::Sequential, &workload, None, &ledger);
     let error = measure(1).unwrap_err();
+    assert_eq!(error.exit_code(), 1, "a failed run");
+    let error = error.to_string();
     assert!(
         error.contains("io/download / sequential: the clients' failures do not match"),
         "{error}"

@@ -13,11 +13,10 @@ use concurrency_bench::timeline::{Probe, Timeline};
 use concurrency_bench::workload::io::{BlockingClientKind, Expect, Page};
 use mock_server::{MockSite, ServerConfig};
 
-const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
+use crate::util::WORKER;
 
-fn config(pairs: &[(&str, &str)]) -> Config {
-    Config::from_pairs(pairs).unwrap()
-}
+use crate::util;
+use crate::util::config;
 
 fn small() -> Config {
     config(&[
@@ -67,7 +66,7 @@ fn every_strategy_downloads_every_page_exactly_and_in_order() {
 #[test]
 fn reqwests_blocking_client_can_stand_in_for_ureq_in_threads_and_workers() {
     let config = small();
-    let exe = Path::new(env!("CARGO_BIN_EXE_cb-mock-server"));
+    let exe = Path::new(util::MOCK_SERVER);
     let server = Server::Child(ChildServer::start(exe, &server_config(&config)).unwrap());
     let matrix = IoMatrix::with_blocking_client(
         &config,
@@ -216,7 +215,7 @@ fn another_server_is_checked_by_content_length() {
 #[test]
 fn the_server_can_run_in_a_child_process_and_is_stopped_with_the_matrix() {
     let config = small();
-    let exe = Path::new(env!("CARGO_BIN_EXE_cb-mock-server"));
+    let exe = Path::new(util::MOCK_SERVER);
     let child = ChildServer::start(exe, &server_config(&config)).unwrap();
     let matrix = IoMatrix::with_server(&config, Path::new(WORKER), Server::Child(child)).unwrap();
     assert_eq!(matrix.server().placement(), "child process");
@@ -242,7 +241,7 @@ fn the_server_can_run_in_a_child_process_and_is_stopped_with_the_matrix() {
 #[test]
 fn a_child_server_dies_with_its_parent_even_without_a_drop() {
     // A benchmark that fails exits at once, running no destructors: the server must still go.
-    let exe = Path::new(env!("CARGO_BIN_EXE_cb-mock-server"));
+    let exe = Path::new(util::MOCK_SERVER);
     let url = std::thread::spawn(move || {
         let child = ChildServer::start(exe, &server_config(&small())).unwrap();
         let server = Server::Child(child);
@@ -274,7 +273,9 @@ fn an_unreachable_target_is_an_error_naming_it() {
         .port();
     let url = format!("http://127.0.0.1:{port}");
     let config = config(&[("CB_TARGET_URL", &url), ("CB_PROCESSES", "1")]);
-    let error = IoMatrix::new(&config, Path::new(WORKER)).unwrap_err();
+    let error = IoMatrix::new(&config, Path::new(WORKER))
+        .unwrap_err()
+        .to_string();
     assert!(
         error.starts_with(&format!("CB_TARGET_URL={url}")),
         "{error}"
@@ -284,7 +285,7 @@ fn an_unreachable_target_is_an_error_naming_it() {
 
 #[test]
 fn blocking_hop_measures_every_thread_strategy_with_both_clients() {
-    use concurrency_bench::blocking_hop::{function_name, HopGroup};
+    use concurrency_bench::extra_benches::blocking_hop::{function_name, HopGroup};
     let base = config(&[
         ("CB_SITES", "6"),
         ("CB_WORKERS", "2"),

@@ -2,20 +2,20 @@
 //! its own socket, as the tutorial's threads are in `requests`. Seen from the outside, in
 //! `/proc/self/task/*/syscall`, while the downloads wait out the server's latency.
 //!
-//! One test function, so that no other test's threads are running in this process meanwhile.
+//! In a process of its own ([`util::run_alone`]), so that no other test's threads are running in
+//! it meanwhile.
 #![cfg(target_os = "linux")]
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
-use concurrency_bench::config::Config;
 use concurrency_bench::matrix::{BlockingSessions, IoMatrix};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
 use concurrency_bench::workload::io::BlockingClientKind;
 
-const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
+use crate::util::{self, WORKER};
 
 /// Downloads in flight at once: one per thread.
 const DOWNLOADS: usize = 4;
@@ -95,14 +95,22 @@ fn most_threads_reading_at_once(
 
 #[test]
 fn with_ureq_every_download_thread_blocks_in_its_own_socket_read() {
+    util::run_alone("io_threads::download_threads_alone");
+}
+
+#[test]
+#[ignore = "needs the process to itself: run by with_ureq_every_download_thread_blocks_in_its_own_socket_read"]
+fn download_threads_alone() {
+    if !util::alone() {
+        return;
+    }
     // 200 ms per response: the threads wait long enough to be seen waiting, by polling.
-    let config = Config::from_pairs(&[
+    let config = util::config(&[
         ("CB_LATENCY_MS", "200"),
         ("CB_SITES", &DOWNLOADS.to_string()),
         ("CB_WORKERS", &DOWNLOADS.to_string()),
         ("CB_PROCESSES", "1"),
-    ])
-    .unwrap();
+    ]);
     let matrix = IoMatrix::new(&config, Path::new(WORKER)).unwrap();
     assert_eq!(matrix.blocking_client_kind(), BlockingClientKind::Ureq);
     let ureq = matrix.blocking_sessions(BlockingClientKind::Ureq).unwrap();

@@ -3,7 +3,7 @@
 //! LLVM turns a naive `sum of i*i` loop into its closed form (20 calls in 180 ns), which would
 //! make every CPU benchmark measure nothing. Only an optimized build can show whether that
 //! happened, so these tests are ignored in debug builds; CI runs them with
-//! `cargo test --release --test kernel_cost`.
+//! `cargo test --release --test main kernel_cost::`.
 
 use std::time::{Duration, Instant};
 

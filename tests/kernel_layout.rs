@@ -6,12 +6,13 @@
 //! it, and `cb-worker`'s `fib` (64-byte aligned) ran 16% faster than the bench binary's (16 bytes
 //! past): the summary reported 2.3× on 2 cores. The bench executables are built (or found fresh)
 //! by `cargo bench --no-run`; the test is ignored in debug builds, where nothing is measured.
-//! CI runs it with `cargo test --release --test kernel_layout`.
+//! CI runs it with `cargo test --release --test main kernel_layout::`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::util;
 use concurrency_bench::workload::cpu::{KERNEL_ALIGNMENT, KERNEL_SYMBOLS};
 use object::{Object, ObjectSection, ObjectSymbol};
 
@@ -126,7 +127,7 @@ fn size_to_next_symbol(file: &object::File<'_>, address: u64) -> u64 {
 )]
 fn every_executable_runs_the_same_aligned_kernel_code() {
     let mut executables = bench_executables();
-    executables.push(PathBuf::from(env!("CARGO_BIN_EXE_cb-worker")));
+    executables.push(PathBuf::from(util::WORKER));
 
     let mut reference: BTreeMap<&str, (PathBuf, Vec<u8>)> = BTreeMap::new();
     for exe in &executables {

@@ -9,25 +9,23 @@
 use std::path::Path;
 use std::time::Instant;
 
-use concurrency_bench::config::Config;
 use concurrency_bench::limits::raise_fd_limit;
 use concurrency_bench::matrix::IoMatrix;
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
 
-const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
+use crate::util::{self, WORKER};
 
 #[test]
 fn ten_thousand_concurrent_downloads_complete_without_a_failure() {
-    let config = Config::from_pairs(&[
+    let config = util::config(&[
         ("CB_SITES", "10000"),
         ("CB_LATENCY_MS", "50"),
         ("CB_PROCESSES", "1"),
         ("CB_WORKERS", "1"),
         // Generous: a timeout here would mean a lost response, never a slow machine.
         ("CB_TIMEOUT_MS", "300000"),
-    ])
-    .unwrap();
+    ]);
     let limit = raise_fd_limit().unwrap();
     let matrix = match IoMatrix::new(&config, Path::new(WORKER)) {
         Ok(matrix) => matrix,
@@ -38,7 +36,7 @@ fn ten_thousand_concurrent_downloads_complete_without_a_failure() {
                 limit < 10_512,
                 "limit {limit} should have sufficed: {error}"
             );
-            assert!(error.contains("ulimit -Hn"), "{error}");
+            assert!(error.to_string().contains("ulimit -Hn"), "{error}");
             return;
         }
     };

@@ -10,7 +10,7 @@ use concurrency_bench::timeline::Probe;
 use concurrency_bench::workload::cpu::{CpuJob, Kernel};
 
 const NO_ARGS: &[&str] = &[];
-const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
+use crate::util::WORKER;
 
 fn cpu_jobs(count: u64, n: u64) -> Vec<CpuJob> {
     (0..count)
@@ -64,16 +64,19 @@ fn zombie_children() -> Vec<u32> {
         .collect()
 }
 
-/// No zombie children stay behind. Tests run in parallel, so another test's child may be a
-/// zombie for an instant between its exit and its reaping: only one that stays counts.
-fn assert_no_zombies() {
+/// None of `workers` (the pids this test's pool had) stays a zombie child. Other tests run
+/// in this process too, so only this test's workers count; and one may be a zombie for an
+/// instant between its exit and its reaping: only one that stays counts.
+fn assert_no_zombies(workers: &[u32]) {
     let deadline = Instant::now() + Duration::from_secs(2);
-    while !zombie_children().is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "zombies: {:?}",
-            zombie_children()
-        );
+    let ours = || -> Vec<u32> {
+        zombie_children()
+            .into_iter()
+            .filter(|pid| workers.contains(pid))
+            .collect()
+    };
+    while !ours().is_empty() {
+        assert!(Instant::now() < deadline, "zombies: {:?}", ours());
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -147,13 +150,14 @@ fn a_killed_worker_fails_only_its_job_and_is_replaced() {
         assert_eq!(outcome.as_ref().unwrap(), &expected_values[i], "job {i}");
     }
     assert_eq!(gone(&pids).len(), 1, "exactly the worker that died");
-    assert_no_zombies();
+    assert_no_zombies(&pids);
     // The next map starts a replacement and every job succeeds.
     assert_eq!(values(pool.map(&jobs(10), &Probe::OFF)), expected(10));
     assert_eq!(pool.pids().len(), 2);
     assert!(!pool.pids().contains(&gone(&pids)[0]));
+    let all: Vec<u32> = pids.iter().copied().chain(pool.pids()).collect();
     drop(pool);
-    assert_no_zombies();
+    assert_no_zombies(&all);
 }
 
 #[test]
@@ -181,8 +185,9 @@ fn a_hung_worker_times_out_and_is_killed() {
         1,
         "the hung worker was killed and reaped, the other kept"
     );
+    let all: Vec<u32> = pids.iter().copied().chain(pool.pids()).collect();
     drop(pool);
-    assert_no_zombies();
+    assert_no_zombies(&all);
 }
 
 /// A fake worker: says hello, then answers any job with a frame header claiming 4 GiB.
@@ -208,6 +213,7 @@ fn a_frame_claiming_too_many_bytes_is_refused_without_allocating_it() {
     let dir = std::env::temp_dir().join(format!("cb-pool-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut pool = ProcessPool::start(&lying_worker(&dir), NO_ARGS, 1).unwrap();
+    let liar = pool.pids();
     let start = Instant::now();
     let outcomes = pool.map(&jobs(1), &Probe::OFF);
     let error = outcomes[0].as_ref().unwrap_err().to_string();
@@ -217,7 +223,7 @@ fn a_frame_claiming_too_many_bytes_is_refused_without_allocating_it() {
         "waited for the liar"
     );
     drop(pool);
-    assert_no_zombies();
+    assert_no_zombies(&liar);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

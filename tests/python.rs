@@ -1,4 +1,4 @@
-//! The CPython side (`benches/python/`, `src/python.rs`): every tutorial program really
+//! The CPython side (`benches/python/`, `src/extra_benches/python.rs`): every tutorial program really
 //! downloads from the embedded server and computes, every result is checked, and a missing
 //! interpreter or package is one line naming the install command.
 //!
@@ -12,13 +12,15 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use concurrency_bench::config::Config;
+use concurrency_bench::extra_benches::python::{
+    self, Interpreter, Program, CPU_PROGRAMS, INSTALL, IO_PROGRAMS,
+};
 use concurrency_bench::matrix::IoMatrix;
-use concurrency_bench::python::{self, Interpreter, Program, CPU_PROGRAMS, INSTALL, IO_PROGRAMS};
 use concurrency_bench::strategy::Kind;
 use concurrency_bench::workload::cpu::CpuWorkload;
 use concurrency_bench::workload::io::IoWorkload;
 
-const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
+use crate::util::WORKER;
 
 /// A CPython with the pinned packages: `python3` when it has them, else a virtual
 /// environment made once for these tests.
@@ -59,9 +61,7 @@ fn run(command: &mut Command) {
     assert!(status.success(), "{command:?}: {status}");
 }
 
-fn config(pairs: &[(&str, &str)]) -> Config {
-    Config::from_pairs(pairs).unwrap()
-}
+use crate::util::config;
 
 /// Small sizes: 6 downloads at 2 ms, sums up to 3,000, fib(12); 3 threads, 2 processes.
 fn small() -> Config {
@@ -152,7 +152,10 @@ fn a_body_with_one_wrong_byte_stops_every_download_program_naming_the_url() {
     let downloads = IoWorkload::new(matrix.base_url(), 4, Some(&wrong_byte));
     let (mut interpreter, _one) = interpreter_for(&config, &downloads);
     for program in &IO_PROGRAMS {
-        let error = interpreter.measure(program, "download", 1).unwrap_err();
+        let error = interpreter
+            .measure(program, "download", 1)
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("wrong byte at offset 17") && error.contains(matrix.base_url()),
             "{}: {error}",
@@ -177,7 +180,10 @@ fn every_cpu_program_computes_both_kernels_exactly() {
         name: "no_such_program",
         ..CPU_PROGRAMS[0]
     };
-    let error = interpreter.measure(&program, "fib", 1).unwrap_err();
+    let error = interpreter
+        .measure(&program, "fib", 1)
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("no_such_program"), "{error}");
 }
 
@@ -189,7 +195,9 @@ fn a_python_without_the_packages_is_one_line_naming_the_install_command() {
     let mut permissions = std::fs::metadata(&wrapper).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
     std::fs::set_permissions(&wrapper, permissions).unwrap();
-    let error = Interpreter::start(wrapper.to_str().unwrap()).unwrap_err();
+    let error = Interpreter::start(wrapper.to_str().unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("requests, aiohttp") && error.contains(INSTALL),
         "{error}"
@@ -199,7 +207,9 @@ fn a_python_without_the_packages_is_one_line_naming_the_install_command() {
 
 #[test]
 fn a_missing_interpreter_is_one_line_naming_the_install_command() {
-    let error = Interpreter::start("/nonexistent/python3").unwrap_err();
+    let error = Interpreter::start("/nonexistent/python3")
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("/nonexistent/python3") && error.contains("CB_PYTHON"),
         "{error}"

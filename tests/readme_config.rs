@@ -1,4 +1,4 @@
-//! The README's Configuration table says what `src/config.rs` declares: one row per variable, in
+//! The README's Configuration table says what `src/config/mod.rs` declares: one row per variable, in
 //! the same order, with its name, default, what it accepts and what it means.
 
 use concurrency_bench::config::{Variable, VARIABLES};
@@ -46,7 +46,7 @@ fn the_readme_table_matches_the_declarations() {
     let expected: Vec<String> = VARIABLES.iter().map(row).collect();
     assert!(
         readme_rows() == expected,
-        "README.md's Configuration table differs from src/config.rs; its rows should be:\n{}",
+        "README.md's Configuration table differs from src/config/mod.rs; its rows should be:\n{}",
         expected.join("\n")
     );
 }

@@ -4,15 +4,15 @@
 use std::path::Path;
 
 use concurrency_bench::config::Config;
+use concurrency_bench::extra_benches::sweep::{Sweep, SweepPoint, POINT_BUDGET, SAMPLES};
 use concurrency_bench::strategy::Strategy;
-use concurrency_bench::sweep::{Sweep, SweepPoint, POINT_BUDGET, SAMPLES};
 use concurrency_bench::timeline::Probe;
 
-const WORKER: &str = env!("CARGO_BIN_EXE_cb-worker");
+use crate::util::{self, WORKER};
 
 /// The tutorial's shape at a size a debug build runs in a blink.
 fn tiny(sweep: Sweep, parameter: u64) -> Config {
-    let mut config = sweep.config_at(&Config::from_pairs(&[]).unwrap(), parameter);
+    let mut config = sweep.config_at(&util::config(&[]), parameter);
     config.sites = config.sites.min(12);
     config.latency_ms = config.latency_ms.min(2.0);
     config.cpu_start = config.cpu_start.min(5_000);

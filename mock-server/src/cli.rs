@@ -8,6 +8,7 @@
 //! then prints the counts on stderr in one line and exits 0. Bad arguments: one line on stderr,
 //! exit 2. Cannot start (port in use...): one line on stderr, exit 1.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
@@ -197,36 +198,73 @@ fn ms_to_duration(ms: f64) -> Duration {
     Duration::from_nanos((ms * 1e6).round() as u64)
 }
 
-/// Runs the command line: parses `std::env::args`, serves until a signal, returns the exit code.
-pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+/// What a command line asks for: where the server listens, and its settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invocation {
+    /// `--bind` (127.0.0.1 unless given) and `--port`.
+    pub addr: SocketAddr,
+    /// Every other flag.
+    pub config: ServerConfig,
+}
+
+/// A command line that starts no server.
+#[derive(Debug)]
+pub enum Refusal {
+    /// `--help` or `--version`: clap's text, for stdout; the binary then exits 0.
+    Info(clap::Error),
+    /// Bad arguments: the one line for stderr; the binary then exits 2.
+    Usage(String),
+}
+
+impl ServerConfig {
+    /// The flags that ask [`parse`] (and so the `mock-server` binary) for this configuration,
+    /// without the program name: every field, so that `parse` gives it back exactly. The
+    /// configuration must be one the command line accepts (no truncate rate, see
+    /// [`FaultKind::Truncate`](crate::FaultKind::Truncate)).
+    pub fn to_args(&self) -> Vec<String> {
+        let ms = |duration: Duration| format!("{}", duration.as_secs_f64() * 1e3);
+        [
+            ("--latency-ms", ms(self.latency)),
+            ("--jitter-ms", ms(self.jitter)),
+            ("--jython-bytes", self.jython_bytes.to_string()),
+            ("--dice-bytes", self.dice_bytes.to_string()),
+            ("--seed", self.seed.to_string()),
+            ("--recycle-every", self.recycle_every.to_string()),
+            ("--faults", self.faults.to_string()),
+            ("--stall-ms", ms(self.faults.stall)),
+        ]
+        .into_iter()
+        .flat_map(|(flag, value)| [flag.to_owned(), value])
+        .collect()
+    }
+}
+
+/// Reads a command line (`args`, the program name first) as the binary does, or says why it
+/// starts no server.
+pub fn parse<I, T>(args: I) -> Result<Invocation, Refusal>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => {
-            // --help or --version, which go to stdout and succeed.
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
+        // --help or --version, which go to stdout and succeed.
+        Err(e) if !e.use_stderr() => return Err(Refusal::Info(e)),
         Err(e) => {
             // clap's first line names the flag and the problem; the rest is a usage hint.
             let text = e.to_string();
-            eprintln!("{}", text.lines().next().unwrap_or("error: bad arguments"));
-            return ExitCode::from(2);
+            let line = text.lines().next().unwrap_or("error: bad arguments");
+            return Err(Refusal::Usage(line.to_owned()));
         }
     };
     let ip = cli.bind.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     if !ip.is_loopback() && !cli.allow_remote {
-        eprintln!(
+        return Err(Refusal::Usage(format!(
             "error: --bind {ip} is not a loopback address; add --allow-remote to let other machines reach the server"
-        );
-        return ExitCode::from(2);
+        )));
     }
-    let faults = match faults_from(&cli) {
-        Ok(faults) => faults,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
-    };
+    let faults =
+        faults_from(&cli).map_err(|message| Refusal::Usage(format!("error: {message}")))?;
     let config = ServerConfig {
         latency: ms_to_duration(cli.latency_ms),
         jitter: ms_to_duration(cli.jitter_ms),
@@ -235,6 +273,25 @@ pub fn main() -> ExitCode {
         seed: cli.seed,
         recycle_every: cli.recycle_every,
         faults,
+    };
+    Ok(Invocation {
+        addr: SocketAddr::new(ip, cli.port),
+        config,
+    })
+}
+
+/// Runs the command line: parses `std::env::args`, serves until a signal, returns the exit code.
+pub fn main() -> ExitCode {
+    let invocation = match parse(std::env::args_os()) {
+        Ok(invocation) => invocation,
+        Err(Refusal::Info(e)) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(Refusal::Usage(line)) => {
+            eprintln!("{line}");
+            return ExitCode::from(2);
+        }
     };
     // Our own thread only waits for signals: wiremock serves on a thread of its own.
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -247,7 +304,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(SocketAddr::new(ip, cli.port), config)) {
+    match runtime.block_on(serve(invocation.addr, invocation.config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
@@ -309,4 +366,73 @@ fn stop_signal() -> std::io::Result<impl std::future::Future<Output = &'static s
         let _ = tokio::signal::ctrl_c().await;
         "Ctrl-C"
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(config: &ServerConfig) -> Invocation {
+        let args = std::iter::once("mock-server".to_owned()).chain(config.to_args());
+        parse(args).unwrap_or_else(|refusal| panic!("{config:?}: {refusal:?}"))
+    }
+
+    #[test]
+    fn to_args_is_what_parse_reads_back() {
+        let faults = Faults {
+            stall: Duration::from_micros(1_500_250),
+            ..Faults::parse("error:0.05,reset:0.02,stall:0.01").unwrap()
+        };
+        let configs = [
+            ServerConfig::default(),
+            ServerConfig {
+                latency: Duration::from_nanos(1_234_567),
+                jitter: Duration::from_micros(2_500),
+                jython_bytes: 1,
+                dice_bytes: MAX_BODY_BYTES,
+                seed: u64::MAX,
+                recycle_every: 0,
+                faults,
+            },
+            ServerConfig {
+                latency: MAX_DELAY,
+                jitter: MAX_DELAY,
+                faults: Faults {
+                    stall: MAX_STALL,
+                    ..Faults::none()
+                },
+                ..ServerConfig::default()
+            },
+            ServerConfig {
+                latency: Duration::ZERO,
+                ..ServerConfig::default()
+            },
+        ];
+        for config in configs {
+            let invocation = round_trip(&config);
+            assert_eq!(invocation.config, config);
+            assert_eq!(invocation.addr, SocketAddr::from(([127, 0, 0, 1], 0)));
+        }
+    }
+
+    #[test]
+    fn refusals_are_one_line_or_help() {
+        match parse(["mock-server", "--latency-ms", "-1"]) {
+            Err(Refusal::Usage(line)) => {
+                assert!(
+                    line.starts_with("error:") && line.contains("--latency-ms"),
+                    "{line}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(["mock-server", "--bind", "0.0.0.0"]) {
+            Err(Refusal::Usage(line)) => assert!(line.contains("--allow-remote"), "{line}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse(["mock-server", "--help"]),
+            Err(Refusal::Info(_))
+        ));
+    }
 }

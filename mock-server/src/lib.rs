@@ -44,4 +44,5 @@ pub use config::{
 };
 pub use faults::{fault_for, FaultCounts, FaultKind, Faults, DEFAULT_STALL, MAX_STALL};
 pub use site::{MockSite, StartError, ERROR_BODY, LISTEN_BACKLOG, STATS_PATH};
+pub use splitmix64::{splitmix64, SplitMix64};
 pub use timer::{delay_correction, timer_delay, MAX_DELAY_CORRECTION};

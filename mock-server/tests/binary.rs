@@ -1,14 +1,14 @@
 //! The `mock-server` binary: URL on the first line, serving, faults, statistics, signals, and
 //! argument errors.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use mock_server::{fault_for, page_body, FaultCounts, FaultKind, Faults, Page};
+
+use crate::util;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mock-server");
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -273,7 +273,7 @@ fn faulted_run(args: &[&str], faults: Faults, seed: u64, requests: u64) -> Fault
     let mut child = ChildGuard::spawn(args);
     let (line, _rest) = first_line(child.0.stdout.take().unwrap());
     let url = line.trim_end();
-    let client = common::blocking_client(Duration::from_millis(300));
+    let client = util::blocking_client(Duration::from_millis(300));
     let bodies = [
         page_body(Page::Jython, 50_000),
         page_body(Page::Dice, 2_000),
@@ -282,7 +282,7 @@ fn faulted_run(args: &[&str], faults: Faults, seed: u64, requests: u64) -> Fault
     for index in 0..requests {
         let which = (index % 2) as usize;
         let page_url = format!("{url}{}", Page::ALL[which].path());
-        let outcome = common::classify(&client, &page_url, &bodies[which])
+        let outcome = util::classify(&client, &page_url, &bodies[which])
             .unwrap_or_else(|e| panic!("{args:?}, request {index}: {e}"));
         assert_eq!(
             outcome,

@@ -1,7 +1,5 @@
 //! Fault injection: the draws, and what clients see on the wire.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -12,6 +10,8 @@ use mock_server::{
     fault_for, page_body, response_delay, FaultCounts, FaultKind, Faults, MockSite, Page,
     ServerConfig, StartError, STATS_PATH,
 };
+
+use crate::util;
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -129,12 +129,12 @@ fn clients_see_exactly_the_predicted_faults_and_the_server_counts_them() {
         "{predicted:?}"
     );
     let site = MockSite::start_blocking(config.clone()).unwrap();
-    let client = common::blocking_client(300 * MS);
+    let client = util::blocking_client(300 * MS);
     let bodies = Page::ALL.map(|p| page_body(p, config.body_len(p)));
     let mut observed = FaultCounts::default();
     for index in 0..REQUESTS {
         let which = (index % 2) as usize;
-        let outcome = common::classify(&client, &site.url(Page::ALL[which]), &bodies[which])
+        let outcome = util::classify(&client, &site.url(Page::ALL[which]), &bodies[which])
             .unwrap_or_else(|e| panic!("request {index}: {e}"));
         assert_eq!(outcome, config.fault_for(index), "request {index}");
         observed.add(outcome);
@@ -166,7 +166,7 @@ async fn concurrent_faulted_requests_are_counted_exactly() {
     let bodies = Arc::new(Page::ALL.map(|p| page_body(p, config.body_len(p))));
     let next = Arc::new(AtomicU64::new(0));
     let observed = Arc::new(Mutex::new(FaultCounts::default()));
-    let client = common::client();
+    let client = util::client();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..16 {
         let (client, urls, bodies) = (client.clone(), urls.clone(), bodies.clone());
@@ -180,7 +180,7 @@ async fn concurrent_faulted_requests_are_counted_exactly() {
                 let which = (i % 2) as usize;
                 let outcome = match client.get(&urls[which]).send().await {
                     Err(e) => {
-                        let text = common::chain(&e);
+                        let text = util::chain(&e);
                         assert!(
                             text.contains("connection closed before message completed"),
                             "{text}"
@@ -229,7 +229,7 @@ fn stats_are_served_as_json_never_faulted_and_not_counted() {
         ..ServerConfig::default()
     };
     let site = MockSite::start_blocking(config).unwrap();
-    let client = common::blocking_client(Duration::from_secs(10));
+    let client = util::blocking_client(Duration::from_secs(10));
     let stats = |client: &reqwest::blocking::Client| {
         let response = client
             .get(format!("{}{STATS_PATH}", site.base_url()))
@@ -241,7 +241,7 @@ fn stats_are_served_as_json_never_faulted_and_not_counted() {
     };
     assert_eq!(stats(&client), FaultCounts::default().to_json());
     for _ in 0..3 {
-        let outcome = common::classify(&client, &site.url(Page::Dice), b"");
+        let outcome = util::classify(&client, &site.url(Page::Dice), b"");
         assert_eq!(outcome, Ok(Some(FaultKind::Reset)));
     }
     let not_found = client.get(format!("{}/nope", site.base_url())).send();
@@ -263,10 +263,10 @@ fn without_faults_every_page_request_counts_as_ok() {
     };
     assert!(config.faults.is_none());
     let site = MockSite::start_blocking(config.clone()).unwrap();
-    let client = common::blocking_client(Duration::from_secs(10));
+    let client = util::blocking_client(Duration::from_secs(10));
     for page in Page::ALL {
         let body = page_body(page, config.body_len(page));
-        assert_eq!(common::classify(&client, &site.url(page), &body), Ok(None));
+        assert_eq!(util::classify(&client, &site.url(page), &body), Ok(None));
     }
     let expected = FaultCounts {
         ok: 2,

@@ -1,10 +1,10 @@
 //! Jitter: delays spread over latency ± jitter, repeat with the seed, and the server uses them.
 
-mod common;
-
 use std::time::Duration;
 
 use mock_server::{response_delay, MockSite, Page, ServerConfig};
+
+use crate::util;
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -59,10 +59,10 @@ fn same_seed_same_sequence_other_seed_other_sequence() {
 
 /// Sends `n` sequential requests and returns how long each took.
 async fn timed_requests(site: &MockSite, n: usize) -> Vec<Duration> {
-    let client = common::client();
+    let client = util::client();
     let mut took = Vec::new();
     for i in 0..n {
-        let (status, _, t) = common::get(&client, &site.url(Page::ALL[i % 2])).await;
+        let (status, _, t) = util::get(&client, &site.url(Page::ALL[i % 2])).await;
         assert_eq!(status, 200);
         took.push(t);
     }

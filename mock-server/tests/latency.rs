@@ -1,10 +1,10 @@
 //! The configured latency is honoured, and concurrent requests wait it out together.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use mock_server::{MockSite, Page, ServerConfig, MAX_DELAY_CORRECTION};
+
+use crate::util;
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -25,11 +25,11 @@ async fn requests_take_the_latency_less_at_most_the_correction() {
         let site = MockSite::start(config).await.unwrap();
         let correction = site.delay_correction();
         assert!(correction <= MAX_DELAY_CORRECTION, "{correction:?}");
-        let client = common::client();
+        let client = util::client();
         let mut took = Vec::new();
         for i in 0..REQUESTS {
             let page = Page::ALL[i % 2];
-            let (status, _, t) = common::get(&client, &site.url(page)).await;
+            let (status, _, t) = util::get(&client, &site.url(page)).await;
             assert_eq!(status, 200);
             assert!(
                 t + correction >= latency,
@@ -57,13 +57,13 @@ async fn concurrent_requests_overlap_their_delays() {
         ..ServerConfig::default()
     };
     let site = MockSite::start(config.clone()).await.unwrap();
-    let client = common::client();
+    let client = util::client();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..N {
         let (client, page) = (client.clone(), Page::ALL[i % 2]);
         let url = site.url(page);
-        tasks.spawn(async move { (page, common::get(&client, &url).await) });
+        tasks.spawn(async move { (page, util::get(&client, &url).await) });
     }
     while let Some(joined) = tasks.join_next().await {
         let (page, (status, body, took)) = joined.unwrap();

@@ -1,18 +1,28 @@
 //! The server's memory stays bounded: recycling frees wiremock's per-request copies.
 //!
-//! Alone in its file, so that no other test shares (and inflates) this process's RSS.
-
-mod common;
+//! In a process of its own ([`util::run_alone`]), so that no other test shares (and inflates)
+//! its RSS.
 
 use std::time::Duration;
 
 use mock_server::{proc_stats, MockSite, ServerConfig};
 
+use crate::util;
+
 const REQUESTS: u64 = 20_000;
 const RECYCLE_EVERY: u64 = 500;
 
+#[test]
+fn memory_stays_bounded_and_no_request_fails_across_recycles() {
+    util::run_alone("memory::recycled_alone");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn memory_stays_bounded_and_no_request_fails_across_recycles() {
+#[ignore = "needs the process to itself: run by memory_stays_bounded_and_no_request_fails_across_recycles"]
+async fn recycled_alone() {
+    if !util::alone() {
+        return;
+    }
     let config = ServerConfig {
         latency: Duration::ZERO,
         recycle_every: RECYCLE_EVERY,
@@ -20,7 +30,7 @@ async fn memory_stays_bounded_and_no_request_fails_across_recycles() {
     };
     let site = MockSite::start(config).await.unwrap();
     let rss_before = proc_stats::rss_bytes().unwrap();
-    let failures = common::hammer(&site, REQUESTS, 16, Duration::from_secs(120)).await;
+    let failures = util::hammer(&site, REQUESTS, 16, Duration::from_secs(120)).await;
     let rss_after = proc_stats::rss_bytes().unwrap();
     let growth_mib = (rss_after as f64 - rss_before as f64) / (1024.0 * 1024.0);
     eprintln!(

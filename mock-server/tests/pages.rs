@@ -1,11 +1,11 @@
 //! What the site serves, and how it starts and stops.
 
-mod common;
-
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use mock_server::{page_body, MockSite, Page, ServerConfig, StartError};
+
+use crate::util;
 
 fn fast_config() -> ServerConfig {
     ServerConfig {
@@ -19,7 +19,7 @@ fn fast_config() -> ServerConfig {
 #[tokio::test]
 async fn each_page_is_served_with_exact_bytes_and_html_type() {
     let site = MockSite::start(fast_config()).await.unwrap();
-    let client = common::client();
+    let client = util::client();
     for page in Page::ALL {
         let response = client.get(site.url(page)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{page}");
@@ -39,10 +39,10 @@ async fn each_page_is_served_with_exact_bytes_and_html_type() {
 #[tokio::test]
 async fn other_paths_get_404_and_are_not_counted() {
     let site = MockSite::start(fast_config()).await.unwrap();
-    let client = common::client();
+    let client = util::client();
     for path in ["/", "/jython/", "/dice2", "/Dice", "/nope", "/jython/extra"] {
         let url = format!("{}{}", site.base_url(), path);
-        let (status, _, _) = common::get(&client, &url).await;
+        let (status, _, _) = util::get(&client, &url).await;
         assert_eq!(status, 404, "{path}");
     }
     assert_eq!(site.requests_served(), 0);
@@ -56,9 +56,9 @@ async fn custom_sizes_are_honoured() {
         ..fast_config()
     };
     let site = MockSite::start(config).await.unwrap();
-    let client = common::client();
+    let client = util::client();
     for (page, len) in [(Page::Jython, 123_457), (Page::Dice, 1)] {
-        let (status, body, _) = common::get(&client, &site.url(page)).await;
+        let (status, body, _) = util::get(&client, &site.url(page)).await;
         assert_eq!(status, 200);
         assert_eq!(body, page_body(page, len), "{page}");
     }
@@ -100,7 +100,7 @@ fn start_blocking_from_sync_code_serves_and_drop_shuts_it_down() {
         .build()
         .unwrap();
     let (status, body, _) =
-        runtime.block_on(async { common::get(&common::client(), &site.url(Page::Dice)).await });
+        runtime.block_on(async { util::get(&util::client(), &site.url(Page::Dice)).await });
     assert_eq!((status, body.len()), (200, 2_000));
     drop(site);
     assert!(wait_until_closed(addr), "still accepting after drop");
@@ -110,7 +110,7 @@ fn start_blocking_from_sync_code_serves_and_drop_shuts_it_down() {
 async fn start_blocking_and_drop_inside_a_runtime_do_not_panic() {
     // The classic trap: owning a runtime and dropping it inside another one panics.
     let site = MockSite::start_blocking(fast_config()).unwrap();
-    let (status, _, _) = common::get(&common::client(), &site.url(Page::Jython)).await;
+    let (status, _, _) = util::get(&util::client(), &site.url(Page::Jython)).await;
     assert_eq!(status, 200);
     let addr = site.address();
     drop(site);
@@ -122,7 +122,7 @@ async fn start_blocking_and_drop_inside_a_runtime_do_not_panic() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_start_and_drop_on_a_multi_thread_runtime() {
     let site = MockSite::start(fast_config()).await.unwrap();
-    let (status, _, _) = common::get(&common::client(), &site.url(Page::Dice)).await;
+    let (status, _, _) = util::get(&util::client(), &site.url(Page::Dice)).await;
     assert_eq!(status, 200);
     drop(site);
 }

@@ -1,10 +1,10 @@
 //! Recycling never leaves a moment in which a request finds no page mounted.
 
-mod common;
-
 use std::time::Duration;
 
 use mock_server::{MockSite, ServerConfig};
+
+use crate::util;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recycling_after_every_request_never_yields_a_404() {
@@ -17,7 +17,7 @@ async fn recycling_after_every_request_never_yields_a_404() {
         ..ServerConfig::default()
     };
     let site = MockSite::start(config).await.unwrap();
-    let failures = common::hammer(&site, REQUESTS, 32, Duration::from_secs(60)).await;
+    let failures = util::hammer(&site, REQUESTS, 32, Duration::from_secs(60)).await;
     assert_eq!(failures, 0, "failed requests");
     assert_eq!(site.requests_served(), REQUESTS);
     assert_eq!(site.recycle_faults(), 0);
@@ -32,7 +32,7 @@ async fn recycle_every_zero_never_recycles() {
         ..ServerConfig::default()
     };
     let site = MockSite::start(config).await.unwrap();
-    let failures = common::hammer(&site, 200, 4, Duration::from_secs(60)).await;
+    let failures = util::hammer(&site, 200, 4, Duration::from_secs(60)).await;
     assert_eq!((failures, site.requests_served()), (0, 200));
     assert_eq!(site.recycles(), 0);
 }

@@ -3,10 +3,20 @@
 //! `cargo run --bin cb-config` with the same `CB_*` variables as `cargo bench` shows each
 //! variable's effective value, or the same one-line error (exit 2) the benches would give.
 
-use concurrency_bench::config::Config;
+use std::process::ExitCode;
 
-fn main() {
-    let config = Config::from_env_or_exit();
+use concurrency_bench::config::Config;
+use concurrency_bench::error::Error;
+
+fn main() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            let error = Error::from(error);
+            eprintln!("concurrency-bench: {error}");
+            return ExitCode::from(error.exit_code());
+        }
+    };
     for (variable, value) in config.values() {
         let source = match std::env::var(variable.name) {
             Ok(raw) if !raw.trim().is_empty() => "from the environment".to_owned(),
@@ -18,4 +28,5 @@ fn main() {
         let meaning = variable.meaning.replace('`', "");
         println!("{}={value}\t({source}; {meaning})", variable.name);
     }
+    ExitCode::SUCCESS
 }

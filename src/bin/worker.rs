@@ -29,8 +29,8 @@ struct ClientSettings {
     timeout: Duration,
 }
 
-/// The worker's arguments: whether to build a client, and which.
-fn parse_args() -> Result<Option<ClientSettings>, String> {
+/// The worker's arguments: whether to build a client, and which; else a one-line error.
+fn parse_args() -> io::Result<Option<ClientSettings>> {
     let mut http_client = false;
     let mut timeout = Duration::from_secs(30);
     let mut kind = BlockingClientKind::default();
@@ -45,25 +45,24 @@ fn parse_args() -> Result<Option<ClientSettings>, String> {
                         .iter()
                         .map(|kind| kind.name())
                         .collect();
-                    format!(
+                    io::Error::other(format!(
                         "--blocking-client {value:?}: expected one of {}",
                         known.join(", ")
-                    )
+                    ))
                 })?;
             }
             "--timeout-ms" => {
                 let value = args.next().unwrap_or_default();
-                let ms: u64 =
-                    value.parse().ok().filter(|&ms| ms > 0).ok_or_else(|| {
-                        format!("--timeout-ms {value:?}: expected milliseconds > 0")
-                    })?;
+                let ms: u64 = value.parse().ok().filter(|&ms| ms > 0).ok_or_else(|| {
+                    io::Error::other(format!("--timeout-ms {value:?}: expected milliseconds > 0"))
+                })?;
                 timeout = Duration::from_millis(ms);
             }
             other => {
-                return Err(format!(
+                return Err(io::Error::other(format!(
                     "unknown argument {other:?} (expected --http-client, --blocking-client \
                      NAME, --timeout-ms N)"
-                ))
+                )))
             }
         }
     }
@@ -72,7 +71,7 @@ fn parse_args() -> Result<Option<ClientSettings>, String> {
 
 fn serve() -> io::Result<()> {
     // One job at a time: the client never carries more than one request.
-    let client = match parse_args().map_err(io::Error::other)? {
+    let client = match parse_args()? {
         Some(settings) => Some(
             BlockingClient::new(settings.kind, settings.timeout, 1).map_err(io::Error::other)?,
         ),

@@ -7,7 +7,7 @@ use tokio::runtime::Runtime;
 
 use crate::config::Config;
 use crate::lock;
-use crate::matrix::RunError;
+use crate::matrix::{RunError, SetupError};
 use crate::process::{JobOutcome, ProcessPool, WireJob, WireResult};
 use crate::strategy::{self, Strategy};
 use crate::timeline::Probe;
@@ -30,20 +30,19 @@ pub struct CpuMatrix {
 impl CpuMatrix {
     /// Builds the runtimes and starts the warm process pool from the worker executable.
     /// Warns on stderr, once per matrix, when the kernels' placement is not pinned.
-    pub fn new(config: &Config, worker_exe: &Path) -> Result<CpuMatrix, String> {
+    pub fn new(config: &Config, worker_exe: &Path) -> Result<CpuMatrix, SetupError> {
         if let Some(warning) = crate::workload::cpu::placement_warning() {
             eprintln!("warning: {warning}");
         }
         let multi_thread = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
-            .map_err(|error| format!("cannot build the tokio runtime: {error}"))?;
+            .map_err(SetupError::Runtime)?;
         let current_thread = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|error| format!("cannot build the tokio runtime: {error}"))?;
-        let warm_pool = ProcessPool::start(worker_exe, NO_ARGS, config.processes)
-            .map_err(|error| error.to_string())?;
+            .map_err(SetupError::Runtime)?;
+        let warm_pool = ProcessPool::start(worker_exe, NO_ARGS, config.processes)?;
         Ok(CpuMatrix {
             config: config.clone(),
             worker_exe: worker_exe.to_owned(),
@@ -56,11 +55,11 @@ impl CpuMatrix {
 
     /// Makes the rayon strategy run on a local pool of `threads` threads instead of the global
     /// one (the global pool's size is fixed for the life of the process).
-    pub fn with_rayon_threads(mut self, threads: usize) -> Result<CpuMatrix, String> {
+    pub fn with_rayon_threads(mut self, threads: usize) -> Result<CpuMatrix, SetupError> {
         let pool = ::rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
-            .map_err(|error| format!("cannot build a rayon pool of {threads}: {error}"))?;
+            .map_err(|error| SetupError::Rayon { threads, error })?;
         self.rayon_pool = Some(pool);
         Ok(self)
     }
@@ -112,14 +111,14 @@ impl CpuMatrix {
                     probe,
                 )
                 .map_err(|error| self.error(strategy, workload, error.to_string()))?;
-                from_wire(results).map_err(|message| self.error(strategy, workload, message))?
+                from_wire(results, |message| self.error(strategy, workload, message))?
             }
             Strategy::ProcessPoolWarm => {
                 let wire = wire_jobs(jobs);
                 let mut pool = lock(&self.warm_pool);
                 let results = strategy::process_pool::run_warm(&mut pool, &wire, probe);
                 drop(pool);
-                from_wire(results).map_err(|message| self.error(strategy, workload, message))?
+                from_wire(results, |message| self.error(strategy, workload, message))?
             }
             Strategy::Rayon => {
                 let run = || strategy::rayon::run(jobs, probe, || (), |(), job| job.run());
@@ -152,7 +151,7 @@ impl CpuMatrix {
         let results = self.run(strategy, workload, probe)?;
         workload
             .verify(&results)
-            .map_err(|message| self.error(strategy, workload, message))
+            .map_err(|wrong| self.error(strategy, workload, wrong.to_string()))
     }
 
     /// One tokio task per job; each computes on whichever runtime thread polls it.
@@ -176,20 +175,24 @@ fn wire_jobs(jobs: &[CpuJob]) -> Vec<WireJob> {
     jobs.iter().copied().map(WireJob::Cpu).collect()
 }
 
-/// A CPU job can only fail by losing its worker: any failure fails the run.
-fn from_wire(results: Vec<JobOutcome>) -> Result<Vec<u128>, String> {
+/// A CPU job can only fail by losing its worker: any failure fails the run (`fail` makes the
+/// run's error from the message).
+fn from_wire(
+    results: Vec<JobOutcome>,
+    fail: impl Fn(String) -> RunError,
+) -> Result<Vec<u128>, RunError> {
     results
         .into_iter()
         .enumerate()
         .map(|(index, result)| match result {
-            Err(error) => Err(format!("job {index}: {error}")),
+            Err(error) => Err(fail(format!("job {index}: {error}"))),
             Ok(WireResult::Value(value)) => Ok(value),
             Ok(WireResult::Failed(message)) => {
-                Err(format!("job {index} failed in a worker: {message}"))
+                Err(fail(format!("job {index} failed in a worker: {message}")))
             }
-            Ok(WireResult::DownloadFailed(error)) => Err(format!(
+            Ok(WireResult::DownloadFailed(error)) => Err(fail(format!(
                 "job {index}: a download result for a CPU job: {error}"
-            )),
+            ))),
         })
         .collect()
 }

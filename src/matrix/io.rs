@@ -24,34 +24,18 @@ use mock_server::{page_body, FaultCounts};
 use tokio::runtime::Runtime;
 
 use crate::config::Config;
+use crate::error::Error;
 use crate::lock;
-use crate::matrix::RunError;
+use crate::matrix::{RunError, SetupError};
 use crate::process::{JobOutcome, ProcessPool, WireJob, WireResult};
-use crate::server::Server;
+use crate::server::{Server, ServerError};
 use crate::strategy::{self, Strategy};
 use crate::timeline::Probe;
+use crate::workload::faults::{FailureTally, FaultLedger, FAULT_KINDS};
 use crate::workload::io::{
-    async_client, BlockingClient, BlockingClientKind, Download, DownloadError, Expect,
-    FailureTally, Fetched, IoWorkload, Page, FAULT_KINDS,
+    async_client, BlockingClient, BlockingClientKind, ClientError, Download, DownloadError, Expect,
+    Fetched, IoWorkload, Page,
 };
-
-/// What one I/O strategy saw fail across its samples, and what the server injected meanwhile.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FaultLedger {
-    /// The clients' failures by kind.
-    pub tally: FailureTally,
-    /// What the server injected while this strategy ran, by kind.
-    pub injected: FaultCounts,
-}
-
-impl FaultLedger {
-    /// Adds what the server injected during one measuring call, and checks it against what
-    /// the clients counted in that call (`call`, the tally's growth over it).
-    pub fn settle(&mut self, call: &FailureTally, injected: FaultCounts) -> Result<(), String> {
-        self.injected.add_counts(&injected);
-        call.matches_injected(&injected)
-    }
-}
 
 /// The I/O strategies that run each download on a thread of their own, through a blocking
 /// client ([`BlockingSessions`]), in the order of [`Strategy::IO`].
@@ -78,9 +62,9 @@ impl BlockingSessions {
     /// Clients of `kind` with `config`'s request timeout. The shared client keeps as many
     /// connections as `thread_per_job` has requests in flight (`CB_SITES`, or the pool's
     /// `CB_WORKERS` if more); a per-thread client carries one request at a time.
-    pub fn new(kind: BlockingClientKind, config: &Config) -> Result<BlockingSessions, String> {
+    pub fn new(kind: BlockingClientKind, config: &Config) -> Result<BlockingSessions, ClientError> {
         let timeout = config.timeout();
-        let one_request_at_a_time = |count: usize| -> Result<Vec<BlockingClient>, String> {
+        let one_request_at_a_time = |count: usize| -> Result<Vec<BlockingClient>, ClientError> {
             (0..count)
                 .map(|_| BlockingClient::new(kind, timeout, 1))
                 .collect()
@@ -127,7 +111,7 @@ impl IoMatrix {
     /// Starts the embedded server (unless `CB_TARGET_URL` names another; in a child process if
     /// this one can't hold enough sockets), builds the clients and runtimes, and starts the warm
     /// process pool.
-    pub fn new(config: &Config, worker_exe: &Path) -> Result<IoMatrix, String> {
+    pub fn new(config: &Config, worker_exe: &Path) -> Result<IoMatrix, SetupError> {
         IoMatrix::with_server(config, worker_exe, Server::start(config, worker_exe)?)
     }
 
@@ -136,7 +120,7 @@ impl IoMatrix {
         config: &Config,
         worker_exe: &Path,
         server: Server,
-    ) -> Result<IoMatrix, String> {
+    ) -> Result<IoMatrix, SetupError> {
         IoMatrix::with_blocking_client(config, worker_exe, server, BlockingClientKind::Ureq)
     }
 
@@ -147,26 +131,23 @@ impl IoMatrix {
         worker_exe: &Path,
         server: Server,
         kind: BlockingClientKind,
-    ) -> Result<IoMatrix, String> {
-        let client_error = |error: reqwest::Error| format!("cannot build an HTTP client: {error}");
+    ) -> Result<IoMatrix, SetupError> {
         let timeout = config.timeout();
-        let runtime_error = |error| format!("cannot build a tokio runtime: {error}");
         let matrix = IoMatrix {
             worker_exe: worker_exe.to_owned(),
             sessions: BlockingSessions::new(kind, config)?,
             multi_thread: tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
-                .map_err(runtime_error)?,
-            multi_thread_client: async_client(timeout).map_err(client_error)?,
+                .map_err(SetupError::Runtime)?,
+            multi_thread_client: async_client(timeout).map_err(ClientError)?,
             current_thread: tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .map_err(runtime_error)?,
-            current_thread_client: async_client(timeout).map_err(client_error)?,
+                .map_err(SetupError::Runtime)?,
+            current_thread_client: async_client(timeout).map_err(ClientError)?,
             warm_pool: Mutex::new(
-                ProcessPool::start(worker_exe, &worker_args(config, kind), config.processes)
-                    .map_err(|error| error.to_string())?
+                ProcessPool::start(worker_exe, &worker_args(config, kind), config.processes)?
                     .with_job_timeout(config.timeout() + WORKER_GRACE),
             ),
             config: config.clone(),
@@ -191,7 +172,10 @@ impl IoMatrix {
     /// A second set of blocking clients, of `kind`, built as the matrix built its own, for
     /// [`IoMatrix::run_blocking`]: the same strategies through another client, against the
     /// same server.
-    pub fn blocking_sessions(&self, kind: BlockingClientKind) -> Result<BlockingSessions, String> {
+    pub fn blocking_sessions(
+        &self,
+        kind: BlockingClientKind,
+    ) -> Result<BlockingSessions, ClientError> {
         BlockingSessions::new(kind, &self.config)
     }
 
@@ -349,7 +333,7 @@ impl IoMatrix {
         strategy: Strategy,
         sessions: &'a BlockingSessions,
         workload: &'a IoWorkload,
-    ) -> impl FnMut(u64) -> Result<Duration, String> + 'a {
+    ) -> impl FnMut(u64) -> Result<Duration, Error> + 'a {
         crate::rounds::timed(None, move || {
             self.run_blocking_verified(strategy, sessions, workload, &Probe::OFF)
         })
@@ -367,7 +351,7 @@ impl IoMatrix {
         let outcomes = self.run_blocking(strategy, sessions, workload, probe)?;
         workload
             .verify(&outcomes)
-            .map_err(|message| error(strategy, message))
+            .map_err(|failed| error(strategy, failed.to_string()))
     }
 
     /// What each benchmark iteration does: runs, counts failures in `tally`, and checks. Without
@@ -386,7 +370,7 @@ impl IoMatrix {
         if self.config.faults.is_none() {
             return workload
                 .verify(&outcomes)
-                .map_err(|message| error(strategy, message));
+                .map_err(|failed| error(strategy, failed.to_string()));
         }
         let expected = |error: &DownloadError| {
             FAULT_KINDS.iter().any(|&(kind, client_kind)| {
@@ -422,7 +406,7 @@ impl IoMatrix {
         workload: &'a IoWorkload,
         slowdown: Option<Duration>,
         ledger: &'a RefCell<FaultLedger>,
-    ) -> impl FnMut(u64) -> Result<Duration, String> + 'a {
+    ) -> impl FnMut(u64) -> Result<Duration, Error> + 'a {
         let mut timed = crate::rounds::timed(slowdown, move || {
             let mut ledger = ledger.borrow_mut();
             self.run_counted(strategy, workload, &Probe::OFF, &mut ledger.tally)
@@ -431,24 +415,28 @@ impl IoMatrix {
             let before = match self.config.faults.is_none() {
                 true => None,
                 false => self
-                    .server_counts()?
+                    .server_counts()
+                    .map_err(Error::run)?
                     .map(|counts| (counts, ledger.borrow().tally.clone())),
             };
             let elapsed = timed(iters)?;
             if let Some((before, tally_before)) = before {
-                let after = self.server_counts()?.unwrap_or_default();
+                let after = self
+                    .server_counts()
+                    .map_err(Error::run)?
+                    .unwrap_or_default();
                 let mut ledger = ledger.borrow_mut();
                 let call = ledger.tally.since(&tally_before);
                 ledger
                     .settle(&call, after.since(&before))
-                    .map_err(|message| error(strategy, message).to_string())?;
+                    .map_err(|mismatch| error(strategy, mismatch.to_string()))?;
             }
             Ok(elapsed)
         }
     }
 
     /// What the embedded server has injected so far (`None` for a server the suite did not start).
-    fn server_counts(&self) -> Result<Option<FaultCounts>, String> {
+    fn server_counts(&self) -> Result<Option<FaultCounts>, ServerError> {
         self.server.fault_counts()
     }
 
@@ -462,7 +450,7 @@ impl IoMatrix {
         let outcomes = self.run(strategy, workload, probe)?;
         workload
             .verify(&outcomes)
-            .map_err(|message| error(strategy, message))
+            .map_err(|failed| error(strategy, failed.to_string()))
     }
 
     /// One task per download, all spawned at once, gathered in order; the task's row in the
@@ -509,7 +497,7 @@ impl IoMatrix {
         let seconds = start.elapsed().as_secs_f64();
         workload
             .verify(&outcomes)
-            .map_err(|message| error(Strategy::TokioBounded, message))?;
+            .map_err(|failed| error(Strategy::TokioBounded, failed.to_string()))?;
         Ok(requests as f64 / seconds)
     }
 
@@ -528,12 +516,15 @@ impl IoMatrix {
     }
 
     /// One download from a server we did not start, so a wrong `CB_TARGET_URL` fails at once.
-    fn check_target_is_reachable(&self) -> Result<(), String> {
+    fn check_target_is_reachable(&self) -> Result<(), SetupError> {
         let probe_job = &self.workload_of(1).jobs[0];
         probe_job
             .fetch_blocking(&self.sessions.shared)
             .map(drop)
-            .map_err(|error| format!("CB_TARGET_URL={}: {error}", self.base_url()))
+            .map_err(|error| SetupError::Unreachable {
+                url: self.base_url().to_owned(),
+                error,
+            })
     }
 }
 

@@ -7,9 +7,9 @@
 //!    Criterion's flat sampling prints "Unable to complete N samples" whenever it plans one
 //!    iteration per sample, so no strategy gets fewer than two.
 //! 2. R rounds (R = the group's sample count): in each round every selected strategy takes one
-//!    sample of k verified iterations, in a fresh shuffled order ([`SplitMix64`], seeded by
-//!    `CB_ORDER_SEED` or the clock, mixed with the group's id). A load that starts halfway
-//!    slows half of *every* strategy's samples, not all of one strategy's.
+//!    sample of k verified iterations, in a fresh shuffled order (mock-server's [`SplitMix64`],
+//!    seeded by `CB_ORDER_SEED` or the clock, mixed with the group's id). A load that starts
+//!    halfway slows half of *every* strategy's samples, not all of one strategy's.
 //! 3. The samples go to Criterion unchanged through `iter_custom` ([`measure_group`]), so its
 //!    `sample.json` holds exactly the (iters, ns) pairs of `cb-rounds.json` ([`RoundsFile`]).
 //!
@@ -32,15 +32,16 @@
 //! wake-up), which capped replay at k ≈ 5,000 even on an idle machine. The wait therefore
 //! sleeps all but its last [`SPIN_TAIL`] and spins on `Instant` through the deadline: while its
 //! thread holds a CPU at the deadline it ends within one clock reading of it. Measured through
-//! Criterion (`CRITERION_DEBUG=1 cargo test -p concurrency-bench --test rounds samples_of_tens
-//! -- --nocapture`, its warm-up wall time against D = 1 s, 12 runs, the 2-core machine busy
-//! with other builds): 2.7–5.0 µs late, most of it Criterion's own call around the wait. With
-//! a 10 µs budget, replay holds up to k = 1 + 1 s/10 µs ≈ 100,000 iterations per sample. What no
-//! wait can promise is a CPU at the deadline: with two busy loops beside other builds on the two
-//! cores, 17 of 22 such warm-ups ended 0.9–12.4 ms late (the thread woke from its sleep only
-//! after the deadline, or was preempted while spinning; ticks are 4 ms at 250 Hz), beyond the
-//! tolerance for any k ≳ 80. Such a strategy falls back to live measuring under that load, and
-//! its warning line says that its thread had no CPU at the deadline.
+//! Criterion (`CRITERION_DEBUG=1 cargo test -p concurrency-bench --test main
+//! rounds::handoff::samples_of_tens -- --nocapture`, its warm-up wall time against D = 1 s, 12
+//! runs, the 2-core machine busy with other builds): 2.7–5.0 µs late, most of it Criterion's own
+//! call around the wait. With a 10 µs budget, replay holds up to k = 1 + 1 s/10 µs ≈ 100,000
+//! iterations per sample. What no wait can promise is a CPU at the deadline: with two busy loops
+//! beside other builds on the two cores, 17 of 22 such warm-ups ended 0.9–12.4 ms late (the
+//! thread woke from its sleep only after the deadline, or was preempted while spinning; ticks
+//! are 4 ms at 250 Hz), beyond the tolerance for any k ≳ 80. Such a strategy falls back to live
+//! measuring under that load, and its warning line says that its thread had no CPU at the
+//! deadline.
 //!
 //! Modes in which Criterion does not measure (`--test`, `--list`, `--profile-time`,
 //! `--load-baseline`) and `--quick` (Criterion's own adaptive sampling) run the strategies live,
@@ -51,9 +52,11 @@ use std::time::{Duration, Instant};
 use criterion::measurement::WallTime;
 use criterion::{AxisScale, BenchmarkGroup, PlotConfiguration, SamplingMode};
 
+use mock_server::SplitMix64;
+
 use crate::config::Config;
 use crate::criterion_args::CriterionArgs;
-use crate::matrix::exit_with_run_error;
+use crate::error::{self, Error};
 use crate::output::{SideFiles, SCHEMA};
 
 /// `cb-rounds.json` and its parts, as [`cb_schema`] defines them for the suite and the report.
@@ -64,46 +67,6 @@ pub use replay::{
     bench_replay, overshoot_tolerance, pause, replay_measurement_time, wait_precisely, Answer,
     Replay, Wait, SPIN_TAIL,
 };
-
-/// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64): good enough to
-/// shuffle a handful of strategies, and the same sequence on every platform.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator that starts from `seed`.
-    pub fn new(seed: u64) -> SplitMix64 {
-        SplitMix64(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform integer in `0..bound` (`bound` > 0), without modulo bias.
-    pub fn below(&mut self, bound: u64) -> u64 {
-        let zone = u64::MAX - u64::MAX % bound;
-        loop {
-            let value = self.next_u64();
-            if value < zone {
-                return value % bound;
-            }
-        }
-    }
-
-    /// Shuffles `items` in place (Fisher–Yates).
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for last in (1..items.len()).rev() {
-            let other = self.below(last as u64 + 1) as usize;
-            items.swap(last, other);
-        }
-    }
-}
 
 /// The order of `count` strategies (indices) in each of `rounds` rounds: every index once per
 /// round, freshly shuffled each round, the same for the same `seed` and `group`.
@@ -216,7 +179,7 @@ pub fn summary_scale(medians: &[f64]) -> AxisScale {
 
 /// What one measuring call of a strategy does: runs `iters` verified iterations and returns
 /// how long they took, or why a run failed.
-pub type Measure<'a> = Box<dyn FnMut(u64) -> Result<Duration, String> + 'a>;
+pub type Measure<'a> = Box<dyn FnMut(u64) -> Result<Duration, Error> + 'a>;
 
 /// One strategy of a group: its Criterion function name and how to measure it.
 pub struct Job<'a> {
@@ -228,7 +191,7 @@ pub struct Job<'a> {
 
 impl<'a> Job<'a> {
     /// A job named `name` measured by `measure`.
-    pub fn new(name: &str, measure: impl FnMut(u64) -> Result<Duration, String> + 'a) -> Job<'a> {
+    pub fn new(name: &str, measure: impl FnMut(u64) -> Result<Duration, Error> + 'a) -> Job<'a> {
         Job {
             name: name.to_owned(),
             measure: Box::new(measure),
@@ -239,14 +202,14 @@ impl<'a> Job<'a> {
 /// The measuring function of one benchmark iteration: times `iters` calls of `iteration`
 /// (which runs the workload and checks every result), each followed by `slowdown`'s sleep
 /// inside the timing (`CB_TEST_SLOWDOWN`). The first failure ends the measurement.
-pub fn timed<T, E: std::fmt::Display>(
+pub fn timed<T, E: Into<Error>>(
     slowdown: Option<Duration>,
     mut iteration: impl FnMut() -> Result<T, E>,
-) -> impl FnMut(u64) -> Result<Duration, String> {
+) -> impl FnMut(u64) -> Result<Duration, Error> {
     move |iters| {
         let start = Instant::now();
         for _ in 0..iters {
-            std::hint::black_box(iteration().map_err(|error| error.to_string())?);
+            std::hint::black_box(iteration().map_err(Into::into)?);
             if let Some(pause) = slowdown {
                 std::thread::sleep(pause);
             }
@@ -283,7 +246,7 @@ pub fn medians_per_iteration(record: &RoundsFile) -> Vec<f64> {
 /// The planning warm-up of one strategy: runs 1, 2, 4, … iterations until `warm_up` has
 /// passed; returns the time per iteration of the last batch (the earlier ones pay for first
 /// use: page faults, thread start-up, connections).
-pub fn warm_up(measure: &mut Measure<'_>, warm_up: Duration) -> Result<Duration, String> {
+pub fn warm_up(measure: &mut Measure<'_>, warm_up: Duration) -> Result<Duration, Error> {
     let mut iters = 1u64;
     let mut total = Duration::ZERO;
     loop {
@@ -305,7 +268,7 @@ pub fn run_rounds(
     jobs: &mut [&mut Job<'_>],
     iters: &[u64],
     reference: Option<&str>,
-) -> Result<RoundsFile, String> {
+) -> Result<RoundsFile, Error> {
     let orders = round_orders(jobs.len(), plan.samples, plan.seed, &plan.group);
     let mut rounds = Vec::with_capacity(orders.len());
     for order in orders {
@@ -339,39 +302,48 @@ pub fn run_rounds(
     })
 }
 
-/// Measures one group: interleaved rounds handed to Criterion when Criterion measures
-/// (`args.interleaves()`), else each job live as Criterion asks. `group` must be the Criterion
-/// group of `plan.group`; jobs keep their order in Criterion's report. Writes (or, without
-/// rounds, removes a stale) `cb-rounds.json` in the group's baseline directories. Returns the
-/// names of the jobs Criterion measured or ran. A failed run ends the process (exit 1, one
-/// line): it is never timed as if it had worked.
+/// Measures one group, then finishes it: interleaved rounds handed to Criterion when
+/// Criterion measures (`args.interleaves()`), else each job live as Criterion asks. `group` must
+/// be the Criterion group of `plan.group`; jobs keep their order in Criterion's report. Writes
+/// (or, without rounds, removes a stale) `cb-rounds.json` in the group's baseline directories.
+/// Returns the names of the jobs Criterion measured or ran, or the first failed run: never
+/// timed as if it had worked.
 pub fn measure_group(
+    mut group: BenchmarkGroup<'_, WallTime>,
+    args: &CriterionArgs,
+    plan: &Plan,
+    reference: Option<&str>,
+    jobs: Vec<Job<'_>>,
+    side_files: &SideFiles,
+) -> Result<Vec<String>, Error> {
+    match measure_jobs(&mut group, args, plan, reference, jobs, side_files) {
+        Ok(measured) => {
+            group.finish();
+            Ok(measured)
+        }
+        Err(error) => {
+            // Dropping (finishing) a group writes its summary and prints a separator, as after
+            // a complete group: a failed run stops with its error line and nothing more.
+            std::mem::forget(group);
+            Err(error)
+        }
+    }
+}
+
+/// [`measure_group`] before the group is finished.
+fn measure_jobs(
     group: &mut BenchmarkGroup<'_, WallTime>,
     args: &CriterionArgs,
     plan: &Plan,
     reference: Option<&str>,
     mut jobs: Vec<Job<'_>>,
     side_files: &SideFiles,
-) -> Vec<String> {
+) -> Result<Vec<String>, Error> {
     group
         .sampling_mode(SamplingMode::Flat)
         .sample_size(plan.samples);
     if !args.interleaves() {
-        group
-            .warm_up_time(plan.warm_up)
-            .measurement_time(plan.sample_target * plan.samples as u32);
-        let measured: Vec<String> = jobs
-            .iter_mut()
-            .filter_map(|job| bench_live(group, job).then(|| job.name.clone()))
-            .collect();
-        // Criterion replaced this group's samples without rounds (`--quick`): rounds an
-        // earlier run left would no longer describe them.
-        if !measured.is_empty() {
-            side_files
-                .remove_group_file(&plan.group, ROUNDS_FILE)
-                .unwrap_or_else(|error| exit_with_run_error(&error));
-        }
-        return measured;
+        return measure_live(group, plan, jobs, side_files);
     }
 
     let selected: Vec<bool> = jobs
@@ -383,7 +355,10 @@ pub fn measure_group(
         .zip(&selected)
         .filter_map(|(job, &selected)| selected.then_some(job))
         .collect();
-    let record = (!chosen.is_empty()).then(|| rounds_of(plan, &mut chosen, reference));
+    let record = match chosen.is_empty() {
+        true => None,
+        false => Some(rounds_of(plan, &mut chosen, reference)?),
+    };
     drop(chosen);
     if let Some(record) = &record {
         let scale = summary_scale(&medians_per_iteration(record));
@@ -404,14 +379,14 @@ pub fn measure_group(
                     .iter()
                     .map(|sample| Duration::from_nanos(sample.ns as u64));
                 let mut replay = Replay::new(first.iters, times);
-                let ran = bench_replay(group, plan, job, &mut replay);
+                let ran = bench_replay(group, plan, job, &mut replay)?;
                 if replay.fell_back() {
                     fallback.push(job.name.clone());
                 }
                 ran
             }
             // Not selected: Criterion does not call it (were it to, it is measured live).
-            None => bench_live(group, job),
+            None => bench_live(group, job)?,
         };
         if ran {
             measured.push(job.name.clone());
@@ -419,20 +394,46 @@ pub fn measure_group(
     }
     if let Some(mut record) = record {
         record.fallback = fallback;
-        side_files
-            .write_group_file(&plan.group, ROUNDS_FILE, &record)
-            .unwrap_or_else(|error| exit_with_run_error(&error));
+        side_files.write_group_file(&plan.group, ROUNDS_FILE, &record)?;
     }
-    measured
+    Ok(measured)
+}
+
+/// Without rounds: each job measured live as Criterion asks (`--quick`), or run as it asks
+/// (`--test`, `--list`, …).
+fn measure_live(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    plan: &Plan,
+    mut jobs: Vec<Job<'_>>,
+    side_files: &SideFiles,
+) -> Result<Vec<String>, Error> {
+    group
+        .warm_up_time(plan.warm_up)
+        .measurement_time(plan.sample_target * plan.samples as u32);
+    let mut measured = Vec::new();
+    for job in &mut jobs {
+        if bench_live(group, job)? {
+            measured.push(job.name.clone());
+        }
+    }
+    // Criterion replaced this group's samples without rounds (`--quick`): rounds an earlier
+    // run left would no longer describe them.
+    if !measured.is_empty() {
+        side_files.remove_group_file(&plan.group, ROUNDS_FILE)?;
+    }
+    Ok(measured)
 }
 
 /// Planning warm-up and rounds of the selected jobs, with one line saying what is coming.
-fn rounds_of(plan: &Plan, jobs: &mut [&mut Job<'_>], reference: Option<&str>) -> RoundsFile {
+fn rounds_of(
+    plan: &Plan,
+    jobs: &mut [&mut Job<'_>],
+    reference: Option<&str>,
+) -> Result<RoundsFile, Error> {
     let mut iters = Vec::with_capacity(jobs.len());
     let mut round_seconds = 0.0;
     for job in jobs.iter_mut() {
-        let per_iteration = warm_up(&mut job.measure, plan.warm_up)
-            .unwrap_or_else(|error| exit_with_run_error(&error));
+        let per_iteration = warm_up(&mut job.measure, plan.warm_up)?;
         let count = iters_per_sample_at_least(plan.sample_target, per_iteration, plan.min_iters);
         round_seconds += per_iteration.as_secs_f64() * count as f64;
         iters.push(count);
@@ -449,20 +450,25 @@ fn rounds_of(plan: &Plan, jobs: &mut [&mut Job<'_>], reference: Option<&str>) ->
         round_seconds * plan.samples as f64,
         plan.seed
     );
-    run_rounds(plan, jobs, &iters, reference).unwrap_or_else(|error| exit_with_run_error(&error))
+    run_rounds(plan, jobs, &iters, reference)
 }
 
-/// Lets Criterion measure a job itself; returns whether Criterion called it.
-fn bench_live(group: &mut BenchmarkGroup<'_, WallTime>, job: &mut Job<'_>) -> bool {
+/// Lets Criterion measure a job itself; returns whether Criterion called it, or the failed run
+/// that ended Criterion's measuring.
+fn bench_live(group: &mut BenchmarkGroup<'_, WallTime>, job: &mut Job<'_>) -> Result<bool, Error> {
     let mut ran = false;
     let name = job.name.clone();
-    group.bench_function(&name, |b| {
-        ran = true;
-        b.iter_custom(|iters| live(job, iters))
-    });
-    ran
+    error::catch(|| {
+        group.bench_function(&name, |b| {
+            ran = true;
+            b.iter_custom(|iters| live(job, iters))
+        });
+    })?;
+    Ok(ran)
 }
 
+/// A measuring call inside Criterion's routine, which has no way to return a failed run: it
+/// escapes to the [`error::catch`] around the Criterion call.
 fn live(job: &mut Job<'_>, iters: u64) -> Duration {
-    (job.measure)(iters).unwrap_or_else(|error| exit_with_run_error(&error))
+    (job.measure)(iters).unwrap_or_else(|failed| error::escape(failed))
 }

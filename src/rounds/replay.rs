@@ -10,6 +10,7 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, SamplingMode};
 
 use super::{live, Job, Plan, ROUNDS_FILE};
+use crate::error::{self, Error};
 
 /// The wait of Criterion's one warm-up call for a strategy of `iters` iterations per sample:
 /// long enough that Criterion's estimate survives 100 ms of overshoot (see the module docs), at
@@ -208,13 +209,14 @@ impl Replay {
 
 /// Hands a job's measured samples (`replay`) to Criterion as benchmark `job.name` of `group`,
 /// which `plan` describes; returns whether Criterion called it. Any call the replay cannot
-/// answer is measured live, with one warning line.
+/// answer is measured live, with one warning line; a failed live run ends Criterion's
+/// measuring and is returned.
 pub fn bench_replay(
     group: &mut BenchmarkGroup<'_, WallTime>,
     plan: &Plan,
     job: &mut Job<'_>,
     replay: &mut Replay,
-) -> bool {
+) -> Result<bool, Error> {
     let mut ran = false;
     let name = job.name.clone();
     // One warm-up call, then `plan.samples` calls for `replay.iters` (see the module docs).
@@ -223,29 +225,31 @@ pub fn bench_replay(
         .sample_size(plan.samples)
         .warm_up_time(Duration::from_nanos(1))
         .measurement_time(replay_measurement_time(plan.samples, replay.iters));
-    group.bench_function(&name, |b| {
-        ran = true;
-        b.iter_custom(|iters| match replay.answer(iters) {
-            Answer::WarmUp(pause) => {
-                let wait = wait_precisely(pause);
-                replay.record_warm_up(wait);
-                wait.elapsed
-            }
-            Answer::Sample(sample) => sample,
-            Answer::Live { first } => {
-                if first {
-                    eprintln!(
-                        "{}/{}: {}; measuring it live (listed in {ROUNDS_FILE} as fallback)",
-                        plan.group,
-                        job.name,
-                        replay.fallback_reason(iters)
-                    );
+    error::catch(|| {
+        group.bench_function(&name, |b| {
+            ran = true;
+            b.iter_custom(|iters| match replay.answer(iters) {
+                Answer::WarmUp(pause) => {
+                    let wait = wait_precisely(pause);
+                    replay.record_warm_up(wait);
+                    wait.elapsed
                 }
-                live(job, iters)
-            }
-        })
-    });
-    ran
+                Answer::Sample(sample) => sample,
+                Answer::Live { first } => {
+                    if first {
+                        eprintln!(
+                            "{}/{}: {}; measuring it live (listed in {ROUNDS_FILE} as fallback)",
+                            plan.group,
+                            job.name,
+                            replay.fallback_reason(iters)
+                        );
+                    }
+                    live(job, iters)
+                }
+            })
+        });
+    })?;
+    Ok(ran)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! hop. It stays available ([`BlockingClientKind::ReqwestBlocking`]) only to measure what that
 //! hop costs (`cargo bench --bench blocking_hop`). The async strategies use [`reqwest::Client`].
 
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -71,7 +72,7 @@ impl BlockingClient {
         kind: BlockingClientKind,
         timeout: Duration,
         in_flight: usize,
-    ) -> Result<BlockingClient, String> {
+    ) -> Result<BlockingClient, ClientError> {
         match kind {
             BlockingClientKind::Ureq => Ok(BlockingClient::Ureq(ureq_agent(timeout, in_flight))),
             // reqwest keeps any number of idle connections per host by default.
@@ -80,7 +81,7 @@ impl BlockingClient {
                 .timeout(timeout)
                 .build()
                 .map(BlockingClient::ReqwestBlocking)
-                .map_err(|error| format!("cannot build an HTTP client: {error}")),
+                .map_err(ClientError),
         }
     }
 
@@ -92,6 +93,18 @@ impl BlockingClient {
         }
     }
 }
+
+/// An HTTP client that reqwest could not build.
+#[derive(Debug)]
+pub struct ClientError(pub reqwest::Error);
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot build an HTTP client: {}", self.0)
+    }
+}
+
+impl std::error::Error for ClientError {}
 
 /// How long ureq keeps an idle connection: reqwest's default (90 s) rather than ureq's 15 s, so
 /// that a strategy's connections outlive the other strategies' samples between two of its own.

@@ -14,6 +14,8 @@
 //! copy of the loop wherever the linker put it, and the strategies' ranking followed the copies'
 //! addresses (up to 16% for the same source, README "Code placement").
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, FIB_JOBS};
@@ -138,28 +140,86 @@ impl CpuWorkload {
     }
 
     /// Checks a strategy's results against the expected ones, job by job and in order.
-    pub fn verify(&self, results: &[u128]) -> Result<(), String> {
+    pub fn verify(&self, results: &[u128]) -> Result<(), WrongResult> {
+        let kernel = self.kernel;
         if results.len() != self.jobs.len() {
-            return Err(format!(
-                "{}: expected {} results, got {}",
-                self.kernel.name(),
-                self.jobs.len(),
-                results.len()
-            ));
+            return Err(WrongResult::Count {
+                kernel,
+                expected: self.jobs.len(),
+                got: results.len(),
+            });
         }
         for (index, (job, &got)) in self.jobs.iter().zip(results).enumerate() {
             let want = job.expected();
             if got != want {
-                return Err(format!(
-                    "{} job {index} (n = {}): expected {want}, got {got}",
-                    self.kernel.name(),
-                    job.n
-                ));
+                return Err(WrongResult::Value {
+                    kernel,
+                    index,
+                    n: job.n,
+                    want,
+                    got,
+                });
             }
         }
         Ok(())
     }
 }
+
+/// A strategy's results that are not the workload's: the first wrong one, or a wrong count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WrongResult {
+    /// Not one result per job.
+    Count {
+        /// The workload's kernel.
+        kernel: Kernel,
+        /// The jobs.
+        expected: usize,
+        /// The results.
+        got: usize,
+    },
+    /// The first job whose result is wrong.
+    Value {
+        /// The workload's kernel.
+        kernel: Kernel,
+        /// The job's index.
+        index: usize,
+        /// Its argument.
+        n: u64,
+        /// The exact result.
+        want: u128,
+        /// The strategy's.
+        got: u128,
+    },
+}
+
+impl fmt::Display for WrongResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WrongResult::Count {
+                kernel,
+                expected,
+                got,
+            } => write!(
+                f,
+                "{}: expected {expected} results, got {got}",
+                kernel.name()
+            ),
+            WrongResult::Value {
+                kernel,
+                index,
+                n,
+                want,
+                got,
+            } => write!(
+                f,
+                "{} job {index} (n = {n}): expected {want}, got {got}",
+                kernel.name()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WrongResult {}
 
 /// Hides `value` from the optimiser without emitting an instruction or touching memory, unlike
 /// `std::hint::black_box`, which stores to the stack and would cost a load/store per element.
@@ -392,7 +452,10 @@ mod tests {
         let workload = CpuWorkload::new(Kernel::SumOfSquares, &config);
         let right: Vec<u128> = workload.jobs.iter().map(CpuJob::expected).collect();
         assert!(workload.verify(&right).is_ok());
-        let error = workload.verify(&[right[0], right[1] + 1]).unwrap_err();
+        let error = workload
+            .verify(&[right[0], right[1] + 1])
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("job 1 (n = 11)"), "{error}");
         assert!(workload.verify(&right[..1]).is_err());
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 pub use mock_server::Page;
 
-pub use super::client::{BlockingClient, BlockingClientKind, MAX_BODY_BYTES};
+pub use super::client::{BlockingClient, BlockingClientKind, ClientError, MAX_BODY_BYTES};
 
 /// How a downloaded body is checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -306,91 +306,6 @@ pub fn async_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
         .build()
 }
 
-/// Failed downloads counted by kind, across runs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FailureTally {
-    /// Runs counted.
-    pub runs: u64,
-    /// Downloads attempted in those runs.
-    pub downloads: u64,
-    /// Failed downloads by [`DownloadError::kind`].
-    pub failed: std::collections::BTreeMap<String, u64>,
-}
-
-impl FailureTally {
-    /// Counts one run's outcomes.
-    pub fn add(&mut self, outcomes: &[Fetched]) {
-        self.runs += 1;
-        self.downloads += outcomes.len() as u64;
-        for error in outcomes.iter().filter_map(|outcome| outcome.as_ref().err()) {
-            *self.failed.entry(error.kind().to_owned()).or_default() += 1;
-        }
-    }
-
-    /// Failed downloads of `kind`.
-    pub fn count(&self, kind: &str) -> u64 {
-        self.failed.get(kind).copied().unwrap_or(0)
-    }
-
-    /// All failed downloads.
-    pub fn total_failed(&self) -> u64 {
-        self.failed.values().sum()
-    }
-
-    /// What was counted since `earlier`, a copy of this tally taken before.
-    pub fn since(&self, earlier: &FailureTally) -> FailureTally {
-        FailureTally {
-            runs: self.runs - earlier.runs,
-            downloads: self.downloads - earlier.downloads,
-            failed: self
-                .failed
-                .iter()
-                .map(|(kind, &count)| (kind.clone(), count - earlier.count(kind)))
-                .filter(|&(_, count)| count > 0)
-                .collect(),
-        }
-    }
-
-    /// Checks that these clients' outcomes are exactly what the server `injected` while they
-    /// ran: one page request per download, and per [`FAULT_KINDS`] as many failures of the
-    /// client kind as faults of the server kind. The error names both sides' counts.
-    pub fn matches_injected(&self, injected: &mock_server::FaultCounts) -> Result<(), String> {
-        let exact = injected.total() == self.downloads
-            && FAULT_KINDS
-                .iter()
-                .all(|&(kind, client_kind)| self.count(client_kind) == injected.get(kind));
-        if exact {
-            return Ok(());
-        }
-        let clients: Vec<String> = FAULT_KINDS
-            .iter()
-            .map(|&(_, client_kind)| format!("{client_kind} {}", self.count(client_kind)))
-            .collect();
-        let server: Vec<String> = FAULT_KINDS
-            .iter()
-            .map(|&(kind, _)| format!("{} {}", kind.name(), injected.get(kind)))
-            .collect();
-        Err(format!(
-            "the clients' failures do not match the server's faults: {} downloads with {} \
-             failed ({}), {} page requests with {} faulted ({})",
-            self.downloads,
-            self.total_failed(),
-            clients.join(", "),
-            injected.total(),
-            injected.total() - injected.ok,
-            server.join(", ")
-        ))
-    }
-}
-
-/// The client-side kind of failure each injected server fault produces: a 500 is a `status`
-/// failure, a dropped connection a `connection` failure, a stall a `timeout`.
-pub const FAULT_KINDS: [(mock_server::FaultKind, &str); 3] = [
-    (mock_server::FaultKind::Error, "status"),
-    (mock_server::FaultKind::Reset, "connection"),
-    (mock_server::FaultKind::Stall, "timeout"),
-];
-
 /// The I/O workload: the download jobs, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IoWorkload {
@@ -432,29 +347,73 @@ impl IoWorkload {
     }
 
     /// Checks every outcome: all succeeded, and there is one per job. Returns the total bytes.
-    pub fn verify(&self, results: &[Fetched]) -> Result<u64, String> {
+    pub fn verify(&self, results: &[Fetched]) -> Result<u64, FailedDownloads> {
         if results.len() != self.jobs.len() {
-            return Err(format!(
-                "expected {} downloads, got {}",
-                self.jobs.len(),
-                results.len()
-            ));
+            return Err(FailedDownloads::Count {
+                expected: self.jobs.len(),
+                got: results.len(),
+            });
         }
         let failures: Vec<(usize, &DownloadError)> = results
             .iter()
             .enumerate()
             .filter_map(|(index, result)| result.as_ref().err().map(|error| (index, error)))
             .collect();
-        if let Some((index, first)) = failures.first() {
-            return Err(format!(
-                "{} of {} downloads failed; the first, job {index}: {first}",
-                failures.len(),
-                results.len()
-            ));
+        if let Some(&(index, first)) = failures.first() {
+            return Err(FailedDownloads::Failed {
+                failed: failures.len(),
+                total: results.len(),
+                index,
+                first: first.clone(),
+            });
         }
         Ok(results.iter().flatten().map(|&bytes| bytes as u64).sum())
     }
 }
+
+/// Downloads that did not all succeed: the first failure, or a wrong count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailedDownloads {
+    /// Not one outcome per job.
+    Count {
+        /// The jobs.
+        expected: usize,
+        /// The outcomes.
+        got: usize,
+    },
+    /// Some downloads failed.
+    Failed {
+        /// How many.
+        failed: usize,
+        /// Of how many.
+        total: usize,
+        /// The first failed job's index.
+        index: usize,
+        /// Its failure.
+        first: DownloadError,
+    },
+}
+
+impl fmt::Display for FailedDownloads {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailedDownloads::Count { expected, got } => {
+                write!(f, "expected {expected} downloads, got {got}")
+            }
+            FailedDownloads::Failed {
+                failed,
+                total,
+                index,
+                first,
+            } => write!(
+                f,
+                "{failed} of {total} downloads failed; the first, job {index}: {first}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FailedDownloads {}
 
 #[cfg(test)]
 mod tests {
@@ -528,59 +487,11 @@ mod tests {
             url: "u".into(),
             status: 503,
         });
-        let message = workload.verify(&bad).unwrap_err();
+        let message = workload.verify(&bad).unwrap_err().to_string();
         assert!(
             message.starts_with("1 of 5 downloads failed; the first, job 3"),
             "{message}"
         );
         assert!(workload.verify(&ok[..4]).is_err());
-    }
-
-    #[test]
-    fn a_tally_matches_the_injected_faults_only_exactly() {
-        let failure = |kind: &str| -> Fetched {
-            let url = "u".to_owned();
-            Err(match kind {
-                "status" => DownloadError::Status { url, status: 500 },
-                "timeout" => DownloadError::Timeout {
-                    url,
-                    message: "m".into(),
-                },
-                _ => DownloadError::Connection {
-                    url,
-                    message: "m".into(),
-                },
-            })
-        };
-        let mut tally = FailureTally::default();
-        tally.add(&[Ok(1), failure("status")]);
-        let earlier = tally.clone();
-        tally.add(&[Ok(1), failure("connection"), failure("timeout"), Ok(1)]);
-        let call = tally.since(&earlier);
-        assert_eq!((call.runs, call.downloads, call.total_failed()), (1, 4, 2));
-        assert_eq!(call.count("status"), 0);
-        let injected = mock_server::FaultCounts {
-            ok: 2,
-            reset: 1,
-            stall: 1,
-            ..Default::default()
-        };
-        assert_eq!(call.matches_injected(&injected), Ok(()));
-        // A retried reset: the server saw one more request than the clients sent.
-        let retried = mock_server::FaultCounts { ok: 3, ..injected };
-        let message = call.matches_injected(&retried).unwrap_err();
-        assert!(
-            message.ends_with(
-                "4 downloads with 2 failed (status 0, connection 1, timeout 1), \
-                 5 page requests with 2 faulted (error 0, reset 1, stall 1)"
-            ),
-            "{message}"
-        );
-        let wrong_kind = mock_server::FaultCounts {
-            error: 1,
-            stall: 0,
-            ..injected
-        };
-        assert!(call.matches_injected(&wrong_kind).is_err());
     }
 }

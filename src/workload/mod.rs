@@ -2,4 +2,5 @@
 
 pub mod client;
 pub mod cpu;
+pub mod faults;
 pub mod io;

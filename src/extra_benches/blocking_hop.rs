@@ -11,8 +11,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::config::Config;
-use crate::matrix::{BlockingSessions, IoMatrix, RunError, BLOCKING_STRATEGIES};
+use crate::config::{Config, Refused};
+use crate::error::Error;
+use crate::matrix::{BlockingSessions, IoMatrix, RunError, SetupError, BLOCKING_STRATEGIES};
 use crate::output::{self, BenchMeta};
 use crate::rounds::{Job, Plan};
 use crate::strategy::Strategy;
@@ -55,11 +56,12 @@ pub fn function_name(strategy: Strategy, kind: BlockingClientKind) -> String {
 
 /// `base` at latency `latency_ms`, with at most [`SITES_AT_HIGH_LATENCY`] downloads from
 /// [`HIGH_LATENCY_MS`] on. The comparison needs the embedded server: `CB_TARGET_URL` is refused.
-pub fn config_at(base: &Config, latency_ms: u32) -> Result<Config, String> {
+pub fn config_at(base: &Config, latency_ms: u32) -> Result<Config, Refused> {
     if let Some(url) = &base.target_url {
-        return Err(format!(
-            "CB_TARGET_URL={url}: {GROUP} sets the embedded server's latency itself; unset it"
-        ));
+        return Err(Refused {
+            setting: format!("CB_TARGET_URL={url}"),
+            reason: format!("{GROUP} sets the embedded server's latency itself; unset it"),
+        });
     }
     let mut config = base.clone();
     config.latency_ms = f64::from(latency_ms);
@@ -82,13 +84,15 @@ pub struct HopGroup {
 impl HopGroup {
     /// Starts the server at `latency_ms` and builds both kinds of clients (`worker_exe`: the
     /// `cb-worker` the matrix starts its warm pool with; unused here, but part of a matrix).
-    pub fn new(base: &Config, latency_ms: u32, worker_exe: &Path) -> Result<HopGroup, String> {
+    /// Fails before anything is measured ([`Error::Setup`]).
+    pub fn new(base: &Config, latency_ms: u32, worker_exe: &Path) -> Result<HopGroup, Error> {
         let config = config_at(base, latency_ms)?;
         let matrix = IoMatrix::new(&config, worker_exe)?;
         let sessions = BlockingClientKind::ALL
             .into_iter()
             .map(|kind| matrix.blocking_sessions(kind))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(SetupError::from)?;
         let workload = matrix.workload();
         Ok(HopGroup {
             latency_ms,
@@ -118,6 +122,11 @@ impl HopGroup {
     /// `CB_SAMPLES` / `CB_SAMPLE_MS` say otherwise.
     pub fn plan(&self) -> Plan {
         Plan::new(&self.name(), &self.config, SAMPLES, SAMPLE_TARGET, WARM_UP)
+    }
+
+    /// Whether a saved run records `cb-timeline.json` (`CB_TIMELINE`).
+    pub fn timeline(&self) -> bool {
+        self.config.timeline
     }
 
     /// The benchmark the others are paired with in `cb-rounds.json`: `sequential/ureq`.
@@ -223,7 +232,7 @@ mod tests {
         let few = Config::from_pairs(&[("CB_SITES", "8")]).unwrap();
         assert_eq!(config_at(&few, 20).unwrap().sites, 8);
         let external = Config::from_pairs(&[("CB_TARGET_URL", "http://127.0.0.1:9")]).unwrap();
-        let error = config_at(&external, 0).unwrap_err();
+        let error = config_at(&external, 0).unwrap_err().to_string();
         assert!(
             error.starts_with("CB_TARGET_URL=http://127.0.0.1:9"),
             "{error}"

@@ -1,8 +1,9 @@
 //! Every `CB_*` environment variable the suite reads: parsing, defaults and one-line errors.
 //!
 //! Criterion owns the benchmark binaries' command line, so the suite is configured through the
-//! environment. A bad value ends the run with one line that names the variable, the value and what
-//! is allowed, and exit status 2 ([`Config::from_env_or_exit`]).
+//! environment. A bad value is a [`ConfigError`]: one line that names the variable, the value and
+//! what is allowed, with which a bench's `main` stops before anything runs (exit status 2,
+//! [`Error::Setup`]). A valid value a bench cannot honour is [`Refused`], the same way.
 //!
 //! Each variable is declared once, in the `variables!` list below: the [`Config`] field that
 //! stores it, its name, default, what it accepts and what it means. That one entry gives the
@@ -10,14 +11,20 @@
 //! Configuration table show; tests/readme_config.rs checks the table), its reading in
 //! [`Config::from_lookup`] with its error message, and its value in [`Config::values`].
 
+mod accepts;
+
 use std::fmt;
-use std::ops::RangeInclusive;
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use mock_server::Faults;
+
+use crate::error::Error;
+use accepts::{
+    parse_command, parse_existing_file, parse_faults, parse_on_off, parse_slowdown, parse_url,
+    reading, Accepts, Custom, Number, Optional,
+};
 
 /// Declares the variables: `field: Type = "CB_NAME" { default; accepts; meaning; }` each.
 ///
@@ -173,7 +180,7 @@ variables! {
     sample_ms: Option<u64> = "CB_SAMPLE_MS" {
         default: None, shown as "each group's own";
         accepts: Optional(Number("an integer number of milliseconds", 1..=600_000));
-        meaning: "target time of one sample; iterations per sample = target / time per iteration, at least 1";
+        meaning: "target time of one sample; iterations per sample = target / time per iteration, at least `CB_MIN_ITERS` (2)";
     }
     min_iters: u64 = "CB_MIN_ITERS" {
         default: crate::rounds::MIN_ITERS_PER_SAMPLE;
@@ -253,15 +260,40 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+impl From<ConfigError> for Error {
+    fn from(error: ConfigError) -> Error {
+        Error::setup(error)
+    }
+}
+
+/// A valid setting that a bench cannot honour (`CB_TARGET_URL` where the bench sets the
+/// server's latency itself, say): the bench stops before anything runs, as on a bad value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// The setting as it was given, e.g. `CB_TARGET_URL=http://127.0.0.1:8080`.
+    pub setting: String,
+    /// Why, and what to do instead.
+    pub reason: String,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.setting, self.reason)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl From<Refused> for Error {
+    fn from(refused: Refused) -> Error {
+        Error::setup(refused)
+    }
+}
+
 impl Config {
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Reads the configuration, or prints the one-line error and exits with status 2.
-    pub fn from_env_or_exit() -> Config {
-        Config::from_env().unwrap_or_else(|error| exit_with_config_error(&error))
     }
 
     /// Reads the configuration from `(name, value)` pairs instead of the environment (tests,
@@ -293,12 +325,6 @@ impl Config {
     }
 }
 
-/// Prints `error` as the one line the suite promises and exits with status 2.
-pub fn exit_with_config_error(error: &dyn fmt::Display) -> ! {
-    eprintln!("concurrency-bench: {error}");
-    std::process::exit(2)
-}
-
 /// The cores this process may use, as `multiprocessing.Pool()` counts them (at least 1).
 pub fn available_cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -321,152 +347,6 @@ fn read<A: Accepts>(
             value: raw,
         }),
     }
-}
-
-/// Why a value was refused: `None`, it is not what [`Accepts::expected`] says; `Some(instead)`,
-/// a more particular reason, which the error message gives in its place.
-type Refusal = Option<&'static str>;
-
-/// What a variable accepts: how its text is read, and how its value is said and shown.
-trait Accepts {
-    /// What a `Config` field of this kind holds.
-    type Value;
-    /// What values are allowed, as error messages and the README say it.
-    fn expected(&self) -> String;
-    /// Reads a trimmed, non-empty value.
-    fn parse(&self, text: &str) -> Result<Self::Value, Refusal>;
-    /// The value as `cb-config` shows it.
-    fn show(&self, value: &Self::Value) -> String;
-}
-
-/// `accepts` as a reader of `T` values (so that a range's literals take the field's type).
-fn reading<T, A: Accepts<Value = T>>(accepts: A) -> A {
-    accepts
-}
-
-/// A number within a range: `Number("an integer", 1..=45)`, the words saying what kind of
-/// number for error messages.
-struct Number<T>(&'static str, RangeInclusive<T>);
-
-impl<T: FromStr + PartialOrd + fmt::Display> Accepts for Number<T> {
-    type Value = T;
-
-    fn expected(&self) -> String {
-        let Number(kind, range) = self;
-        format!("{kind} from {} to {}", range.start(), range.end())
-    }
-
-    fn parse(&self, text: &str) -> Result<T, Refusal> {
-        let value = text.parse::<T>().map_err(|_| None)?;
-        self.1.contains(&value).then_some(value).ok_or(None)
-    }
-
-    fn show(&self, value: &T) -> String {
-        value.to_string()
-    }
-}
-
-/// A value with its own syntax, read and shown by functions.
-struct Custom<T> {
-    expected: &'static str,
-    parse: fn(&str) -> Result<T, Refusal>,
-    show: fn(&T) -> String,
-}
-
-impl<T> Accepts for Custom<T> {
-    type Value = T;
-
-    fn expected(&self) -> String {
-        self.expected.to_owned()
-    }
-
-    fn parse(&self, text: &str) -> Result<T, Refusal> {
-        (self.parse)(text)
-    }
-
-    fn show(&self, value: &T) -> String {
-        (self.show)(value)
-    }
-}
-
-/// A variable without a fixed default: `None` when absent, shown as nothing.
-struct Optional<A>(A);
-
-impl<A: Accepts> Accepts for Optional<A> {
-    type Value = Option<A::Value>;
-
-    fn expected(&self) -> String {
-        self.0.expected()
-    }
-
-    fn parse(&self, text: &str) -> Result<Self::Value, Refusal> {
-        self.0.parse(text).map(Some)
-    }
-
-    fn show(&self, value: &Self::Value) -> String {
-        value
-            .as_ref()
-            .map_or_else(String::new, |value| self.0.show(value))
-    }
-}
-
-/// Reads a fault spec. Truncated bodies cannot be produced through wiremock (see the
-/// mock-server crate), so a truncate rate is refused rather than silently ignored.
-fn parse_faults(text: &str) -> Result<Faults, Refusal> {
-    let faults = Faults::parse(text).map_err(|_| None)?;
-    if faults.truncate_rate > 0.0 {
-        return Err(Some(
-            "no truncate: wiremock cannot send a body shorter than its Content-Length",
-        ));
-    }
-    Ok(faults)
-}
-
-/// Reads `<group>/<function>:<ms>`.
-fn parse_slowdown(text: &str) -> Result<(String, Duration), Refusal> {
-    let (id, ms) = text.rsplit_once(':').ok_or(None)?;
-    let ms: u64 = ms.parse().ok().filter(|&ms| ms <= 60_000).ok_or(None)?;
-    if id.matches('/').count() < 2 {
-        return Err(None);
-    }
-    Ok((id.to_owned(), Duration::from_millis(ms)))
-}
-
-/// Reads an `http://host:port` URL (no path, query or credentials: the suite appends the paths).
-fn parse_command(text: &str) -> Result<String, Refusal> {
-    match text.trim() {
-        "" => Err(None),
-        command => Ok(command.to_owned()),
-    }
-}
-
-fn parse_on_off(text: &str) -> Result<bool, Refusal> {
-    match text.trim() {
-        "on" => Ok(true),
-        "off" => Ok(false),
-        _ => Err(None),
-    }
-}
-
-fn parse_existing_file(text: &str) -> Result<String, Refusal> {
-    match text.trim() {
-        path if !path.is_empty() && Path::new(path).is_file() => Ok(path.to_owned()),
-        _ => Err(None),
-    }
-}
-
-fn parse_url(text: &str) -> Result<String, Refusal> {
-    let url = text.trim_end_matches('/');
-    let authority = url.strip_prefix("http://").ok_or(None)?;
-    let (host, port) = authority.rsplit_once(':').ok_or(None)?;
-    let valid_host = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c));
-    if !valid_host || port.parse::<u16>().map_or(true, |port| port == 0) {
-        return Err(None);
-    }
-    Ok(url.to_owned())
 }
 
 #[cfg(test)]

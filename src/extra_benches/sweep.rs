@@ -15,7 +15,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::matrix::{CpuMatrix, IoMatrix, RunError};
+use crate::error::Error;
+use crate::matrix::{CpuMatrix, IoMatrix, RunError, SetupError};
 use crate::output::{self, BenchMeta, ServerCapacity, SideFiles};
 use crate::strategy::{Kind, Strategy};
 use crate::timeline::Probe;
@@ -180,7 +181,7 @@ impl SweepPoint {
         base: &Config,
         parameter: u64,
         worker_exe: &Path,
-    ) -> Result<SweepPoint, String> {
+    ) -> Result<SweepPoint, SetupError> {
         SweepPoint::with_config(
             sweep,
             sweep.config_at(base, parameter),
@@ -195,7 +196,7 @@ impl SweepPoint {
         config: Config,
         parameter: u64,
         worker_exe: &Path,
-    ) -> Result<SweepPoint, String> {
+    ) -> Result<SweepPoint, SetupError> {
         let work = match sweep.kind() {
             Kind::Io => {
                 let matrix = IoMatrix::new(&config, worker_exe)?;
@@ -326,14 +327,13 @@ pub fn record_server_capacity(
     side_files: &SideFiles,
     group: &str,
     point: &SweepPoint,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     if side_files.is_empty() {
         return Ok(());
     }
     let requests_per_s = point
         .measure_server_capacity(CAPACITY_REQUESTS, CAPACITY_IN_FLIGHT)
-        .ok_or_else(|| format!("{group}: not an I/O sweep"))?
-        .map_err(|error| error.to_string())?;
+        .ok_or_else(|| Error::run(format!("{group}: not an I/O sweep")))??;
     eprintln!(
         "{group}: the mock server answers {requests_per_s:.0} requests/s \
          ({CAPACITY_REQUESTS} requests, {CAPACITY_IN_FLIGHT} in flight)"
@@ -348,8 +348,13 @@ pub fn record_server_capacity(
         .criterion_home
         .join(output::criterion_dir_name(group))
         .join(output::CAPACITY_FILE);
-    output::write_json(&path, &capacity)
-        .map_err(|error| format!("cannot write {}: {error}", path.display()))
+    output::write_json(&path, &capacity).map_err(|error| {
+        Error::from(output::SideFileError {
+            action: "write",
+            path,
+            error,
+        })
+    })
 }
 
 #[cfg(test)]

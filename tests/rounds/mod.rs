@@ -1,26 +1,23 @@
 //! Interleaved rounds on fake jobs with a fake clock: every strategy once per round, seeded
-//! orders, drift shared alike, and Criterion handed exactly the measured samples.
+//! orders, drift shared alike, and the replay that hands Criterion exactly the measured samples
+//! (`handoff`: through a real Criterion).
 
 use std::cell::{Cell, RefCell};
-use std::path::PathBuf;
-use std::rc::Rc;
 use std::time::Duration;
 
-use concurrency_bench::config::Config;
-use concurrency_bench::criterion_args::CriterionArgs;
-use concurrency_bench::output::SideFiles;
+use crate::util;
 use concurrency_bench::rounds::{
-    self, iters_per_sample, medians_per_iteration, overshoot_tolerance, pause,
-    replay_measurement_time, round_orders, run_rounds, summary_scale, Answer, Job, Plan, Replay,
-    Round, RoundsFile, Sample, SplitMix64, MIN_ITERS_PER_SAMPLE,
+    iters_per_sample, medians_per_iteration, pause, replay_measurement_time, round_orders,
+    run_rounds, summary_scale, Answer, Job, Plan, Replay, Round, RoundsFile, Sample,
+    MIN_ITERS_PER_SAMPLE,
 };
+use mock_server::SplitMix64;
 
 fn plan(group: &str, samples: usize, seed: u64) -> Plan {
-    let config = Config::from_pairs(&[
+    let config = util::config(&[
         ("CB_SAMPLES", &samples.to_string()),
         ("CB_ORDER_SEED", &seed.to_string()),
-    ])
-    .unwrap();
+    ]);
     Plan::new(
         group,
         &config,
@@ -32,7 +29,7 @@ fn plan(group: &str, samples: usize, seed: u64) -> Plan {
 
 /// A fake job: each iteration takes `per_iteration` of fake time, twice that while the `load`
 /// is on at the fake clock's current time; records the order of calls.
-fn fake_job<'a>(
+pub(super) fn fake_job<'a>(
     name: &'static str,
     per_iteration: Duration,
     clock: &'a Cell<Duration>,
@@ -385,242 +382,4 @@ fn only_a_one_iteration_first_call_is_answered_with_the_warm_up_wait() {
     assert!(!one.fell_back());
 }
 
-#[derive(serde::Deserialize)]
-struct SavedSample {
-    iters: Vec<f64>,
-    times: Vec<f64>,
-}
-
-#[test]
-fn criterion_saves_exactly_the_rounds_samples() {
-    let dir = std::env::temp_dir().join(format!("cb-rounds-test-{}", std::process::id()));
-    let home: PathBuf = dir.join("criterion");
-    let args = CriterionArgs::parse(["--bench", "--save-baseline", "x", "fib/(a|b)$"]).unwrap();
-    let side_files = SideFiles {
-        criterion_home: home.clone(),
-        baselines: args.baseline_dirs(),
-    };
-    let mut criterion = criterion::Criterion::default()
-        .output_directory(&home)
-        .without_plots()
-        .with_filter("fib/(a|b)$")
-        .save_baseline("x".to_owned());
-    let clock = Cell::new(Duration::ZERO);
-    let calls = RefCell::new(Vec::new());
-    let no_load = |_| false;
-    let skipped_calls = Rc::new(Cell::new(0));
-    let skipped = Rc::clone(&skipped_calls);
-    let jobs = vec![
-        fake_job("a", Duration::from_millis(2), &clock, &no_load, &calls),
-        Job::new("c", move |_| {
-            skipped.set(skipped.get() + 1);
-            Ok(Duration::from_millis(1))
-        }),
-        fake_job("b", Duration::from_millis(7), &clock, &no_load, &calls),
-    ];
-    let plan = Plan {
-        group: "cpu/fib".to_owned(),
-        samples: 10,
-        sample_target: Duration::from_millis(20),
-        warm_up: Duration::from_millis(5),
-        seed: 3,
-        min_iters: MIN_ITERS_PER_SAMPLE,
-    };
-    let mut group = criterion.benchmark_group("cpu/fib");
-    group.nresamples(1000);
-    let measured = rounds::measure_group(&mut group, &args, &plan, None, jobs, &side_files);
-    group.finish();
-    assert_eq!(measured, ["a", "b"]);
-    assert_eq!(
-        skipped_calls.get(),
-        0,
-        "a strategy Criterion skips is not run"
-    );
-
-    for baseline in ["new", "x"] {
-        let text = std::fs::read(home.join("cpu_fib").join(baseline).join("cb-rounds.json"))
-            .unwrap_or_else(|error| panic!("{baseline}: {error}"));
-        let file: RoundsFile = serde_json::from_slice(&text).unwrap();
-        // 3 and 10 iterations per sample leave the warm-up wait 100 ms of overshoot: only a
-        // thread off the CPU for that long could miss it, so a fallback here is a broken replay.
-        assert!(file.fallback.is_empty(), "fell back: {:?}", file.fallback);
-        assert_eq!(file.rounds.len(), 10);
-        for round in &file.rounds {
-            assert_eq!(round.order.len(), 2);
-        }
-        for function in ["a", "b"] {
-            let sample_file = home
-                .join("cpu_fib")
-                .join(function)
-                .join(baseline)
-                .join("sample.json");
-            let saved: SavedSample =
-                serde_json::from_slice(&std::fs::read(&sample_file).unwrap()).unwrap();
-            let rounds: Vec<(f64, f64)> = file
-                .samples_of(function)
-                .iter()
-                .map(|s| (s.iters as f64, s.ns))
-                .collect();
-            let criterion: Vec<(f64, f64)> = saved.iters.into_iter().zip(saved.times).collect();
-            assert_eq!(criterion, rounds, "{function} in {baseline}");
-        }
-    }
-    // 20 ms per sample: a takes 2 ms per iteration (10 per sample), b 7 ms (3 per sample).
-    let file: RoundsFile =
-        serde_json::from_slice(&std::fs::read(home.join("cpu_fib/new/cb-rounds.json")).unwrap())
-            .unwrap();
-    assert_eq!(file.samples_of("a")[0].iters, 10);
-    assert_eq!(file.samples_of("b")[0].iters, 3);
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-#[test]
-fn samples_of_tens_of_thousands_of_iterations_are_replayed() {
-    // A job of 5 ns per iteration and a 150 µs sample target: k = 30,000 iterations per sample,
-    // so Criterion's warm-up call may end at most 1 s/29,999 ≈ 33 µs late (a sleep alone ends
-    // 0.1–0.2 ms late). The wait spins through its deadline, which holds that whenever its
-    // thread has a CPU at the deadline; under load it may not (with two busy loops beside other
-    // builds on two cores, in most waits), and then Criterion rightly asks for fewer
-    // iterations. So each attempt checks what the wait's own clock readings decide: on time →
-    // replayed exactly; late by the tolerance → measured live. Up to three attempts, to see a
-    // replay under load; none is guaranteed then (the lib's `real_waits_…` test holds the spin
-    // itself to its precision in a way load cannot fail).
-    let dir = std::env::temp_dir().join(format!("cb-rounds-many-{}", std::process::id()));
-    let home: PathBuf = dir.join("criterion");
-    let mut criterion = criterion::Criterion::default()
-        .output_directory(&home)
-        .without_plots();
-    let plan = Plan {
-        group: "cpu/tiny".to_owned(),
-        samples: 10,
-        sample_target: Duration::from_micros(150),
-        warm_up: Duration::from_micros(1),
-        seed: 11,
-        min_iters: MIN_ITERS_PER_SAMPLE,
-    };
-    let clock = Cell::new(Duration::ZERO);
-    let calls = RefCell::new(Vec::new());
-    let no_load = |_| false;
-    let mut job = fake_job("tiny", Duration::from_nanos(5), &clock, &no_load, &calls);
-    // Planned as `measure_group` plans it.
-    let per_iteration = rounds::warm_up(&mut job.measure, plan.warm_up).unwrap();
-    let k = iters_per_sample(plan.sample_target, per_iteration);
-    assert!(k >= 20_000, "k = {k}");
-    let record = run_rounds(&plan, &mut [&mut job], &[k], None).unwrap();
-    let rounds: Vec<(f64, f64)> = record
-        .samples_of("tiny")
-        .iter()
-        .map(|s| (s.iters as f64, s.ns))
-        .collect();
-    let tolerance = overshoot_tolerance(k);
-
-    let mut replayed = false;
-    let mut misses = Vec::new();
-    for attempt in 0..3 {
-        // A fresh benchmark id per attempt: Criterion refuses a repeated one.
-        job.name = format!("tiny{attempt}");
-        let mut replay = Replay::new(
-            k,
-            rounds
-                .iter()
-                .map(|&(_, ns)| Duration::from_nanos(ns as u64)),
-        );
-        let mut group = criterion.benchmark_group("cpu/tiny");
-        group.nresamples(1000);
-        assert!(rounds::bench_replay(
-            &mut group,
-            &plan,
-            &mut job,
-            &mut replay
-        ));
-        group.finish();
-        let wait = replay
-            .warm_up()
-            .expect("Criterion's first call is its 1-iteration warm-up");
-        let overshoot = wait.overshoot(pause(k));
-        let sample_file = home
-            .join("cpu_tiny")
-            .join(&job.name)
-            .join("new/sample.json");
-        let saved: SavedSample =
-            serde_json::from_slice(&std::fs::read(&sample_file).unwrap()).unwrap();
-        let saved: Vec<(f64, f64)> = saved.iters.into_iter().zip(saved.times).collect();
-        // Criterion's clock around the wait adds the call's own nanoseconds: half the
-        // tolerance leaves them ample room.
-        // Replayed or not, a replay that was not measured live is exact.
-        if !replay.fell_back() {
-            assert_eq!(saved, rounds, "attempt {attempt}");
-        }
-        if overshoot < tolerance / 2 && !replay.fell_back() {
-            replayed = true;
-            break;
-        }
-        // On time by the wait's clock yet live: Criterion's clock around the call saw a gap
-        // outside the wait (its thread preempted there), which the fallback warning names.
-        if overshoot >= tolerance {
-            assert!(replay.fell_back(), "{wait:?}: late, yet replayed");
-            assert!(
-                saved.iter().all(|&(iters, _)| iters < k as f64),
-                "live samples are Criterion's own counts"
-            );
-        }
-        misses.push(wait);
-    }
-    if !replayed {
-        eprintln!("no attempt's warm-up wait had a CPU at its deadline (load): {misses:?}");
-    }
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-#[test]
-fn without_rounds_a_stale_rounds_file_goes_only_where_criterion_measured_anew() {
-    let dir = std::env::temp_dir().join(format!("cb-rounds-quick-{}", std::process::id()));
-    let home: PathBuf = dir.join("criterion");
-    let args = CriterionArgs::parse(["--bench", "--quick", "fib/a$"]).unwrap();
-    assert!(!args.interleaves());
-    let side_files = SideFiles {
-        criterion_home: home.clone(),
-        baselines: args.baseline_dirs(),
-    };
-    for group in ["cpu_fib", "cpu_sum_of_squares"] {
-        for baseline in ["new", "base"] {
-            let path = home.join(group).join(baseline).join("cb-rounds.json");
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, "{}").unwrap();
-        }
-    }
-    let mut criterion = criterion::Criterion::default()
-        .output_directory(&home)
-        .without_plots()
-        .with_filter("fib/a$");
-    let clock = Cell::new(Duration::ZERO);
-    let calls = RefCell::new(Vec::new());
-    let no_load = |_| false;
-    for (group_id, function) in [("cpu/fib", "a"), ("cpu/sum_of_squares", "b")] {
-        let plan = Plan {
-            group: group_id.to_owned(),
-            samples: 10,
-            sample_target: Duration::from_millis(2),
-            warm_up: Duration::from_nanos(1),
-            seed: 1,
-            min_iters: MIN_ITERS_PER_SAMPLE,
-        };
-        let jobs = vec![fake_job(
-            function,
-            Duration::from_micros(1),
-            &clock,
-            &no_load,
-            &calls,
-        )];
-        let mut group = criterion.benchmark_group(group_id);
-        group.nresamples(1000);
-        rounds::measure_group(&mut group, &args, &plan, None, jobs, &side_files);
-        group.finish();
-    }
-    for baseline in ["new", "base"] {
-        let rounds_file = |group: &str| home.join(group).join(baseline).join("cb-rounds.json");
-        assert!(!rounds_file("cpu_fib").exists(), "measured anew: stale");
-        assert!(rounds_file("cpu_sum_of_squares").exists(), "not run: kept");
-    }
-    std::fs::remove_dir_all(dir).unwrap();
-}
+mod handoff;

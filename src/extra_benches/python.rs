@@ -10,15 +10,17 @@
 //! body, exact bytes; exact sums). A wrong result ends the run with the interpreter's one-line
 //! message.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::config::Config;
+use crate::error::Error;
 use crate::output::BenchMeta;
 use crate::strategy::{Kind, Strategy};
 use crate::workload::cpu::CpuWorkload;
@@ -135,6 +137,140 @@ pub fn sized_for_python(config: &Config) -> Config {
     }
 }
 
+/// The interpreter could not start, or did not answer as it should; each is one line, and
+/// one that a missing interpreter or package causes names [`INSTALL`].
+#[derive(Debug)]
+pub enum PythonError {
+    /// `CB_PYTHON` could not be run.
+    Spawn {
+        /// `CB_PYTHON`.
+        python: String,
+        /// Why.
+        error: io::Error,
+    },
+    /// The runner did not say it was up.
+    NotStarted {
+        /// `CB_PYTHON`.
+        python: String,
+        /// The runner script.
+        runner: PathBuf,
+        /// What went wrong instead.
+        error: Box<PythonError>,
+    },
+    /// The interpreter lacks packages the programs import.
+    Missing {
+        /// `CB_PYTHON`.
+        python: String,
+        /// The packages it cannot import.
+        names: Vec<String>,
+    },
+    /// The runner's first answer was not that it is ready.
+    NotReady {
+        /// `CB_PYTHON`.
+        python: String,
+        /// Its answer.
+        answer: Value,
+    },
+    /// The runner's own one-line error (a failed download, a wrong sum, an unknown program).
+    Failed(String),
+    /// An answer without the times it was asked for.
+    NoTimes(Value),
+    /// Times of another number of calls than asked.
+    Timed {
+        /// The calls it timed.
+        got: usize,
+        /// The calls asked for.
+        iters: u64,
+    },
+    /// The request could not be written.
+    Write(io::Error),
+    /// The answer could not be read.
+    Read(io::Error),
+    /// The interpreter exited, and its status could not be read.
+    Wait(io::Error),
+    /// The interpreter exited without answering.
+    Exited(ExitStatus),
+    /// An answer line that is not JSON.
+    BadAnswer {
+        /// The line.
+        line: String,
+        /// Why it is not JSON.
+        error: serde_json::Error,
+    },
+}
+
+impl fmt::Display for PythonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PythonError::Spawn { python, error } => write!(
+                f,
+                "cannot run `{python}` (CB_PYTHON): {error}; install CPython 3.8 or later, then `{INSTALL}`"
+            ),
+            PythonError::NotStarted {
+                python,
+                runner,
+                error,
+            } => write!(f, "`{python} {}` did not start: {error}", runner.display()),
+            PythonError::Missing { python, names } => write!(
+                f,
+                "`{python}` (CB_PYTHON) cannot import {}: run `{INSTALL}`",
+                names.join(", ")
+            ),
+            PythonError::NotReady { python, answer } => {
+                write!(f, "`{python}` answered {answer} instead of being ready")
+            }
+            PythonError::Failed(message) => f.write_str(message),
+            PythonError::NoTimes(answer) => {
+                write!(f, "the interpreter answered {answer} instead of times")
+            }
+            PythonError::Timed { got, iters } => {
+                write!(f, "the interpreter timed {got} of {iters} calls")
+            }
+            PythonError::Write(error) => write!(f, "cannot write to the interpreter: {error}"),
+            PythonError::Read(error) => write!(f, "cannot read from the interpreter: {error}"),
+            PythonError::Wait(error) => fmt::Display::fmt(error, f),
+            PythonError::Exited(status) => {
+                write!(f, "the interpreter exited ({status}) without answering")
+            }
+            PythonError::BadAnswer { line, error } => {
+                write!(f, "the interpreter answered {line:?}: {error}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PythonError {}
+
+/// The interpreter failed in the middle of a bench run: handing it the jobs, or running one
+/// program. Like a failed Rust run, it stops the bench (exit status 1).
+#[derive(Debug)]
+pub struct RunFailure {
+    /// The program and workload that were running (`download` or a kernel's name); `None` in
+    /// [`Interpreter::setup`].
+    pub program: Option<(&'static str, &'static str)>,
+    /// What went wrong.
+    pub error: PythonError,
+}
+
+impl fmt::Display for RunFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.program {
+            Some((program, workload)) => {
+                write!(f, "python {workload} / {program}: {}", self.error)
+            }
+            None => write!(f, "python: {}", self.error),
+        }
+    }
+}
+
+impl std::error::Error for RunFailure {}
+
+impl From<RunFailure> for Error {
+    fn from(failure: RunFailure) -> Error {
+        Error::run(failure)
+    }
+}
+
 /// What the interpreter says once it is up.
 #[derive(Debug, Deserialize)]
 struct Ready {
@@ -159,7 +295,7 @@ impl Interpreter {
     /// Starts `python` (`CB_PYTHON`) on the runner and waits until it has imported what the
     /// programs need. Errors are one line; one that a missing interpreter or package causes
     /// names [`INSTALL`].
-    pub fn start(python: &str) -> Result<Interpreter, String> {
+    pub fn start(python: &str) -> Result<Interpreter, PythonError> {
         let runner = Path::new(PROGRAMS_DIR).join("runner.py");
         let mut child = Command::new(python)
             .arg(&runner)
@@ -169,10 +305,9 @@ impl Interpreter {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| {
-                format!(
-                    "cannot run `{python}` (CB_PYTHON): {e}; install CPython 3.8 or later, then `{INSTALL}`"
-                )
+            .map_err(|error| PythonError::Spawn {
+                python: python.to_owned(),
+                error,
             })?;
         let input = child.stdin.take().expect("piped stdin");
         let output = BufReader::new(child.stdout.take().expect("piped stdout"));
@@ -185,24 +320,30 @@ impl Interpreter {
         };
         let answer = interpreter
             .answer()
-            .map_err(|e| format!("`{python} {}` did not start: {e}", runner.display()))?;
+            .map_err(|error| PythonError::NotStarted {
+                python: python.to_owned(),
+                runner: runner.clone(),
+                error: Box::new(error),
+            })?;
         if let Some(missing) = answer.get("missing") {
-            let names: Vec<&str> = missing
+            let names = missing
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
+                .map(str::to_owned)
                 .collect();
-            return Err(format!(
-                "`{python}` (CB_PYTHON) cannot import {}: run `{INSTALL}`",
-                names.join(", ")
-            ));
+            let python = python.to_owned();
+            return Err(PythonError::Missing { python, names });
         }
         let ready: Ready = answer
             .get("ready")
             .cloned()
             .and_then(|ready| serde_json::from_value(ready).ok())
-            .ok_or_else(|| format!("`{python}` answered {answer} instead of being ready"))?;
+            .ok_or_else(|| PythonError::NotReady {
+                python: python.to_owned(),
+                answer: answer.clone(),
+            })?;
         let packages: Vec<String> = ready
             .packages
             .iter()
@@ -221,7 +362,7 @@ impl Interpreter {
         config: &Config,
         downloads: &IoWorkload,
         workloads: &[CpuWorkload],
-    ) -> Result<(), String> {
+    ) -> Result<(), PythonError> {
         let mut bodies = serde_json::Map::new();
         for job in &downloads.jobs {
             let body = match &job.expect {
@@ -256,7 +397,7 @@ impl Interpreter {
         program: &Program,
         workload: &str,
         iters: u64,
-    ) -> Result<Duration, String> {
+    ) -> Result<Duration, PythonError> {
         let request =
             json!({"run": {"program": program.name, "workload": workload, "iters": iters}});
         let answer = self.ask(&request)?;
@@ -264,42 +405,38 @@ impl Interpreter {
             .get("ns")
             .cloned()
             .and_then(|ns| serde_json::from_value(ns).ok())
-            .ok_or_else(|| format!("the interpreter answered {answer} instead of times"))?;
+            .ok_or_else(|| PythonError::NoTimes(answer.clone()))?;
         if times.len() as u64 != iters {
-            return Err(format!(
-                "the interpreter timed {} of {iters} calls",
-                times.len()
-            ));
+            let got = times.len();
+            return Err(PythonError::Timed { got, iters });
         }
         Ok(times.iter().map(|&ns| Duration::from_nanos(ns)).sum())
     }
 
     /// Sends one request and reads its answer; an `error` answer becomes the error.
-    fn ask(&mut self, request: &Value) -> Result<Value, String> {
+    fn ask(&mut self, request: &Value) -> Result<Value, PythonError> {
         writeln!(self.input, "{request}")
             .and_then(|()| self.input.flush())
-            .map_err(|e| format!("cannot write to the interpreter: {e}"))?;
+            .map_err(PythonError::Write)?;
         let answer = self.answer()?;
         match answer.get("error").and_then(Value::as_str) {
-            Some(message) => Err(message.to_owned()),
+            Some(message) => Err(PythonError::Failed(message.to_owned())),
             None => Ok(answer),
         }
     }
 
     /// The next answer line, or why there is none (the interpreter exited: its status).
-    fn answer(&mut self) -> Result<Value, String> {
+    fn answer(&mut self) -> Result<Value, PythonError> {
         let mut line = String::new();
         let read = self
             .output
             .read_line(&mut line)
-            .map_err(|e| format!("cannot read from the interpreter: {e}"))?;
+            .map_err(PythonError::Read)?;
         if read == 0 {
-            let status = self.child.wait().map_err(|e| e.to_string())?;
-            return Err(format!(
-                "the interpreter exited ({status}) without answering"
-            ));
+            let status = self.child.wait().map_err(PythonError::Wait)?;
+            return Err(PythonError::Exited(status));
         }
-        serde_json::from_str(&line).map_err(|e| format!("the interpreter answered {line:?}: {e}"))
+        serde_json::from_str(&line).map_err(|error| PythonError::BadAnswer { line, error })
     }
 }
 
