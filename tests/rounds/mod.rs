@@ -229,9 +229,18 @@ fn iterations_per_sample_fill_the_target() {
         MIN_ITERS_PER_SAMPLE
     );
     // CB_MIN_ITERS=1 (ab's rounds): one iteration of a slow strategy, the same count otherwise.
-    assert_eq!(rounds::iters_per_sample_at_least(ms(150), ms(700), 1), 1);
-    assert_eq!(rounds::iters_per_sample_at_least(ms(150), ms(40), 1), 4);
-    assert_eq!(rounds::iters_per_sample_at_least(ms(150), ms(700), 0), 1);
+    assert_eq!(
+        concurrency_bench::rounds::iters_per_sample_at_least(ms(150), ms(700), 1),
+        1
+    );
+    assert_eq!(
+        concurrency_bench::rounds::iters_per_sample_at_least(ms(150), ms(40), 1),
+        4
+    );
+    assert_eq!(
+        concurrency_bench::rounds::iters_per_sample_at_least(ms(150), ms(700), 0),
+        1
+    );
 }
 
 #[test]
