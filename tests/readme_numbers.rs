@@ -47,8 +47,8 @@ fn the_fewest_iterations_per_sample_is_the_constant() {
     assert!(
         sample_ms
             .meaning
-            .ends_with(&format!("at least {MIN_ITERS_PER_SAMPLE}")),
-        "CB_SAMPLE_MS's meaning should end \"at least {MIN_ITERS_PER_SAMPLE}\": {}",
+            .ends_with(&format!("at least `CB_MIN_ITERS` ({MIN_ITERS_PER_SAMPLE})")),
+        "CB_SAMPLE_MS's meaning should end \"at least `CB_MIN_ITERS` ({MIN_ITERS_PER_SAMPLE})\": {}",
         sample_ms.meaning
     );
 }

@@ -26,6 +26,9 @@ use accepts::{
     reading, Accepts, Custom, Number, Optional,
 };
 
+/// `CB_MIN_ITERS`'s default, the fewest iterations per sample (`rounds::MIN_ITERS_PER_SAMPLE`).
+pub const DEFAULT_MIN_ITERS: u64 = 2;
+
 /// Declares the variables: `field: Type = "CB_NAME" { default; accepts; meaning; }` each.
 ///
 /// `default` is the field's value when the variable is absent or empty; the README and
@@ -183,7 +186,7 @@ variables! {
         meaning: "target time of one sample; iterations per sample = target / time per iteration, at least `CB_MIN_ITERS` (2)";
     }
     min_iters: u64 = "CB_MIN_ITERS" {
-        default: crate::rounds::MIN_ITERS_PER_SAMPLE;
+        default: DEFAULT_MIN_ITERS;
         accepts: Number("an integer", 1..=1000);
         meaning: "the fewest iterations per sample; at 1 Criterion warns \"Unable to complete N samples\" (harmless), and a strategy slower than its sample target takes half the time: `target-report ab` sets 1 in its rounds";
     }

@@ -141,7 +141,7 @@ impl Plan {
 /// it is "Unable to complete N samples" (Criterion 0.8.2 `lib.rs`, `iteration_counts`),
 /// whatever the measurement time. `CB_MIN_ITERS=1` accepts that warning for half the time of
 /// a strategy slower than its sample target (`target-report ab` does, in its rounds).
-pub const MIN_ITERS_PER_SAMPLE: u64 = 2;
+pub const MIN_ITERS_PER_SAMPLE: u64 = crate::config::DEFAULT_MIN_ITERS;
 
 /// Iterations per sample for a strategy that takes `per_iteration`: as many as fit in
 /// `target`, rounded, at least [`MIN_ITERS_PER_SAMPLE`].
