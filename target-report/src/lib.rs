@@ -54,6 +54,8 @@
 //! * **shared** — [`format`](mod@format) (every time, rate, percentage and interval as text), [`paths`],
 //!   [`atomic_write`], [`error`]; [`runner`], [`ab`], [`calibrate`], [`layout`] and
 //!   [`backfill`] run benchmarks.
+//! * **commands** — [`commands`]: each subcommand's handler (`run`), which `main.rs` dispatches
+//!   to after parsing the command line.
 //!
 //! # Inputs
 //! Criterion 0.8.2's JSON files are undocumented internals; the workspace pins `=0.8.2` and
@@ -133,6 +135,7 @@ pub mod ab;
 pub mod atomic_write;
 pub mod backfill;
 pub mod calibrate;
+pub mod commands;
 pub mod compare;
 pub mod criterion;
 pub mod error;
