@@ -7,8 +7,9 @@ use super::{default_history, given_or_present, print, CRITERION_DIR};
 use crate::atomic_write;
 use crate::error::Result;
 use crate::export;
-use crate::history::{self, HistoryReport};
+use crate::history;
 use crate::noise::{Calibration, LayoutNoise, CALIBRATION_FILE, LAYOUT_FILE};
+use crate::trend::HistoryReport;
 
 /// `history`'s options.
 #[derive(clap::Args)]

@@ -8,6 +8,9 @@
 //! naming the file; nothing written), 3 nothing regressed but some benchmarks inconclusive;
 //! `ab`, `calibrate`, `layout` and `backfill` return [`INTERRUPTED`] when Ctrl-C stopped them.
 
+// The options' docs are their `--help` lines, written for a terminal (`<criterion-dir>`).
+#![allow(rustdoc::invalid_html_tags)]
+
 pub mod ab;
 pub mod backfill;
 pub mod calibrate;

@@ -2,7 +2,7 @@
 //! `html.rs` (its history page in `html_history.rs`), `markdown.rs`, `json.rs` and `plain.rs` (a
 //! plain-text table) each implement [`Exporter`] for the reports they can show
 //! ([`crate::summary::Summary`], [`crate::compare::Comparison`],
-//! [`crate::history::HistoryReport`]); `bmf.rs` (Bencher's
+//! [`crate::trend::HistoryReport`]); `bmf.rs` (Bencher's
 //! metric format) and `github_action.rs` (github-action-benchmark's `customSmallerIsBetter`)
 //! for the summary; `trace.rs` turns each timeline into a Chrome trace-event file. [`Format`]
 //! and [`SummaryFormat`] are the formats the command line offers; `pages.rs` lays out the files

@@ -3,9 +3,9 @@
 //! benchmark), as (name, bytes) for [`crate::atomic_write::write_files`].
 
 use super::{Exporter, Html, Json, Markdown};
-use crate::history::HistoryReport;
 use crate::summary::Summary;
 use crate::svg;
+use crate::trend::HistoryReport;
 
 /// The summary page's files. `summary.md` shows each sweep's chart as an image beside it
 /// (`index.html` inlines them).
