@@ -235,7 +235,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
         &dirs.base.join(".lock"),
         "the backfill worktree of this repository",
     )?;
-    let env = crate::ab::round_env(&[]);
+    let env = session::round_env(&[]);
     let origin = origin(&opts.criterion_args, &env);
     let done = if opts.history.exists() {
         already_done(

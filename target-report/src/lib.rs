@@ -7,7 +7,7 @@
 //!   drawn from the `cb-timeline.json` run, and a "which to use" section computed from the numbers.
 //!   Parameter sweeps (groups whose benchmarks have a value) are also drawn as one chart each —
 //!   median against the parameter per strategy, with the ideal for I/O — with findings such as
-//!   the best worker count ([`sweeps`], [`svg::sweep`]). Each baseline is read with its own side
+//!   the best worker count ([`summary::sweeps`], [`svg::sweep`]). Each baseline is read with its own side
 //!   files ([`meta::SideFiles`]); a group measured in interleaved rounds gets speed-ups from
 //!   rounds paired with `sequential` where both sides are in the group's rounds, and every row
 //!   says whether it was ([`summary::pairing`]); a drift of `sequential` is named, and paired
@@ -38,22 +38,36 @@
 //! (it knows this suite's `cb-meta.json` / `cb-timeline.json` side files), and not a replacement
 //! for Criterion's own pages, which it links to.
 //!
-//! # Layout
-//! Modules by layer; each layer uses only the ones above it (and the shared helpers):
-//! * **statistics** — [`stats`] (medians, bootstrap), [`steps`] (step changes),
-//!   [`verdict::dist`] (Student's t).
-//! * **readers** — [`criterion`] (Criterion's files), [`meta`] and [`rounds`] (the suite's side
-//!   files), [`history`] (the history file), [`noise`] (calibration, history and layout noise),
-//!   [`machine`] (workspace, git commit, CPU).
-//! * **models** — [`summary`] (a table per workload, with its advice), [`sweeps`] (curves and
-//!   their findings), [`compare`] (two baselines or paired rounds) with [`verdict`] (the rules
-//!   that decide its entries), [`history::HistoryReport`].
-//! * **charts** — [`svg`]: sweep, Gantt and trend charts.
-//! * **exporters** — [`export`]: HTML, Markdown, JSON, a plain-text table, Bencher's metric
-//!   format, github-action-benchmark's JSON and Chrome trace-event files.
-//! * **shared** — [`format`](mod@format) (every time, rate, percentage and interval as text), [`paths`],
-//!   [`atomic_write`], [`error`]; [`runner`], [`ab`], [`calibrate`], [`layout`] and
-//!   [`backfill`] run benchmarks.
+//! # Layers
+//! The modules stand in layers, lowest first. A module imports (`use crate::…`, or a
+//! `crate::…` path) only from its own layer and those below it; no modules import each other
+//! around a loop, nor do the files of one folder. The `layers` test reads this list and checks
+//! all three.
+//!
+//! 1. ground: [`error`], [`paths`], [`atomic_write`] — one error type naming the file; relative
+//!    links and absolute paths; all-or-nothing file output;
+//! 2. statistics: [`stats`], [`steps`] — medians, the bootstrap, SplitMix64, Student's t
+//!    ([`stats::dist`]); step changes in a series (PELT);
+//! 3. text: [`format`](mod@format) — every time, rate, percentage and interval as text;
+//! 4. readers: [`criterion`], [`meta`], [`rounds`], [`machine`], [`history`], [`noise`] —
+//!    Criterion's files; the suite's side files; workspace, git commit and CPU; the history
+//!    file; the run-to-run noise (calibration, history, the two runs themselves) and the
+//!    code-placement noise;
+//! 5. rules: [`verdict`] — what decides a change (the [`verdict::Entry`] of one benchmark):
+//!    Holm's correction, the verdicts, what they can see;
+//! 6. models: [`summary`], [`compare`], [`trend`] — a table per workload with its advice, and
+//!    the sweeps' curves and findings; two baselines or paired rounds with their verdicts; a
+//!    series per benchmark of the history with its step changes;
+//! 7. running: [`runner`] — git worktrees, builds with the same flags, relinks, child
+//!    processes that Ctrl-C stops, schedules of short runs;
+//! 8. sessions: [`calibrate`], [`layout`], [`ab`], [`backfill`] — bench executables run for the
+//!    noise files, a verdict from paired rounds, and the history of a range of commits;
+//! 9. charts: [`svg`] — sweep, Gantt and trend charts;
+//! 10. exporters: [`export`] — HTML, Markdown, JSON, a plain-text table, Bencher's metric
+//!     format, github-action-benchmark's JSON and Chrome trace-event files, and the files of
+//!     the two pages;
+//! 11. commands: [`commands`] — each subcommand's handler (`run`), which `main.rs` dispatches
+//!     to after parsing the command line.
 //!
 //! # Inputs
 //! Criterion 0.8.2's JSON files are undocumented internals; the workspace pins `=0.8.2` and
@@ -103,7 +117,7 @@
 //!   se² = s²/K + 2σ²_layout, `ab --layouts` s²/K alone (its rounds rotate over link orders),
 //!   and `history` a step scale of at least √(σ²_run + σ²_layout); df by Welch–Satterthwaite
 //!   ([`noise::layout`]).
-//! * Student t CDF and quantiles are computed in [`verdict::dist`] (regularized incomplete beta
+//! * Student t CDF and quantiles are computed in [`stats::dist`] (regularized incomplete beta
 //!   by continued fraction), tested against published tables.
 //! * **"no better than sequential"** means the 95% interval of the speed-up reaches 1× or below.
 //! * **measurement defect**: a CPU speed-up whose 95% interval's lower bound exceeds
@@ -113,7 +127,7 @@
 //!   the log-medians under an L1 cost scaled by a noise estimate: the measured run-to-run σ
 //!   (calibration, else ≥ 3 clean records of one commit on one machine, as for `compare`)
 //!   where there is one, else a robust scale from the series itself; see [`steps`] and
-//!   [`history::measured_noise`].
+//!   [`trend::measured_noise`].
 
 //!
 //! # History file
@@ -133,6 +147,7 @@ pub mod ab;
 pub mod atomic_write;
 pub mod backfill;
 pub mod calibrate;
+pub mod commands;
 pub mod compare;
 pub mod criterion;
 pub mod error;
@@ -150,7 +165,7 @@ pub mod stats;
 pub mod steps;
 pub mod summary;
 pub mod svg;
-pub mod sweeps;
+pub mod trend;
 pub mod verdict;
 
 pub use error::{Error, Result};

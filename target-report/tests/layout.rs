@@ -10,9 +10,10 @@ use std::path::Path;
 
 use common::*;
 use serde_json::{json, Value};
-use target_report::history::{self, BenchRecord, Record};
+use target_report::history::{BenchRecord, Record};
 use target_report::machine::{GitInfo, Machine};
 use target_report::noise::LayoutNoise;
+use target_report::trend;
 
 /// Writes `cb-layout.json` into `crit` with σ_layout `sd_log` (`df` df) for every `ids`.
 fn write_layout(crit: &Path, ids: &[&str], sd_log: f64, df: f64) -> std::path::PathBuf {
@@ -201,7 +202,7 @@ fn history_reports_no_step_within_the_layout_noise() {
             record(&format!("c{i}"), id, level * (1.0 + 0.002 * (i % 2) as f64))
         })
         .collect();
-    let plain = history::series_with_noise(&records, &BTreeMap::new(), None);
+    let plain = trend::series_with_noise(&records, &BTreeMap::new(), None);
     assert_eq!(
         plain[0].fit.steps.len(),
         1,
@@ -210,10 +211,10 @@ fn history_reports_no_step_within_the_layout_noise() {
     let tmp = TempDir::new("layout-hist");
     let path = write_layout(tmp.path(), &[id], 0.08, 3.0);
     let layout = LayoutNoise::load(&path).unwrap();
-    let floored = history::series_with_noise(&records, &BTreeMap::new(), Some(&layout));
+    let floored = trend::series_with_noise(&records, &BTreeMap::new(), Some(&layout));
     assert!(floored[0].fit.steps.is_empty(), "{:?}", floored[0].fit);
     // With a measured σ_run, the layout term adds to it: √(σ²_run + σ²_layout).
-    let measured = history::measured_noise(&records, None, Some(&layout));
+    let measured = trend::measured_noise(&records, None, Some(&layout));
     assert!(
         measured.is_empty(),
         "one record per commit: no repeated runs"

@@ -22,12 +22,12 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use super::{abba, rotate_layouts, round_names};
-use crate::compare::model::{Entry, Verdict};
 use crate::error::{Error, Result};
 use crate::format::format_duration;
 use crate::noise::LayoutNoise;
 use crate::runner::session::{self, Outcome, Plan, Slot};
 use crate::verdict;
+use crate::verdict::{Entry, Verdict};
 
 /// Default `--min-rounds`: the first batch, even so that old-first and new-first rounds
 /// balance, and enough for the quietest benchmarks (I/O: 0.24% per round) to be decided at once.

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::model::{Comparison, Entry};
+use super::model::Comparison;
 use crate::compare;
 use crate::criterion::{self, BenchDir, Measured};
 use crate::error::{Error, Result};
@@ -14,6 +14,7 @@ use crate::noise::layout::layout_sentence;
 use crate::noise::{LayoutNoise, LayoutTerm, Noise, Source};
 use crate::stats;
 use crate::verdict;
+use crate::verdict::Entry;
 
 /// One sentence on how `ab` decides, printed with every comparison.
 pub const ROUNDS_METHOD: &str = "K paired rounds, each one short Criterion run per side; d_r = ln(median(new_r)/median(old_r)) per round; d̄ ± t(K−1)·s/√K with s the SD of the d_r; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it, else the 95% interval. Regressed at 80% = the true change called regressed with at least 80% probability (one-sided at α/m, Holm's worst case over the m benchmarks; the uncertainty of se integrated over its degrees of freedom); unchanged at 80% = the true changes within ± which it is called unchanged with 80% probability (or, when not even no change is, the se that would take). Rounds for T = the K at which both a true change of 2T is called regressed and no change is called unchanged, each with 80% probability.";

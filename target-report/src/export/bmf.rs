@@ -53,65 +53,10 @@ impl Exporter<Summary> for Bmf {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::stats::Interval;
-    use crate::summary::{Advice, Row, Table};
+    use crate::summary::fixtures::{row, summary_of};
     use serde_json::Value;
-
-    /// A measured row of `id` (`group/function`) with its median and interval, in ns.
-    pub(crate) fn row(id: &str, point: f64, lower: f64, upper: f64) -> Row {
-        let function = id.rsplit_once('/').map_or(id, |(_, f)| f);
-        Row {
-            id: id.to_string(),
-            function: function.to_string(),
-            dir: id.replace('/', "_"),
-            median_ns: Interval {
-                point,
-                lower,
-                upper,
-            },
-            samples: 10,
-            throughput: None,
-            speedup: None,
-            pairing: None,
-            efficiency: None,
-            efficiency_measured_latency: None,
-            meta: None,
-            report: None,
-            timeline_summary: None,
-            faults: None,
-            measurement_defect: None,
-            timeline: None,
-            per_iteration: Vec::new(),
-        }
-    }
-
-    /// A summary of one table holding `rows`.
-    pub(crate) fn summary_of(rows: Vec<Row>) -> Summary {
-        let group = rows[0].id.rsplit_once('/').unwrap().0.to_string();
-        Summary {
-            criterion_dir: "target/criterion".to_string(),
-            baseline: "new".to_string(),
-            tables: vec![Table {
-                group,
-                value: None,
-                kind: None,
-                violin: None,
-                rows,
-                unmeasured: Vec::new(),
-                notes: Vec::new(),
-                unpaired: Vec::new(),
-                advice: Advice::default(),
-                interleaved: false,
-                drift: None,
-                set_apart: Vec::new(),
-                rust_vs_python: None,
-            }],
-            sweeps: Vec::new(),
-            missing: Vec::new(),
-        }
-    }
 
     #[test]
     fn each_row_is_a_benchmark_with_its_median_latency_and_interval_in_ns() {

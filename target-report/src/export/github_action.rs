@@ -78,7 +78,7 @@ impl Exporter<Summary> for CustomSmallerIsBetter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::bmf::tests::{row, summary_of};
+    use crate::summary::fixtures::{row, summary_of};
     use serde_json::Value;
 
     #[test]

@@ -14,10 +14,10 @@ use super::plain::{
 use super::{trace, Exporter};
 use crate::format::{fmt_ns, fmt_pct, fmt_rate, fmt_value, fmt_x};
 use crate::summary::physics::MARK;
-use crate::summary::python::RustVsPython;
+use crate::summary::sweeps::Sweep;
+use crate::summary::RustVsPython;
 use crate::summary::{Efficiency, Row, Summary, Table, SEQUENTIAL};
 use crate::svg::{escape, gantt, sweep as sweep_chart};
-use crate::sweeps::Sweep;
 
 /// The HTML format.
 pub struct Html;

@@ -7,8 +7,8 @@ use std::fmt::Write;
 use super::html::page;
 use super::{Exporter, Html};
 use crate::format::{fmt_change, fmt_ns, fmt_pct1};
-use crate::history::HistoryReport;
 use crate::svg::escape;
+use crate::trend::HistoryReport;
 
 /// The history page's noise-scale sources and the commits that could not be measured.
 fn history_noise_and_gaps(body: &mut String, h: &HistoryReport) {

@@ -9,9 +9,9 @@ use super::{md_escape, trace, Exporter};
 use crate::compare::{Comparison, Verdict};
 use crate::format::{fmt_ns_interval, fmt_pct_interval, fmt_rate, fmt_value, fmt_x_interval};
 use crate::summary::physics::MARK;
-use crate::summary::python::RustVsPython;
+use crate::summary::sweeps::Sweep;
+use crate::summary::RustVsPython;
 use crate::summary::{Row, Summary, Table, SEQUENTIAL};
-use crate::sweeps::Sweep;
 
 /// The Markdown format.
 pub struct Markdown;

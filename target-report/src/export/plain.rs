@@ -4,7 +4,7 @@
 use super::Exporter;
 use crate::compare::{self, Comparison, Entry, Verdict};
 use crate::format::{fmt_change, fmt_ns, fmt_ns_interval, fmt_pct1, fmt_x_interval};
-use crate::summary::python::{GilCheck, RustVsPython};
+use crate::summary::{GilCheck, RustVsPython};
 use crate::summary::{Pairing, Summary};
 
 /// The plain-text table format.
@@ -309,7 +309,7 @@ pub(crate) fn gil_sentence(gil: &GilCheck, code: impl Fn(&str) -> String) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::bmf::tests::{row, summary_of};
+    use crate::summary::fixtures::{row, summary_of};
     use crate::summary::PairingNote;
 
     #[test]

@@ -182,8 +182,8 @@ pub fn combined_df(df_inflation: f64, df_within: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::dist::t_quantile;
     use crate::stats::{bootstrap_se_log_median, median, SplitMix64};
-    use crate::verdict::dist::t_quantile;
 
     #[test]
     fn a_common_inflation_is_recovered_and_real_changes_do_not_inflate_it() {

@@ -1,9 +1,11 @@
-//! Running the suite's bench executables for `ab` and `calibrate`: what both commands share.
+//! Running the suite's bench executables for `ab`, `calibrate`, `layout` and `backfill`: what
+//! they share.
 //!
 //! * [`git`] — the repository, revisions, and one git worktree per side under `target/ab/`.
 //! * [`cargo`] — building a checkout's bench executables once and listing their benchmarks.
 //! * [`flags`] — the same rustc flags for every build (the workspace's pinned code placement).
 //! * [`child`] — child processes that a Ctrl-C (SIGINT or SIGTERM) stops cleanly.
+//! * [`relink`] — the bench executables relinked in M section orders (`layout`, `ab --layouts`).
 //! * [`session`] — a schedule of short Criterion runs, each written into a staging directory
 //!   and moved into the Criterion directory only when complete, with a progress line.
 //!
@@ -13,6 +15,7 @@ pub mod cargo;
 pub mod child;
 pub mod flags;
 pub mod git;
+pub mod relink;
 pub mod session;
 
 use std::fs::File;

@@ -21,6 +21,36 @@ use super::child::{self, Exit};
 use crate::error::{Error, Result};
 use crate::format::format_duration;
 
+/// The suite settings of every short run (`ab`'s rounds, `layout`'s and `backfill`'s runs)
+/// unless the user set them: Criterion's fewest samples,
+/// samples of 100 ms, one iteration per sample for strategies slower than that, and no untimed
+/// timeline run (nobody reads it in a round). A round is one short run whose median is one of
+/// K paired values: the spread between rounds, not a run's own precision, bounds the verdict,
+/// so a round spends as little time as a median of 10 samples allows.
+pub const ROUND_SETTINGS: [(&str, &str); 4] = [
+    ("CB_SAMPLES", "10"),
+    ("CB_SAMPLE_MS", "100"),
+    ("CB_MIN_ITERS", "1"),
+    ("CB_TIMELINE", "off"),
+];
+
+/// The suite configuration for one side's runs: the user's `CB_*` variables (inherited), that
+/// side's own `side` settings over them, and [`ROUND_SETTINGS`] where neither set them.
+pub fn round_env(side: &[(String, String)]) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("CB_"))
+        .filter(|(k, _)| !side.iter().any(|(name, _)| name == k))
+        .chain(side.iter().cloned())
+        .collect();
+    for (name, value) in ROUND_SETTINGS {
+        if !env.iter().any(|(k, _)| k == name) {
+            env.push((name.into(), value.into()));
+        }
+    }
+    env.sort();
+    env
+}
+
 /// One side's executables and settings.
 #[derive(Debug, Clone)]
 pub struct SideRun {

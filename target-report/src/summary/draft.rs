@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::advice::{advise, drift_sentence};
 use super::pairing::{self, Pairer};
 use super::table::{
-    Efficiency, Row, SetApart, Table, Throughput, TimelineSummary, Unmeasured, SEQUENTIAL,
+    Efficiency, Pairing, Row, SetApart, Table, Throughput, TimelineSummary, Unmeasured, SEQUENTIAL,
 };
 use super::{physics, python};
 use crate::criterion::{self, BenchDir, Measured};
@@ -442,7 +442,7 @@ impl TableDraft {
             return;
         };
         let reference = &self.rows[s];
-        let speedups: Vec<Option<(Interval, pairing::Pairing)>> = self
+        let speedups: Vec<Option<(Interval, Pairing)>> = self
             .rows
             .iter()
             .map(|row| {

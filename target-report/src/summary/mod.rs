@@ -1,6 +1,6 @@
 //! The `summary` command's model: one table per workload (a group, or a group at one parameter
 //! value), computed from Criterion's files and the suite's side files, the parameter sweeps seen
-//! as curves ([`crate::sweeps`]), plus what is missing. The exporters render it.
+//! as curves ([`sweeps`]), plus what is missing. The exporters render it.
 //!
 //! * [`table`] — the model of one workload: rows, speed-ups, efficiency, what is unmeasured.
 //! * `draft` — reading each benchmark directory into the draft table of its workload, and
@@ -9,12 +9,16 @@
 //! * [`pairing`] — which ratios come from rounds paired within one run, and why the others not.
 //! * [`physics`] — CPU speed-ups the hardware cannot deliver, named as measurement defects.
 //! * [`python`] — "Rust vs Python": the tutorial's CPython programs beside their counterparts.
+//! * [`sweeps`] — the parameter sweeps as curves, one per strategy, with their findings.
 
 mod advice;
 mod draft;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod pairing;
 pub mod physics;
 pub mod python;
+pub mod sweeps;
 pub mod table;
 
 use std::path::Path;
@@ -23,12 +27,11 @@ use serde::Serialize;
 
 use crate::criterion;
 use crate::error::{Error, Result};
-use crate::sweeps::{self, Sweep};
+use sweeps::Sweep;
 
-pub use pairing::{Pairing, PairingNote};
-pub use physics::{DefectKind, LikelyCause, MeasurementDefect};
 pub use table::{
-    Advice, Efficiency, Lead, Row, SetApart, Table, Throughput, TimelineSummary, Unmeasured,
+    Advice, DefectKind, Efficiency, GilCheck, Lead, LikelyCause, MeasurementDefect, Pair, Pairing,
+    PairingNote, Row, RustVsPython, SetApart, Table, Throughput, TimelineSummary, Unmeasured,
     SEQUENTIAL,
 };
 

@@ -8,76 +8,9 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
-
-use super::table::Row;
+use super::table::{Pairing, PairingNote, Row};
 use crate::rounds::{self, Rounds, MIN_PAIRED_ROUNDS};
 use crate::stats::{self, Interval};
-
-/// Where a ratio of two rows (a speed-up: `sequential` to a strategy) comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Pairing {
-    /// Both sides measured in the same rounds of one run (`cb-rounds.json` holds exactly both
-    /// `sample.json`s): its interval resamples whole rounds, so load that came and went is
-    /// not in it.
-    Paired,
-    /// Both in the same rounds of one run, but fewer than [`MIN_PAIRED_ROUNDS`] of them: too
-    /// few to resample rounds.
-    FewRounds,
-    /// One run, but one side could not be replayed and was measured live after the rounds
-    /// (`fallback` in `cb-rounds.json`).
-    Fallback,
-    /// Separate runs: the group's latest rounds hold one side's samples but not the other's.
-    SeparateRuns,
-    /// Neither side's samples are in the group's latest rounds: both come from earlier runs
-    /// (one or two).
-    OutsideRounds,
-    /// The group has no rounds: Criterion measured each side live (`--quick`,
-    /// `--profile-time`, a sweep point, a run from before rounds).
-    NoRounds,
-}
-
-impl Pairing {
-    /// The name `summary.json` gives it (`separate_runs`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Pairing::Paired => "paired",
-            Pairing::FewRounds => "few_rounds",
-            Pairing::Fallback => "fallback",
-            Pairing::SeparateRuns => "separate_runs",
-            Pairing::OutsideRounds => "outside_rounds",
-            Pairing::NoRounds => "no_rounds",
-        }
-    }
-
-    /// Whether the ratio comes from rounds paired within one run.
-    pub fn is_paired(self) -> bool {
-        self == Pairing::Paired
-    }
-
-    /// What the tables print beside a ratio that is not paired (nothing beside a paired one).
-    pub fn mark(self) -> Option<&'static str> {
-        match self {
-            Pairing::Paired => None,
-            Pairing::SeparateRuns => Some("separate runs"),
-            _ => Some("not paired"),
-        }
-    }
-
-    /// Why load that differed between the two sides can be in the ratio, as a clause ("as
-    /// …"); `None` when paired.
-    pub fn why_unpaired(self) -> Option<&'static str> {
-        match self {
-            Pairing::Paired => None,
-            Pairing::FewRounds => Some("too few rounds paired the two"),
-            Pairing::Fallback => Some("one of the two was measured live, after the rounds"),
-            Pairing::SeparateRuns => Some("the two were measured in separate runs"),
-            Pairing::OutsideRounds => Some("the two were not measured in the group's rounds"),
-            Pairing::NoRounds => Some("the group was not measured in interleaved rounds"),
-        }
-    }
-}
 
 /// A table's rounds and the rows whose samples they hold: the [`Pairing`] and the interval of
 /// any ratio of two rows.
@@ -172,18 +105,6 @@ fn names<'a>(functions: impl IntoIterator<Item = &'a str>) -> String {
         .join(", ")
 }
 
-/// The speed-ups of a table not paired for one reason, and the sentence that explains their
-/// mark.
-#[derive(Debug, Clone, Serialize)]
-pub struct PairingNote {
-    /// Why they are not paired.
-    pub pairing: Pairing,
-    /// The rows whose speed-up it is, fastest first.
-    pub functions: Vec<String>,
-    /// The explanation, as the tables' notes show it.
-    pub sentence: String,
-}
-
 /// The notes explaining the marks of the speed-ups not paired with `reference`: one per reason,
 /// naming its rows; none when every speed-up is paired.
 pub(super) fn notes(
@@ -257,8 +178,8 @@ fn sentence(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::bmf::tests::row;
     use crate::rounds::{Round, RoundSample};
+    use crate::summary::fixtures::row;
 
     /// `n` rounds of `functions`, the sample of round i taking 100 + i ns.
     fn rounds(functions: &[&str], n: usize, fallback: &[&str]) -> Rounds {

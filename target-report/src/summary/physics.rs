@@ -8,10 +8,7 @@
 //! from it. The cores and `C` come from each row's `cb-meta.json`; I/O groups are left alone
 //! (overlapping downloads wait, they do not compute, so cores do not bound them).
 
-use serde::Serialize;
-
-use super::pairing::Pairing;
-use super::table::{Row, SEQUENTIAL};
+use super::table::{DefectKind, LikelyCause, MeasurementDefect, Pairing, Row, SEQUENTIAL};
 use crate::format::{fmt_count, fmt_pct, fmt_x};
 use crate::stats::Interval;
 
@@ -24,54 +21,6 @@ pub const TOLERANCE: f64 = 0.03;
 
 /// What the tables print beside a speed-up that is a measurement defect.
 pub const MARK: &str = "measurement defect";
-
-/// Which limit a speed-up broke.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DefectKind {
-    /// Above min(cores, C), with C ≥ 2.
-    AboveParallelism,
-    /// A strategy with one job in flight (C = 1), measurably faster than `sequential`.
-    OneThreadFaster,
-}
-
-/// The likeliest reason a speed-up broke its limit, from what the row and its group say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LikelyCause {
-    /// The reference drifted during the group and the speed-up is not paired by round: the two
-    /// sides did not see the same machine.
-    MachineChangedSpeed,
-    /// A process pool: the kernel ran in `cb-worker`, a different executable.
-    OtherBinary,
-    /// The bench binary itself: the two sides' code placed differently.
-    CodePlacement,
-    /// A build whose kernels were pinned (`cb-meta.json`'s `placement_pinned`), so both sides ran
-    /// the same machine code: other load on the machine slowed the one-core reference more.
-    LoadOnOtherCores,
-}
-
-/// A speed-up the hardware cannot deliver, named instead of reported.
-#[derive(Debug, Clone, Serialize)]
-pub struct MeasurementDefect {
-    /// Which limit it broke.
-    pub kind: DefectKind,
-    /// The limit: min(cores, C) times the speed of `sequential`.
-    pub limit: u64,
-    /// Cores available to the run (`cb-meta.json`).
-    pub cores: u64,
-    /// Jobs in flight, C (`cb-meta.json`).
-    pub concurrency: u64,
-    /// [`TOLERANCE`]: the lower bound exceeded `limit × (1 + tolerance)`.
-    pub tolerance: f64,
-    /// The likeliest cause.
-    pub cause: LikelyCause,
-    /// Where the speed-up comes from; when it is not paired by round, load that came and went
-    /// between the two sides is a cause too, and the sentence says so.
-    pub pairing: Pairing,
-    /// The defect in words, as the "which to use" section shows it.
-    pub sentence: String,
-}
 
 /// Sets each CPU row's [`Row::measurement_defect`]: those whose speed-up interval lies above
 /// what their cores and jobs in flight allow. `drifted`: the reference changed speed during
@@ -185,7 +134,7 @@ impl LikelyCause {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::bmf::tests::row;
+    use crate::summary::fixtures::{meta, row};
 
     /// A row of `function` with `speedup` (a tight interval, paired by round) and a
     /// `cb-meta.json` of `kind` with C = `concurrency` on 2 cores, as a CPython program when
@@ -198,13 +147,7 @@ mod tests {
             upper: speedup * 1.01,
         });
         r.pairing = Some(Pairing::Paired);
-        let mut meta: crate::meta::Meta = serde_json::from_value(serde_json::json!({
-            "schema": 1, "group": "g", "function": function, "strategy": function,
-            "kind": kind, "workload": "w", "jobs": 20, "elements": 20,
-            "concurrency": concurrency, "latency_ms": null, "cores": 2, "workers": 5,
-            "processes": 2,
-        }))
-        .unwrap();
+        let mut meta = meta("g", function, kind, "w", concurrency);
         meta.0.python = python.then(|| "CPython 3.11.7".to_string());
         r.meta = Some(meta);
         r

@@ -6,10 +6,7 @@
 //! interleaved rounds of one run its interval is the paired one (as the summary's speed-ups'
 //! are), and each pair says whether it was ([`Pair::pairing`]).
 
-use serde::Serialize;
-
-use super::pairing::Pairing;
-use super::table::{Row, SEQUENTIAL};
+use super::table::{GilCheck, Pair, Pairing, Row, RustVsPython, SEQUENTIAL};
 use crate::stats::Interval;
 
 /// CPython's loop program, the reference of its speed-ups.
@@ -18,52 +15,6 @@ pub const SYNCHRONOUS: &str = "synchronous";
 pub const THREADING: &str = "threading";
 /// The suite's emulation of the GIL.
 pub const GIL_THREADS: &str = "gil_threads";
-
-/// A group's CPython programs beside their Rust counterparts.
-#[derive(Debug, Clone, Serialize)]
-pub struct RustVsPython {
-    /// The interpreter, as the bench recorded it (e.g. `CPython 3.11.7 (aiohttp 3.14.5, ...)`).
-    pub python: String,
-    /// One pair per CPython program measured whose counterpart was measured too, in the
-    /// group's order (fastest CPython program first).
-    pub pairs: Vec<Pair>,
-    /// CPython `threading`'s speed-up over `synchronous` beside `gil_threads`' over
-    /// `sequential`, when all four were measured.
-    pub gil: Option<GilCheck>,
-}
-
-/// One CPython program and its Rust counterpart.
-#[derive(Debug, Clone, Serialize)]
-pub struct Pair {
-    /// The program's name, e.g. `threading`.
-    pub program: String,
-    /// Its median per iteration, ns, with Criterion's 95% interval.
-    pub python_ns: Interval,
-    /// The Rust strategy, e.g. `thread_pool`.
-    pub counterpart: String,
-    /// The counterpart's median per iteration, ns, with Criterion's 95% interval.
-    pub rust_ns: Interval,
-    /// `median(program) / median(counterpart)`: how many times longer CPython takes.
-    pub python_over_rust: Interval,
-    /// Where that ratio comes from: rounds paired within one run, or why not.
-    pub pairing: Pairing,
-}
-
-/// Whether `gil_threads` behaves like the real GIL: both speed-ups, with their intervals.
-#[derive(Debug, Clone, Serialize)]
-pub struct GilCheck {
-    /// `median(synchronous) / median(threading)`, CPython.
-    pub cpython_threading: Interval,
-    /// `median(sequential) / median(gil_threads)`, the emulation.
-    pub gil_threads: Interval,
-}
-
-impl RustVsPython {
-    /// Whether every pair's ratio comes from rounds paired within one run.
-    pub fn all_paired(&self) -> bool {
-        self.pairs.iter().all(|p| p.pairing.is_paired())
-    }
-}
 
 /// The comparison for a group's `rows`, or `None` when no row is a CPython program.
 /// `ratio(a, b)` is `median(a) / median(b)` with its 95% interval, and where it comes from.
@@ -119,43 +70,23 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meta::Meta;
+    use crate::summary::fixtures::{self, meta};
 
     fn row(function: &str, median: f64, python: Option<(&str, &str)>) -> Row {
-        let meta = python.map(|(interpreter, counterpart)| {
-            let mut meta: Meta = serde_json::from_value(serde_json::json!({
-                "schema": 1, "group": "py/fib", "function": function, "strategy": function,
-                "kind": "cpu", "workload": "fib", "jobs": 20, "elements": 20, "concurrency": 1,
-                "latency_ms": null, "cores": 2, "workers": 5, "processes": 2,
-            }))
-            .unwrap();
+        let mut r = fixtures::row(
+            &format!("py/fib/{function}"),
+            median,
+            median * 0.9,
+            median * 1.1,
+        );
+        r.per_iteration = vec![median];
+        r.meta = python.map(|(interpreter, counterpart)| {
+            let mut meta = meta("py/fib", function, "cpu", "fib", 1);
             meta.0.python = Some(interpreter.into());
             meta.0.rust_counterpart = Some(counterpart.into());
             meta
         });
-        Row {
-            id: format!("py/fib/{function}"),
-            function: function.into(),
-            dir: String::new(),
-            median_ns: Interval {
-                point: median,
-                lower: median * 0.9,
-                upper: median * 1.1,
-            },
-            samples: 10,
-            throughput: None,
-            speedup: None,
-            pairing: None,
-            efficiency: None,
-            efficiency_measured_latency: None,
-            meta,
-            report: None,
-            timeline_summary: None,
-            faults: None,
-            measurement_defect: None,
-            timeline: None,
-            per_iteration: vec![median],
-        }
+        r
     }
 
     fn plain_ratio(a: &Row, b: &Row) -> (Interval, Pairing) {

@@ -1,13 +1,13 @@
 //! The summary's model of one workload: a table of measured strategies ([`Row`]) with their
 //! medians, throughput, speed-up against [`SEQUENTIAL`] and I/O efficiency, what could not be
-//! measured, and the "which to use" [`Advice`]. Built by the summary's reader
+//! measured, and the "which to use" [`Advice`]; with what the summary's checks found for each
+//! ratio and row: where it comes from ([`Pairing`], by `pairing.rs`), whether the hardware can
+//! deliver it ([`MeasurementDefect`], by `physics.rs`), and the CPython programs beside their
+//! Rust counterparts ([`RustVsPython`], by `python.rs`). Built by the summary's reader
 //! (`summary::build`); read by the sweeps, the exporters and `summary.json`.
 
 use serde::Serialize;
 
-use super::pairing::{Pairing, PairingNote};
-use super::physics::MeasurementDefect;
-use super::python::RustVsPython;
 use crate::meta::{self, Meta, Timeline};
 use crate::rounds::Drift;
 use crate::stats::Interval;
@@ -196,4 +196,175 @@ pub struct Lead {
     pub extra: Interval,
     /// The interval excludes 0.
     pub significant: bool,
+}
+
+/// Where a ratio of two rows (a speed-up: `sequential` to a strategy) comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pairing {
+    /// Both sides measured in the same rounds of one run (`cb-rounds.json` holds exactly both
+    /// `sample.json`s): its interval resamples whole rounds, so load that came and went is
+    /// not in it.
+    Paired,
+    /// Both in the same rounds of one run, but fewer than
+    /// [`crate::rounds::MIN_PAIRED_ROUNDS`] of them: too few to resample rounds.
+    FewRounds,
+    /// One run, but one side could not be replayed and was measured live after the rounds
+    /// (`fallback` in `cb-rounds.json`).
+    Fallback,
+    /// Separate runs: the group's latest rounds hold one side's samples but not the other's.
+    SeparateRuns,
+    /// Neither side's samples are in the group's latest rounds: both come from earlier runs
+    /// (one or two).
+    OutsideRounds,
+    /// The group has no rounds: Criterion measured each side live (`--quick`,
+    /// `--profile-time`, a sweep point, a run from before rounds).
+    NoRounds,
+}
+
+impl Pairing {
+    /// The name `summary.json` gives it (`separate_runs`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pairing::Paired => "paired",
+            Pairing::FewRounds => "few_rounds",
+            Pairing::Fallback => "fallback",
+            Pairing::SeparateRuns => "separate_runs",
+            Pairing::OutsideRounds => "outside_rounds",
+            Pairing::NoRounds => "no_rounds",
+        }
+    }
+
+    /// Whether the ratio comes from rounds paired within one run.
+    pub fn is_paired(self) -> bool {
+        self == Pairing::Paired
+    }
+
+    /// What the tables print beside a ratio that is not paired (nothing beside a paired one).
+    pub fn mark(self) -> Option<&'static str> {
+        match self {
+            Pairing::Paired => None,
+            Pairing::SeparateRuns => Some("separate runs"),
+            _ => Some("not paired"),
+        }
+    }
+
+    /// Why load that differed between the two sides can be in the ratio, as a clause ("as
+    /// …"); `None` when paired.
+    pub fn why_unpaired(self) -> Option<&'static str> {
+        match self {
+            Pairing::Paired => None,
+            Pairing::FewRounds => Some("too few rounds paired the two"),
+            Pairing::Fallback => Some("one of the two was measured live, after the rounds"),
+            Pairing::SeparateRuns => Some("the two were measured in separate runs"),
+            Pairing::OutsideRounds => Some("the two were not measured in the group's rounds"),
+            Pairing::NoRounds => Some("the group was not measured in interleaved rounds"),
+        }
+    }
+}
+
+/// The speed-ups of a table not paired for one reason, and the sentence that explains their
+/// mark.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairingNote {
+    /// Why they are not paired.
+    pub pairing: Pairing,
+    /// The rows whose speed-up it is, fastest first.
+    pub functions: Vec<String>,
+    /// The explanation, as the tables' notes show it.
+    pub sentence: String,
+}
+
+/// Which limit a speed-up broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefectKind {
+    /// Above min(cores, C), with C ≥ 2.
+    AboveParallelism,
+    /// A strategy with one job in flight (C = 1), measurably faster than `sequential`.
+    OneThreadFaster,
+}
+
+/// The likeliest reason a speed-up broke its limit, from what the row and its group say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LikelyCause {
+    /// The reference drifted during the group and the speed-up is not paired by round: the two
+    /// sides did not see the same machine.
+    MachineChangedSpeed,
+    /// A process pool: the kernel ran in `cb-worker`, a different executable.
+    OtherBinary,
+    /// The bench binary itself: the two sides' code placed differently.
+    CodePlacement,
+    /// A build whose kernels were pinned (`cb-meta.json`'s `placement_pinned`), so both sides ran
+    /// the same machine code: other load on the machine slowed the one-core reference more.
+    LoadOnOtherCores,
+}
+
+/// A speed-up the hardware cannot deliver, named instead of reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeasurementDefect {
+    /// Which limit it broke.
+    pub kind: DefectKind,
+    /// The limit: min(cores, C) times the speed of `sequential`.
+    pub limit: u64,
+    /// Cores available to the run (`cb-meta.json`).
+    pub cores: u64,
+    /// Jobs in flight, C (`cb-meta.json`).
+    pub concurrency: u64,
+    /// `physics::TOLERANCE`: the lower bound exceeded `limit × (1 + tolerance)`.
+    pub tolerance: f64,
+    /// The likeliest cause.
+    pub cause: LikelyCause,
+    /// Where the speed-up comes from; when it is not paired by round, load that came and went
+    /// between the two sides is a cause too, and the sentence says so.
+    pub pairing: Pairing,
+    /// The defect in words, as the "which to use" section shows it.
+    pub sentence: String,
+}
+
+/// A group's CPython programs beside their Rust counterparts.
+#[derive(Debug, Clone, Serialize)]
+pub struct RustVsPython {
+    /// The interpreter, as the bench recorded it (e.g. `CPython 3.11.7 (aiohttp 3.14.5, ...)`).
+    pub python: String,
+    /// One pair per CPython program measured whose counterpart was measured too, in the
+    /// group's order (fastest CPython program first).
+    pub pairs: Vec<Pair>,
+    /// CPython `threading`'s speed-up over `synchronous` beside `gil_threads`' over
+    /// `sequential`, when all four were measured.
+    pub gil: Option<GilCheck>,
+}
+
+/// One CPython program and its Rust counterpart.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pair {
+    /// The program's name, e.g. `threading`.
+    pub program: String,
+    /// Its median per iteration, ns, with Criterion's 95% interval.
+    pub python_ns: Interval,
+    /// The Rust strategy, e.g. `thread_pool`.
+    pub counterpart: String,
+    /// The counterpart's median per iteration, ns, with Criterion's 95% interval.
+    pub rust_ns: Interval,
+    /// `median(program) / median(counterpart)`: how many times longer CPython takes.
+    pub python_over_rust: Interval,
+    /// Where that ratio comes from: rounds paired within one run, or why not.
+    pub pairing: Pairing,
+}
+
+/// Whether `gil_threads` behaves like the real GIL: both speed-ups, with their intervals.
+#[derive(Debug, Clone, Serialize)]
+pub struct GilCheck {
+    /// `median(synchronous) / median(threading)`, CPython.
+    pub cpython_threading: Interval,
+    /// `median(sequential) / median(gil_threads)`, the emulation.
+    pub gil_threads: Interval,
+}
+
+impl RustVsPython {
+    /// Whether every pair's ratio comes from rounds paired within one run.
+    pub fn all_paired(&self) -> bool {
+        self.pairs.iter().all(|p| p.pairing.is_paired())
+    }
 }

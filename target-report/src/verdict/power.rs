@@ -15,8 +15,8 @@
 //! grid), so no normal approximation of the noncentral t is involved; the unit test
 //! `stated_power_matches_a_simulation_of_the_rule` checks the numbers against simulated rounds.
 
-use super::dist::{ln_gamma, normal_cdf, t_quantile};
 use super::{ALPHA, POWER};
+use crate::stats::dist::{ln_gamma, normal_cdf, t_quantile};
 
 /// Above this many degrees of freedom ŝe is taken as exact (its SD relative to se is below 0.1%).
 const EXACT_ABOVE_DF: f64 = 1e6;

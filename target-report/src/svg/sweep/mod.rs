@@ -23,7 +23,7 @@ mod axes;
 
 use super::escape;
 use crate::stats::Interval;
-use crate::sweeps::{number, Sweep};
+use crate::summary::sweeps::{number, Sweep};
 pub use axes::{compact_number, XScale};
 use axes::{time_label, YScale};
 

@@ -30,12 +30,14 @@
 //! rounds K at which a true 2T is called regressed and no change is called unchanged, each
 //! with 80% probability.
 
-pub mod dist;
+mod entry;
 pub mod power;
-use crate::compare::model::{DecisionInterval, Entry, Verdict, FEW_SAMPLES};
+
+pub use entry::{DecisionInterval, Entry, Verdict, FEW_SAMPLES};
+
 use crate::noise::Source;
+use crate::stats::dist::{t_cdf, t_quantile};
 use crate::stats::Interval;
-use dist::{t_cdf, t_quantile};
 
 /// The false-alarm rate of each family of tests (regressions, improvements), after Holm.
 pub const ALPHA: f64 = 0.05;

@@ -1,5 +1,8 @@
 //! Small, dependency-free statistics: Criterion's percentile definition, a seeded generator and
-//! the percentile bootstrap of a ratio of medians.
+//! the percentile bootstrap of a ratio of medians; Student's t and the normal distribution in
+//! [`dist`].
+
+pub mod dist;
 
 use serde::Serialize;
 
@@ -54,6 +57,10 @@ fn median_in_place(v: &mut [f64]) -> f64 {
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a tiny, well-mixed generator. Seeded explicitly so
 /// that every interval this tool prints is reproducible.
+///
+/// Not the suite's `mock_server::splitmix64`: that crate brings wiremock and tokio, and its
+/// `below` (rejection sampling) draws other indices than this multiply-shift, so every bootstrap
+/// interval would change.
 #[derive(Debug, Clone)]
 pub struct SplitMix64(u64);
 

@@ -33,25 +33,13 @@ use std::sync::atomic::AtomicBool;
 use crate::compare::Comparison;
 use crate::error::{Error, Result};
 use crate::format::format_duration;
-use crate::layout::LayoutBuild;
 use crate::runner::cargo::{self, Built, CriterionArgs};
 use crate::runner::git::{self, Prepared, Repo, Source};
-use crate::runner::session::{self, Outcome, Plan, SideRun, Slot, StatusLine};
+use crate::runner::relink::{self, LayoutBuild};
+use crate::runner::session::{self, round_env, Outcome, Plan, SideRun, Slot, StatusLine};
 
 mod sequential;
 pub use sequential::{parse_budget, Stopping, DEFAULT_MAX_ROUNDS, DEFAULT_MIN_ROUNDS, STEP};
-
-/// The suite settings of every round unless the user set them: Criterion's fewest samples,
-/// samples of 100 ms, one iteration per sample for strategies slower than that, and no untimed
-/// timeline run (nobody reads it in a round). A round is one short run whose median is one of
-/// K paired values: the spread between rounds, not a run's own precision, bounds the verdict,
-/// so a round spends as little time as a median of 10 samples allows.
-pub const ROUND_SETTINGS: [(&str, &str); 4] = [
-    ("CB_SAMPLES", "10"),
-    ("CB_SAMPLE_MS", "100"),
-    ("CB_MIN_ITERS", "1"),
-    ("CB_TIMELINE", "off"),
-];
 
 /// How many rounds each benchmark gets.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,7 +174,7 @@ pub fn validate(opts: &Options) -> Result<()> {
             opts.layouts
         )));
     }
-    if opts.layouts > 1 && !crate::layout::relink_supported() {
+    if opts.layouts > 1 && !relink::relink_supported() {
         return Err(Error::msg(
             "--layouts relinks with rust-lld's --shuffle-sections, which needs a Linux GNU target",
         ));
@@ -198,23 +186,6 @@ pub fn validate(opts: &Options) -> Result<()> {
         )));
     }
     cargo::split_criterion_args(&opts.criterion_args).map(|_| ())
-}
-
-/// The suite configuration for one side's runs: the user's `CB_*` variables (inherited), that
-/// side's own `side` settings over them, and [`ROUND_SETTINGS`] where neither set them.
-pub fn round_env(side: &[(String, String)]) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, _)| k.starts_with("CB_"))
-        .filter(|(k, _)| !side.iter().any(|(name, _)| name == k))
-        .chain(side.iter().cloned())
-        .collect();
-    for (name, value) in ROUND_SETTINGS {
-        if !env.iter().any(|(k, _)| k == name) {
-            env.push((name.into(), value.into()));
-        }
-    }
-    env.sort();
-    env
 }
 
 /// One side, checked out and built (and relinked, with `--layouts`).
@@ -372,7 +343,7 @@ fn link_seeds(layouts: usize) -> Vec<u64> {
         return Vec::new();
     }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    crate::layout::seeds(now.map_or(1, |d| d.as_nanos() as u64), layouts)
+    relink::seeds(now.map_or(1, |d| d.as_nanos() as u64), layouts)
 }
 
 /// Prepares the side's worktree and builds it (and relinks it once per seed); `None` when
@@ -401,9 +372,9 @@ fn checkout_and_build(
         Source::Commit(c) => format!("{name} ({})", git::short(c)),
         Source::WorkingTree(_) => format!("{name} (the working tree)"),
     };
-    let built = if crate::layout::relink_supported() {
+    let built = if relink::relink_supported() {
         let out = ab_dir.join(format!("layouts-{name}"));
-        crate::layout::build_layouts(&dir, &target, &out, seeds, &label, stop)?
+        relink::build_layouts(&dir, &target, &out, seeds, &label, stop)?
     } else {
         let log = ab_dir.join("logs").join(format!("build-{name}.log"));
         let mut line = StatusLine::new();
@@ -473,7 +444,7 @@ fn plan(
             side_runs.push(SideRun {
                 name: format!("{} link order {l}", side.name),
                 cwd: side.dir.clone(),
-                exes: crate::layout::exes_of(&list, &side.built.benches, &build.benches),
+                exes: relink::exes_of(&list, &side.built.benches, &build.benches),
                 env: build.env(env),
             });
         }

@@ -9,27 +9,29 @@
 //! of these two runs' changes ([`crate::noise::pair`]), else the default — √(2σ²_run +
 //! 2σ²_layout) where `cb-layout.json` knows the benchmark's code-placement noise — floored by
 //! w with min(samples) − 1 df (a run whose own samples are noisier than σ_run says so).
-//! [`crate::verdict::decide`] turns (d, se, df) into verdicts with Holm's correction over all
+//! [`crate::verdict::decide`] turns (d, se, df) into [`Entry`]s' verdicts with Holm's correction over all
 //! benchmarks compared. Paired rounds (`ab`) produce the same model through [`from_rounds`].
 //! Criterion's own verdict is not reused: it knows only one run's samples and never sets an
 //! exit code.
 //!
-//! * [`model`] — the [`Comparison`] and its [`Entry`]s, shared by both.
+//! * `model` — the [`Comparison`] of [`Entry`]s (each decided by [`crate::verdict`]), shared
+//!   by both.
 //! * `rounds` — reading paired A/B rounds into that model ([`from_rounds`]).
 //! * `config` — the two sides' settings side by side ([`side_by_side`]).
 //! * [`advice`] — the one line on what a calibration would change.
 
 pub mod advice;
 mod config;
-pub mod model;
+mod model;
 mod rounds;
 #[cfg(test)]
 mod simulation;
 
 use std::path::Path;
 
+pub use crate::verdict::{DecisionInterval, Entry, Verdict, FEW_SAMPLES};
 pub use config::{side_by_side, ConfigRow, Configs};
-pub use model::{Comparison, DecisionInterval, Entry, Verdict, FEW_SAMPLES};
+pub use model::Comparison;
 #[cfg(test)]
 pub(crate) use rounds::entry as paired_entry;
 pub use rounds::{from_rounds, from_rounds_with_layout, from_sequential_rounds, ROUNDS_METHOD};
