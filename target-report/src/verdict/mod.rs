@@ -101,20 +101,38 @@ pub fn unchanged_interval(d: f64, se: f64, df: Option<f64>, looks: usize) -> (f6
 /// first step of Holm's, so [`decide`] over all of them calls it the same — *unchanged* by its
 /// own interval, `None` while undecided. `ab`'s sequential rounds stop a benchmark on it.
 pub fn decided_alone(e: &Entry, threshold_pct: f64, m: usize) -> Option<Verdict> {
-    if e.samples.0.min(e.samples.1) < FEW_SAMPLES {
-        return None;
-    }
     let t = (1.0 + threshold_pct / 100.0).ln();
     let level = ALPHA / (m.max(1) * e.looks.max(1)) as f64;
-    let (lo, hi) = unchanged_interval(e.log_change, e.se, e.df, e.looks);
-    if p_regressed(e.log_change, e.se, e.df, t) <= level {
-        Some(Verdict::Regressed)
-    } else if p_improved(e.log_change, e.se, e.df, t) <= level {
-        Some(Verdict::Improved)
+    let interval = unchanged_interval(e.log_change, e.se, e.df, e.looks);
+    let tests = (
+        p_regressed(e.log_change, e.se, e.df, t) <= level,
+        p_improved(e.log_change, e.se, e.df, t) <= level,
+    );
+    match verdict_of(e, tests, interval, t) {
+        Verdict::Inconclusive => None,
+        decided => Some(decided),
+    }
+}
+
+/// Whether both sides have a distribution: at least [`FEW_SAMPLES`] samples each.
+fn decidable(e: &Entry) -> bool {
+    e.samples.0.min(e.samples.1) >= FEW_SAMPLES
+}
+
+/// The rules in their order, once both one-sided tests are known (`rejected`: regression,
+/// improvement) and the interval *unchanged* is judged by. A benchmark not [`decidable`]
+/// (Criterion's `--quick` keeps 2 samples, at different iteration counts) decides nothing.
+fn verdict_of(e: &Entry, rejected: (bool, bool), (lo, hi): (f64, f64), t: f64) -> Verdict {
+    if !decidable(e) {
+        Verdict::Inconclusive
+    } else if rejected.0 {
+        Verdict::Regressed
+    } else if rejected.1 {
+        Verdict::Improved
     } else if -t <= lo && hi <= t {
-        Some(Verdict::Unchanged)
+        Verdict::Unchanged
     } else {
-        None
+        Verdict::Inconclusive
     }
 }
 
@@ -225,10 +243,7 @@ pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
 /// intervals only (simulations of the rules need no more, and the power is the costly part).
 pub fn decide_verdicts(entries: &mut [Entry], threshold_pct: f64) {
     let t = (1.0 + threshold_pct / 100.0).ln();
-    // A side with fewer than FEW_SAMPLES samples (Criterion's `--quick` keeps 2, at different
-    // iteration counts) is no distribution: such a benchmark is never called regressed,
-    // improved or unchanged.
-    let decidable = |e: &Entry| e.samples.0.min(e.samples.1) >= FEW_SAMPLES;
+    // An undecidable benchmark enters the Holm families at p = 1.
     let raw = |p: fn(f64, f64, Option<f64>, f64) -> f64| -> Vec<f64> {
         entries
             .iter()
@@ -255,17 +270,7 @@ pub fn decide_verdicts(entries: &mut [Entry], threshold_pct: f64) {
         let (lo, hi) = unchanged_interval(e.log_change, e.se, e.df, looks);
         e.p_regressed = up[i];
         e.p_improved = down[i];
-        e.verdict = if !decidable(e) {
-            Verdict::Inconclusive
-        } else if up[i] <= ALPHA {
-            Verdict::Regressed
-        } else if down[i] <= ALPHA {
-            Verdict::Improved
-        } else if -t <= lo && hi <= t {
-            Verdict::Unchanged
-        } else {
-            Verdict::Inconclusive
-        };
+        e.verdict = verdict_of(e, (up[i] <= ALPHA, down[i] <= ALPHA), (lo, hi), t);
         let level = match e.verdict {
             Verdict::Improved => down_level[i],
             _ => up_level[i],
