@@ -190,25 +190,13 @@ pub fn t_cdf(t: f64, df: Option<f64>) -> f64 {
 /// Remembered per thread: the verdicts ask for a handful of (p, df) pairs again and again (a
 /// few α levels, the rounds' df), and each answer costs a bisection of up to 200 CDFs.
 pub fn t_quantile(p: f64, df: Option<f64>) -> f64 {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
+    type Known = std::collections::HashMap<(u64, Option<u64>), f64>;
     thread_local! {
-        static KNOWN: RefCell<HashMap<(u64, Option<u64>), f64>> = RefCell::new(HashMap::new());
+        static KNOWN: std::cell::RefCell<Known> = Default::default();
     }
     let key = (p.to_bits(), df.map(f64::to_bits));
-    if let Some(q) = KNOWN.with(|k| k.borrow().get(&key).copied()) {
-        return q;
-    }
-    let q = t_quantile_uncached(p, df);
-    KNOWN.with(|k| {
-        let mut known = k.borrow_mut();
-        // A bound, for callers that sweep p or df (bisections over them).
-        if known.len() >= 4096 {
-            known.clear();
-        }
-        known.insert(key, q);
-    });
-    q
+    // The bound is for callers that sweep p or df (bisections over them).
+    super::remembered(&KNOWN, key, 4096, || t_quantile_uncached(p, df))
 }
 
 fn t_quantile_uncached(p: f64, df: Option<f64>) -> f64 {

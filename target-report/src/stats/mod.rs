@@ -11,6 +11,33 @@ use serde::Serialize;
 /// and keeps a whole `compare` of ~40 benchmarks under a second.
 pub const BOOTSTRAP_RESAMPLES: usize = 10_000;
 
+/// A per-thread table of answers already computed: the value for `key` in `table`, computed by
+/// `compute` and kept when absent. The table is emptied when it reaches `bound` entries, so a
+/// caller that sweeps its keys cannot grow it without limit.
+pub fn remembered<K, V>(
+    table: &'static std::thread::LocalKey<std::cell::RefCell<std::collections::HashMap<K, V>>>,
+    key: K,
+    bound: usize,
+    compute: impl FnOnce() -> V,
+) -> V
+where
+    K: std::hash::Hash + Eq,
+    V: Clone,
+{
+    if let Some(v) = table.with(|t| t.borrow().get(&key).cloned()) {
+        return v;
+    }
+    let v = compute();
+    table.with(|t| {
+        let mut known = t.borrow_mut();
+        if known.len() >= bound {
+            known.clear();
+        }
+        known.insert(key, v.clone());
+    });
+    v
+}
+
 /// Confidence level of every interval this crate computes (Criterion's default too).
 pub const CONFIDENCE: f64 = 0.95;
 

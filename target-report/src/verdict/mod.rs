@@ -204,26 +204,14 @@ fn fill_power(e: &mut Entry, rules: &power::Rules, threshold_pct: f64, m: usize)
 /// What does not depend on se ([`power::Rules`]), once per df, family size and looks, and
 /// remembered per thread: a comparison has one or a few, and simulations decide thousands.
 fn rules_for(df: Option<f64>, m: usize, looks: usize) -> std::rc::Rc<power::Rules> {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    use std::rc::Rc;
-    type Key = (Option<u64>, usize, usize);
+    type Known = std::collections::HashMap<(Option<u64>, usize, usize), std::rc::Rc<power::Rules>>;
     thread_local! {
-        static KNOWN: RefCell<HashMap<Key, Rc<power::Rules>>> = RefCell::new(HashMap::new());
+        static KNOWN: std::cell::RefCell<Known> = Default::default();
     }
     let key = (df.map(f64::to_bits), m, looks);
-    if let Some(r) = KNOWN.with(|k| k.borrow().get(&key).cloned()) {
-        return r;
-    }
-    let r = Rc::new(power::Rules::at_looks(df, m, looks));
-    KNOWN.with(|k| {
-        let mut known = k.borrow_mut();
-        if known.len() >= 256 {
-            known.clear();
-        }
-        known.insert(key, Rc::clone(&r));
-    });
-    r
+    crate::stats::remembered(&KNOWN, key, 256, || {
+        std::rc::Rc::new(power::Rules::at_looks(df, m, looks))
+    })
 }
 
 /// Decides every entry from its `log_change`, `se` and `df`: the 95% interval of the change,
