@@ -125,8 +125,12 @@ pub fn parse_budget(text: &str) -> std::result::Result<Duration, String> {
 /// One benchmark's progress.
 #[derive(Debug, Clone, Default)]
 struct Progress {
+    /// Rounds completed on both sides.
     rounds: usize,
+    /// What stopped it: the verdict of a look, or inconclusive when the budget (or a missing
+    /// result) ended it undecided; `None` while it is due more rounds.
     verdict: Option<Verdict>,
+    /// Wall time of its runs, and how many: the budget's estimate of its next batch.
     spent: Duration,
     runs: usize,
 }
@@ -181,7 +185,7 @@ pub fn run(template: &Plan, judge: &Judge, rule: &Stopping, stop: &AtomicBool) -
     };
     let (mut unmeasured, mut cut) = (Vec::new(), Vec::new());
     let mut pass = 0;
-    loop {
+    'passes: loop {
         let due: Vec<usize> = (0..n)
             .filter(|&b| state[b].verdict.is_none() && state[b].rounds < rule.max_rounds)
             .collect();
@@ -203,7 +207,8 @@ pub fn run(template: &Plan, judge: &Judge, rule: &Stopping, stop: &AtomicBool) -
                 } else {
                     cut.push(id);
                 }
-                state[b].rounds = rule.max_rounds;
+                // Stopped undecided: no more batches, its rounds stay what they are.
+                state[b].verdict = Some(Verdict::Inconclusive);
                 continue;
             }
             let batch = batch_plan(template, b, state[b].rounds, to, judge.layouts);
@@ -213,24 +218,19 @@ pub fn run(template: &Plan, judge: &Judge, rule: &Stopping, stop: &AtomicBool) -
             state[b].runs += done.completed;
             if done.interrupted {
                 outcome.interrupted = true;
-                return Ok(finish(
-                    outcome,
-                    template,
-                    &state,
-                    rule,
-                    started,
-                    (unmeasured, cut),
-                ));
+                break 'passes;
             }
             state[b].rounds = to;
             state[b].verdict = look(judge, template, b, to, rule)?;
         }
     }
-    eprintln!(
-        "all runs done in {}: {}",
-        format_duration(started.elapsed()),
-        rounds_taken(&state)
-    );
+    if !outcome.interrupted {
+        eprintln!(
+            "all runs done in {}: {}",
+            format_duration(started.elapsed()),
+            rounds_taken(&state)
+        );
+    }
     Ok(finish(
         outcome,
         template,
