@@ -325,16 +325,21 @@ fn look(
 ) -> Result<Option<Verdict>> {
     let id = &template.benches[b];
     let entry = current_entry(judge, id, rule)?;
-    let Some(e) = entry else {
+    let Some(mut e) = entry else {
         eprintln!("  {id} after {k} rounds: not in the rounds' results; not compared");
         return Ok(Some(Verdict::Inconclusive));
     };
-    let decided = verdict::decided_alone(&e, judge.threshold_pct, template.benches.len());
+    // What the rules can see among all the benchmarks compared, as the final verdict and
+    // the stop rule count them, not among those that have rounds so far.
+    let m = template.benches.len();
+    verdict::fill_power_among(&mut e, judge.threshold_pct, m);
+    let decided = verdict::decided_alone(&e, judge.threshold_pct, m);
     eprintln!("  {}", look_line(&e, k, decided, rule));
     Ok(decided)
 }
 
-/// The benchmark's entry from its rounds so far, with the rules' power filled in.
+/// The benchmark's entry from its rounds so far (its power as one of the benchmarks that have
+/// rounds so far: [`look`] fills it again for the whole comparison).
 fn current_entry(judge: &Judge, id: &str, rule: &Stopping) -> Result<Option<Entry>> {
     let names = (
         round_names("old", rule.max_rounds),

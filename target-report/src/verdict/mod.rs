@@ -222,9 +222,16 @@ pub fn decide(entries: &mut [Entry], threshold_pct: f64) {
     decide_verdicts(entries, threshold_pct);
     let m = entries.len();
     for e in entries.iter_mut() {
-        let rules = rules_for(e.df, m, e.looks.max(1));
-        fill_power(e, &rules, threshold_pct, m);
+        fill_power_among(e, threshold_pct, m);
     }
+}
+
+/// Fills what the rules can see ([`power`]) for one entry as one of `m` benchmarks compared:
+/// [`decide`] does it for its whole family; `ab`'s looks for a benchmark among all it will
+/// compare, before the others have rounds.
+pub fn fill_power_among(e: &mut Entry, threshold_pct: f64, m: usize) {
+    let rules = rules_for(e.df, m, e.looks.max(1));
+    fill_power(e, &rules, threshold_pct, m);
 }
 
 /// [`decide`] without what the rules can see: the intervals, p-values, verdicts and deciding
