@@ -62,7 +62,19 @@ pub fn check_threshold(threshold_pct: f64) -> Result<()> {
 /// The benchmark directories under `criterion_dir`; fails when there are none, or when one of
 /// `baselines` is in none of them.
 pub fn discover_with(criterion_dir: &Path, baselines: &[&str]) -> Result<Vec<BenchDir>> {
-    let dirs = criterion::discover(criterion_dir)?;
+    require_baselines(
+        criterion_dir,
+        criterion::discover(criterion_dir)?,
+        baselines,
+    )
+}
+
+/// [`discover_with`] for directories already discovered under `criterion_dir`.
+pub fn require_baselines(
+    criterion_dir: &Path,
+    dirs: Vec<BenchDir>,
+    baselines: &[&str],
+) -> Result<Vec<BenchDir>> {
     if dirs.is_empty() {
         return Err(Error::at(
             criterion_dir,

@@ -186,20 +186,6 @@ fn from_paired_rounds(
     looks: Option<usize>,
 ) -> Result<Comparison> {
     compare::check_threshold(threshold_pct)?;
-    let (old, new) = match looks {
-        // Rounds no benchmark reached are not baselines at all: compare up to the last one any
-        // benchmark has (at least two, so that none is an error below).
-        Some(_) => {
-            let dirs = criterion::discover(criterion_dir)?;
-            let reached = (0..old.len().min(new.len()))
-                .take_while(|&r| dirs.iter().any(|d| d.has_baseline(&old[r])))
-                .count()
-                .max(2)
-                .min(old.len());
-            (&old[..reached], &new[..reached])
-        }
-        None => (old, new),
-    };
     if old.len() != new.len() || old.len() < 2 {
         return Err(Error::at(
             criterion_dir,
@@ -210,8 +196,21 @@ fn from_paired_rounds(
             ),
         ));
     }
+    let found = criterion::discover(criterion_dir)?;
+    let (old, new) = match looks {
+        // Rounds no benchmark reached are not baselines at all: compare up to the last one any
+        // benchmark has (at least two, so that none is an error below).
+        Some(_) => {
+            let reached = (0..old.len())
+                .take_while(|&r| found.iter().any(|d| d.has_baseline(&old[r])))
+                .count()
+                .max(2);
+            (&old[..reached], &new[..reached])
+        }
+        None => (old, new),
+    };
     let names: Vec<&str> = old.iter().chain(new).map(String::as_str).collect();
-    let dirs = compare::discover_with(criterion_dir, &names)?;
+    let dirs = compare::require_baselines(criterion_dir, found, &names)?;
     let mut entries = Vec::new();
     let (mut added, mut removed, mut incomplete) = (Vec::new(), Vec::new(), Vec::new());
     let mut compared: Vec<(&BenchDir, String)> = Vec::new();
