@@ -286,20 +286,16 @@ fn first_k(ok: impl Fn(u64) -> bool) -> Option<u64> {
 /// benchmarks. 2T because a true change of exactly T is called regressed at most α/m of the
 /// time however many rounds are run: the gate needs room beyond T. `None` at T = 0.
 pub fn rounds_needed(sd: f64, threshold_pct: f64, m: usize) -> Option<Rounds> {
-    rounds_needed_above(sd, 0.0, threshold_pct, m)
+    rounds_needed_at_looks(sd, 0.0, threshold_pct, m, 1)
 }
 
 /// [`rounds_needed`] when the standard error has a part that rounds do not shrink, `floor`
-/// (`ab`'s 2σ²_layout with one build per side): se = √(sd²/K + floor²). The estimate's
-/// spread is taken as that of K − 1 df, the rounds' own (the floor's df is ignored: an
-/// approximation, optimistic when the floor dominates). A count the floor alone keeps out of
-/// reach is `None` (no K up to the search's limit gets there).
-pub fn rounds_needed_above(sd: f64, floor: f64, threshold_pct: f64, m: usize) -> Option<Rounds> {
-    rounds_needed_at_looks(sd, floor, threshold_pct, m, 1)
-}
-
-/// [`rounds_needed_above`] for the rule with up to `looks` looks per benchmark (`ab`'s
-/// sequential rounds): the K at which that rule, looking at K, has the stated power.
+/// (`ab`'s 2σ²_layout with one build per side): se = √(sd²/K + floor²), and for the rule with
+/// up to `looks` looks per benchmark (`ab`'s sequential rounds): the K at which that rule,
+/// looking at K, has the stated power. The estimate's spread is taken as that of K − 1 df, the
+/// rounds' own (the floor's df is ignored: an approximation, optimistic when the floor
+/// dominates). A count the floor alone keeps out of reach is `None` (no K up to the search's
+/// limit gets there).
 pub fn rounds_needed_at_looks(
     sd: f64,
     floor: f64,
