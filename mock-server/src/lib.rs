@@ -43,6 +43,6 @@ pub use config::{
     DEFAULT_SEED, MAX_BODY_BYTES, MAX_DELAY,
 };
 pub use faults::{fault_for, FaultCounts, FaultKind, Faults, DEFAULT_STALL, MAX_STALL};
-pub use site::{MockSite, StartError, ERROR_BODY, LISTEN_BACKLOG, STATS_PATH};
+pub use site::{MockSite, StartError, ERROR_BODY, LISTEN_BACKLOG, SERVER_THREAD, STATS_PATH};
 pub use splitmix64::{splitmix64, SplitMix64};
 pub use timer::{delay_correction, timer_delay, MAX_DELAY_CORRECTION};

@@ -38,6 +38,18 @@ const DEBUG_RECYCLE_LIMIT: u64 = 65_000;
 /// a page request.
 pub const STATS_PATH: &str = "/__stats";
 
+/// The name of the thread a site started with [`MockSite::start_blocking`] serves on, so that
+/// the process's CPU time can be split into the server's and everybody else's (by the name in
+/// `/proc/self/task/<tid>/comm`).
+///
+/// wiremock 0.6.5 serves on a thread of its own, which it starts with an unnamed
+/// `std::thread::spawn` (`mock_server/bare_server.rs`): on Linux a new thread takes the name
+/// of the thread that created it, here `start_blocking`'s start-up thread, named this. Nothing
+/// else is started from that thread but tokio's blocking threads (named `tokio-runtime-w…`) of
+/// the start-up runtime, which end with it. A site started with [`MockSite::start`] serves on a
+/// thread named after the caller's thread instead.
+pub const SERVER_THREAD: &str = "mock-site";
+
 /// Body of an injected HTTP 500 ([`FaultKind::Error`]), sent as `text/plain`.
 pub const ERROR_BODY: &str = "mock-server: injected error\n";
 
@@ -445,11 +457,12 @@ impl MockSite {
     ///
     /// Start-up runs on a short-lived thread with its own runtime, so this works from anywhere,
     /// even from inside a tokio runtime (where `block_on` would panic), and that runtime is
-    /// dropped on its own thread.
+    /// dropped on its own thread. That thread is named [`SERVER_THREAD`], and so is the thread
+    /// wiremock then serves on (see there).
     pub fn start_blocking(config: ServerConfig) -> Result<MockSite, StartError> {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         std::thread::Builder::new()
-            .name("mock-site-start".into())
+            .name(SERVER_THREAD.into())
             .spawn(move || {
                 tokio::runtime::Builder::new_current_thread()
                     .enable_all()
