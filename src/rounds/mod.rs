@@ -280,6 +280,7 @@ pub fn run_rounds(
                 function: job.name.clone(),
                 iters: iters[index],
                 ns: elapsed.as_nanos() as f64,
+                cpu: None,
             });
         }
         rounds.push(Round {

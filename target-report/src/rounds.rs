@@ -211,11 +211,13 @@ mod tests {
                             function: "sequential".into(),
                             iters: 2,
                             ns: 2.0 * r,
+                            cpu: None,
                         },
                         RoundSample {
                             function: "rayon".into(),
                             iters: 1,
                             ns: o,
+                            cpu: None,
                         },
                     ],
                 })

@@ -280,6 +280,7 @@ fn medians_per_iteration_are_per_function_in_first_appearance_order() {
         function: function.to_owned(),
         iters,
         ns,
+        cpu: None,
     };
     let file = RoundsFile {
         schema: 1,

@@ -233,6 +233,76 @@ pub struct RoundSample {
     pub iters: u64,
     /// Total time of those iterations, in nanoseconds.
     pub ns: f64,
+    /// The CPU time the sample consumed, by who spent it; `None` where it was not recorded
+    /// (`CB_CPU_TIME=off`, not Linux, files written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<SampleCpu>,
+}
+
+/// The CPU time one [`RoundSample`] consumed, split by who spent it, each part user and
+/// system apart. Read from Linux's `/proc` just before and just after the sample (outside its
+/// timing) as whole clock ticks ([`SampleCpu::tick_ns`], 10 ms at the usual `USER_HZ` of 100);
+/// each value is the difference of two such readings, converted to nanoseconds.
+///
+/// One sample's values are therefore coarse: a part that spent 4 ms shows 0 or 10 ms, and a
+/// part computed as a difference of separately rounded readings (the client's) can even be one
+/// tick below zero. The rounding is as likely to go either way, so sums over many samples are
+/// right: estimate CPU per iteration as (sum of CPU) ÷ (sum of iterations) over all of a
+/// strategy's samples, never as a mean of per-sample ratios.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SampleCpu {
+    /// Nanoseconds per clock tick of the readings (`1e9 / sysconf(_SC_CLK_TCK)`): every value
+    /// below is a whole number of them.
+    pub tick_ns: u64,
+    /// The suite's own threads (the client side): the whole process (threads that ended during
+    /// the sample included) minus the embedded server's threads.
+    pub client: CpuTime,
+    /// The embedded mock server: its threads in this process, or its process when it runs as
+    /// a child. `None` when the suite started no server (CPU groups, `CB_TARGET_URL`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<CpuTime>,
+    /// Worker processes: the process pool's workers alive around the sample, and the children
+    /// reaped during it (a cold pool's, started and ended within the sample).
+    pub workers: CpuTime,
+}
+
+/// CPU time in nanoseconds, user and system apart; signed, being a difference of rounded
+/// readings (see [`SampleCpu`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpuTime {
+    /// Time spent running the program's own code.
+    pub user_ns: i64,
+    /// Time the kernel spent on its behalf (system calls, page faults).
+    pub system_ns: i64,
+}
+
+impl CpuTime {
+    /// User plus system.
+    pub fn total_ns(&self) -> i64 {
+        self.user_ns + self.system_ns
+    }
+}
+
+impl std::ops::Add for CpuTime {
+    type Output = CpuTime;
+
+    fn add(self, other: CpuTime) -> CpuTime {
+        CpuTime {
+            user_ns: self.user_ns + other.user_ns,
+            system_ns: self.system_ns + other.system_ns,
+        }
+    }
+}
+
+impl std::ops::Sub for CpuTime {
+    type Output = CpuTime;
+
+    fn sub(self, other: CpuTime) -> CpuTime {
+        CpuTime {
+            user_ns: self.user_ns - other.user_ns,
+            system_ns: self.system_ns - other.system_ns,
+        }
+    }
 }
 
 /// A count written as an integer or as a float with no fractional part.
@@ -364,8 +434,37 @@ mod tests {
         assert_eq!((&r.reference, r.seed, r.fallback.len()), (&None, None, 0));
         assert_eq!(r.per_iteration("a"), vec![Some(5.0), Some(2.5)]);
         assert_eq!(r.per_iteration("b"), vec![None, None]);
+        assert_eq!(r.rounds[0].samples[0].cpu, None);
         let fractional = text.replace("4.0", "4.5");
         assert!(serde_json::from_str::<Rounds>(&fractional).is_err());
+    }
+
+    #[test]
+    fn samples_carry_their_cpu_time_only_when_it_was_recorded() {
+        let mut sample = RoundSample {
+            function: "a".into(),
+            iters: 2,
+            ns: 10.0,
+            cpu: None,
+        };
+        let text = serde_json::to_string(&sample).unwrap();
+        assert_eq!(text, r#"{"function":"a","iters":2,"ns":10.0}"#);
+        let cpu = SampleCpu {
+            tick_ns: 10_000_000,
+            client: CpuTime {
+                user_ns: 20_000_000,
+                system_ns: -10_000_000,
+            },
+            server: None,
+            workers: CpuTime::default(),
+        };
+        sample.cpu = Some(cpu);
+        let text = serde_json::to_string(&sample).unwrap();
+        assert!(!text.contains("server"), "{text}");
+        assert_eq!(serde_json::from_str::<RoundSample>(&text).unwrap(), sample);
+        assert_eq!(cpu.client.total_ns(), 10_000_000);
+        let sum = cpu.client + cpu.client - cpu.workers;
+        assert_eq!((sum.user_ns, sum.system_ns), (40_000_000, -20_000_000));
     }
 
     #[test]

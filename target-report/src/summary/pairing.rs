@@ -191,6 +191,7 @@ mod tests {
                     function: f.to_string(),
                     iters: 1,
                     ns: 100.0 + i as f64,
+                    cpu: None,
                 })
                 .collect(),
         };
