@@ -20,9 +20,10 @@
 //! 1. ground: `crate`, [`error`], `join`, [`limits`] — the root's lock helper; why a bench
 //!    stops, as a value its `main` gets; joining threads and tasks, re-raising their panics;
 //!    enough file descriptors for thousands of sockets;
-//! 2. settings: [`config`], [`criterion_args`], [`timeline`] — every `CB_*` environment
-//!    variable; what Criterion will run and save, read from the bench's command line; who ran
-//!    which job when, recorded from a real run;
+//! 2. settings: [`config`], [`criterion_args`], [`timeline`], [`cpu_time`] — every `CB_*`
+//!    environment variable; what Criterion will run and save, read from the bench's command
+//!    line; who ran which job when, recorded from a real run; the CPU time each sample
+//!    consumed, by who spent it (the suite, the server, worker processes);
 //! 3. work: [`workload`], [`server`] — what is computed, and checked; where the downloads go
 //!    (the embedded mock server, in or out of process);
 //! 4. workers: [`process`] — the worker processes of the process-pool strategies;
@@ -41,6 +42,7 @@
 
 pub mod bench_group;
 pub mod config;
+pub mod cpu_time;
 pub mod criterion_args;
 pub mod error;
 pub mod extra_benches;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use mock_server::{FaultCounts, Faults, MockSite, ServerConfig, StartError, STATS_PATH};
 
 use crate::config::Config;
+use crate::cpu_time::{self, Role};
 use crate::limits::{ensure_fds, FdLimitError};
 
 /// File name of the mock-server binary of this package, expected beside the worker binary.
@@ -207,6 +208,8 @@ pub struct ChildServer {
     base_url: String,
     settings: ServerConfig,
     exe: PathBuf,
+    /// Its CPU time counts as the server's until it is dropped, after it was reaped.
+    _cpu: cpu_time::Registration,
 }
 
 impl ChildServer {
@@ -239,6 +242,7 @@ impl ChildServer {
         let mut stdout = BufReader::new(stdout);
         let read = stdout.read_line(&mut first_line);
         let server = ChildServer {
+            _cpu: cpu_time::register(child.id(), Role::Server),
             child,
             _stdout: stdout,
             base_url: first_line.trim().to_owned(),

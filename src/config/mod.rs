@@ -199,6 +199,15 @@ variables! {
         };
         meaning: "after each saved benchmark, one more untimed run records `cb-timeline.json` for the summary's timelines; `target-report ab` turns it off in its rounds, where nobody reads it";
     }
+    cpu_time: bool = "CB_CPU_TIME" {
+        default: true;
+        accepts: Custom {
+            expected: "on or off",
+            parse: parse_on_off,
+            show: |on: &bool| String::from(if *on { "on" } else { "off" }),
+        };
+        meaning: "record in `cb-rounds.json` the CPU time of each sample, user and system, of the suite's threads, the embedded server and the worker processes (Linux only: read from `/proc` before and after the sample, outside its timing); off, to measure what reading it costs";
+    }
     order_seed: Option<u64> = "CB_ORDER_SEED" {
         default: None, shown as "from the clock";
         accepts: Optional(Number("an integer", 0..=u64::MAX));

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::config::Config;
+use crate::cpu_time::{self, Role};
 use crate::error::Error;
 use crate::output::BenchMeta;
 use crate::strategy::{Kind, Strategy};
@@ -289,6 +290,9 @@ pub struct Interpreter {
     pub description: String,
     /// Installed packages whose versions differ from `requirements.txt`'s pins, as lines.
     pub unpinned: Vec<String>,
+    /// Its CPU time (with its own children's) counts as a worker's until it is dropped,
+    /// after it was reaped.
+    _cpu: cpu_time::Registration,
 }
 
 impl Interpreter {
@@ -312,6 +316,7 @@ impl Interpreter {
         let input = child.stdin.take().expect("piped stdin");
         let output = BufReader::new(child.stdout.take().expect("piped stdout"));
         let mut interpreter = Interpreter {
+            _cpu: cpu_time::register(child.id(), Role::Worker),
             child,
             input,
             output,

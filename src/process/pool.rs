@@ -18,6 +18,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::cpu_time::{self, Role};
 use crate::join::join_thread_or_resume_panic;
 use crate::process::protocol::{read_frame, write_frame, WireJob, WireResult, HELLO};
 use crate::timeline::Probe;
@@ -39,6 +40,8 @@ struct Worker {
     child: Child,
     to_worker: Option<BufWriter<ChildStdin>>,
     from_worker: BufReader<ChildStdout>,
+    /// Its CPU time counts as a worker's until it is dropped, after it was reaped.
+    _cpu: cpu_time::Registration,
 }
 
 /// One job's outcome from the pool: the worker's answer, or why there is none.
@@ -233,6 +236,7 @@ impl ProcessPool {
             unreachable!("both pipes were requested")
         };
         Ok(Worker {
+            _cpu: cpu_time::register(child.id(), Role::Worker),
             child,
             to_worker: Some(BufWriter::new(stdin)),
             from_worker: BufReader::new(stdout),

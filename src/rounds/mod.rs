@@ -9,7 +9,10 @@
 //! 2. R rounds (R = the group's sample count): in each round every selected strategy takes one
 //!    sample of k verified iterations, in a fresh shuffled order (mock-server's [`SplitMix64`],
 //!    seeded by `CB_ORDER_SEED` or the clock, mixed with the group's id). A load that starts
-//!    halfway slows half of *every* strategy's samples, not all of one strategy's.
+//!    halfway slows half of *every* strategy's samples, not all of one strategy's. Around each
+//!    sample, outside its timing, the CPU time it consumed is read and kept with it, split into
+//!    the suite's threads, the server and the worker processes ([`crate::cpu_time`];
+//!    `CB_CPU_TIME=off` skips it).
 //! 3. The samples go to Criterion unchanged through `iter_custom` ([`measure_group`]), so its
 //!    `sample.json` holds exactly the (iters, ns) pairs of `cb-rounds.json` ([`RoundsFile`]).
 //!
@@ -55,6 +58,7 @@ use criterion::{AxisScale, BenchmarkGroup, PlotConfiguration, SamplingMode};
 use mock_server::SplitMix64;
 
 use crate::config::Config;
+use crate::cpu_time;
 use crate::criterion_args::CriterionArgs;
 use crate::error::{self, Error};
 use crate::output::{SideFiles, SCHEMA};
@@ -112,6 +116,8 @@ pub struct Plan {
     pub seed: u64,
     /// The fewest iterations per sample (`CB_MIN_ITERS`, else [`MIN_ITERS_PER_SAMPLE`]).
     pub min_iters: u64,
+    /// Whether each sample records its CPU time (`CB_CPU_TIME`, [`crate::cpu_time`]).
+    pub cpu_time: bool,
 }
 
 impl Plan {
@@ -133,6 +139,7 @@ impl Plan {
             warm_up,
             seed: config.order_seed.unwrap_or_else(seed_from_clock),
             min_iters: config.min_iters,
+            cpu_time: config.cpu_time,
         }
     }
 }
@@ -275,12 +282,13 @@ pub fn run_rounds(
         let mut samples = Vec::with_capacity(order.len());
         for &index in &order {
             let job = &mut jobs[index];
-            let elapsed = (job.measure)(iters[index])?;
+            // The CPU time is read outside the sample's own timing, which `measure` takes.
+            let (elapsed, cpu) = cpu_time::around(plan.cpu_time, || (job.measure)(iters[index]));
             samples.push(Sample {
                 function: job.name.clone(),
                 iters: iters[index],
-                ns: elapsed.as_nanos() as f64,
-                cpu: None,
+                ns: elapsed?.as_nanos() as f64,
+                cpu,
             });
         }
         rounds.push(Round {

@@ -56,6 +56,7 @@ fn criterion_saves_exactly_the_rounds_samples() {
         warm_up: Duration::from_millis(5),
         seed: 3,
         min_iters: MIN_ITERS_PER_SAMPLE,
+        cpu_time: true,
     };
     let mut group = criterion.benchmark_group("cpu/fib");
     group.nresamples(1000);
@@ -127,6 +128,7 @@ fn samples_of_tens_of_thousands_of_iterations_are_replayed() {
         warm_up: Duration::from_micros(1),
         seed: 11,
         min_iters: MIN_ITERS_PER_SAMPLE,
+        cpu_time: true,
     };
     let clock = Cell::new(Duration::ZERO);
     let calls = RefCell::new(Vec::new());
@@ -229,6 +231,7 @@ fn without_rounds_a_stale_rounds_file_goes_only_where_criterion_measured_anew() 
             warm_up: Duration::from_nanos(1),
             seed: 1,
             min_iters: MIN_ITERS_PER_SAMPLE,
+            cpu_time: true,
         };
         let jobs = vec![fake_job(
             function,
@@ -289,6 +292,7 @@ fn a_failed_run_inside_criterion_comes_back_as_the_error_and_nothing_more_is_wri
             warm_up: Duration::from_micros(1),
             seed: 1,
             min_iters: MIN_ITERS_PER_SAMPLE,
+            cpu_time: true,
         };
         let mut group = criterion.benchmark_group("cpu/fib");
         group.nresamples(1000);
