@@ -149,6 +149,7 @@ pub mod backfill;
 pub mod calibrate;
 pub mod commands;
 pub mod compare;
+pub mod cpu_time;
 pub mod criterion;
 pub mod error;
 pub mod export;
