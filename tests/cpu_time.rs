@@ -15,16 +15,18 @@
 #![cfg(target_os = "linux")]
 
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use concurrency_bench::cpu_time::{self, CpuTime, Moment, Role, Snapshot};
+use concurrency_bench::process::ProcessPool;
 use concurrency_bench::rounds::{run_rounds, Job, Plan};
-use concurrency_bench::server::Server;
+use concurrency_bench::server::{server_config, ChildServer, Server};
 use mock_server::SERVER_THREAD;
 
-use crate::util::{self, WORKER};
+use crate::util::{self, MOCK_SERVER, WORKER};
 
 /// Samples per check: few, so that the ticks' error (n per sum) stays small against the work.
 const SAMPLES: usize = 4;
@@ -341,31 +343,54 @@ fn until_server_threads(count: usize) -> usize {
     server_threads()
 }
 
-fn the_embedded_server_is_found_by_its_threads_name() {
-    assert_eq!(until_server_threads(0), 0);
-    let config = util::config(&[("CB_LATENCY_MS", "0")]);
-    let server = Server::start(&config, std::path::Path::new(WORKER)).unwrap();
-    assert_eq!(server.placement(), "in-process");
-    // wiremock's serving thread, named after the start-up thread, which has ended.
-    assert_eq!(until_server_threads(1), 1);
+/// Measures 500 downloads of `/dice` from `server` per sample.
+fn downloads(server: &Server) -> Sums {
     let url = format!("{}/dice", server.base_url());
     let client = reqwest::blocking::Client::builder()
         .no_proxy()
         .build()
         .unwrap();
-    let sums = measure(1, || {
+    measure(1, || {
         for _ in 0..500 {
             let body = client.get(&url).send().unwrap().bytes().unwrap();
             assert_eq!(body.len(), 2000);
         }
-    });
-    // Each request costs the server some CPU (about 25 µs in a release build, 125 µs in a
-    // debug one): 2,000 of them pass a tick in any build.
+    })
+}
+
+/// Each request costs the server some CPU (about 25 µs in a release build, 125 µs in a debug
+/// one): 2,000 of them pass a tick in any build.
+fn assert_the_server_worked(sums: &Sums) {
     let server_ms = ms(sums.server.expect("the server's part"));
     assert!(server_ms >= 10.0, "{sums:?}");
     assert_eq!(sums.workers, CpuTime::default());
+}
+
+/// The same downloads from the server in this process, found by its thread's name, and from
+/// the server in a child process, counted by its pid: the server's part must be about the same
+/// (the same code, in debug builds both), which it would not be if the name missed the server's
+/// thread or caught the client's.
+fn the_embedded_server_is_found_by_its_threads_name() {
+    let config = util::config(&[("CB_LATENCY_MS", "0")]);
+    assert_eq!(until_server_threads(0), 0);
+    let server = Server::start(&config, Path::new(WORKER)).unwrap();
+    assert_eq!(server.placement(), "in-process");
+    // wiremock's serving thread, named after the start-up thread, which has ended.
+    assert_eq!(until_server_threads(1), 1);
+    let in_process = downloads(&server);
+    assert_the_server_worked(&in_process);
     drop(server);
     assert_eq!(until_server_threads(0), 0);
+
+    let child = ChildServer::start(Path::new(MOCK_SERVER), &server_config(&config)).unwrap();
+    let server = Server::Child(child);
+    let in_child = downloads(&server);
+    assert_the_server_worked(&in_child);
+    let ratio = ms(in_process.server.unwrap()) / ms(in_child.server.unwrap());
+    assert!(
+        (0.5..=2.0).contains(&ratio),
+        "the server's part in this process is {ratio} times its part in a child process"
+    );
 }
 
 fn reading_costs_little() {
@@ -397,4 +422,25 @@ fn reading_costs_little() {
         );
         drop(stop);
     });
+}
+
+#[test]
+fn the_process_pools_workers_count_while_they_live() {
+    let pool = ProcessPool::start(Path::new(WORKER), &[] as &[&str], 2).unwrap();
+    let pids = pool.pids();
+    let registered = cpu_time::registered();
+    for pid in &pids {
+        assert!(
+            registered.contains(&(*pid, Role::Worker)),
+            "{pid}: {registered:?}"
+        );
+    }
+    drop(pool);
+    // Dropped after they were reaped.
+    let registered = cpu_time::registered();
+    assert!(
+        pids.iter()
+            .all(|pid| !registered.iter().any(|(known, _)| known == pid)),
+        "{pids:?}: {registered:?}"
+    );
 }
