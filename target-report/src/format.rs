@@ -97,6 +97,21 @@ pub fn fmt_pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
+/// `1.9`: cores kept busy on average (CPU time ÷ wall time), to a tenth of a core.
+pub fn fmt_cores(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+/// `1.9 (1.8–2.0)`: cores kept busy with their interval.
+pub fn fmt_cores_interval(i: &Interval) -> String {
+    format!(
+        "{} ({}–{})",
+        fmt_cores(i.point),
+        fmt_cores(i.lower),
+        fmt_cores(i.upper)
+    )
+}
+
 /// `3.6 s (3.5 s–3.7 s)`: a time with its interval (medians in tables).
 pub fn fmt_ns_interval(i: &Interval) -> String {
     format!(

@@ -342,3 +342,76 @@ fn a_strategy_that_fell_back_is_not_paired() {
         "{sentence}"
     );
 }
+
+#[test]
+fn cpu_time_in_the_rounds_becomes_cpu_per_iteration_and_cores_busy_with_a_sentence() {
+    let (tmp, crit) = fixture_copy("cpu-time");
+    // Every strategy 2x faster than sequential; rayon spends twice its wall time in CPU (two
+    // cores busy), the others as much as their wall time (one core). Whole 10 ms ticks.
+    write_rounds(&crit, "cpu_fib", 10, |f, _| {
+        if f == "sequential" {
+            2e8
+        } else {
+            1e8
+        }
+    });
+    let rounds_file = crit.join("cpu_fib/new/cb-rounds.json");
+    let mut doc = read_json(&rounds_file);
+    for round in doc["rounds"].as_array_mut().unwrap() {
+        for sample in round["samples"].as_array_mut().unwrap() {
+            let wall = sample["ns"].as_f64().unwrap();
+            let busy = if sample["function"] == "rayon" {
+                2.0
+            } else {
+                1.0
+            };
+            let cpu = (wall * busy) as i64;
+            sample["cpu"] = json!({
+                "tick_ns": 10_000_000,
+                "client": {"user_ns": cpu - 10_000_000, "system_ns": 10_000_000},
+                "workers": {"user_ns": 0, "system_ns": 0},
+            });
+        }
+    }
+    fs::write(&rounds_file, doc.to_string()).unwrap();
+    let out = tmp.path().join("out");
+    let s = summarise(&crit, &out, "new");
+    let t = table(&s, "cpu/fib");
+    let cores = |f: &str| {
+        row(t, f)["cpu"]["total"]["cores"]["point"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        (cores("rayon") - 2.0).abs() < 1e-9,
+        "{}",
+        row(t, "rayon")["cpu"]
+    );
+    assert!((cores("sequential") - 1.0).abs() < 1e-9);
+    let per_iteration = &row(t, "sequential")["cpu"]["client"]["per_iteration_ns"];
+    assert_eq!(per_iteration["point"], 2e8, "{per_iteration}");
+    assert!(
+        row(t, "sequential")["cpu"]["server"].is_null(),
+        "no server in CPU work"
+    );
+    let sentences = t["advice"]["sentences"].to_string();
+    assert!(
+        sentences.contains("Cores kept busy in cpu/fib (of 2;")
+            && sentences.contains("`rayon` 2.0;"),
+        "{sentences}"
+    );
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    let doc = parse_html(&html);
+    let cells: Vec<_> = by_class(doc.root(), "cores")
+        .into_iter()
+        .filter(|n| n.has_tag_name("td"))
+        .collect();
+    assert_eq!(
+        cells.len(),
+        t["rows"].as_array().unwrap().len(),
+        "a cores cell per row"
+    );
+    let markdown = fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(markdown.contains("| cores busy (95% CI) |"), "{markdown}");
+    assert!(markdown.contains("200 ms (200 ms client)"), "{markdown}");
+}

@@ -12,7 +12,8 @@ use super::plain::{
     gil_sentence, rust_vs_python_cells, rust_vs_python_pairing, RUST_VS_PYTHON_HEAD,
 };
 use super::{trace, Exporter};
-use crate::format::{fmt_ns, fmt_pct, fmt_rate, fmt_value, fmt_x};
+use crate::format::{fmt_cores, fmt_ns, fmt_pct, fmt_rate, fmt_value, fmt_x};
+use crate::summary::cpu;
 use crate::summary::physics::MARK;
 use crate::summary::sweeps::Sweep;
 use crate::summary::RustVsPython;
@@ -138,7 +139,30 @@ fn sentence_list(s: &mut String, open: &str, lines: &[String]) {
     s.push_str("</ul>\n");
 }
 
-fn row_html(i: usize, r: &Row, io: bool, measured_latency: bool) -> String {
+/// The row's CPU per iteration (who spent it under the total) and the cores it kept busy, or
+/// two dashes without CPU time.
+fn cpu_cells(r: &Row) -> String {
+    let Some(c) = &r.cpu else {
+        return "<td class=\"cpu\">—</td><td class=\"cores\">—</td>".into();
+    };
+    let total = c.total.per_iteration_ns;
+    let cores = c.total.cores;
+    format!(
+        "<td class=\"cpu\">{}<span class=\"ci\">{} – {}</span><span class=\"ci parts\">{}</span></td>{}",
+        fmt_ns(total.point),
+        fmt_ns(total.lower),
+        fmt_ns(total.upper),
+        escape(&cpu::parts_text(c)),
+        interval_cell(
+            "cores",
+            fmt_cores(cores.point),
+            fmt_cores(cores.lower),
+            fmt_cores(cores.upper)
+        )
+    )
+}
+
+fn row_html(i: usize, r: &Row, columns: &Columns) -> String {
     let mut s = format!(
         "<tr data-function=\"{}\"{}{}><td>{}</td><td class=\"name\">{}</td>",
         escape(&r.function),
@@ -166,14 +190,17 @@ fn row_html(i: usize, r: &Row, io: bool, measured_latency: bool) -> String {
         None => s.push_str("<td class=\"throughput\">—</td>"),
     }
     s.push_str(&speedup_cell(r));
-    if io {
+    if columns.io {
         s.push_str(&efficiency_cell("efficiency", &r.efficiency));
     }
-    if measured_latency {
+    if columns.measured_latency {
         s.push_str(&efficiency_cell(
             "efficiency-measured",
             &r.efficiency_measured_latency,
         ));
+    }
+    if columns.cpu {
+        s.push_str(&cpu_cells(r));
     }
     let c = r
         .meta
@@ -256,26 +283,42 @@ fn workload_description(s: &mut String, t: &Table) {
     );
 }
 
+/// The optional columns of a results table.
+struct Columns {
+    /// Efficiency against ⌈N/C⌉·L with the configured latency (I/O work).
+    io: bool,
+    /// Efficiency against the measured latency.
+    measured_latency: bool,
+    /// CPU per iteration and cores busy.
+    cpu: bool,
+}
+
 /// The table of measured strategies, fastest first, when there are any.
 fn results_table(s: &mut String, t: &Table) {
     if t.rows.is_empty() {
         return;
     }
-    let io = t.kind.as_deref() == Some("io");
-    let measured_latency = t
-        .rows
-        .iter()
-        .any(|r| r.efficiency_measured_latency.is_some());
+    let columns = Columns {
+        io: t.kind.as_deref() == Some("io"),
+        measured_latency: t
+            .rows
+            .iter()
+            .any(|r| r.efficiency_measured_latency.is_some()),
+        cpu: t.rows.iter().any(|r| r.cpu.is_some()),
+    };
     s.push_str("<div class=\"scroll\"><table class=\"results\">\n<thead><tr><th>#</th><th class=\"name\">strategy</th><th>median<span class=\"ci\">95% CI</span></th><th>throughput<span class=\"ci\">95% CI</span></th><th>speed-up vs sequential<span class=\"ci\">95% CI</span></th>");
-    if io {
+    if columns.io {
         s.push_str("<th>efficiency vs ⌈N/C⌉·L<span class=\"ci\">95% CI</span></th>");
     }
-    if measured_latency {
+    if columns.measured_latency {
         s.push_str("<th>efficiency vs measured L<span class=\"ci\">95% CI</span></th>");
+    }
+    if columns.cpu {
+        s.push_str("<th>CPU per iteration<span class=\"ci\">95% CI; by whom</span></th><th>cores busy<span class=\"ci\">95% CI</span></th>");
     }
     s.push_str("<th>C</th><th>timeline rows</th></tr></thead>\n<tbody>\n");
     for (i, r) in t.rows.iter().enumerate() {
-        s.push_str(&row_html(i, r, io, measured_latency));
+        s.push_str(&row_html(i, r, &columns));
     }
     s.push_str("</tbody></table></div>\n");
 }

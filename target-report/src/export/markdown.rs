@@ -7,7 +7,11 @@ use super::plain::{
 };
 use super::{md_escape, trace, Exporter};
 use crate::compare::{Comparison, Verdict};
-use crate::format::{fmt_ns_interval, fmt_pct_interval, fmt_rate, fmt_value, fmt_x_interval};
+use crate::format::{
+    fmt_cores_interval, fmt_ns, fmt_ns_interval, fmt_pct_interval, fmt_rate, fmt_value,
+    fmt_x_interval,
+};
+use crate::summary::cpu;
 use crate::summary::physics::MARK;
 use crate::summary::sweeps::Sweep;
 use crate::summary::RustVsPython;
@@ -69,6 +73,10 @@ fn summary_table(t: &Table) -> String {
     if measured_latency {
         head.push("efficiency vs measured L");
     }
+    let cpu = t.rows.iter().any(|r| r.cpu.is_some());
+    if cpu {
+        head.extend(["CPU per iteration (by whom)", "cores busy (95% CI)"]);
+    }
     head.push("C");
     let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
     for (i, r) in t.rows.iter().enumerate() {
@@ -94,6 +102,19 @@ fn summary_table(t: &Table) -> String {
         }
         if measured_latency {
             cells.push(eff(&r.efficiency_measured_latency));
+        }
+        if cpu {
+            cells.extend(match &r.cpu {
+                Some(c) => [
+                    format!(
+                        "{} ({})",
+                        fmt_ns(c.total.per_iteration_ns.point),
+                        cpu::parts_text(c)
+                    ),
+                    fmt_cores_interval(&c.total.cores),
+                ],
+                None => ["—".into(), "—".into()],
+            });
         }
         cells.push(
             r.meta

@@ -12,7 +12,7 @@ use super::pairing::{self, Pairer};
 use super::table::{
     Efficiency, Pairing, Row, SetApart, Table, Throughput, TimelineSummary, Unmeasured, SEQUENTIAL,
 };
-use super::{physics, python};
+use super::{cpu, physics, python};
 use crate::criterion::{self, BenchDir, Measured};
 use crate::error::Result;
 use crate::format::fmt_ns;
@@ -210,6 +210,7 @@ fn row(
         timeline,
         faults,
         measurement_defect: None,
+        cpu: None,
         meta,
         per_iteration: sample.per_iteration(),
     }
@@ -350,6 +351,7 @@ impl TableDraft {
         // Taken out of the draft so that the pairer can borrow it while the rows change.
         let rounds = self.rounds.take();
         let pairer = Pairer::new(rounds.as_ref(), &self.rows);
+        cpu::attach(&mut self.rows, rounds.as_ref(), &pairer);
         self.speedups(&pairer, &title, &mut notes);
         let unpaired = pairing::notes(&title, SEQUENTIAL, &self.rows, &pairer);
         for row in &self.rows {
@@ -361,6 +363,8 @@ impl TableDraft {
         let drifted = drift.as_ref().is_some_and(|d| d.drifted);
         physics::check(&title, &mut self.rows, drifted);
         let mut advice = advise(&title, kind.as_deref(), &self.rows, &pairer);
+        let cores = self.rows.iter().find_map(|r| Some(r.meta.as_ref()?.cores));
+        (advice.sentences).extend(cpu::sentences(&title, &self.rows, cores));
         if let Some(d) = drift.as_ref().filter(|d| d.drifted) {
             // First: the medians of every finding below mix the two speeds.
             advice

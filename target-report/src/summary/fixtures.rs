@@ -28,6 +28,7 @@ pub(crate) fn row(id: &str, point: f64, lower: f64, upper: f64) -> Row {
         timeline_summary: None,
         faults: None,
         measurement_defect: None,
+        cpu: None,
         timeline: None,
         per_iteration: Vec::new(),
     }

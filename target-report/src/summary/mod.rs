@@ -6,12 +6,14 @@
 //! * `draft` — reading each benchmark directory into the draft table of its workload, and
 //!   finishing a draft (sorting, settings set apart, speed-ups, drift).
 //! * `advice` — the "which to use" verdict of a finished table.
+//! * [`cpu`] — CPU time per iteration by who spent it, cores kept busy, and what they explain.
 //! * [`pairing`] — which ratios come from rounds paired within one run, and why the others not.
 //! * [`physics`] — CPU speed-ups the hardware cannot deliver, named as measurement defects.
 //! * [`python`] — "Rust vs Python": the tutorial's CPython programs beside their counterparts.
 //! * [`sweeps`] — the parameter sweeps as curves, one per strategy, with their findings.
 
 mod advice;
+pub mod cpu;
 mod draft;
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use crate::cpu_time::StrategyCpu;
 use crate::meta::{self, Meta, Timeline};
 use crate::rounds::Drift;
 use crate::stats::Interval;
@@ -114,6 +115,10 @@ pub struct Row {
     /// names instead of reporting (absent from `summary.json` when there is none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measurement_defect: Option<MeasurementDefect>,
+    /// CPU time per iteration by who spent it, and the cores kept busy, when the row's samples
+    /// are its group's rounds and those recorded CPU time ([`crate::cpu_time`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<StrategyCpu>,
     /// The timeline itself, for the Gantt chart (not repeated in `summary.json`).
     #[serde(skip)]
     pub timeline: Option<Timeline>,
