@@ -3,8 +3,6 @@
 //! for cargo (`$CARGO`, which the runner honours), in a throw-away git repository. The tests
 //! check the schedule, the worktrees, the staging of runs and Ctrl-C; none depends on timing.
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -12,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::*;
+use crate::util::*;
 use target_report::ab;
 use target_report::calibrate;
 use target_report::runner::session::{self, Plan, SideRun};

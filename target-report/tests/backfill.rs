@@ -3,14 +3,12 @@
 //! that does not build, one whose bench fails at run time, resuming after the history lost its
 //! last record, and the page.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
-use target_report::history::{self, Status};
+use crate::util::*;
+use target_report::history::{self, Record, Status};
 
 #[test]
 fn a_bad_range_is_one_line_and_status_2() {
@@ -160,6 +158,52 @@ fn a_bench_that_fails_at_run_time_is_recorded_and_the_backfill_goes_on() {
     assert_eq!(again[3].1.status, Some(Status::RunFailed));
 }
 
+/// The three commits' records: each with its own commit and the backfill's origin, the broken
+/// one a gap, the others the filtered benchmark's own median.
+fn each_commit_recorded_as_itself(repo: &Path, records: &[&Record]) {
+    assert_eq!(records.len(), 3);
+    let messages = ["1 µs", "broken", "2 µs"];
+    for (r, message) in records.iter().zip(messages) {
+        // Each record carries its own commit, not the working tree's HEAD.
+        let subject = Command::new("git")
+            .args([
+                "show",
+                "-s",
+                "--format=%s",
+                r.git.commit.as_deref().unwrap(),
+            ])
+            .current_dir(repo)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&subject.stdout).trim(), message);
+        assert_eq!(r.git.dirty, Some(false));
+        assert_eq!(
+            r.origin.as_ref().unwrap().criterion_args,
+            ["^cpu/fake/a"],
+            "{r:?}"
+        );
+    }
+    assert_eq!(records[1].status, Some(Status::BuildFailed));
+    assert!(records[1].benchmarks.is_empty());
+    assert!(records[1]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("cargo bench --no-run"));
+    // The filter picked one of the two benchmarks; its median is the bench's own number.
+    let medians: Vec<(String, f64)> = [records[0], records[2]]
+        .iter()
+        .flat_map(|r| r.benchmarks.iter().map(|b| (b.id.clone(), b.median_ns)))
+        .collect();
+    assert_eq!(
+        medians,
+        [
+            ("cpu/fake/a".to_string(), 1000.0),
+            ("cpu/fake/a".to_string(), 2000.0)
+        ]
+    );
+}
+
 #[test]
 fn backfill_records_each_commit_a_failed_build_as_such_and_resumes() {
     let tmp = TempDir::new("bf-repo");
@@ -202,47 +246,7 @@ fn backfill_records_each_commit_a_failed_build_as_such_and_resumes() {
     let loaded = history::load(&hist).unwrap();
     assert!(loaded.corrupt.is_empty());
     let records: Vec<_> = loaded.records.iter().map(|(_, r)| r).collect();
-    assert_eq!(records.len(), 3);
-    let messages = ["1 µs", "broken", "2 µs"];
-    for (r, message) in records.iter().zip(messages) {
-        // Each record carries its own commit, not the working tree's HEAD.
-        let subject = Command::new("git")
-            .args([
-                "show",
-                "-s",
-                "--format=%s",
-                r.git.commit.as_deref().unwrap(),
-            ])
-            .current_dir(&repo)
-            .output()
-            .unwrap();
-        assert_eq!(String::from_utf8_lossy(&subject.stdout).trim(), message);
-        assert_eq!(r.git.dirty, Some(false));
-        assert_eq!(
-            r.origin.as_ref().unwrap().criterion_args,
-            ["^cpu/fake/a"],
-            "{r:?}"
-        );
-    }
-    assert_eq!(records[1].status, Some(Status::BuildFailed));
-    assert!(records[1].benchmarks.is_empty());
-    assert!(records[1]
-        .reason
-        .as_deref()
-        .unwrap()
-        .contains("cargo bench --no-run"));
-    // The filter picked one of the two benchmarks; its median is the bench's own number.
-    let medians: Vec<(String, f64)> = [records[0], records[2]]
-        .iter()
-        .flat_map(|r| r.benchmarks.iter().map(|b| (b.id.clone(), b.median_ns)))
-        .collect();
-    assert_eq!(
-        medians,
-        [
-            ("cpu/fake/a".to_string(), 1000.0),
-            ("cpu/fake/a".to_string(), 2000.0)
-        ]
-    );
+    each_commit_recorded_as_itself(&repo, &records);
     let page = fs::read_to_string(out.join("index.html")).unwrap();
     let doc = parse_html(&page);
     let gaps: Vec<&str> = doc

@@ -1,12 +1,10 @@
 //! Bad input: each case exits 2 with one line naming the file, and writes nothing.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 use std::process::Output;
 
-use common::*;
+use crate::util::*;
 
 /// Exit 2, exactly one line on stderr mentioning `needle`, no panic.
 fn assert_bad(o: &Output, needle: &str) {

@@ -2,12 +2,10 @@
 //! apart, and draws speed-ups and drift from a group's interleaved rounds (`cb-rounds.json`) —
 //! paired only where the rounds hold both sides' samples, and said so per row.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::util::*;
 use serde_json::{json, Value};
 
 fn summarise(crit: &Path, out: &Path, baseline: &str) -> Value {

@@ -3,12 +3,10 @@
 //! Every run of the binary happens in a temporary directory with no workspace above it, so a
 //! developer's own `bench-history.jsonl` can never become a test's noise source.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::util::*;
 use serde_json::{json, Value};
 use target_report::noise;
 

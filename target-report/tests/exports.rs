@@ -7,12 +7,10 @@
 //! * github-action-benchmark's `customSmallerIsBetter` (its `src/extract.ts`): a non-empty
 //!   array of `{name: string, unit: string, value: number, range?: string, extra?: string}`.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::util::*;
 use serde_json::Value;
 
 /// Criterion's median and 95% interval (ns per iteration) of every benchmark in `baseline`,

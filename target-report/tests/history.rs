@@ -1,13 +1,11 @@
 //! `record` and `history`: atomic appends, corrupt lines, and step detection end to end.
 
-mod common;
-
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::util::*;
 use target_report::history::{self, BenchRecord, Record};
 use target_report::machine::{GitInfo, Machine};
 use target_report::stats::SplitMix64;

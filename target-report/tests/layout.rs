@@ -2,13 +2,11 @@
 //! and a corrupt file as bad input. `layout` itself relinks real executables: its run is in
 //! the README (too slow for a test); its schedule, seeds and statistics are unit-tested.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::util::*;
 use serde_json::{json, Value};
 use target_report::history::{BenchRecord, Record};
 use target_report::machine::{GitInfo, Machine};

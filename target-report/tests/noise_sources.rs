@@ -3,11 +3,9 @@
 //! `calibrate --from-baselines`. Every run of the binary happens in a temporary directory with
 //! no workspace above it, so no `bench-history.jsonl` becomes a noise source.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::util::*;
 use target_report::noise;
 
 /// `n` synthetic benchmarks (`g/f0`…) in baselines `before` and `after`, the way two plain

@@ -3,12 +3,10 @@
 //! defects in every format and drawn no finding from. The fixture's CPU groups are rewritten
 //! with known medians (its `cb-meta.json`: 2 cores; C per strategy as the suite records it).
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::util::*;
 use serde_json::Value;
 
 const MS: f64 = 1e6;
@@ -97,6 +95,30 @@ fn plain(sentence: &str) -> String {
 
 const PROCESS_POOL_DEFECT: &str = "Measurement defect in cpu/fib, not a finding: `process_pool` measured 2.32× the speed of `sequential` (95% CI 2.30×–2.34×), but 2 cores and 2 jobs in flight allow at most 2×. Likely cause: the two sides did not run the same machine code — `process_pool` computes in `cb-worker`, a different binary, whose copy of the kernel ran faster per core than the bench binary's (placed differently: a build from before the kernels were pinned, or one whose `RUSTFLAGS` replaced the workspace's alignment flags); or the machine was slower while `sequential` ran, as the group was not measured in interleaved rounds.";
 
+/// The process pool's defect in Markdown (the sentence in "Which to use" and the mark in the
+/// table, beside the fixture's `--quick` run's: not paired by round), in HTML (the sentence among
+/// the page's answers and the mark in the speed-up cell) and as a warning on stderr.
+fn marked_in_markdown_html_and_stderr(s: &Outputs) {
+    assert!(s.md.contains(&format!("- {PROCESS_POOL_DEFECT}\n")));
+    assert!(!s.md.contains("Fastest for cpu/fib: `process_pool`"));
+    assert!(s
+        .md
+        .contains(" | 2.32× (2.30×–2.34×), measurement defect, not paired | 2 |"));
+    assert!(which_to_use(&s.html).contains(&plain(PROCESS_POOL_DEFECT)));
+    let doc = parse_html(&s.html);
+    let marked: Vec<&str> = by_class(doc.root(), "defect")
+        .iter()
+        .filter(|n| n.has_tag_name("span"))
+        .map(|n| n.ancestors().find(|a| a.has_tag_name("tr")).unwrap())
+        .map(|tr| tr.attribute("data-function").unwrap())
+        .collect();
+    assert_eq!(marked, ["process_pool", "process_pool_warm"]);
+    assert!(s.stderr.contains(&format!(
+        "target-report: warning: {}\n",
+        plain(PROCESS_POOL_DEFECT)
+    )));
+}
+
 #[test]
 fn an_impossible_speed_up_is_a_defect_in_every_format_and_no_finding() {
     let (tmp, crit) = fixture_copy("physics-impossible");
@@ -148,28 +170,8 @@ fn an_impossible_speed_up_is_a_defect_in_every_format_and_no_finding() {
     let tied = t["advice"]["tied_with_fastest"].to_string();
     assert!(!tied.contains("process_pool"), "{tied}");
 
-    // Markdown: the sentence in "Which to use" and the mark in the table (beside the fixture's
-    // `--quick` run's: not paired by round).
-    assert!(s.md.contains(&format!("- {PROCESS_POOL_DEFECT}\n")));
-    assert!(!s.md.contains("Fastest for cpu/fib: `process_pool`"));
-    assert!(s
-        .md
-        .contains(" | 2.32× (2.30×–2.34×), measurement defect, not paired | 2 |"));
-    // HTML: the sentence among the page's answers and the mark in the speed-up cell.
-    assert!(which_to_use(&s.html).contains(&plain(PROCESS_POOL_DEFECT)));
-    let doc = parse_html(&s.html);
-    let marked: Vec<&str> = by_class(doc.root(), "defect")
-        .iter()
-        .filter(|n| n.has_tag_name("span"))
-        .map(|n| n.ancestors().find(|a| a.has_tag_name("tr")).unwrap())
-        .map(|tr| tr.attribute("data-function").unwrap())
-        .collect();
-    assert_eq!(marked, ["process_pool", "process_pool_warm"]);
-    // Plain text: a warning on stderr, and the action's tooltip.
-    assert!(s.stderr.contains(&format!(
-        "target-report: warning: {}\n",
-        plain(PROCESS_POOL_DEFECT)
-    )));
+    marked_in_markdown_html_and_stderr(&s);
+    // The action's tooltip.
     let o = run(&[
         "summary",
         "--criterion-dir",

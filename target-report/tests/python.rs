@@ -1,11 +1,9 @@
 //! "Rust vs Python" in the summary, from a real small run of `cargo bench --bench python`
 //! (group `py/fib`; fixture in tests/fixtures/python, see its README).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::util::*;
 use serde_json::Value;
 
 fn python_fixture() -> PathBuf {

@@ -1,11 +1,9 @@
 //! `compare::from_rounds` over synthetic paired A/B rounds: the model `ab` renders.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::util::*;
 use serde_json::Value;
 use target_report::compare::{self, Verdict};
 use target_report::export::{Exporter, Json, Markdown, PlainTable};

@@ -1,12 +1,10 @@
 //! `target-report summary` over the committed real Criterion run.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::util::*;
 use serde_json::Value;
 
 fn close(a: f64, b: f64) -> bool {
@@ -54,89 +52,12 @@ fn tables_speedups_and_efficiency_are_computed_from_criterion_json() {
         let medians: Vec<f64> = rows.iter().map(|r| f(&r["median_ns"]["point"])).collect();
         assert!(medians.windows(2).all(|w| w[0] <= w[1]), "{medians:?}");
 
-        let est = |r: &Value| {
-            read_json(
-                &crit
-                    .join(r["dir"].as_str().unwrap())
-                    .join("new/estimates.json"),
-            )
-        };
         let seq = rows.iter().find(|r| r["function"] == "sequential").unwrap();
-        let seq_median = f(&est(seq)["median"]["point_estimate"]);
+        let seq_median = f(&bench_file(&crit, seq, "estimates.json")["median"]["point_estimate"]);
         for r in rows {
-            let e = est(r);
-            let m = f(&e["median"]["point_estimate"]);
-            assert_eq!(f(&r["median_ns"]["point"]), m);
-            assert_eq!(
-                f(&r["median_ns"]["lower"]),
-                f(&e["median"]["confidence_interval"]["lower_bound"])
-            );
-            assert_eq!(
-                f(&r["median_ns"]["upper"]),
-                f(&e["median"]["confidence_interval"]["upper_bound"])
-            );
-
-            // Speed-up = median(sequential) / median(strategy), with an interval around it.
-            if r["function"] == "sequential" {
-                assert!(r["speedup"].is_null(), "sequential is the reference");
-            } else {
-                let sp = &r["speedup"];
-                assert!(close(f(&sp["point"]), seq_median / m), "{}: {sp}", r["id"]);
-                assert!(f(&sp["lower"]) <= f(&sp["upper"]));
-            }
-
-            // Throughput = elements per iteration / median.
-            let bench = read_json(
-                &crit
-                    .join(r["dir"].as_str().unwrap())
-                    .join("new/benchmark.json"),
-            );
-            let n = f(&bench["throughput"]["Elements"]);
-            assert!(close(
-                f(&r["throughput"]["per_second"]["point"]),
-                n * 1e9 / m
-            ));
-
-            // I/O efficiency = ⌈N/C⌉·L / median, from cb-meta.json.
-            let meta = read_json(
-                &crit
-                    .join(r["dir"].as_str().unwrap())
-                    .join("new/cb-meta.json"),
-            );
-            if meta["kind"] == "io" {
-                let waves = (f(&meta["jobs"]) / f(&meta["concurrency"])).ceil();
-                let ideal = waves * f(&meta["latency_ms"]) * 1e6;
-                assert!(close(f(&r["efficiency"]["ideal_ns"]), ideal));
-                assert!(close(f(&r["efficiency"]["ratio"]["point"]), ideal / m));
-                // The fixture's meta also carries the measured server latency.
-                let ideal2 = waves * f(&meta["server_latency_ms"]) * 1e6;
-                assert!(close(
-                    f(&r["efficiency_measured_latency"]["ratio"]["point"]),
-                    ideal2 / m
-                ));
-            } else {
-                assert!(r["efficiency"].is_null());
-            }
+            row_follows_its_files(&crit, r, seq_median);
         }
-
-        // "Which to use" follows the numbers: the fastest is the first row, and the "no better
-        // than sequential" list is exactly the strategies whose speed-up interval reaches 1×.
-        let advice = &t["advice"];
-        assert_eq!(advice["fastest"], rows[0]["function"]);
-        let no_better: BTreeSet<&str> = advice["no_better_than_sequential"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x[0].as_str().unwrap())
-            .collect();
-        let expected: BTreeSet<&str> = rows
-            .iter()
-            .filter(|r| r["function"] != "sequential" && f(&r["speedup"]["lower"]) <= 1.0)
-            .map(|r| r["function"].as_str().unwrap())
-            .collect();
-        assert_eq!(no_better, expected);
-        let first = advice["sentences"][0].as_str().unwrap();
-        assert!(first.contains(&format!("`{}`", rows[0]["function"].as_str().unwrap())));
+        advice_follows_the_numbers(t);
     }
     // The Markdown file has the same tables.
     let md = fs::read_to_string(out.join("summary.md")).unwrap();
@@ -146,6 +67,87 @@ fn tables_speedups_and_efficiency_are_computed_from_criterion_json() {
             t["group"].as_str().unwrap().replace('_', "\\_")
         )));
     }
+}
+
+/// A row's `new/<file>` in its benchmark directory, as JSON.
+fn bench_file(crit: &Path, row: &Value, file: &str) -> Value {
+    read_json(
+        &crit
+            .join(row["dir"].as_str().unwrap())
+            .join("new")
+            .join(file),
+    )
+}
+
+/// A row's median and interval are Criterion's; its speed-up, throughput and I/O efficiency
+/// are computed from them, the benchmark's throughput and its `cb-meta.json`.
+fn row_follows_its_files(crit: &Path, r: &Value, seq_median: f64) {
+    let e = bench_file(crit, r, "estimates.json");
+    let m = f(&e["median"]["point_estimate"]);
+    assert_eq!(f(&r["median_ns"]["point"]), m);
+    assert_eq!(
+        f(&r["median_ns"]["lower"]),
+        f(&e["median"]["confidence_interval"]["lower_bound"])
+    );
+    assert_eq!(
+        f(&r["median_ns"]["upper"]),
+        f(&e["median"]["confidence_interval"]["upper_bound"])
+    );
+
+    // Speed-up = median(sequential) / median(strategy), with an interval around it.
+    if r["function"] == "sequential" {
+        assert!(r["speedup"].is_null(), "sequential is the reference");
+    } else {
+        let sp = &r["speedup"];
+        assert!(close(f(&sp["point"]), seq_median / m), "{}: {sp}", r["id"]);
+        assert!(f(&sp["lower"]) <= f(&sp["upper"]));
+    }
+
+    // Throughput = elements per iteration / median.
+    let n = f(&bench_file(crit, r, "benchmark.json")["throughput"]["Elements"]);
+    assert!(close(
+        f(&r["throughput"]["per_second"]["point"]),
+        n * 1e9 / m
+    ));
+
+    // I/O efficiency = ⌈N/C⌉·L / median, from cb-meta.json.
+    let meta = bench_file(crit, r, "cb-meta.json");
+    if meta["kind"] == "io" {
+        let waves = (f(&meta["jobs"]) / f(&meta["concurrency"])).ceil();
+        let ideal = waves * f(&meta["latency_ms"]) * 1e6;
+        assert!(close(f(&r["efficiency"]["ideal_ns"]), ideal));
+        assert!(close(f(&r["efficiency"]["ratio"]["point"]), ideal / m));
+        // The fixture's meta also carries the measured server latency.
+        let ideal2 = waves * f(&meta["server_latency_ms"]) * 1e6;
+        assert!(close(
+            f(&r["efficiency_measured_latency"]["ratio"]["point"]),
+            ideal2 / m
+        ));
+    } else {
+        assert!(r["efficiency"].is_null());
+    }
+}
+
+/// "Which to use" follows the numbers: the fastest is the first row, and the "no better than
+/// sequential" list is exactly the strategies whose speed-up interval reaches 1×.
+fn advice_follows_the_numbers(t: &Value) {
+    let rows = t["rows"].as_array().unwrap();
+    let advice = &t["advice"];
+    assert_eq!(advice["fastest"], rows[0]["function"]);
+    let no_better: BTreeSet<&str> = advice["no_better_than_sequential"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x[0].as_str().unwrap())
+        .collect();
+    let expected: BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| r["function"] != "sequential" && f(&r["speedup"]["lower"]) <= 1.0)
+        .map(|r| r["function"].as_str().unwrap())
+        .collect();
+    assert_eq!(no_better, expected);
+    let first = advice["sentences"][0].as_str().unwrap();
+    assert!(first.contains(&format!("`{}`", rows[0]["function"].as_str().unwrap())));
 }
 
 fn tag<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> Vec<roxmltree::Node<'a, 'i>> {
@@ -167,15 +169,7 @@ fn html_has_every_group_strategy_timeline_and_working_links() {
     let doc = parse_html(&html);
     let root = doc.root_element();
 
-    // Phone-readable and self-contained.
-    let metas = tag(root, "meta");
-    assert!(metas.iter().any(|m| m.attribute("name") == Some("viewport")
-        && m.attribute("content")
-            .unwrap()
-            .contains("width=device-width")));
-    assert!(tag(root, "script").is_empty());
-    assert!(tag(root, "link").is_empty(), "no external stylesheet");
-    assert_eq!(tag(root, "style").len(), 1);
+    phone_readable_and_self_contained(root);
 
     // Every group has a section; every strategy a row and a timeline with one bar per job.
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -194,45 +188,83 @@ fn html_has_every_group_strategy_timeline_and_working_links() {
     assert_eq!(found, expected.keys().cloned().collect());
     for s in &sections {
         let group = s.attribute("data-group").unwrap();
-        let table = by_class(*s, "results");
-        assert_eq!(table.len(), 1);
-        // Every row has the median, throughput and speed-up cells; I/O adds efficiency.
-        let rows: Vec<_> = tag(table[0], "tr")
-            .into_iter()
-            .filter(|r| r.attribute("data-function").is_some())
-            .collect();
-        let functions: BTreeSet<String> = rows
-            .iter()
-            .map(|r| r.attribute("data-function").unwrap().to_string())
-            .collect();
-        assert_eq!(functions, expected[group], "{group}");
-        for r in &rows {
-            for c in ["median", "throughput", "speedup"] {
-                assert_eq!(by_class(*r, c).len(), 1, "{group} {c}");
-            }
-            assert_eq!(
-                by_class(*r, "efficiency").len(),
-                usize::from(group.starts_with("io/"))
-            );
-        }
-        let figures = by_class(*s, "timeline");
-        assert_eq!(figures.len(), expected[group].len());
-        for fig in figures {
-            let function = fig.attribute("data-function").unwrap();
-            let dir = format!("{}/{function}", group.replace('/', "_"));
-            let timeline = read_json(&crit.join(dir).join("new/cb-timeline.json"));
-            let jobs = timeline["spans"].as_array().unwrap().len();
-            let svg = tag(fig, "svg");
-            assert_eq!(svg.len(), 1);
-            // One bar per job plus the frame.
-            assert_eq!(tag(svg[0], "rect").len(), jobs + 1, "{group}/{function}");
-        }
+        a_row_and_a_timeline_per_strategy(*s, &expected[group], &crit);
         // The violin link exists unless its file is missing.
         let violins = by_class(*s, "violin");
         assert_eq!(violins.len(), usize::from(group != "cpu/fib"), "{group}");
     }
+    // 30 Criterion pages minus the removed one, plus 2 of 3 violin plots, plus a trace per
+    // strategy and per workload.
+    assert_eq!(links_resolve(root, &out), 29 + 2 + 30 + 3);
+    // The row whose page is missing shows its name without a link.
+    let io = sections
+        .iter()
+        .find(|s| s.attribute("data-group") == Some("io/download"))
+        .unwrap();
+    let rayon = tag(*io, "tr")
+        .into_iter()
+        .find(|r| r.attribute("data-function") == Some("rayon"))
+        .unwrap();
+    assert!(tag(rayon, "a").is_empty());
+}
 
-    // Every link resolves: anchors to an id in the page, files relative to the out dir.
+/// A viewport for phones, one inline stylesheet, no script and nothing external.
+fn phone_readable_and_self_contained(root: roxmltree::Node) {
+    let metas = tag(root, "meta");
+    assert!(metas.iter().any(|m| m.attribute("name") == Some("viewport")
+        && m.attribute("content")
+            .unwrap()
+            .contains("width=device-width")));
+    assert!(tag(root, "script").is_empty());
+    assert!(tag(root, "link").is_empty(), "no external stylesheet");
+    assert_eq!(tag(root, "style").len(), 1);
+}
+
+/// A workload's section: a row per strategy with the median, throughput and speed-up cells (I/O
+/// adds efficiency), and a timeline per strategy with one bar per job.
+fn a_row_and_a_timeline_per_strategy(
+    section: roxmltree::Node,
+    functions: &BTreeSet<String>,
+    crit: &Path,
+) {
+    let group = section.attribute("data-group").unwrap();
+    let table = by_class(section, "results");
+    assert_eq!(table.len(), 1);
+    let rows: Vec<_> = tag(table[0], "tr")
+        .into_iter()
+        .filter(|r| r.attribute("data-function").is_some())
+        .collect();
+    let found: BTreeSet<String> = rows
+        .iter()
+        .map(|r| r.attribute("data-function").unwrap().to_string())
+        .collect();
+    assert_eq!(&found, functions, "{group}");
+    for r in &rows {
+        for c in ["median", "throughput", "speedup"] {
+            assert_eq!(by_class(*r, c).len(), 1, "{group} {c}");
+        }
+        assert_eq!(
+            by_class(*r, "efficiency").len(),
+            usize::from(group.starts_with("io/"))
+        );
+    }
+    let figures = by_class(section, "timeline");
+    assert_eq!(figures.len(), functions.len());
+    for fig in figures {
+        let function = fig.attribute("data-function").unwrap();
+        let dir = format!("{}/{function}", group.replace('/', "_"));
+        let timeline = read_json(&crit.join(dir).join("new/cb-timeline.json"));
+        let jobs = timeline["spans"].as_array().unwrap().len();
+        let svg = tag(fig, "svg");
+        assert_eq!(svg.len(), 1);
+        // One bar per job plus the frame.
+        assert_eq!(tag(svg[0], "rect").len(), jobs + 1, "{group}/{function}");
+    }
+}
+
+/// Every link resolves: anchors to an id in the page, files relative to `out`. Returns how
+/// many files are linked.
+fn links_resolve(root: roxmltree::Node, out: &Path) -> usize {
     let ids: BTreeSet<&str> = root
         .descendants()
         .filter_map(|n| n.attribute("id"))
@@ -248,19 +280,7 @@ fn html_has_every_group_strategy_timeline_and_working_links() {
             files += 1;
         }
     }
-    // 30 Criterion pages minus the removed one, plus 2 of 3 violin plots, plus a trace per
-    // strategy and per workload.
-    assert_eq!(files, 29 + 2 + 30 + 3);
-    // The row whose page is missing shows its name without a link.
-    let io = sections
-        .iter()
-        .find(|s| s.attribute("data-group") == Some("io/download"))
-        .unwrap();
-    let rayon = tag(*io, "tr")
-        .into_iter()
-        .find(|r| r.attribute("data-function") == Some("rayon"))
-        .unwrap();
-    assert!(tag(rayon, "a").is_empty());
+    files
 }
 
 #[test]
@@ -330,6 +350,12 @@ fn partial_runs_are_summarised_with_what_is_missing() {
         ]
     );
 
+    gaps_on_the_page(&out);
+}
+
+/// The page of a partial run: a note per unmeasured strategy, a Missing section, and a figure
+/// saying why a strategy without a timeline has none.
+fn gaps_on_the_page(out: &Path) {
     let html = fs::read_to_string(out.join("index.html")).unwrap();
     let doc = parse_html(&html);
     let notes: Vec<String> = by_class(doc.root_element(), "unmeasured")

@@ -2,62 +2,40 @@
 //! fixture's real Criterion files, with medians set to known values so every finding can be
 //! checked against a hand computation.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::*;
-use serde_json::{json, Value};
+use crate::util::*;
+use serde_json::Value;
 
 const MS: f64 = 1e6;
 
-/// Median `m` ns with a symmetric interval of ±`rel` (a fraction).
-fn point(
-    crit: &Path,
-    src: &str,
-    group: &str,
-    function: &str,
-    value: u64,
-    m: f64,
-    rel: f64,
-) -> PathBuf {
-    let dir = add_sweep_point(crit, src, group, function, value);
-    set_median(&dir, m, m * (1.0 - rel), m * (1.0 + rel));
-    dir
+/// `(m, m·(1 − rel), m·(1 + rel))`: median `m` with a symmetric interval of ±`rel`.
+fn around(m: f64, rel: f64) -> (f64, f64, f64) {
+    (m, m * (1.0 - rel), m * (1.0 + rel))
 }
 
-/// An I/O point of N jobs at latency `l` ms with C = `c`.
-#[allow(clippy::too_many_arguments)]
-fn io_point(
-    crit: &Path,
-    group: &str,
-    function: &str,
-    value: u64,
-    (jobs, c, l): (u64, u64, f64),
-    m: f64,
-    lower: f64,
-    upper: f64,
-) {
-    let dir = add_sweep_point(crit, "io_download/thread_pool", group, function, value);
-    set_median(&dir, m, lower, upper);
-    edit_meta(&dir, |meta| {
-        meta["jobs"] = jobs.into();
-        meta["elements"] = jobs.into();
-        meta["concurrency"] = c.into();
-        meta["latency_ms"] = l.into();
-        meta["server_latency_ms"] = Value::Null;
-    });
+/// The fixture plus four sweeps with known numbers (see each builder).
+fn sweep_fixture(tag: &str) -> SweepFixture {
+    let fx = SweepFixture::new(tag);
+    io_workers(&fx);
+    io_requests(&fx);
+    io_latency(&fx);
+    cpu_size(&fx);
+    fx
 }
 
-/// The fixture plus four sweeps with known numbers (see each block).
-fn sweep_fixture(tag: &str) -> (TempDir, std::path::PathBuf) {
-    let (tmp, crit) = fixture_copy(tag);
-
-    // sweep/io_workers: 160 jobs at 20 ms, C = workers. thread_pool is best at 20 (380 ms) and
-    // 40 (390 ms) overlaps it; 10 (450 ms) does not. 80 was skipped by the bench.
+/// sweep/io_workers: 160 jobs at 20 ms, C = workers. thread_pool is best at 20 (380 ms) and 40
+/// (390 ms) overlaps it; 10 (450 ms) does not. 80 was skipped by the bench. tokio_bounded keeps
+/// improving: best at the largest value, alone.
+fn io_workers(fx: &SweepFixture) {
     let g = "sweep/io_workers";
+    let io = |c| Io {
+        jobs: 160,
+        c,
+        latency_ms: 20.0,
+    };
     for (w, m, rel) in [
         (1u64, 3300.0, 0.01),
         (2, 1700.0, 0.01),
@@ -66,24 +44,14 @@ fn sweep_fixture(tag: &str) -> (TempDir, std::path::PathBuf) {
         (20, 380.0, 0.02),
         (40, 390.0, 0.015),
     ] {
-        let m = m * MS;
-        io_point(
-            &crit,
-            g,
-            "thread_pool",
-            w,
-            (160, w, 20.0),
-            m,
-            m * (1.0 - rel),
-            m * (1.0 + rel),
-        );
+        fx.io_point((g, "thread_pool"), w, io(w), around(m * MS, rel));
     }
-    io_point(&crit, g, "thread_pool", 80, (160, 80, 20.0), 1.0, 1.0, 1.0);
-    skip_point(
-        &crit.join("sweep_io_workers/thread_pool/80"),
+    fx.skipped_io_point(
+        (g, "thread_pool"),
+        80,
+        io(80),
         "not measured: too slow for the budget",
     );
-    // tokio_bounded keeps improving: best at the largest value, alone.
     for (w, m) in [
         (1u64, 3300.0),
         (10, 340.0),
@@ -92,64 +60,39 @@ fn sweep_fixture(tag: &str) -> (TempDir, std::path::PathBuf) {
         (160, 30.0),
     ] {
         let m = m * MS;
-        io_point(
-            &crit,
-            g,
-            "tokio_bounded",
-            w,
-            (160, w, 20.0),
-            m,
-            m * 0.99,
-            m * 1.01,
-        );
+        fx.io_point((g, "tokio_bounded"), w, io(w), (m, m * 0.99, m * 1.01));
     }
+}
 
-    // sweep/io_requests at 50 ms: thread_pool (C = 5) measured up to 100, skipped at 1000.
+/// sweep/io_requests at 50 ms: thread_pool (C = 5) measured up to 100, skipped at 1000;
+/// async_tokio (C = N) at every value.
+fn io_requests(fx: &SweepFixture) {
     let g = "sweep/io_requests";
+    let io = |jobs, c| Io {
+        jobs,
+        c,
+        latency_ms: 50.0,
+    };
     for (n, m) in [(10u64, 100.0), (100, 1010.0)] {
         let m = m * MS;
-        io_point(
-            &crit,
-            g,
-            "thread_pool",
-            n,
-            (n, 5, 50.0),
-            m,
-            m * 0.99,
-            m * 1.01,
-        );
+        fx.io_point((g, "thread_pool"), n, io(n, 5), (m, m * 0.99, m * 1.01));
     }
-    io_point(
-        &crit,
-        g,
-        "thread_pool",
+    fx.skipped_io_point(
+        (g, "thread_pool"),
         1000,
-        (1000, 5, 50.0),
-        1.0,
-        1.0,
-        1.0,
-    );
-    skip_point(
-        &crit.join("sweep_io_requests/thread_pool/1000"),
+        io(1000, 5),
         "not measured: at least 10.0s per iteration",
     );
     for (n, m) in [(10u64, 52.0), (100, 60.0), (1000, 240.0)] {
         let m = m * MS;
-        io_point(
-            &crit,
-            g,
-            "async_tokio",
-            n,
-            (n, n, 50.0),
-            m,
-            m * 0.98,
-            m * 1.02,
-        );
+        fx.io_point((g, "async_tokio"), n, io(n, n), (m, m * 0.98, m * 1.02));
     }
+}
 
-    // sweep/io_latency: 160 jobs; the server answers 40,000 requests/s. At 0 ms async_tokio
-    // runs at 90% of that (server-bound), sequential at 20%, thread_pool at 75% (tight CI),
-    // process_pool at 78% with a CI reaching 82% (possibly server-bound).
+/// sweep/io_latency: 160 jobs; the server answers 40,000 requests/s. At 0 ms async_tokio runs at
+/// 90% of that (server-bound), sequential at 20%, thread_pool at 75% (tight CI), process_pool
+/// at 78% with a CI reaching 82% (possibly server-bound).
+fn io_latency(fx: &SweepFixture) {
     let g = "sweep/io_latency";
     let rate_ns = |share: f64| 160.0 / (share * 40_000.0) * 1e9;
     let zero = [
@@ -159,32 +102,25 @@ fn sweep_fixture(tag: &str) -> (TempDir, std::path::PathBuf) {
         ("process_pool", 2, 0.78, 0.74, 0.82),
     ];
     for (f, c, share, lo, hi) in zero {
+        let io = |l: u64| Io {
+            jobs: 160,
+            c,
+            latency_ms: l as f64,
+        };
         // A higher share is a shorter time: the interval's ends swap.
-        io_point(
-            &crit,
-            g,
-            f,
-            0,
-            (160, c, 0.0),
-            rate_ns(share),
-            rate_ns(hi),
-            rate_ns(lo),
-        );
+        fx.io_point((g, f), 0, io(0), (rate_ns(share), rate_ns(hi), rate_ns(lo)));
         for l in [1u64, 5] {
             let ideal = (160f64 / c as f64).ceil() * l as f64 * MS;
             let m = ideal * 1.2 + 2.0 * MS;
-            io_point(&crit, g, f, l, (160, c, l as f64), m, m * 0.99, m * 1.01);
+            fx.io_point((g, f), l, io(l), (m, m * 0.99, m * 1.01));
         }
     }
-    fs::write(
-        crit.join("sweep_io_latency/cb-server-capacity.json"),
-        json!({"schema": 1, "requests": 5000, "in_flight": 64, "requests_per_s": 40000.0})
-            .to_string(),
-    )
-    .unwrap();
+    fx.server_capacity(g, 5000, 64, 40000.0);
+}
 
-    // sweep/cpu_size: sequential grows 10×; process_pool_warm overtakes it at 1,000,000,
-    // process_pool at 10,000,000, thread_pool is faster from the start, rayon never is.
+/// sweep/cpu_size: sequential grows 10×; process_pool_warm overtakes it at 1,000,000,
+/// process_pool at 10,000,000, thread_pool is faster from the start, rayon never is.
+fn cpu_size(fx: &SweepFixture) {
     let g = "sweep/cpu_size";
     let src = "cpu_sum_of_squares/sequential";
     let sizes = [100_000u64, 1_000_000, 10_000_000];
@@ -198,14 +134,13 @@ fn sweep_fixture(tag: &str) -> (TempDir, std::path::PathBuf) {
         ("rayon", 2, [10.0, 100.5, 1001.0]),
     ] {
         for (size, m) in sizes.iter().zip(ms) {
-            let dir = point(&crit, src, g, f, *size, m * MS, 0.02);
+            let dir = fx.point(src, (g, f), *size, m * MS, 0.02);
             edit_meta(&dir, |meta| {
                 meta["strategy"] = f.into();
                 meta["concurrency"] = c.into();
             });
         }
     }
-    (tmp, crit)
 }
 
 fn sweep<'a>(s: &'a Value, group: &str) -> &'a Value {
@@ -261,9 +196,9 @@ fn summarise(crit: &Path, out: &Path) -> Value {
 
 #[test]
 fn findings_are_computed_from_the_sweep_numbers() {
-    let (tmp, crit) = sweep_fixture("sweep-findings");
-    let out = tmp.path().join("out");
-    let s = summarise(&crit, &out);
+    let fx = sweep_fixture("sweep-findings");
+    let out = fx.tmp.path().join("out");
+    let s = summarise(&fx.crit, &out);
     let groups: Vec<&str> = s["sweeps"]
         .as_array()
         .unwrap()
@@ -279,9 +214,29 @@ fn findings_are_computed_from_the_sweep_numbers() {
             "sweep/io_workers"
         ]
     );
+    best_worker_count(sweep(&s, "sweep/io_workers"));
+    skipped_points(sweep(&s, "sweep/io_workers"), &fx.crit);
+    largest_request_counts(sweep(&s, "sweep/io_requests"));
+    server_capacity(sweep(&s, "sweep/io_latency"));
+    crossovers(sweep(&s, "sweep/cpu_size"));
+    // Findings that do not apply stay empty.
+    let (c, w) = (sweep(&s, "sweep/cpu_size"), sweep(&s, "sweep/io_workers"));
+    assert!(c["findings"]["best"].as_array().unwrap().is_empty());
+    assert!(c["findings"]["server"].is_null());
+    assert!(w["findings"]["faster_than_sequential"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // Markdown: the same findings and the chart beside it.
+    let md = fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("## sweep/io\\_workers"));
+    assert!(md.contains("(sweep_io_workers.svg)"));
+    assert!(md.contains("20–40 are indistinguishable"));
+    assert!(md.contains("### sweep/io\\_workers/20"));
+}
 
-    // Best worker count: the known minimum, with the overlapping neighbour and not the other.
-    let w = sweep(&s, "sweep/io_workers");
+/// Best worker count: the known minimum, with the overlapping neighbour and not the other.
+fn best_worker_count(w: &Value) {
     assert_eq!(w["parameter_name"], "workers");
     assert_eq!(
         strs(&w["values"]),
@@ -310,7 +265,11 @@ fn findings_are_computed_from_the_sweep_numbers() {
                 && x.contains("42% of the ideal ⌈160/20⌉ × 20 ms = 160 ms")),
         "{sentences:?}"
     );
-    // The skipped point is a point with its reason and its ideal (a lower bound), no median.
+}
+
+/// The skipped point is a point with its reason and its ideal (a lower bound), no median; every
+/// measured point carries Criterion's median and the ideal ⌈N/C⌉·L.
+fn skipped_points(w: &Value, crit: &Path) {
     let skipped: Vec<&Value> = w["points"]
         .as_array()
         .unwrap()
@@ -331,7 +290,6 @@ fn findings_are_computed_from_the_sweep_numbers() {
         (Some("thread_pool"), Some("80"))
     );
     assert_eq!(nm["reason"], "not measured: too slow for the budget");
-    // Every measured point carries Criterion's median and the ideal ⌈N/C⌉·L.
     for p in w["points"].as_array().unwrap() {
         let c: f64 = p["parameter"].as_str().unwrap().parse().unwrap();
         assert!(
@@ -350,9 +308,10 @@ fn findings_are_computed_from_the_sweep_numbers() {
             );
         }
     }
+}
 
-    // Requests: each strategy at its largest measured value, and what was skipped above it.
-    let r = sweep(&s, "sweep/io_requests");
+/// Requests: each strategy at its largest measured value, and what was skipped above it.
+fn largest_request_counts(r: &Value) {
     let largest = by_strategy(&r["findings"]["at_largest"]);
     assert_eq!(largest["async_tokio"]["parameter"], "1000");
     assert!(close(
@@ -378,9 +337,10 @@ fn findings_are_computed_from_the_sweep_numbers() {
             .any(|x| x.contains("Not measured") && x.contains("`thread_pool` at 1,000 requests")),
         "{sentences:?}"
     );
+}
 
-    // Server capacity: shares of 40,000 requests/s at 0 ms, flagged from 80%.
-    let l = sweep(&s, "sweep/io_latency");
+/// Server capacity: shares of 40,000 requests/s at 0 ms, flagged from 80%.
+fn server_capacity(l: &Value) {
     assert_eq!(l["parameter_name"], "latency (ms)");
     let server = &l["findings"]["server"];
     assert_eq!(f(&server["capacity"]["requests_per_s"]), 40_000.0);
@@ -416,9 +376,10 @@ fn findings_are_computed_from_the_sweep_numbers() {
     for p in l["points"].as_array().unwrap() {
         assert_eq!(p["ideal_ns"].is_null(), p["parameter"] == "0", "{p}");
     }
+}
 
-    // Crossover: the first size whose CI lies entirely below sequential's.
-    let c = sweep(&s, "sweep/cpu_size");
+/// Crossover: the first size whose CI lies entirely below sequential's.
+fn crossovers(c: &Value) {
     assert_eq!(c["parameter_name"], "elements per job");
     let cross = by_strategy(&c["findings"]["faster_than_sequential"]);
     assert_eq!(cross["process_pool_warm"]["first_faster"], "1000000");
@@ -438,20 +399,6 @@ fn findings_are_computed_from_the_sweep_numbers() {
             "{expected} in {sentences:?}"
         );
     }
-    // Findings that do not apply stay empty.
-    assert!(c["findings"]["best"].as_array().unwrap().is_empty());
-    assert!(c["findings"]["server"].is_null());
-    assert!(w["findings"]["faster_than_sequential"]
-        .as_array()
-        .unwrap()
-        .is_empty());
-
-    // Markdown: the same findings and the chart beside it.
-    let md = fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(md.contains("## sweep/io\\_workers"));
-    assert!(md.contains("(sweep_io_workers.svg)"));
-    assert!(md.contains("20–40 are indistinguishable"));
-    assert!(md.contains("### sweep/io\\_workers/20"));
 }
 
 /// `(strategy → count)` of the elements of class `class` in `svg`.
@@ -466,129 +413,30 @@ fn per_strategy(svg: roxmltree::Node, class: &str) -> BTreeMap<String, usize> {
 
 #[test]
 fn each_sweep_has_a_chart_with_a_line_per_strategy_and_dashed_ideals_for_io() {
-    let (tmp, crit) = sweep_fixture("sweep-charts");
-    let out = tmp.path().join("out");
-    let s = summarise(&crit, &out);
+    let fx = sweep_fixture("sweep-charts");
+    let out = fx.tmp.path().join("out");
+    let s = summarise(&fx.crit, &out);
     let html = fs::read_to_string(out.join("index.html")).unwrap();
     let doc = parse_html(&html);
     let root = doc.root_element();
-    let sections = by_class(root, "sweep");
     // One section per sweep (the svg elements carry class "sweep" too: count sections).
-    let sections: Vec<_> = sections
+    let sections: Vec<_> = by_class(root, "sweep")
         .into_iter()
         .filter(|n| n.tag_name().name() == "section")
         .collect();
     assert_eq!(sections.len(), 4);
     for sec in sections {
-        let group = sec.attribute("data-group").unwrap();
-        let sw = sweep(&s, group);
-        let strategies = strs(&sw["strategies"]);
-        let io = sw["kind"] == "io";
-        // The findings are at the top of the section, before the chart.
-        let findings = by_class(sec, "findings");
-        assert_eq!(findings.len(), 1);
-        assert_eq!(
-            findings[0].children().filter(|n| n.is_element()).count(),
-            sw["sentences"].as_array().unwrap().len()
-        );
-        let figure = by_class(sec, "sweep-chart");
-        assert_eq!(figure.len(), 1, "{group}");
-        assert!(findings[0].range().end < figure[0].range().start);
-        let svgs: Vec<_> = figure[0]
-            .descendants()
-            .filter(|n| n.tag_name().name() == "svg")
-            .collect();
-        assert_eq!(svgs.len(), 1);
-        let svg = svgs[0];
-        assert!(svg.attribute("viewBox").is_some(), "scales to a phone");
-        // One solid line per strategy, drawn through its measured medians.
-        let lines = per_strategy(svg, "series");
-        assert_eq!(
-            lines.keys().map(String::as_str).collect::<Vec<_>>(),
-            strategies,
-            "{group}"
-        );
-        assert!(lines.values().all(|n| *n == 1));
-        for line in by_class(svg, "series") {
-            assert!(line.attribute("stroke-dasharray").is_none());
-            let name = line.attribute("data-strategy").unwrap();
-            let measured = sw["points"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|p| p["strategy"] == name && !p["median_ns"].is_null())
-                .count();
-            let vertices = line.attribute("points").unwrap().split_whitespace().count();
-            assert_eq!(vertices, measured, "{group}/{name}");
-        }
-        // A marker and a whisker per measured point.
-        let measured = sw["points"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| !p["median_ns"].is_null())
-            .count();
-        assert_eq!(by_class(svg, "point").len(), measured);
-        assert_eq!(by_class(svg, "ci").len(), measured);
-        // I/O: one dashed ideal line per strategy, in its colour; CPU: none.
-        let ideals = by_class(svg, "ideal");
-        if io {
-            assert_eq!(ideals.len(), strategies.len(), "{group}");
-            for ideal in &ideals {
-                assert!(ideal.attribute("stroke-dasharray").is_some());
-                let name = ideal.attribute("data-strategy").unwrap();
-                let line = by_class(svg, "series")
-                    .into_iter()
-                    .find(|l| l.attribute("data-strategy") == Some(name))
-                    .unwrap();
-                assert_eq!(ideal.attribute("stroke"), line.attribute("stroke"));
-            }
-        } else {
-            assert!(ideals.is_empty(), "{group}");
-        }
-        // The axis is labelled with what the parameter is, and every value is marked.
-        let texts: Vec<&str> = svg.descendants().filter_map(|n| n.text()).collect();
-        let name = sw["parameter_name"].as_str().unwrap();
-        assert!(
-            texts.iter().any(|t| t.starts_with(name)),
-            "{group}: {texts:?}"
-        );
-        // A grid line per value; labels may be dropped where they would overlap, but never
-        // the first and the last.
-        assert_eq!(
-            by_class(svg, "x-grid").len(),
-            sw["values"].as_array().unwrap().len(),
-            "{group}"
-        );
-        let labels: Vec<&str> = by_class(svg, "x-tick")
-            .iter()
-            .filter_map(|n| n.text())
-            .collect();
-        let values: Vec<String> = strs(&sw["values"])
-            .iter()
-            .map(|v| compact(v.parse().unwrap()))
-            .collect();
-        assert_eq!(
-            labels.first().copied(),
-            values.first().map(String::as_str),
-            "{group}"
-        );
-        assert_eq!(
-            labels.last().copied(),
-            values.last().map(String::as_str),
-            "{group}"
-        );
-        assert!(
-            labels.iter().all(|l| values.iter().any(|v| v == l)),
-            "{group}: {labels:?}"
-        );
+        let sw = sweep(&s, sec.attribute("data-group").unwrap());
+        let (figure, svg) = findings_then_chart(sec, sw);
+        let lines = a_line_per_strategy(svg, sw);
+        ideals_for_io(svg, sw);
+        axis_of_the_parameter(svg, sw);
         // The per-value tables are kept, after the chart.
         let tables = by_class(sec, "workload");
         assert_eq!(tables.len(), sw["values"].as_array().unwrap().len());
-        assert!(tables
-            .iter()
-            .all(|t| t.range().start > figure[0].range().end));
+        assert!(tables.iter().all(|t| t.range().start > figure.range().end));
         // The standalone chart for summary.md is the same drawing, valid XML on its own.
+        let group = sw["group"].as_str().unwrap();
         let file = out.join(format!("{}.svg", group.replace('/', "_")));
         let text = fs::read_to_string(&file).unwrap();
         let alone = roxmltree::Document::parse(&text).expect("the chart file is well-formed");
@@ -598,8 +446,123 @@ fn each_sweep_has_a_chart_with_a_line_per_strategy_and_dashed_ideals_for_io() {
             "{group}"
         );
     }
+    skipped_point_marked(root);
+    which_to_use_names_the_best_and_links_resolve(&doc);
+}
 
-    // Skipped points: a hollow marker at the ideal, and a note with the reason.
+/// The findings at the top of a sweep's section, then its one chart (returned, with its svg).
+fn findings_then_chart<'a, 'i>(
+    sec: roxmltree::Node<'a, 'i>,
+    sw: &Value,
+) -> (roxmltree::Node<'a, 'i>, roxmltree::Node<'a, 'i>) {
+    let group = sw["group"].as_str().unwrap();
+    let findings = by_class(sec, "findings");
+    assert_eq!(findings.len(), 1);
+    assert_eq!(
+        findings[0].children().filter(|n| n.is_element()).count(),
+        sw["sentences"].as_array().unwrap().len()
+    );
+    let figure = by_class(sec, "sweep-chart");
+    assert_eq!(figure.len(), 1, "{group}");
+    assert!(findings[0].range().end < figure[0].range().start);
+    let svgs: Vec<_> = figure[0]
+        .descendants()
+        .filter(|n| n.tag_name().name() == "svg")
+        .collect();
+    assert_eq!(svgs.len(), 1);
+    assert!(svgs[0].attribute("viewBox").is_some(), "scales to a phone");
+    (figure[0], svgs[0])
+}
+
+/// One solid line per strategy, drawn through its measured medians, and a marker and a whisker
+/// per measured point; returns the lines per strategy.
+fn a_line_per_strategy(svg: roxmltree::Node, sw: &Value) -> BTreeMap<String, usize> {
+    let group = sw["group"].as_str().unwrap();
+    let points = sw["points"].as_array().unwrap();
+    let lines = per_strategy(svg, "series");
+    assert_eq!(
+        lines.keys().map(String::as_str).collect::<Vec<_>>(),
+        strs(&sw["strategies"]),
+        "{group}"
+    );
+    assert!(lines.values().all(|n| *n == 1));
+    for line in by_class(svg, "series") {
+        assert!(line.attribute("stroke-dasharray").is_none());
+        let name = line.attribute("data-strategy").unwrap();
+        let measured = points
+            .iter()
+            .filter(|p| p["strategy"] == name && !p["median_ns"].is_null())
+            .count();
+        let vertices = line.attribute("points").unwrap().split_whitespace().count();
+        assert_eq!(vertices, measured, "{group}/{name}");
+    }
+    let measured = points.iter().filter(|p| !p["median_ns"].is_null()).count();
+    assert_eq!(by_class(svg, "point").len(), measured);
+    assert_eq!(by_class(svg, "ci").len(), measured);
+    lines
+}
+
+/// I/O: one dashed ideal line per strategy, in its colour; CPU: none.
+fn ideals_for_io(svg: roxmltree::Node, sw: &Value) {
+    let group = sw["group"].as_str().unwrap();
+    let ideals = by_class(svg, "ideal");
+    if sw["kind"] != "io" {
+        assert!(ideals.is_empty(), "{group}");
+        return;
+    }
+    assert_eq!(ideals.len(), strs(&sw["strategies"]).len(), "{group}");
+    for ideal in &ideals {
+        assert!(ideal.attribute("stroke-dasharray").is_some());
+        let name = ideal.attribute("data-strategy").unwrap();
+        let line = by_class(svg, "series")
+            .into_iter()
+            .find(|l| l.attribute("data-strategy") == Some(name))
+            .unwrap();
+        assert_eq!(ideal.attribute("stroke"), line.attribute("stroke"));
+    }
+}
+
+/// The axis is labelled with what the parameter is, and every value is marked: a grid line per
+/// value; labels may be dropped where they would overlap, but never the first and the last.
+fn axis_of_the_parameter(svg: roxmltree::Node, sw: &Value) {
+    let group = sw["group"].as_str().unwrap();
+    let texts: Vec<&str> = svg.descendants().filter_map(|n| n.text()).collect();
+    let name = sw["parameter_name"].as_str().unwrap();
+    assert!(
+        texts.iter().any(|t| t.starts_with(name)),
+        "{group}: {texts:?}"
+    );
+    assert_eq!(
+        by_class(svg, "x-grid").len(),
+        sw["values"].as_array().unwrap().len(),
+        "{group}"
+    );
+    let labels: Vec<&str> = by_class(svg, "x-tick")
+        .iter()
+        .filter_map(|n| n.text())
+        .collect();
+    let values: Vec<String> = strs(&sw["values"])
+        .iter()
+        .map(|v| compact(v.parse().unwrap()))
+        .collect();
+    assert_eq!(
+        labels.first().copied(),
+        values.first().map(String::as_str),
+        "{group}"
+    );
+    assert_eq!(
+        labels.last().copied(),
+        values.last().map(String::as_str),
+        "{group}"
+    );
+    assert!(
+        labels.iter().all(|l| values.iter().any(|v| v == l)),
+        "{group}: {labels:?}"
+    );
+}
+
+/// Skipped points: a hollow marker at the ideal, and a note with the reason.
+fn skipped_point_marked(root: roxmltree::Node) {
     let workers = by_class(root, "sweep")
         .into_iter()
         .find(|n| {
@@ -622,8 +585,11 @@ fn each_sweep_has_a_chart_with_a_line_per_strategy_and_dashed_ideals_for_io() {
         .filter_map(|n| n.text())
         .collect::<String>();
     assert!(text.contains("too slow for the budget"), "{text}");
+}
 
-    // "Which to use" names the best worker count, and every nav link resolves.
+/// "Which to use" names the best worker count, and every nav link resolves.
+fn which_to_use_names_the_best_and_links_resolve(doc: &roxmltree::Document) {
+    let root = doc.root_element();
     let which = doc
         .descendants()
         .find(|n| n.attribute("id") == Some("which-to-use"))
@@ -649,29 +615,19 @@ fn each_sweep_has_a_chart_with_a_line_per_strategy_and_dashed_ideals_for_io() {
 
 #[test]
 fn a_sweep_with_a_single_point_or_no_capacity_file_still_renders() {
-    let (tmp, crit) = fixture_copy("sweep-single");
-    point(
-        &crit,
-        "cpu_sum_of_squares/rayon",
-        "sweep/cpu_workers",
-        "rayon",
-        4,
-        20.0 * MS,
-        0.01,
-    );
+    let fx = SweepFixture::new("sweep-single");
+    let workers = ("sweep/cpu_workers", "rayon");
+    fx.point("cpu_sum_of_squares/rayon", workers, 4, 20.0 * MS, 0.01);
     // An I/O latency sweep without cb-server-capacity.json, with a single strategy.
-    io_point(
-        &crit,
-        "sweep/io_latency",
-        "async_tokio",
-        0,
-        (160, 160, 0.0),
-        5.0 * MS,
-        4.9 * MS,
-        5.1 * MS,
-    );
-    let out = tmp.path().join("out");
-    let s = summarise(&crit, &out);
+    let io = Io {
+        jobs: 160,
+        c: 160,
+        latency_ms: 0.0,
+    };
+    let latency = ("sweep/io_latency", "async_tokio");
+    fx.io_point(latency, 0, io, (5.0 * MS, 4.9 * MS, 5.1 * MS));
+    let out = fx.tmp.path().join("out");
+    let s = summarise(&fx.crit, &out);
     let one = sweep(&s, "sweep/cpu_workers");
     assert_eq!(one["points"].as_array().unwrap().len(), 1);
     let best = &one["findings"]["best"][0];
@@ -708,14 +664,10 @@ fn a_sweep_with_a_single_point_or_no_capacity_file_still_renders() {
 
 #[test]
 fn a_corrupt_capacity_file_is_an_error_naming_it() {
-    let (tmp, crit) = sweep_fixture("sweep-corrupt");
-    fs::write(
-        crit.join("sweep_io_latency/cb-server-capacity.json"),
-        r#"{"schema":1,"requests":5000,"in_flight":64,"requests_per_s":-3}"#,
-    )
-    .unwrap();
-    let out = tmp.path().join("out");
-    let o = run(&["summary", "--criterion-dir", p(&crit), "--out", p(&out)]);
+    let fx = sweep_fixture("sweep-corrupt");
+    fx.server_capacity("sweep/io_latency", 5000, 64, -3.0);
+    let out = fx.tmp.path().join("out");
+    let o = run(&["summary", "--criterion-dir", p(&fx.crit), "--out", p(&out)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("cb-server-capacity.json"),
@@ -729,16 +681,20 @@ fn a_corrupt_capacity_file_is_an_error_naming_it() {
 fn a_measured_request_time_is_the_latency_of_the_ideal() {
     // 160 jobs, C = 20, configured 20 ms, but one request measured 20.5 ms: the ideal is
     // ⌈160/20⌉ × 20.5 ms = 164 ms, and the efficiency is taken against it.
-    let (tmp, crit) = fixture_copy("sweep-measured-latency");
+    let fx = SweepFixture::new("sweep-measured-latency");
     let g = "sweep/io_workers";
     for (w, m) in [(10u64, 400.0), (20, 200.0)] {
         let m = m * MS;
-        io_point(&crit, g, "thread_pool", w, (160, w, 20.0), m, m, m);
-        let dir = crit.join(format!("sweep_io_workers/thread_pool/{w}"));
+        let io = Io {
+            jobs: 160,
+            c: w,
+            latency_ms: 20.0,
+        };
+        let dir = fx.io_point((g, "thread_pool"), w, io, (m, m, m));
         edit_meta(&dir, |meta| meta["server_latency_ms"] = 20.5.into());
     }
-    let out = tmp.path().join("out");
-    let s = summarise(&crit, &out);
+    let out = fx.tmp.path().join("out");
+    let s = summarise(&fx.crit, &out);
     let sw = sweep(&s, g);
     let at_20 = sw["points"]
         .as_array()

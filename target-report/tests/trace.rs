@@ -3,13 +3,11 @@
 //! `io/download/async_tokio` and `cpu/fib/thread_pool` in the committed fixture run, and on a
 //! row of overlapping tasks, which must become async events.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::util::*;
 use serde_json::{json, Value};
 
 /// A µs time of the file back in integer ns (the files keep every ns as a decimal).
@@ -26,6 +24,7 @@ fn text<'a>(e: &'a Value, field: &str) -> &'a str {
 }
 
 /// What a checked trace holds, for the comparisons with the timelines.
+#[derive(Default)]
 struct Checked {
     /// pid → process name.
     processes: BTreeMap<u64, String>,
@@ -35,6 +34,19 @@ struct Checked {
     spans: Vec<(u64, u64, String, String, u64, u64)>,
     /// How many job events were async pairs.
     async_pairs: usize,
+}
+
+/// The events of one file still to be checked together.
+#[derive(Default)]
+struct Seen<'a> {
+    /// (pid, tid) → the complete events' (start, end) in ns.
+    complete: BTreeMap<(u64, u64), Vec<(u64, u64)>>,
+    /// (cat, id) → the `b` event.
+    begins: BTreeMap<(String, String), &'a Value>,
+    /// (cat, id) → the `e` event.
+    ends: BTreeMap<(String, String), &'a Value>,
+    /// Threads with timed events.
+    used_threads: BTreeSet<(u64, u64)>,
 }
 
 /// Checks one trace file against the format's rules and returns what it holds.
@@ -50,80 +62,118 @@ fn check(path: &Path) -> Checked {
         .unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()));
     assert_eq!(file["displayTimeUnit"], "ms");
     let events = file["traceEvents"].as_array().expect("traceEvents array");
-    let mut processes = BTreeMap::new();
-    let mut threads = BTreeMap::new();
-    let mut complete: BTreeMap<(u64, u64), Vec<(u64, u64)>> = BTreeMap::new();
-    let mut begins: BTreeMap<(String, String), &Value> = BTreeMap::new();
-    let mut ends: BTreeMap<(String, String), &Value> = BTreeMap::new();
-    let mut spans = Vec::new();
-    let mut used_threads = BTreeSet::new();
+    let mut checked = Checked::default();
+    let mut seen = Seen::default();
     for e in events {
-        assert!(!text(e, "name").is_empty(), "{e}");
-        let pid = e["pid"].as_u64().unwrap_or_else(|| panic!("pid in {e}"));
-        let tid = e["tid"].as_u64().unwrap_or_else(|| panic!("tid in {e}"));
-        match text(e, "ph") {
-            "M" => match text(e, "name") {
-                "process_name" => {
-                    let name = text(&e["args"], "name").to_string();
-                    assert!(processes.insert(pid, name).is_none(), "two names for {pid}");
-                }
-                "thread_name" => {
-                    let name = text(&e["args"], "name").to_string();
-                    assert!(threads.insert((pid, tid), name).is_none(), "{e}");
-                }
-                "process_sort_index" | "thread_sort_index" => {
-                    assert!(e["args"]["sort_index"].is_u64(), "{e}");
-                }
-                other => panic!("unexpected metadata {other}"),
-            },
-            "X" => {
-                let (start, dur) = (ns(&e["ts"]), ns(&e["dur"]));
-                assert!(!text(e, "cat").is_empty());
-                complete
-                    .entry((pid, tid))
-                    .or_default()
-                    .push((start, start + dur));
-                used_threads.insert((pid, tid));
-                let (name, cat) = (text(e, "name").into(), text(e, "cat").into());
-                spans.push((pid, tid, name, cat, start, start + dur));
-            }
-            ph @ ("b" | "e") => {
-                ns(&e["ts"]);
-                let id = match &e["id"] {
-                    Value::String(s) => s.clone(),
-                    Value::Number(n) => n.to_string(),
-                    other => panic!("async id {other} in {e}"),
-                };
-                let key = (text(e, "cat").to_string(), id);
-                let side = if ph == "b" { &mut begins } else { &mut ends };
-                assert!(side.insert(key, e).is_none(), "duplicate {ph} id in {e}");
-                used_threads.insert((pid, tid));
-            }
-            other => panic!("unexpected phase {other}"),
-        }
+        read_event(e, &mut checked, &mut seen);
     }
-    // Complete events on one thread: sorted by start (longest first), each must end within
-    // every event still open when it starts.
-    for (thread, mut list) in complete {
-        list.sort_by_key(|&(start, end)| (start, std::cmp::Reverse(end)));
-        let mut open: Vec<u64> = Vec::new();
-        for (start, end) in list {
-            while open.last().is_some_and(|&top| top <= start) {
-                open.pop();
-            }
-            if let Some(&top) = open.last() {
-                assert!(end <= top, "partial overlap on {thread:?} at {start} ns");
-            }
-            open.push(end);
-        }
+    for (thread, list) in seen.complete {
+        nest_strictly(thread, list);
     }
+    checked.async_pairs = join_async_pairs(&seen.begins, &seen.ends, &mut checked.spans);
+    for (pid, tid) in &seen.used_threads {
+        assert!(
+            checked.processes.contains_key(pid),
+            "process {pid} has no process_name"
+        );
+        assert!(
+            checked.threads.contains_key(&(*pid, *tid)),
+            "thread {tid} of {pid} has no thread_name"
+        );
+    }
+    // Perfetto names threads by tid alone: no tid may be in two processes.
+    let tids: BTreeSet<u64> = checked.threads.keys().map(|&(_, tid)| tid).collect();
+    assert_eq!(
+        tids.len(),
+        checked.threads.len(),
+        "a tid shared by two processes"
+    );
+    checked
+}
+
+/// One event's own fields, by its phase: metadata names, complete events, async halves.
+fn read_event<'a>(e: &'a Value, checked: &mut Checked, seen: &mut Seen<'a>) {
+    assert!(!text(e, "name").is_empty(), "{e}");
+    let pid = e["pid"].as_u64().unwrap_or_else(|| panic!("pid in {e}"));
+    let tid = e["tid"].as_u64().unwrap_or_else(|| panic!("tid in {e}"));
+    match text(e, "ph") {
+        "M" => match text(e, "name") {
+            "process_name" => {
+                let name = text(&e["args"], "name").to_string();
+                let processes = &mut checked.processes;
+                assert!(processes.insert(pid, name).is_none(), "two names for {pid}");
+            }
+            "thread_name" => {
+                let name = text(&e["args"], "name").to_string();
+                assert!(checked.threads.insert((pid, tid), name).is_none(), "{e}");
+            }
+            "process_sort_index" | "thread_sort_index" => {
+                assert!(e["args"]["sort_index"].is_u64(), "{e}");
+            }
+            other => panic!("unexpected metadata {other}"),
+        },
+        "X" => {
+            let (start, dur) = (ns(&e["ts"]), ns(&e["dur"]));
+            assert!(!text(e, "cat").is_empty());
+            seen.complete
+                .entry((pid, tid))
+                .or_default()
+                .push((start, start + dur));
+            seen.used_threads.insert((pid, tid));
+            let (name, cat) = (text(e, "name").into(), text(e, "cat").into());
+            checked
+                .spans
+                .push((pid, tid, name, cat, start, start + dur));
+        }
+        ph @ ("b" | "e") => {
+            ns(&e["ts"]);
+            let id = match &e["id"] {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                other => panic!("async id {other} in {e}"),
+            };
+            let key = (text(e, "cat").to_string(), id);
+            let side = if ph == "b" {
+                &mut seen.begins
+            } else {
+                &mut seen.ends
+            };
+            assert!(side.insert(key, e).is_none(), "duplicate {ph} id in {e}");
+            seen.used_threads.insert((pid, tid));
+        }
+        other => panic!("unexpected phase {other}"),
+    }
+}
+
+/// Complete events on one thread: sorted by start (longest first), each must end within every
+/// event still open when it starts.
+fn nest_strictly(thread: (u64, u64), mut list: Vec<(u64, u64)>) {
+    list.sort_by_key(|&(start, end)| (start, std::cmp::Reverse(end)));
+    let mut open: Vec<u64> = Vec::new();
+    for (start, end) in list {
+        while open.last().is_some_and(|&top| top <= start) {
+            open.pop();
+        }
+        if let Some(&top) = open.last() {
+            assert!(end <= top, "partial overlap on {thread:?} at {start} ns");
+        }
+        open.push(end);
+    }
+}
+
+/// Every `b` has its `e` (same cat, id, name, process and thread, not before it); each pair
+/// joins `spans`. Returns the number of pairs.
+fn join_async_pairs(
+    begins: &BTreeMap<(String, String), &Value>,
+    ends: &BTreeMap<(String, String), &Value>,
+    spans: &mut Vec<(u64, u64, String, String, u64, u64)>,
+) -> usize {
     assert_eq!(
         begins.keys().collect::<Vec<_>>(),
         ends.keys().collect::<Vec<_>>(),
         "every b has an e with its cat and id"
     );
-    let async_pairs = begins.len();
-    for (key, b) in &begins {
+    for (key, b) in begins {
         let e = ends[key];
         assert_eq!(
             (&b["name"], &b["pid"], &b["tid"]),
@@ -141,25 +191,7 @@ fn check(path: &Path) -> Checked {
             end,
         ));
     }
-    for (pid, tid) in &used_threads {
-        assert!(
-            processes.contains_key(pid),
-            "process {pid} has no process_name"
-        );
-        assert!(
-            threads.contains_key(&(*pid, *tid)),
-            "thread {tid} of {pid} has no thread_name"
-        );
-    }
-    // Perfetto names threads by tid alone: no tid may be in two processes.
-    let tids: BTreeSet<u64> = threads.keys().map(|&(_, tid)| tid).collect();
-    assert_eq!(tids.len(), threads.len(), "a tid shared by two processes");
-    Checked {
-        processes,
-        threads,
-        spans,
-        async_pairs,
-    }
+    begins.len()
 }
 
 /// The timeline's jobs as the trace shows them in process `pid`: job → (worker, start, end).

@@ -1,8 +1,6 @@
 //! Helpers shared by the integration tests: temporary copies of the fixture run, running the
 //! binary, and reading JSON.
 
-#![allow(dead_code)] // each test file uses a different subset
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -215,6 +213,98 @@ pub fn skip_point(dir: &Path, reason: &str) {
         }
     }
     edit_meta(dir, |m| m["skipped"] = reason.into());
+}
+
+/// A copy of the fixture run ([`fixture_copy`]) to which parameter-sweep points are added with
+/// known numbers: each point a copy of one of the run's benchmark directories, moved to
+/// `<group>/<function>/<value>` ([`add_sweep_point`]) with its median and interval set.
+pub struct SweepFixture {
+    pub tmp: TempDir,
+    pub crit: PathBuf,
+}
+
+/// An I/O point's workload: jobs N, jobs in flight C, latency L in ms.
+#[derive(Clone, Copy)]
+pub struct Io {
+    pub jobs: u64,
+    pub c: u64,
+    pub latency_ms: f64,
+}
+
+impl SweepFixture {
+    pub fn new(tag: &str) -> SweepFixture {
+        let (tmp, crit) = fixture_copy(tag);
+        SweepFixture { tmp, crit }
+    }
+
+    /// A point copied from the benchmark directory `src`: median `m` ns within ±`rel` (a
+    /// fraction).
+    pub fn point(
+        &self,
+        src: &str,
+        (group, function): (&str, &str),
+        value: u64,
+        m: f64,
+        rel: f64,
+    ) -> PathBuf {
+        let dir = add_sweep_point(&self.crit, src, group, function, value);
+        set_median(&dir, m, m * (1.0 - rel), m * (1.0 + rel));
+        dir
+    }
+
+    /// An I/O point (copied from `io_download/thread_pool`) of `io`'s workload, with the median
+    /// and interval `(median, lower, upper)` in ns and no measured request time.
+    pub fn io_point(
+        &self,
+        (group, function): (&str, &str),
+        value: u64,
+        io: Io,
+        (m, lower, upper): (f64, f64, f64),
+    ) -> PathBuf {
+        let dir = add_sweep_point(
+            &self.crit,
+            "io_download/thread_pool",
+            group,
+            function,
+            value,
+        );
+        set_median(&dir, m, lower, upper);
+        edit_meta(&dir, |meta| {
+            meta["jobs"] = io.jobs.into();
+            meta["elements"] = io.jobs.into();
+            meta["concurrency"] = io.c.into();
+            meta["latency_ms"] = io.latency_ms.into();
+            meta["server_latency_ms"] = serde_json::Value::Null;
+        });
+        dir
+    }
+
+    /// An I/O point the bench skipped, with its reason.
+    pub fn skipped_io_point(
+        &self,
+        (group, function): (&str, &str),
+        value: u64,
+        io: Io,
+        reason: &str,
+    ) {
+        let dir = self.io_point((group, function), value, io, (1.0, 1.0, 1.0));
+        skip_point(&dir, reason);
+    }
+
+    /// The group's `cb-server-capacity.json`: the mock server answered `requests_per_s`.
+    pub fn server_capacity(&self, group: &str, requests: u64, in_flight: u64, requests_per_s: f64) {
+        let file = self
+            .crit
+            .join(group.replace('/', "_"))
+            .join("cb-server-capacity.json");
+        let capacity = serde_json::json!({
+            "schema": 1,
+            "requests": requests,
+            "in_flight": in_flight,
+            "requests_per_s": requests_per_s,
+        });
+        fs::write(file, capacity.to_string()).unwrap();
+    }
 }
 
 /// Writes one synthetic benchmark baseline: `benchmark.json` and a `sample.json` of ten
