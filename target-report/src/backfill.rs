@@ -309,10 +309,43 @@ struct Step<'a> {
 }
 
 impl Step<'_> {
+    /// Builds, lists and measures `commit`, appending its record (a gap when it could not be
+    /// measured).
     fn run(&self, commit: &str, stop: &AtomicBool) -> Result<CommitResult> {
         git::prepare_worktree(self.repo, &self.dirs.worktree, commit)?;
         // The commit's own information, read before the build (a build may touch Cargo.lock).
         let info = machine::git_info(&self.dirs.worktree, None);
+        let built = match self.build(commit, stop)? {
+            BuildOutcome::Built(b) => b,
+            BuildOutcome::Stopped => return Ok(CommitResult::Stopped),
+            BuildOutcome::Failed(why) => {
+                eprintln!("{}: does not build, recorded as such: {why}", self.label);
+                return self.unmeasured(info, Status::BuildFailed, why);
+            }
+        };
+        let list = match cargo::list(
+            &built.benches,
+            &self.dirs.worktree,
+            &self.args.filter,
+            self.env,
+        ) {
+            Ok(list) => list,
+            Err(error) => return self.run_failed(info, &error, stop),
+        };
+        if list.is_empty() {
+            let why = match self.args.filter.first() {
+                Some(f) => format!("no benchmark matches '{f}' at this commit"),
+                None => "the bench executables list no benchmark".to_string(),
+            };
+            eprintln!("{}: {why}; recorded as such", self.label);
+            return self.unmeasured(info, Status::NoBenchmarks, why);
+        }
+        self.measure(commit, info, list, stop)
+    }
+
+    /// The commit's bench executables, built into the shared target directory with a progress
+    /// line; a failure's reason names its log.
+    fn build(&self, commit: &str, stop: &AtomicBool) -> Result<BuildOutcome> {
         let log = self
             .dirs
             .logs
@@ -333,53 +366,29 @@ impl Step<'_> {
             },
         )?;
         line.finish();
-        let built = match outcome {
-            BuildOutcome::Stopped => return Ok(CommitResult::Stopped),
-            BuildOutcome::Failed(why) => {
+        Ok(match outcome {
+            BuildOutcome::Failed(why) => BuildOutcome::Failed(format!("{why} ({})", log.display())),
+            BuildOutcome::Built(b) => {
                 eprintln!(
-                    "{}: does not build, recorded as such: {why} ({})",
+                    "{}: built in {}",
                     self.label,
-                    log.display()
+                    format_duration(started.elapsed())
                 );
-                let why = format!("{why} ({})", log.display());
-                self.append(unmeasured_record(
-                    info,
-                    self.origin.clone(),
-                    Status::BuildFailed,
-                    why,
-                ))?;
-                return Ok(CommitResult::Unmeasured);
+                BuildOutcome::Built(b)
             }
-            BuildOutcome::Built(b) => b,
-        };
-        eprintln!(
-            "{}: built in {}",
-            self.label,
-            format_duration(started.elapsed())
-        );
-        let list = match cargo::list(
-            &built.benches,
-            &self.dirs.worktree,
-            &self.args.filter,
-            self.env,
-        ) {
-            Ok(list) => list,
-            Err(error) => return self.run_failed(info, &error, stop),
-        };
-        if list.is_empty() {
-            let why = match self.args.filter.first() {
-                Some(f) => format!("no benchmark matches '{f}' at this commit"),
-                None => "the bench executables list no benchmark".to_string(),
-            };
-            eprintln!("{}: {why}; recorded as such", self.label);
-            self.append(unmeasured_record(
-                info,
-                self.origin.clone(),
-                Status::NoBenchmarks,
-                why,
-            ))?;
-            return Ok(CommitResult::Unmeasured);
-        }
+            stopped => stopped,
+        })
+    }
+
+    /// One run of each listed benchmark, saved as the commit's baseline and appended to the
+    /// history as one record.
+    fn measure(
+        &self,
+        commit: &str,
+        info: machine::GitInfo,
+        list: Vec<(String, PathBuf)>,
+        stop: &AtomicBool,
+    ) -> Result<CommitResult> {
         let baseline = baseline_name(commit);
         let plan = self.plan(commit, list, &baseline);
         let criterion = &self.dirs.criterion;
@@ -420,6 +429,17 @@ impl Step<'_> {
         Ok(CommitResult::Measured)
     }
 
+    /// A commit that could not be measured, recorded as such.
+    fn unmeasured(
+        &self,
+        info: machine::GitInfo,
+        status: Status,
+        why: String,
+    ) -> Result<CommitResult> {
+        self.append(unmeasured_record(info, self.origin.clone(), status, why))?;
+        Ok(CommitResult::Unmeasured)
+    }
+
     /// A bench executable failed at this commit: recorded as such (the error names its log),
     /// and the backfill goes on with the next commit — unless Ctrl-C caused the failure.
     fn run_failed(
@@ -435,14 +455,7 @@ impl Step<'_> {
             "{}: a benchmark failed, recorded as such: {error}",
             self.label
         );
-        let record = unmeasured_record(
-            info,
-            self.origin.clone(),
-            Status::RunFailed,
-            error.to_string(),
-        );
-        self.append(record)?;
-        Ok(CommitResult::Unmeasured)
+        self.unmeasured(info, Status::RunFailed, error.to_string())
     }
 
     /// One run of each listed benchmark, saved as `baseline`.

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::criterion::load_optional;
+use crate::criterion::{self, load_optional};
 use crate::error::{Error, Result};
 
 pub use cb_schema::{ServerCapacity, Span, Timeline, CAPACITY_FILE, FAULTS_FILE, META_FILE};
@@ -194,6 +194,60 @@ pub fn load_timeline(path: &Path) -> Result<Option<Timeline>> {
         ));
     }
     Ok(Some(t))
+}
+
+/// A timeline read for the `trace` command ([`timelines`]), with what names it.
+#[derive(Debug, Clone)]
+pub struct LoadedTimeline {
+    /// Criterion's benchmark id: group, function and parameter value joined by `/`.
+    pub id: String,
+    /// Directory under the Criterion directory.
+    pub dir: String,
+    /// `cb-timeline.json`.
+    pub timeline: Timeline,
+    /// `cb-meta.json`, when present.
+    pub meta: Option<Meta>,
+}
+
+/// Every `cb-timeline.json` of `baseline` under `criterion_dir` whose benchmark id contains
+/// `filter` (all when `None`), in directory order. Fails on an unreadable directory or a corrupt
+/// side file, naming it.
+pub fn timelines(
+    criterion_dir: &Path,
+    baseline: &str,
+    filter: Option<&str>,
+) -> Result<Vec<LoadedTimeline>> {
+    let mut found = Vec::new();
+    for dir in criterion::discover(criterion_dir)? {
+        let base = dir.baseline(baseline);
+        let Some(timeline) = load_timeline(&base.join(TIMELINE_FILE))? else {
+            continue;
+        };
+        // A sweep point's value is the directory's third part: <group>/<function>/<value>.
+        let value = dir.rel.split('/').nth(2);
+        let id = match value {
+            Some(v) => format!("{}/{}/{v}", timeline.group, timeline.function),
+            None => format!("{}/{}", timeline.group, timeline.function),
+        };
+        if filter.is_some_and(|f| !id.contains(f)) {
+            continue;
+        }
+        let meta = load_meta(&base.join(META_FILE))?;
+        found.push(LoadedTimeline {
+            id,
+            dir: dir.rel.clone(),
+            timeline,
+            meta,
+        });
+    }
+    if found.is_empty() {
+        let which = filter.map_or(String::new(), |f| {
+            format!(" for a benchmark id containing '{f}'")
+        });
+        let what = format!("no {baseline}/{TIMELINE_FILE} found{which}; run `cargo bench` first");
+        return Err(Error::at(criterion_dir, what));
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

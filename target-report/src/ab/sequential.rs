@@ -160,20 +160,8 @@ pub struct Judge<'a> {
 
 /// Runs `template`'s benchmarks (its slots are ignored) in sequential rounds.
 pub fn run(template: &Plan, judge: &Judge, rule: &Stopping, stop: &AtomicBool) -> Result<Ran> {
-    let stale = session::remove_baselines(judge.criterion_dir, |n| {
-        session::is_round_name(n, "ab-old-") || session::is_round_name(n, "ab-new-")
-    })?;
-    if stale > 0 {
-        eprintln!("removed {stale} baseline directories of an earlier session");
-    }
+    start(template, judge, rule)?;
     let n = template.benches.len();
-    eprintln!(
-        "{n} benchmarks × {}–{} rounds × 2 sides, results in {}; a benchmark stops once decided (at most {} looks, α split over them)",
-        rule.min_rounds,
-        rule.max_rounds,
-        judge.criterion_dir.display(),
-        rule.looks()
-    );
     let started = Instant::now();
     let mut state = vec![Progress::default(); n];
     let mut outcome = Outcome {
@@ -239,6 +227,25 @@ pub fn run(template: &Plan, judge: &Judge, rule: &Stopping, stop: &AtomicBool) -
         started,
         (unmeasured, cut),
     ))
+}
+
+/// Removes an earlier session's rounds and says what this one will run.
+fn start(template: &Plan, judge: &Judge, rule: &Stopping) -> Result<()> {
+    let stale = session::remove_baselines(judge.criterion_dir, |n| {
+        session::is_round_name(n, "ab-old-") || session::is_round_name(n, "ab-new-")
+    })?;
+    if stale > 0 {
+        eprintln!("removed {stale} baseline directories of an earlier session");
+    }
+    eprintln!(
+        "{} benchmarks × {}–{} rounds × 2 sides, results in {}; a benchmark stops once decided (at most {} looks, α split over them)",
+        template.benches.len(),
+        rule.min_rounds,
+        rule.max_rounds,
+        judge.criterion_dir.display(),
+        rule.looks()
+    );
+    Ok(())
 }
 
 fn finish(

@@ -6,6 +6,7 @@ use super::print;
 use crate::atomic_write;
 use crate::error::Result;
 use crate::export::trace;
+use crate::meta;
 
 /// `trace`'s options.
 #[derive(clap::Args)]
@@ -25,8 +26,8 @@ pub struct Args {
 
 /// Reads the timelines and writes their trace files.
 pub fn run(args: Args) -> Result<i32> {
-    let loaded = trace::load(&args.criterion_dir, &args.baseline, args.filter.as_deref())?;
-    let sources: Vec<trace::TraceSource> = loaded.iter().map(|l| l.source()).collect();
+    let loaded = meta::timelines(&args.criterion_dir, &args.baseline, args.filter.as_deref())?;
+    let sources: Vec<trace::TraceSource> = loaded.iter().map(trace::TraceSource::from).collect();
     let files = trace::files(&sources);
     atomic_write::write_files(&args.out, &files)?;
     print(&format!(

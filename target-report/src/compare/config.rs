@@ -132,21 +132,6 @@ pub fn side_by_side(compared: &[(&BenchDir, String)], old: &str, new: &str) -> R
         }
     }
     let differing: BTreeSet<&String> = diffs.keys().map(|(k, _, _)| k).collect();
-    let join = |s: &BTreeSet<String>| {
-        if s.is_empty() {
-            return "—".to_string();
-        }
-        // Numbers in numeric order (2 before 16), then words.
-        let mut v: Vec<&String> = s.iter().collect();
-        let num = |x: &str| x.parse::<f64>().ok().filter(|n| n.is_finite());
-        v.sort_by(|a, b| match (num(a), num(b)) {
-            (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.cmp(b)),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => a.cmp(b),
-        });
-        v.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
-    };
     let rows = values
         .iter()
         .map(|(k, (a, b))| ConfigRow {
@@ -181,6 +166,23 @@ pub fn side_by_side(compared: &[(&BenchDir, String)], old: &str, new: &str) -> R
         differences,
         missing,
     })
+}
+
+/// A setting's values on one side, numbers in numeric order (2 before 16), then words; `—`
+/// for none.
+fn join(s: &BTreeSet<String>) -> String {
+    if s.is_empty() {
+        return "—".to_string();
+    }
+    let mut v: Vec<&String> = s.iter().collect();
+    let num = |x: &str| x.parse::<f64>().ok().filter(|n| n.is_finite());
+    v.sort_by(|a, b| match (num(a), num(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.cmp(b)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    });
+    v.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]

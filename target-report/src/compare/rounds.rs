@@ -186,29 +186,7 @@ fn from_paired_rounds(
     looks: Option<usize>,
 ) -> Result<Comparison> {
     compare::check_threshold(threshold_pct)?;
-    if old.len() != new.len() || old.len() < 2 {
-        return Err(Error::at(
-            criterion_dir,
-            format!(
-                "paired rounds need the same number (at least 2) of old and new baselines, got {} and {}",
-                old.len(),
-                new.len()
-            ),
-        ));
-    }
-    let found = criterion::discover(criterion_dir)?;
-    let (old, new) = match looks {
-        // Rounds no benchmark reached are not baselines at all: compare up to the last one any
-        // benchmark has (at least two, so that none is an error below).
-        Some(_) => {
-            let reached = (0..old.len())
-                .take_while(|&r| found.iter().any(|d| d.has_baseline(&old[r])))
-                .count()
-                .max(2);
-            (&old[..reached], &new[..reached])
-        }
-        None => (old, new),
-    };
+    let (old, new, found) = rounds_to_compare(criterion_dir, (old, new), looks.is_some())?;
     let names: Vec<&str> = old.iter().chain(new).map(String::as_str).collect();
     let dirs = compare::require_baselines(criterion_dir, found, &names)?;
     let mut entries = Vec::new();
@@ -226,22 +204,7 @@ fn from_paired_rounds(
                 entries.push(e);
                 compared.push((dir, id));
             }
-            (a, b) => {
-                // Some rounds lack it: name every baseline without a sample.
-                let mut id = String::new();
-                let mut lacking = Vec::new();
-                for (r, names) in [(a, old), (b, new)] {
-                    match r {
-                        Rounds::Partial(i, missing) => {
-                            id = i;
-                            lacking.extend(missing);
-                        }
-                        Rounds::Complete(i, ..) => id = i,
-                        Rounds::Absent => lacking.extend(names.iter().cloned()),
-                    }
-                }
-                incomplete.push(format!("{id}: no sample.json in {}", lacking.join(", ")));
-            }
+            (a, b) => incomplete.push(lacking_rounds([(a, old), (b, new)])),
         }
     }
     verdict::decide(&mut entries, threshold_pct);
@@ -263,6 +226,54 @@ fn from_paired_rounds(
         config,
         warnings: Vec::new(),
     })
+}
+
+/// The rounds to compare, checked, and the benchmark directories found (walked once): for
+/// sequential rounds (`prefixes`), the rounds no benchmark reached are not baselines at all, so up
+/// to the last one any benchmark has (at least two, so that none is an error below).
+fn rounds_to_compare<'a>(
+    criterion_dir: &Path,
+    (old, new): (&'a [String], &'a [String]),
+    prefixes: bool,
+) -> Result<(&'a [String], &'a [String], Vec<BenchDir>)> {
+    if old.len() != new.len() || old.len() < 2 {
+        return Err(Error::at(
+            criterion_dir,
+            format!(
+                "paired rounds need the same number (at least 2) of old and new baselines, got {} and {}",
+                old.len(),
+                new.len()
+            ),
+        ));
+    }
+    let found = criterion::discover(criterion_dir)?;
+    let (old, new) = if prefixes {
+        let reached = (0..old.len())
+            .take_while(|&r| found.iter().any(|d| d.has_baseline(&old[r])))
+            .count()
+            .max(2);
+        (&old[..reached], &new[..reached])
+    } else {
+        (old, new)
+    };
+    Ok((old, new, found))
+}
+
+/// A benchmark some rounds lack: every baseline without a sample, named.
+fn lacking_rounds(sides: [(Rounds, &[String]); 2]) -> String {
+    let mut id = String::new();
+    let mut lacking = Vec::new();
+    for (r, names) in sides {
+        match r {
+            Rounds::Partial(i, missing) => {
+                id = i;
+                lacking.extend(missing);
+            }
+            Rounds::Complete(i, ..) => id = i,
+            Rounds::Absent => lacking.extend(names.iter().cloned()),
+        }
+    }
+    format!("{id}: no sample.json in {}", lacking.join(", "))
 }
 
 /// Where the noise came from: the rounds' spread, and the layout file where it added a term.

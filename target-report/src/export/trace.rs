@@ -24,10 +24,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::Exporter;
-use crate::criterion;
-use crate::error::{Error, Result};
 use crate::format::fmt_latency;
-use crate::meta::{self, Meta, Timeline, TIMELINE_FILE};
+use crate::meta::{LoadedTimeline, Meta, Timeline};
 use crate::summary::Summary;
 
 /// The directory, beside the summary's pages, that `summary` writes the traces into.
@@ -398,70 +396,16 @@ pub fn from_summary(summary: &Summary) -> Vec<TraceSource<'_>> {
         .collect()
 }
 
-/// A timeline read for the `trace` command, with what names it.
-#[derive(Debug, Clone)]
-pub struct LoadedTimeline {
-    /// Criterion's benchmark id: group, function and parameter value joined by `/`.
-    pub id: String,
-    /// Directory under the Criterion directory.
-    pub dir: String,
-    /// `cb-timeline.json`.
-    pub timeline: Timeline,
-    /// `cb-meta.json`, when present.
-    pub meta: Option<Meta>,
-}
-
-impl LoadedTimeline {
-    /// Borrowed as a [`TraceSource`].
-    pub fn source(&self) -> TraceSource<'_> {
+impl<'a> From<&'a LoadedTimeline> for TraceSource<'a> {
+    /// A timeline read by [`crate::meta::timelines`], borrowed.
+    fn from(l: &'a LoadedTimeline) -> TraceSource<'a> {
         TraceSource {
-            id: &self.id,
-            dir: &self.dir,
-            timeline: &self.timeline,
-            meta: self.meta.as_ref(),
+            id: &l.id,
+            dir: &l.dir,
+            timeline: &l.timeline,
+            meta: l.meta.as_ref(),
         }
     }
-}
-
-/// Every `cb-timeline.json` of `baseline` under `criterion_dir` whose benchmark id contains
-/// `filter` (all when `None`), in directory order. Fails on an unreadable directory or a corrupt
-/// side file, naming it.
-pub fn load(
-    criterion_dir: &std::path::Path,
-    baseline: &str,
-    filter: Option<&str>,
-) -> Result<Vec<LoadedTimeline>> {
-    let mut found = Vec::new();
-    for dir in criterion::discover(criterion_dir)? {
-        let base = dir.baseline(baseline);
-        let Some(timeline) = meta::load_timeline(&base.join(TIMELINE_FILE))? else {
-            continue;
-        };
-        // A sweep point's value is the directory's third part: <group>/<function>/<value>.
-        let value = dir.rel.split('/').nth(2);
-        let id = match value {
-            Some(v) => format!("{}/{}/{v}", timeline.group, timeline.function),
-            None => format!("{}/{}", timeline.group, timeline.function),
-        };
-        if filter.is_some_and(|f| !id.contains(f)) {
-            continue;
-        }
-        let meta = meta::load_meta(&base.join(meta::META_FILE))?;
-        found.push(LoadedTimeline {
-            id,
-            dir: dir.rel.clone(),
-            timeline,
-            meta,
-        });
-    }
-    if found.is_empty() {
-        let which = filter.map_or(String::new(), |f| {
-            format!(" for a benchmark id containing '{f}'")
-        });
-        let what = format!("no {baseline}/{TIMELINE_FILE} found{which}; run `cargo bench` first");
-        return Err(Error::at(criterion_dir, what));
-    }
-    Ok(found)
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ use crate::meta::{self, ServerCapacity};
 
 use crate::paths::relative_href;
 use crate::stats::Interval;
-use crate::summary::table::Table;
+use crate::summary::table::{Row, Table, Unmeasured};
 use findings::findings;
 pub use findings::{
     AtLargest, Best, Crossover, Findings, NotMeasured, ServerFinding, ServerLoad, SERVER_BOUND,
@@ -248,48 +248,8 @@ fn sweep(
     let mut points = Vec::new();
     for t in tables {
         let value = t.value.clone().unwrap_or_default();
-        for r in &t.rows {
-            // The measured latency where the bench measured one (see `Point::latency_ms`).
-            let efficiency = r
-                .efficiency_measured_latency
-                .as_ref()
-                .or(r.efficiency.as_ref());
-            points.push(Point {
-                strategy: r.function.clone(),
-                parameter: value.clone(),
-                median_ns: Some(r.median_ns),
-                ideal_ns: efficiency.map(|e| e.ideal_ns),
-                efficiency: efficiency.map(|e| e.ratio),
-                jobs: r.meta.as_ref().map(|m| m.jobs),
-                concurrency: r.meta.as_ref().map(|m| m.concurrency),
-                latency_ms: r.meta.as_ref().and_then(|m| m.latency_ms),
-                ideal_latency_ms: efficiency.map(|e| e.latency_ms),
-                skipped: None,
-                missing: Vec::new(),
-                dir: r.dir.clone(),
-                defect: r.measurement_defect.is_some(),
-            });
-        }
-        for u in &t.unmeasured {
-            let m = u.meta.as_ref();
-            points.push(Point {
-                strategy: u.function.clone(),
-                parameter: value.clone(),
-                median_ns: None,
-                ideal_ns: m
-                    .filter(|m| m.kind == "io")
-                    .and_then(|m| m.latency_ms.and_then(|l| m.ideal_ns(l))),
-                efficiency: None,
-                jobs: m.map(|m| m.jobs),
-                concurrency: m.map(|m| m.concurrency),
-                latency_ms: m.and_then(|m| m.latency_ms),
-                ideal_latency_ms: m.filter(|m| m.kind == "io").and_then(|m| m.latency_ms),
-                skipped: u.skipped.clone(),
-                missing: u.missing.clone(),
-                dir: u.dir.clone(),
-                defect: false,
-            });
-        }
+        points.extend(t.rows.iter().map(|r| measured_point(&value, r)));
+        points.extend(t.unmeasured.iter().map(|u| unmeasured_point(&value, u)));
     }
     let strategies: Vec<String> = points
         .iter()
@@ -322,6 +282,53 @@ fn sweep(
             .map(|d| d.sentence.clone()),
     );
     s
+}
+
+/// A measured row's point at `value`, with the efficiency against the measured latency where
+/// the bench measured one (see `Point::latency_ms`).
+fn measured_point(value: &str, r: &Row) -> Point {
+    let efficiency = r
+        .efficiency_measured_latency
+        .as_ref()
+        .or(r.efficiency.as_ref());
+    Point {
+        strategy: r.function.clone(),
+        parameter: value.to_string(),
+        median_ns: Some(r.median_ns),
+        ideal_ns: efficiency.map(|e| e.ideal_ns),
+        efficiency: efficiency.map(|e| e.ratio),
+        jobs: r.meta.as_ref().map(|m| m.jobs),
+        concurrency: r.meta.as_ref().map(|m| m.concurrency),
+        latency_ms: r.meta.as_ref().and_then(|m| m.latency_ms),
+        ideal_latency_ms: efficiency.map(|e| e.latency_ms),
+        skipped: None,
+        missing: Vec::new(),
+        dir: r.dir.clone(),
+        defect: r.measurement_defect.is_some(),
+    }
+}
+
+/// An unmeasured strategy's point at `value`: no median, and for I/O the ideal at the
+/// configured latency.
+fn unmeasured_point(value: &str, u: &Unmeasured) -> Point {
+    let m = u.meta.as_ref();
+    Point {
+        strategy: u.function.clone(),
+        parameter: value.to_string(),
+        median_ns: None,
+        ideal_ns: m
+            .filter(|m| m.kind == "io")
+            .and_then(|m| m.latency_ms.and_then(|l| m.ideal_ns(l))),
+        efficiency: None,
+        jobs: m.map(|m| m.jobs),
+        concurrency: m.map(|m| m.concurrency),
+        latency_ms: m.and_then(|m| m.latency_ms),
+        ideal_latency_ms: m.filter(|m| m.kind == "io").and_then(|m| m.latency_ms),
+        skipped: u.skipped.clone(),
+        missing: u.missing.clone(),
+        dir: u.dir.clone(),
+        defect: false,
+    }
 }
 
 /// A parameter value as a number, when it is one.
