@@ -13,14 +13,12 @@
 //! `<dir>/history` (pages under `target/criterion/{summary,history}` there): `.ci/browser-check`
 //! opens those in a real browser.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::util::*;
 use target_report::history::{self, BenchRecord, Record};
 use target_report::machine::{GitInfo, Machine};
 use target_report::paths::absolute;

@@ -16,6 +16,7 @@ mod exports;
 mod history;
 mod layers;
 mod layout;
+mod links;
 mod noise_sources;
 mod physics;
 mod python;
