@@ -7,28 +7,11 @@ use std::process::Command;
 
 use crate::util::*;
 use target_report::history::{self, BenchRecord, Record};
-use target_report::machine::{GitInfo, Machine};
 use target_report::stats::SplitMix64;
 
+/// A record on a 2-core test machine.
 fn record_with(commit: &str, benchmarks: Vec<BenchRecord>) -> Record {
-    Record {
-        schema: 1,
-        recorded_at: "2026-11-28T00:00:00Z".into(),
-        git: GitInfo {
-            commit: Some(commit.into()),
-            commit_date: Some("2026-11-27T12:00:00+00:00".into()),
-            dirty: Some(false),
-        },
-        machine: Machine {
-            cpu_model: "test cpu".into(),
-            cores: 2,
-            os: "linux/x86_64".into(),
-        },
-        benchmarks,
-        origin: None,
-        status: None,
-        reason: None,
-    }
+    history_record(commit, 2, benchmarks)
 }
 
 fn bench(id: &str, median: f64) -> BenchRecord {

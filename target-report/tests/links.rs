@@ -19,8 +19,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::util::*;
-use target_report::history::{self, BenchRecord, Record};
-use target_report::machine::{GitInfo, Machine};
+use target_report::history::{self, BenchRecord};
 use target_report::paths::absolute;
 
 /// One reference a page makes.
@@ -470,27 +469,6 @@ fn bench(id: &str, median: f64) -> BenchRecord {
     }
 }
 
-fn record(commit: &str, cores: usize, benchmarks: Vec<BenchRecord>) -> Record {
-    Record {
-        schema: 1,
-        recorded_at: "2026-11-28T00:00:00Z".into(),
-        git: GitInfo {
-            commit: Some(commit.into()),
-            commit_date: Some("2026-11-27T12:00:00+00:00".into()),
-            dirty: Some(false),
-        },
-        machine: Machine {
-            cpu_model: "test cpu".into(),
-            cores,
-            os: "linux/x86_64".into(),
-        },
-        benchmarks,
-        origin: None,
-        status: None,
-        reason: None,
-    }
-}
-
 /// Ids whose chart files sanitise alike or nearly (`g_a.b.svg`, `g_a_b.svg`, `g_a_b-2.svg`).
 const LOOKALIKE_IDS: [&str; 3] = ["g/a.b", "g/a_b", "g/a/b"];
 
@@ -506,9 +484,13 @@ fn rich_history(path: &Path) {
         ];
         benches.extend(LOOKALIKE_IDS.iter().map(|id| bench(id, 1e5 * wobble)));
         let cores = if i < 9 { 2 } else { 4 };
-        history::append(path, &record(&format!("{i:07x}c0ffee"), cores, benches)).unwrap();
+        history::append(
+            path,
+            &history_record(&format!("{i:07x}c0ffee"), cores, benches),
+        )
+        .unwrap();
         if i == 4 {
-            let mut failed = record("badbad1", cores, vec![]);
+            let mut failed = history_record("badbad1", cores, vec![]);
             failed.status = Some(history::Status::BuildFailed);
             failed.reason = Some("`cargo bench --no-run` failed".into());
             history::append(path, &failed).unwrap();

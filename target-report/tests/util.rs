@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use target_report::history::{BenchRecord, Record};
+use target_report::machine::{GitInfo, Machine};
+
 /// The real Criterion run committed under tests/fixtures (baselines `base`, `other`, and `new`
 /// = the second run), with Criterion's HTML/SVG reports pruned.
 pub fn fixture() -> PathBuf {
@@ -390,4 +393,26 @@ pub fn verdicts(v: &serde_json::Value, verdict: &str) -> Vec<String> {
         .filter(|e| e["verdict"] == verdict)
         .map(|e| e["id"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// A history record of `benchmarks` at `commit`, measured on a test machine of `cores` cores.
+pub fn history_record(commit: &str, cores: usize, benchmarks: Vec<BenchRecord>) -> Record {
+    Record {
+        schema: 1,
+        recorded_at: "2026-11-28T00:00:00Z".into(),
+        git: GitInfo {
+            commit: Some(commit.into()),
+            commit_date: Some("2026-11-27T12:00:00+00:00".into()),
+            dirty: Some(false),
+        },
+        machine: Machine {
+            cpu_model: "test cpu".into(),
+            cores,
+            os: "linux/x86_64".into(),
+        },
+        benchmarks,
+        origin: None,
+        status: None,
+        reason: None,
+    }
 }
