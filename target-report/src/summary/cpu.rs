@@ -9,9 +9,10 @@ use super::table::Row;
 use crate::cpu_time::{self, PartCpu, StrategyCpu};
 use crate::format::{fmt_cores, fmt_ns, fmt_pct};
 use crate::rounds::Rounds;
+use crate::stats::Interval;
 
 /// An I/O strategy below this share of its ideal gets a sentence on where its time goes.
-const SHORT_OF_IDEAL: f64 = 0.9;
+pub(crate) const SHORT_OF_IDEAL: f64 = 0.9;
 
 /// Gives each row whose Criterion samples are the rounds' own ([`Pairer::describes`]) the CPU
 /// time of those samples. A row measured in another run (a filtered run rewrote the rounds)
@@ -91,27 +92,15 @@ fn cores_sentence(title: &str, measured: &[(&Row, &StrategyCpu)], cores: Option<
 }
 
 /// For an I/O row below [`SHORT_OF_IDEAL`] of ⌈N/C⌉·L: its CPU per iteration by part against
-/// the time its median spends beyond the ideal. CPU at least that long can explain it (the
-/// requests wait on the CPU, not on the latency); less leaves the rest to waiting.
+/// the time its median spends beyond the ideal ([`beyond_ideal`]).
 fn beyond_ideal_sentence(row: &Row, cpu: &StrategyCpu) -> Option<String> {
     let efficiency = row.efficiency.as_ref()?;
     if efficiency.ratio.point >= SHORT_OF_IDEAL {
         return None;
     }
-    let beyond = row.median_ns.point - efficiency.ideal_ns;
     let spent = cpu.total.per_iteration_ns;
-    let verdict = if spent.lower >= beyond {
-        "more CPU than the time beyond the ideal, so the requests wait on the CPU, not on the latency: bound by CPU".to_string()
-    } else if spent.upper < beyond {
-        format!(
-            "less CPU than the time beyond the ideal: at least {} per iteration is waiting with no CPU spent (scheduling, connection set-up, the server's pacing)",
-            fmt_ns(beyond - spent.upper)
-        )
-    } else {
-        "about as much CPU as the time beyond the ideal (the interval covers it)".to_string()
-    };
     Some(format!(
-        "`{}` reached {} of its ideal ({} against {}) and kept {} cores busy: {} of CPU per iteration ({}), {verdict}.",
+        "`{}` reached {} of its ideal ({} against {}) and kept {} cores busy: {} of CPU per iteration ({}), {}.",
         row.function,
         fmt_pct(efficiency.ratio.point),
         fmt_ns(row.median_ns.point),
@@ -119,13 +108,38 @@ fn beyond_ideal_sentence(row: &Row, cpu: &StrategyCpu) -> Option<String> {
         fmt_cores(cpu.total.cores.point),
         fmt_ns(spent.point),
         parts_text(cpu),
+        beyond_ideal(row.median_ns.point, efficiency.ideal_ns, spent),
     ))
+}
+
+/// Whether `cpu_ns`, the CPU one iteration costs (95% interval), explains the time a median
+/// spends beyond its ideal: CPU at least that long can (the requests wait on the CPU, not on
+/// the latency); less leaves the rest to waiting with no CPU spent. In words, to end a
+/// sentence.
+pub(crate) fn beyond_ideal(median_ns: f64, ideal_ns: f64, cpu_ns: Interval) -> String {
+    let beyond = median_ns - ideal_ns;
+    if cpu_ns.lower >= beyond {
+        format!(
+            "more CPU than the {} beyond the ideal, so the requests wait on the CPU, not on the latency: bound by CPU",
+            fmt_ns(beyond)
+        )
+    } else if cpu_ns.upper < beyond {
+        format!(
+            "less CPU than the {} beyond the ideal: at least {} per iteration is waiting with no CPU spent (scheduling, connection set-up, the server's pacing)",
+            fmt_ns(beyond),
+            fmt_ns(beyond - cpu_ns.upper)
+        )
+    } else {
+        format!(
+            "about as much CPU as the {} beyond the ideal (the interval covers it)",
+            fmt_ns(beyond)
+        )
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::Interval;
     use crate::summary::fixtures::row;
     use crate::summary::Efficiency;
 

@@ -163,6 +163,11 @@ pub struct Point {
     pub missing: Vec<String>,
     /// Directory relative to the Criterion directory.
     pub dir: String,
+    /// Cores kept busy on average (CPU time ÷ wall time, [`crate::cpu_time`]), when the point
+    /// recorded CPU time.
+    pub cores: Option<Interval>,
+    /// CPU time per iteration, all parts together, when recorded.
+    pub cpu_ns: Option<Interval>,
     /// Its speed-up is a measurement defect ([`crate::summary::physics`]): drawn, but no finding
     /// (best value, faster than `sequential`) is drawn from it. Named in the sentences instead.
     #[serde(skip)]
@@ -304,6 +309,8 @@ fn measured_point(value: &str, r: &Row) -> Point {
         skipped: None,
         missing: Vec::new(),
         dir: r.dir.clone(),
+        cores: r.cpu.as_ref().map(|c| c.total.cores),
+        cpu_ns: r.cpu.as_ref().map(|c| c.total.per_iteration_ns),
         defect: r.measurement_defect.is_some(),
     }
 }
@@ -327,6 +334,8 @@ fn unmeasured_point(value: &str, u: &Unmeasured) -> Point {
         skipped: u.skipped.clone(),
         missing: u.missing.clone(),
         dir: u.dir.clone(),
+        cores: None,
+        cpu_ns: None,
         defect: false,
     }
 }

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use super::findings::{
     AtLargest, Best, Crossover, NotMeasured, ServerFinding, ServerLoad, SERVER_BOUND,
 };
-use super::{ParameterKind, Sweep};
-use crate::format::{fmt_ci, fmt_latency, fmt_ns, fmt_pct, fmt_value};
+use super::{ParameterKind, Point, Sweep};
+use crate::format::{fmt_ci, fmt_cores, fmt_latency, fmt_ns, fmt_pct, fmt_value};
 use crate::meta;
+use crate::summary::cpu::{beyond_ideal, SHORT_OF_IDEAL};
 use crate::summary::table::SEQUENTIAL;
 
 /// `⌈160/20⌉ × 20 ms = 160 ms` for the point of `strategy` at `parameter`, when it has an ideal.
@@ -53,10 +54,55 @@ pub(super) fn sentences(s: &Sweep) -> Vec<String> {
             .iter()
             .map(|c| crossover_sentence(s, c)),
     );
+    out.extend(s.strategies.iter().filter_map(|st| cores_sentence(s, st)));
     if !f.not_measured.is_empty() {
         out.push(not_measured_sentence(s, &f.not_measured));
     }
     out
+}
+
+/// `` `async_tokio` kept 0.2 cores busy at 10 requests, 0.6 at 100 … `` — the cores a
+/// strategy kept busy at each value it recorded CPU time at (two at least); for I/O, at the
+/// first value below [`SHORT_OF_IDEAL`] of its ideal, whether its CPU explains the time beyond
+/// the ideal: where it stops scaling, and why.
+fn cores_sentence(s: &Sweep, strategy: &str) -> Option<String> {
+    let points: Vec<&Point> = s
+        .points
+        .iter()
+        .filter(|p| p.strategy == strategy && p.cores.is_some())
+        .collect();
+    if points.len() < 2 {
+        return None;
+    }
+    let at = |p: &Point| s.parameter.phrase(&p.parameter);
+    let list: Vec<String> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let cores = fmt_cores(p.cores.map_or(0.0, |c| c.point));
+            match i {
+                0 => format!("{cores} cores busy at {}", at(p)),
+                _ => format!("{cores} at {}", fmt_value(&p.parameter)),
+            }
+        })
+        .collect();
+    let mut line = format!("`{strategy}` kept {}", list.join(", "));
+    let short = points.iter().find_map(|p| {
+        let efficiency = p.efficiency?;
+        (efficiency.point < SHORT_OF_IDEAL).then_some((p, efficiency, p.ideal_ns?, p.cpu_ns?))
+    });
+    if let Some((p, efficiency, ideal_ns, cpu_ns)) = short {
+        let median = p.median_ns.map_or(0.0, |m| m.point);
+        line.push_str(&format!(
+            "; at {} it reaches {} of its ideal, with {} of CPU per iteration: {}",
+            at(p),
+            fmt_pct(efficiency.point),
+            fmt_ns(cpu_ns.point),
+            beyond_ideal(median, ideal_ns, cpu_ns)
+        ));
+    }
+    line.push('.');
+    Some(line)
 }
 
 /// `` `thread_pool`: best at 8 workers (…); 6–10 are indistinguishable …``
@@ -233,4 +279,83 @@ fn not_measured_sentence(s: &Sweep, not_measured: &[NotMeasured]) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Interval;
+
+    fn exact(x: f64) -> Interval {
+        Interval {
+            point: x,
+            lower: x,
+            upper: x,
+        }
+    }
+
+    /// `async_tokio` with `requests` downloads at 50 ms, all in flight: ideal 50 ms.
+    fn point(requests: u64, median_ms: f64, cores: Option<f64>) -> Point {
+        let median = median_ms * 1e6;
+        Point {
+            strategy: "async_tokio".into(),
+            parameter: requests.to_string(),
+            median_ns: Some(exact(median)),
+            ideal_ns: Some(50e6),
+            efficiency: Some(exact(50e6 / median)),
+            jobs: Some(requests),
+            concurrency: Some(requests),
+            latency_ms: Some(50.0),
+            ideal_latency_ms: Some(50.0),
+            skipped: None,
+            missing: Vec::new(),
+            dir: format!("sweep_io_requests/async_tokio/{requests}"),
+            cores: cores.map(exact),
+            cpu_ns: cores.map(|c| exact(c * median)),
+            defect: false,
+        }
+    }
+
+    fn sweep(points: Vec<Point>) -> Sweep {
+        Sweep {
+            group: "sweep/io_requests".into(),
+            parameter: ParameterKind::Requests,
+            parameter_name: "requests".into(),
+            kind: Some("io".into()),
+            values: points.iter().map(|p| p.parameter.clone()).collect(),
+            numeric: true,
+            strategies: vec!["async_tokio".into()],
+            points,
+            findings: Default::default(),
+            sentences: Vec::new(),
+            report: None,
+            colours: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn cores_against_the_parameter_say_where_a_strategy_stops_scaling_and_why() {
+        // Near the ideal up to 100 requests; at 1,000, 80 ms against 50 with one core busy:
+        // 80 ms of CPU covers the 30 ms beyond the ideal.
+        let s = sweep(vec![
+            point(10, 50.5, Some(0.05)),
+            point(100, 52.0, Some(0.3)),
+            point(1000, 80.0, Some(1.0)),
+        ]);
+        let line = cores_sentence(&s, "async_tokio").expect("a sentence");
+        assert!(
+            line.starts_with(
+                "`async_tokio` kept 0.1 cores busy at 10 requests, 0.3 at 100, 1.0 at 1,000;"
+            ),
+            "{line}"
+        );
+        assert!(line.contains("at 1,000 requests it reaches 62% of its ideal, with 80.0 ms of CPU per iteration: more CPU than the 30.0 ms beyond the ideal"), "{line}");
+        assert!(line.contains("bound by CPU"), "{line}");
+    }
+
+    #[test]
+    fn without_cpu_time_at_two_values_there_is_no_cores_sentence() {
+        let s = sweep(vec![point(10, 50.5, Some(0.05)), point(100, 52.0, None)]);
+        assert_eq!(cores_sentence(&s, "async_tokio"), None);
+    }
 }
