@@ -3,7 +3,8 @@
 //! field that changes on one side is a compile error on the other.
 //!
 //! - [`META_FILE`] ([`Meta`]), [`TIMELINE_FILE`] ([`Timeline`]) and [`FAULTS_FILE`] ([`Faults`])
-//!   in each benchmark's baseline directory, `<group>/<function>[/<value>]/<baseline>/`;
+//!   in each benchmark's baseline directory, `<group>/<function>[/<value>]/<baseline>/`, and
+//!   for a sweep point [`CPU_FILE`] ([`CpuSamples`]) there too;
 //! - [`ROUNDS_FILE`] ([`Rounds`]) in each group's baseline directory, `<group>/<baseline>/`;
 //! - [`CAPACITY_FILE`] ([`ServerCapacity`]) in a sweep group's directory, `<group>/`.
 //!
@@ -26,6 +27,8 @@ pub const META_FILE: &str = "cb-meta.json";
 pub const TIMELINE_FILE: &str = "cb-timeline.json";
 /// File name of [`Faults`] inside a benchmark's baseline directory.
 pub const FAULTS_FILE: &str = "cb-faults.json";
+/// File name of [`CpuSamples`] inside a sweep point's baseline directory.
+pub const CPU_FILE: &str = "cb-cpu.json";
 /// File name of [`Rounds`] inside a group's baseline directory.
 pub const ROUNDS_FILE: &str = "cb-rounds.json";
 /// File name of [`ServerCapacity`] inside a sweep group's directory (per group, not per
@@ -237,6 +240,25 @@ pub struct RoundSample {
     /// (`CB_CPU_TIME=off`, not Linux, files written before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<SampleCpu>,
+}
+
+/// `cb-cpu.json`: the samples of one benchmark that Criterion measured live (a sweep point, not
+/// measured in rounds), each with the CPU time it consumed — the same samples, in the same
+/// order, as Criterion's `sample.json` of that baseline (its warm-up calls are not among them).
+/// Written only when some sample has its [`RoundSample::cpu`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuSamples {
+    /// [`SCHEMA`].
+    pub schema: u32,
+    /// Criterion group id, e.g. `sweep/io_requests`.
+    pub group: String,
+    /// Criterion function id: the strategy's name.
+    pub function: String,
+    /// The swept parameter's value (Criterion's `<value>` directory), for a sweep point.
+    #[serde(default)]
+    pub parameter: Option<u64>,
+    /// The samples in the order they ran, each `function` the benchmark's.
+    pub samples: Vec<RoundSample>,
 }
 
 /// The CPU time one [`RoundSample`] consumed, split by who spent it, each part user and
@@ -465,6 +487,21 @@ mod tests {
         assert_eq!(cpu.client.total_ns(), 10_000_000);
         let sum = cpu.client + cpu.client - cpu.workers;
         assert_eq!((sum.user_ns, sum.system_ns), (40_000_000, -20_000_000));
+    }
+
+    #[test]
+    fn cpu_samples_read_with_criterion_style_counts_and_without_a_parameter() {
+        let text = r#"{"schema":1,"group":"sweep/io_requests","function":"async_tokio",
+            "samples":[{"function":"async_tokio","iters":3.0,"ns":1.5e8,"cpu":{"tick_ns":10000000,
+            "client":{"user_ns":10000000,"system_ns":0},"workers":{"user_ns":0,"system_ns":0}}}]}"#;
+        let file: CpuSamples = serde_json::from_str(text).unwrap();
+        assert_eq!(file.parameter, None);
+        assert_eq!(file.samples[0].iters, 3);
+        let cpu = file.samples[0].cpu.unwrap();
+        assert_eq!((cpu.client.total_ns(), cpu.server), (10_000_000, None));
+        let back: CpuSamples =
+            serde_json::from_str(&serde_json::to_string(&file).unwrap()).unwrap();
+        assert_eq!(back, file);
     }
 
     #[test]
