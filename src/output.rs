@@ -10,6 +10,8 @@
 //! - `.../<baseline>/cb-timeline.json` ([`TimelineFile`]): one untimed run's spans, for the
 //!   timeline charts.
 //! - `.../<baseline>/cb-faults.json` ([`FaultReport`]): with `CB_FAULTS`, failures by kind.
+//! - `.../<baseline>/cb-cpu.json` ([`CpuSamples`]): for a sweep point, the samples Criterion
+//!   measured, each with the CPU time it consumed.
 //! - `<criterion>/<group>/<baseline>/cb-rounds.json` ([`cb_schema::Rounds`]): the
 //!   group's interleaved rounds.
 //! - `<criterion>/<group>/cb-server-capacity.json` ([`ServerCapacity`], written by the
@@ -31,8 +33,9 @@ use crate::error::Error;
 use crate::strategy::{Kind, Strategy};
 
 pub use cb_schema::{
-    Faults as FaultReport, Meta as BenchMeta, ServerCapacity, Timeline as TimelineFile,
-    CAPACITY_FILE, FAULTS_FILE, META_FILE, SCHEMA, TIMELINE_FILE,
+    CpuSamples, Faults as FaultReport, Meta as BenchMeta, RoundSample, ServerCapacity,
+    Timeline as TimelineFile, CAPACITY_FILE, CPU_FILE, FAULTS_FILE, META_FILE, SCHEMA,
+    TIMELINE_FILE,
 };
 
 /// A side file that could not be written or removed: the run's results would be incomplete,
@@ -335,6 +338,29 @@ pub fn record_meta(side_files: &SideFiles, meta: &BenchMeta) -> Result<(), SideF
     side_files.write_benchmark_file(meta, META_FILE, meta)
 }
 
+/// Writes the [`CpuSamples`] of `meta`'s benchmark: `samples`, the samples Criterion measured
+/// live, in order. When none has its CPU time (`CB_CPU_TIME=off`, not Linux, or no samples:
+/// a benchmark not measured, Criterion's `--quick`), removes a file an earlier run left in
+/// this run's baseline directories instead, so none describes other samples than Criterion's.
+pub fn record_cpu_samples(
+    side_files: &SideFiles,
+    meta: &BenchMeta,
+    samples: &[RoundSample],
+) -> Result<(), SideFileError> {
+    let dirs = side_files.benchmark_dirs(&meta.group, &meta.function, meta.parameter);
+    if samples.iter().all(|sample| sample.cpu.is_none()) {
+        return remove_all(&dirs, CPU_FILE);
+    }
+    let file = CpuSamples {
+        schema: SCHEMA,
+        group: meta.group.clone(),
+        function: meta.function.clone(),
+        parameter: meta.parameter,
+        samples: samples.to_vec(),
+    };
+    write_all(&dirs, CPU_FILE, &file)
+}
+
 /// Writes `value` as pretty JSON to `path` through a temporary file and a rename, so a reader
 /// never sees half a file.
 pub fn write_json(path: &Path, value: &impl Serialize) -> io::Result<()> {
@@ -457,6 +483,60 @@ mod tests {
         saved.remove_group_file("cpu/fib", "cb-x.json").unwrap();
         saved.remove_group_file("cpu/fib", "cb-x.json").unwrap();
         assert!(!dir.join("cpu_fib/new/cb-x.json").exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn cpu_samples_are_written_with_cpu_and_an_earlier_file_is_removed_without() {
+        let dir = std::env::temp_dir().join(format!("cb-cpu-samples-test-{}", std::process::id()));
+        let config = Config::from_pairs(&[]).unwrap();
+        let mut meta = io_meta(
+            "sweep/io_requests",
+            Strategy::AsyncTokio,
+            &config,
+            10,
+            Some(50.0),
+        );
+        meta.parameter = Some(10);
+        let saved = SideFiles {
+            criterion_home: dir.clone(),
+            baselines: vec!["new".to_owned(), "x".to_owned()],
+        };
+        let cpu = cb_schema::SampleCpu {
+            tick_ns: 10_000_000,
+            client: cb_schema::CpuTime {
+                user_ns: 10_000_000,
+                system_ns: 0,
+            },
+            server: None,
+            workers: cb_schema::CpuTime::default(),
+        };
+        let sample = |cpu| RoundSample {
+            function: "async_tokio".to_owned(),
+            iters: 2,
+            ns: 1e8,
+            cpu,
+        };
+        let samples = vec![sample(Some(cpu)), sample(None)];
+        record_cpu_samples(&saved, &meta, &samples).unwrap();
+        let file = |baseline: &str| {
+            dir.join("sweep_io_requests/async_tokio/10")
+                .join(baseline)
+                .join(CPU_FILE)
+        };
+        for baseline in ["new", "x"] {
+            let back: CpuSamples =
+                serde_json::from_slice(&std::fs::read(file(baseline)).unwrap()).unwrap();
+            assert_eq!(back.samples, samples);
+            assert_eq!(
+                (back.parameter, back.function.as_str()),
+                (Some(10), "async_tokio")
+            );
+        }
+        // CB_CPU_TIME=off this time: the earlier file would describe other samples.
+        record_cpu_samples(&saved, &meta, &[sample(None)]).unwrap();
+        assert!(!file("new").exists() && !file("x").exists());
+        record_cpu_samples(&saved, &meta, &[]).unwrap();
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
