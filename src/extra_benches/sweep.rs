@@ -10,14 +10,20 @@
 //! A [`SweepPoint`] is one parameter value of one sweep: the configuration it implies, the
 //! matrix built for it, and a plan per strategy — measured, or skipped with the predicted time
 //! that made it too slow for the sweep's budget.
+//!
+//! Criterion measures the points live (no rounds); each of its calls is a [`SweepPoint::sample`]
+//! that records the CPU time it consumed too, and the calls that were Criterion's samples
+//! ([`measured_samples`]) go to the point's `cb-cpu.json` ([`output::record_cpu_samples`]).
 
 use std::path::Path;
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::cpu_time;
 use crate::error::Error;
 use crate::matrix::{CpuMatrix, IoMatrix, RunError, SetupError};
-use crate::output::{self, BenchMeta, ServerCapacity, SideFiles};
+use crate::output::{self, BenchMeta, RoundSample, ServerCapacity, SideFiles};
+use crate::rounds;
 use crate::strategy::{Kind, Strategy};
 use crate::timeline::Probe;
 use crate::workload::cpu::{CpuWorkload, Kernel};
@@ -286,6 +292,27 @@ impl SweepPoint {
         }
     }
 
+    /// One sample of `strategy` at this point, timed as Criterion's `Bencher::iter` times its
+    /// routine: `iters` verified runs between two readings of the wall clock
+    /// ([`rounds::timed`]); with `cpu_time` (`CB_CPU_TIME`), the CPU time they consumed, read
+    /// outside that timing ([`cpu_time::around`]). The first failed run ends the sample with
+    /// its error.
+    pub fn sample(
+        &self,
+        strategy: Strategy,
+        iters: u64,
+        cpu_time: bool,
+    ) -> Result<RoundSample, Error> {
+        let mut measure = rounds::timed(None, || self.run_verified(strategy, &Probe::OFF));
+        let (elapsed, cpu) = cpu_time::around(cpu_time, || measure(iters));
+        Ok(RoundSample {
+            function: strategy.name().to_owned(),
+            iters,
+            ns: elapsed?.as_nanos() as f64,
+            cpu,
+        })
+    }
+
     /// What one request really takes at this point (I/O sweeps with a latency only), in ms:
     /// [`IoMatrix::measure_request_ms`]. The report draws ideals and efficiencies from it.
     pub fn measure_request_ms(&self) -> Option<Result<f64, RunError>> {
@@ -314,6 +341,35 @@ impl SweepPoint {
         let ideal = self.meta(strategy).configured_ideal_ns().unwrap_or(0.0);
         (Duration::from_nanos(ideal as u64) * SAMPLES as u32).max(Duration::from_secs(2))
     }
+}
+
+/// Which of `calls` — every call Criterion made to one benchmark's routine, in order, as
+/// [`SweepPoint::sample`]s — were its samples: the last [`SAMPLES`]. `iter_custom` does not say
+/// which calls are warm-up, but Criterion 0.8.2's `Routine::sample` (`src/routine.rs`) makes
+/// them in two phases: `warm_up` calls the routine with 1, 2, 4, … iterations until their
+/// time passes the warm-up time (at least one call), then `bench` calls it once per sample, the
+/// group's sample size ([`SAMPLES`]: the group's setting wins over `--sample-size`), with one
+/// count for all in the flat sampling the sweeps ask for (`ActualSamplingMode::iteration_counts`).
+/// Those calls are exactly the samples of Criterion's `sample.json`.
+///
+/// Empty when `quick` (`--quick`: no warm-up; Criterion doubles the count from 1 until the last
+/// two calls' times agree and keeps those two, or the first call alone, twice, when it took
+/// longer than the measurement time) or when `calls` do not look like a warm-up and flat
+/// samples (fewer than [`SAMPLES`] + 1, or last ones of different counts): no CPU time is then
+/// better than CPU time of other calls than the samples.
+pub fn measured_samples(calls: &[RoundSample], quick: bool) -> &[RoundSample] {
+    let Some(start) = calls.len().checked_sub(SAMPLES).filter(|&start| start > 0) else {
+        return &[];
+    };
+    let samples = &calls[start..];
+    if quick
+        || samples
+            .iter()
+            .any(|sample| sample.iters != samples[0].iters)
+    {
+        return &[];
+    }
+    samples
 }
 
 /// Requests and concurrency of the capacity measurement.
@@ -400,5 +456,40 @@ mod tests {
                 assert!(list.contains(strategy), "{sweep:?} {strategy:?}");
             }
         }
+    }
+
+    fn calls(counts: &[u64]) -> Vec<RoundSample> {
+        counts
+            .iter()
+            .map(|&iters| RoundSample {
+                function: "async_tokio".to_owned(),
+                iters,
+                ns: iters as f64 * 1e6,
+                cpu: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_samples_are_the_calls_after_the_warm_up() {
+        // Warm-up 1, 2, 4, 8, then 10 samples of 3 (a flat count can be below the warm-up's).
+        let all = calls(&[1, 2, 4, 8, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
+        assert_eq!(measured_samples(&all, false), &all[4..]);
+        // A slow routine: one warm-up call of 1, then 10 samples of 1.
+        let all = calls(&[1; 11]);
+        assert_eq!(measured_samples(&all, false), &all[1..]);
+    }
+
+    #[test]
+    fn calls_that_are_not_warm_up_and_flat_samples_give_none() {
+        // --quick: doubling counts, whose last two are its samples.
+        let quick = calls(&[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048]);
+        assert!(measured_samples(&quick, true).is_empty());
+        assert!(measured_samples(&quick, false).is_empty());
+        assert!(measured_samples(&calls(&[1; 11]), true).is_empty());
+        // Only the samples, or fewer: no warm-up before them.
+        assert!(measured_samples(&calls(&[2; 10]), false).is_empty());
+        assert!(measured_samples(&calls(&[1]), false).is_empty());
+        assert!(measured_samples(&[], false).is_empty());
     }
 }
