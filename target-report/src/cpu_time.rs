@@ -1,8 +1,10 @@
 //! CPU time per iteration, split by who spent it, from the `cpu` fields the suite writes on
-//! each sample of a group's `cb-rounds.json` ([`cb_schema::SampleCpu`], recorded unless
-//! `CB_CPU_TIME=off`, on Linux only): the suite's own threads (**client**), the embedded mock
-//! server (**server**) and the worker processes (**workers**: the process pool's, and for the
-//! python bench its interpreter), each user and system apart.
+//! each sample of a group's `cb-rounds.json` ([`load`]) and of a sweep point's `cb-cpu.json`
+//! ([`load_benchmark`]: the samples Criterion measured live) ([`cb_schema::SampleCpu`],
+//! recorded unless `CB_CPU_TIME=off`, on Linux only): the suite's own threads (**client**), the
+//! embedded mock server (**server**) and the worker processes (**workers**: the process pool's,
+//! and for the python bench its interpreter), each user and system apart. Both go through one
+//! estimator, [`samples_cpu`].
 //!
 //! Why sums, not per-sample ratios: the suite reads `/proc`'s counters, which move in whole
 //! clock ticks (10 ms), before and after each sample, so a sample that spent 4 ms of server
@@ -10,10 +12,10 @@
 //! strategy's samples, (sum of CPU) ÷ (sum of iterations) converges on the truth while a mean
 //! of per-sample ratios would not be better and a median would be wrong (0 here).
 //!
-//! Intervals: 95% percentile bootstrap over the rounds (a strategy has one sample per round;
-//! whole samples are resampled with replacement, [`stats::BOOTSTRAP_RESAMPLES`] times, from a
-//! SplitMix64 stream seeded by the group and strategy, so the same file gives the same
-//! intervals), each estimate recomputed as a ratio of sums. Each interval is then widened, if
+//! Intervals: 95% percentile bootstrap over the samples (a strategy has one sample per round,
+//! a sweep point one per Criterion sample; whole samples are resampled with replacement,
+//! [`stats::BOOTSTRAP_RESAMPLES`] times, from a SplitMix64 stream seeded by the group and
+//! strategy, and the parameter of a sweep point, so the same file gives the same intervals), each estimate recomputed as a ratio of sums. Each interval is then widened, if
 //! needed, to at least ± 1.96 · tick · √(n/6) ÷ (sum of the denominator) around the point: the
 //! spread the rounding alone gives n samples (each reading rounds down by a fraction of a tick
 //! spread evenly, so a difference of two readings is off by a triangular error of SD tick/√6).
@@ -24,10 +26,12 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::criterion::load_optional;
+use crate::error::{Error, Result};
+use crate::meta::check_schema;
 use crate::rounds::Rounds;
 use crate::stats::{self, Interval, SplitMix64};
-use cb_schema::{CpuTime, RoundSample, SampleCpu};
+use cb_schema::{CpuSamples, CpuTime, RoundSample, SampleCpu, CPU_FILE};
 
 /// The z of a two-sided 95% normal interval, for the rounding's floor (see the module docs).
 const Z_95: f64 = 1.959_964;
@@ -50,12 +54,14 @@ pub struct PartCpu {
     pub cores: Interval,
 }
 
-/// A strategy's CPU time per iteration by who spent it, from its samples in the rounds.
+/// A strategy's CPU time per iteration by who spent it, from its samples in the rounds (or, for
+/// a sweep point, Criterion's samples).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StrategyCpu {
     /// The Criterion function id (the strategy).
     pub function: String,
-    /// Samples with CPU fields the estimates come from (one per round).
+    /// Samples with CPU fields the estimates come from (one per round, or per Criterion sample
+    /// of a sweep point).
     pub samples: usize,
     /// Their iterations, summed: every per-iteration figure's denominator.
     pub iterations: u64,
@@ -82,6 +88,39 @@ pub fn load(group_dir: &Path, baseline: &str) -> Result<Option<Vec<StrategyCpu>>
     Ok(Rounds::load(group_dir, baseline)?.map(|rounds| group_cpu(&rounds)))
 }
 
+/// Loads `<bench_dir>/<baseline>/cb-cpu.json` (a sweep point's samples as Criterion measured
+/// them) and estimates its CPU time ([`samples_cpu`]). `Ok(None)` without the file (a run with
+/// `CB_CPU_TIME=off`, `--quick`, not on Linux, a benchmark measured in rounds, a suite from
+/// before it) or when no sample has CPU fields. A file that cannot be read, of another schema,
+/// or with a sample of another function or without positive iterations and time is an error
+/// naming it.
+pub fn load_benchmark(bench_dir: &Path, baseline: &str) -> Result<Option<StrategyCpu>> {
+    let path = bench_dir.join(baseline).join(CPU_FILE);
+    let Some(file) = load_optional::<CpuSamples>(&path)? else {
+        return Ok(None);
+    };
+    check_schema(&path, file.schema)?;
+    let bad = file
+        .samples
+        .iter()
+        .find(|s| s.function != file.function || !(s.iters > 0 && s.ns.is_finite() && s.ns > 0.0));
+    if let Some(s) = bad {
+        return Err(Error::at(
+            &path,
+            format!(
+                "corrupt CPU samples: a sample of `{}` in the file of `{}` (each needs its \
+                 function and positive iters and ns)",
+                s.function, file.function
+            ),
+        ));
+    }
+    let label = match file.parameter {
+        Some(value) => format!("cpu {}/{}/{value}", file.group, file.function),
+        None => format!("cpu {}/{}", file.group, file.function),
+    };
+    Ok(samples_cpu(&file.function, &file.samples, &label))
+}
+
 /// [`strategy_cpu`] of every function of `rounds` that has CPU fields, in the order the
 /// functions first appear.
 pub fn group_cpu(rounds: &cb_schema::Rounds) -> Vec<StrategyCpu> {
@@ -97,11 +136,22 @@ pub fn group_cpu(rounds: &cb_schema::Rounds) -> Vec<StrategyCpu> {
         .collect()
 }
 
-/// `function`'s CPU time per iteration and cores busy, by part, with 95% intervals (see the
-/// module docs). `None` when none of its samples has CPU fields.
+/// `function`'s CPU time per iteration and cores busy in `rounds` ([`samples_cpu`] of its
+/// samples there). `None` when none of its samples has CPU fields.
 pub fn strategy_cpu(rounds: &cb_schema::Rounds, function: &str) -> Option<StrategyCpu> {
-    let measured: Vec<(&RoundSample, &SampleCpu)> = rounds
-        .samples_of(function)
+    let label = format!("cpu {}/{function}", rounds.group);
+    samples_cpu(function, rounds.samples_of(function), &label)
+}
+
+/// The CPU time per iteration and cores busy of `function` from its `samples` (those without
+/// CPU fields are left out), by part, with 95% intervals (see the module docs) whose bootstrap
+/// is seeded by `seed_label` ([`stats::seed_for`]). `None` when no sample has CPU fields.
+pub fn samples_cpu<'a>(
+    function: &str,
+    samples: impl IntoIterator<Item = &'a RoundSample>,
+    seed_label: &str,
+) -> Option<StrategyCpu> {
+    let measured: Vec<(&RoundSample, &SampleCpu)> = samples
         .into_iter()
         .filter_map(|sample| Some((sample, sample.cpu.as_ref()?)))
         .collect();
@@ -115,7 +165,7 @@ pub fn strategy_cpu(rounds: &cb_schema::Rounds, function: &str) -> Option<Strate
         .max()
         .unwrap_or(0);
     let has_server = measured.iter().any(|(_, cpu)| cpu.server.is_some());
-    let seed = stats::seed_for(&format!("cpu {}/{function}", rounds.group));
+    let seed = stats::seed_for(seed_label);
     let estimates = bootstrap(&rows, tick_ns, stats::BOOTSTRAP_RESAMPLES, seed);
     let total = Row::sum(&rows);
     Some(StrategyCpu {
@@ -402,5 +452,99 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(loaded, vec![strategy_cpu(&r, "a").unwrap()]);
         assert!(close(loaded[0].total.cores.point, 0.25));
+    }
+
+    /// A temporary benchmark directory, `<tmp>/<name>-<pid>/`, with its `new/` baseline.
+    fn bench_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("new")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_missing_cpu_file_is_none_and_a_corrupt_one_an_error_naming_it() {
+        let dir = bench_dir("cb-cpu-file-bad");
+        assert_eq!(load_benchmark(&dir, "new").unwrap(), None);
+        let path = dir.join("new").join(CPU_FILE);
+        let bad = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            let error = load_benchmark(&dir, "new").unwrap_err();
+            assert_eq!(error.path.as_deref(), Some(path.as_path()), "{error}");
+            error.to_string()
+        };
+        bad("{\"schema\":1,\"group\":");
+        let valid = |schema: u32, function: &str, iters: u64| {
+            let c = cpu(time(TICK as i64, 0), None, time(0, 0));
+            serde_json::to_string(&CpuSamples {
+                schema,
+                group: "sweep/io_requests".into(),
+                function: "async_tokio".into(),
+                parameter: Some(10),
+                samples: vec![sample(function, iters, 40e6, Some(c))],
+            })
+            .unwrap()
+        };
+        assert!(bad(&valid(2, "async_tokio", 1)).contains("unsupported schema 2"));
+        assert!(bad(&valid(1, "async_tokio", 0)).contains("corrupt CPU samples"));
+        assert!(bad(&valid(1, "thread_pool", 1)).contains("`thread_pool`"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_cpu_file_gives_ratios_of_sums_like_the_rounds() {
+        // Two samples of 3 iterations in 150 ms each: client 10+10 ms, then 20+0 ms; server 10
+        // ms, then none; workers none; a third sample without CPU fields is left out.
+        let ms = |x: i64| x * 1_000_000;
+        let samples = vec![
+            sample(
+                "async_tokio",
+                3,
+                150e6,
+                Some(cpu(time(ms(10), ms(10)), Some(time(ms(10), 0)), time(0, 0))),
+            ),
+            sample(
+                "async_tokio",
+                3,
+                150e6,
+                Some(cpu(time(ms(20), 0), Some(time(0, 0)), time(0, 0))),
+            ),
+            sample("async_tokio", 3, 150e6, None),
+        ];
+        let dir = bench_dir("cb-cpu-file-good");
+        let file = CpuSamples {
+            schema: 1,
+            group: "sweep/io_requests".into(),
+            function: "async_tokio".into(),
+            parameter: Some(10),
+            samples: samples.clone(),
+        };
+        let path = dir.join("new").join(CPU_FILE);
+        std::fs::write(&path, serde_json::to_string(&file).unwrap()).unwrap();
+        let loaded = load_benchmark(&dir, "new").unwrap().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(loaded.function, "async_tokio");
+        assert_eq!((loaded.samples, loaded.iterations), (2, 6));
+        assert!(close(loaded.wall_ns, 300e6));
+        assert!(close(
+            loaded.client.per_iteration_ns.point,
+            ms(40) as f64 / 6.0
+        ));
+        assert!(close(loaded.client.user_ns.point, ms(30) as f64 / 6.0));
+        assert!(close(loaded.client.system_ns.point, ms(10) as f64 / 6.0));
+        let server = loaded.server.unwrap();
+        assert!(close(server.per_iteration_ns.point, ms(10) as f64 / 6.0));
+        assert!(close(
+            loaded.total.per_iteration_ns.point,
+            ms(50) as f64 / 6.0
+        ));
+        assert!(close(loaded.total.cores.point, 50.0 / 300.0));
+        // The same estimator as the rounds': the same samples in rounds give the same points.
+        let in_rounds = rounds(samples.into_iter().map(|s| vec![s]).collect());
+        let from_rounds = strategy_cpu(&in_rounds, "async_tokio").unwrap();
+        assert_eq!(
+            from_rounds.total.per_iteration_ns.point,
+            loaded.total.per_iteration_ns.point
+        );
+        assert_eq!(from_rounds.client.cores.point, loaded.client.cores.point);
     }
 }

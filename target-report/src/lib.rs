@@ -50,9 +50,10 @@
 //!    ([`stats::dist`]); step changes in a series (PELT);
 //! 3. text: [`format`](mod@format) — every time, rate, percentage and interval as text;
 //! 4. readers: [`criterion`], [`meta`], [`rounds`], [`cpu_time`], [`machine`], [`history`],
-//!    [`noise`] — Criterion's files; the suite's side files; the CPU time of the rounds'
-//!    samples by who spent it; workspace, git commit and CPU; the history file; the run-to-run
-//!    noise (calibration, history, the two runs themselves) and the code-placement noise;
+//!    [`noise`] — Criterion's files; the suite's side files; the CPU time of the rounds' and
+//!    the sweep points' samples by who spent it; workspace, git commit and CPU; the history
+//!    file; the run-to-run noise (calibration, history, the two runs themselves) and the
+//!    code-placement noise;
 //! 5. rules: [`verdict`] — what decides a change (the [`verdict::Entry`] of one benchmark):
 //!    Holm's correction, the verdicts, what they can see;
 //! 6. models: [`summary`], [`compare`], [`trend`] — a table per workload with its advice, and
