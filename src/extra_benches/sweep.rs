@@ -11,16 +11,21 @@
 //! matrix built for it, and a plan per strategy — measured, or skipped with the predicted time
 //! that made it too slow for the sweep's budget.
 //!
-//! Criterion measures the points live (no rounds); each of its calls is a [`SweepPoint::sample`]
-//! that records the CPU time it consumed too, and the calls that were Criterion's samples
-//! ([`measured_samples`]) go to the point's `cb-cpu.json` ([`output::record_cpu_samples`]).
+//! Criterion measures the points live (no rounds, [`SweepPoint::bench`]); each of its calls is
+//! a [`SweepPoint::sample`] that records the CPU time it consumed too, and the calls that were
+//! Criterion's samples ([`measured_samples`]) go to the point's `cb-cpu.json`
+//! ([`output::record_cpu_samples`]).
 
 use std::path::Path;
 use std::time::Duration;
 
+use criterion::measurement::WallTime;
+use criterion::{AxisScale, BenchmarkGroup, BenchmarkId, PlotConfiguration, SamplingMode};
+
 use crate::config::Config;
 use crate::cpu_time;
-use crate::error::Error;
+use crate::criterion_args::CriterionArgs;
+use crate::error::{self, Error};
 use crate::matrix::{CpuMatrix, IoMatrix, RunError, SetupError};
 use crate::output::{self, BenchMeta, RoundSample, ServerCapacity, SideFiles};
 use crate::rounds;
@@ -31,6 +36,9 @@ use crate::workload::io::IoWorkload;
 
 /// Samples per sweep point: Criterion's minimum.
 pub const SAMPLES: usize = 10;
+
+/// Criterion's warm-up time at each point.
+pub const WARM_UP: Duration = Duration::from_millis(300);
 
 /// A point whose samples would take longer than this in all is skipped, and says so.
 pub const POINT_BUDGET: Duration = Duration::from_secs(90);
@@ -130,6 +138,21 @@ impl Sweep {
             Sweep::IoWorkers | Sweep::IoRequests | Sweep::IoLatency => Kind::Io,
             Sweep::CpuWorkers | Sweep::CpuSize => Kind::Cpu,
         }
+    }
+
+    /// Sets up the sweep's Criterion `group`: flat sampling of [`SAMPLES`] samples after a
+    /// [`WARM_UP`], and the summary chart's scale.
+    pub fn configure(self, group: &mut BenchmarkGroup<'_, WallTime>) {
+        let scale = if self.logarithmic() {
+            AxisScale::Logarithmic
+        } else {
+            AxisScale::Linear
+        };
+        group
+            .plot_config(PlotConfiguration::default().summary_scale(scale))
+            .sampling_mode(SamplingMode::Flat)
+            .sample_size(SAMPLES)
+            .warm_up_time(WARM_UP);
     }
 
     /// The configuration at `parameter`, from the user's `base` (whose sizes the sweep overrides
@@ -340,6 +363,60 @@ impl SweepPoint {
     pub fn measurement_time(&self, strategy: Strategy) -> Duration {
         let ideal = self.meta(strategy).configured_ideal_ns().unwrap_or(0.0);
         (Duration::from_nanos(ideal as u64) * SAMPLES as u32).max(Duration::from_secs(2))
+    }
+
+    /// Lets Criterion measure `strategy` at this point as benchmark `<strategy>/<parameter>` of
+    /// `group` (with the group's settings, see [`Sweep::configure`]), each call a
+    /// [`SweepPoint::sample`] with the point's `CB_CPU_TIME`; a failed run escapes and comes back
+    /// as the error. When Criterion measured it (its filter selected it), writes its
+    /// `cb-meta.json` with what a request then took ([`SweepPoint::measure_request_ms`],
+    /// outside the timing) and its `cb-cpu.json` from Criterion's samples
+    /// ([`measured_samples`], [`output::record_cpu_samples`]). Returns whether it measured.
+    pub fn bench(
+        &self,
+        group: &mut BenchmarkGroup<'_, WallTime>,
+        strategy: Strategy,
+        args: &CriterionArgs,
+        side_files: &SideFiles,
+    ) -> Result<bool, Error> {
+        let cpu_time = self.config.cpu_time;
+        let mut measured = false;
+        // Every call Criterion makes, warm-up included: `measured_samples` keeps its samples.
+        let mut calls = Vec::new();
+        let id = BenchmarkId::new(strategy.name(), self.parameter);
+        error::catch(|| {
+            group.bench_with_input(id, &self.parameter, |b, _| {
+                measured = true;
+                b.iter_custom(|iters| {
+                    let sample = self
+                        .sample(strategy, iters, cpu_time)
+                        .unwrap_or_else(|failed| error::escape(failed));
+                    let elapsed = Duration::from_nanos(sample.ns as u64);
+                    calls.push(sample);
+                    elapsed
+                })
+            });
+        })?;
+        if !measured {
+            return Ok(false);
+        }
+        let mut meta = self.meta(strategy);
+        meta.server_latency_ms = self.measure_request_ms().transpose()?;
+        output::record_meta(side_files, &meta)?;
+        let samples = measured_samples(&calls, args.quick);
+        if samples.is_empty() && cpu_time && !args.quick && !side_files.is_empty() {
+            eprintln!(
+                "{}/{}/{}: Criterion's {} calls are not a warm-up and {SAMPLES} flat samples; \
+                 no {}",
+                meta.group,
+                meta.function,
+                self.parameter,
+                calls.len(),
+                output::CPU_FILE
+            );
+        }
+        output::record_cpu_samples(side_files, &meta, samples)?;
+        Ok(true)
     }
 }
 
