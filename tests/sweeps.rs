@@ -1,10 +1,13 @@
-//! The sweep machinery at tiny sizes: every sweep's points build, run and check their work, and
-//! points too slow for the budget are planned as skipped with the reason.
+//! The sweep machinery at tiny sizes: every sweep's points build, run and check their work,
+//! points too slow for the budget are planned as skipped with the reason, and a point measured
+//! by a real Criterion records the CPU time of exactly its samples.
 
 use std::path::Path;
 
 use concurrency_bench::config::Config;
+use concurrency_bench::criterion_args::CriterionArgs;
 use concurrency_bench::extra_benches::sweep::{Sweep, SweepPoint, POINT_BUDGET, SAMPLES};
+use concurrency_bench::output::{CpuSamples, SideFiles, CPU_FILE, META_FILE};
 use concurrency_bench::strategy::Strategy;
 use concurrency_bench::timeline::Probe;
 
@@ -86,4 +89,89 @@ fn points_over_the_budget_are_planned_as_skipped() {
             > POINT_BUDGET
     );
     assert_eq!(point.meta(Strategy::AsyncTokio).skipped, None);
+}
+
+/// Criterion's `sample.json`: the samples it analysed.
+#[derive(serde::Deserialize)]
+struct SavedSample {
+    iters: Vec<f64>,
+    times: Vec<f64>,
+}
+
+#[test]
+fn a_point_measured_by_criterion_records_the_cpu_time_of_its_samples() {
+    let dir = std::env::temp_dir().join(format!("cb-sweep-cpu-{}", std::process::id()));
+    let home = dir.join("criterion");
+    let args = CriterionArgs::parse(["--bench"]).unwrap();
+    let side_files = SideFiles {
+        criterion_home: home.clone(),
+        baselines: args.baseline_dirs(),
+    };
+    assert_eq!(side_files.baselines, ["new", "base"]);
+    let mut criterion = criterion::Criterion::default()
+        .output_directory(&home)
+        .without_plots();
+    let sweep = Sweep::IoRequests;
+    let (parameter, strategy) = (10, Strategy::AsyncTokio);
+    let mut measure = |config: Config| {
+        let point = SweepPoint::with_config(sweep, config, parameter, Path::new(WORKER)).unwrap();
+        let mut group = criterion.benchmark_group(sweep.group());
+        // The sweeps' settings (flat sampling of SAMPLES), at a size a debug build runs in
+        // a blink: 10 downloads at 2 ms, a warm-up of a few calls, samples of a few runs.
+        sweep.configure(&mut group);
+        group
+            .warm_up_time(std::time::Duration::from_millis(20))
+            .measurement_time(std::time::Duration::from_millis(60))
+            .nresamples(1000);
+        let measured = point
+            .bench(&mut group, strategy, &args, &side_files)
+            .unwrap();
+        group.finish();
+        assert!(measured);
+    };
+
+    measure(tiny(sweep, parameter));
+    let bench = home.join("sweep_io_requests/async_tokio/10");
+    for baseline in ["new", "base"] {
+        let dir = bench.join(baseline);
+        let saved: SavedSample =
+            serde_json::from_slice(&std::fs::read(dir.join("sample.json")).unwrap()).unwrap();
+        assert!(dir.join(META_FILE).exists(), "{baseline}");
+        let file = dir.join(CPU_FILE);
+        if !cfg!(target_os = "linux") {
+            assert!(!file.exists(), "no CPU time off Linux");
+            continue;
+        }
+        let cpu: CpuSamples = serde_json::from_slice(&std::fs::read(&file).unwrap())
+            .unwrap_or_else(|error| panic!("{}: {error}", file.display()));
+        assert_eq!(
+            (cpu.group.as_str(), cpu.function.as_str(), cpu.parameter),
+            (sweep.group(), strategy.name(), Some(parameter))
+        );
+        // Exactly Criterion's samples, warm-up left out: the same counts and times, in order.
+        assert_eq!(cpu.samples.len(), SAMPLES);
+        let ours: Vec<(f64, f64)> = cpu.samples.iter().map(|s| (s.iters as f64, s.ns)).collect();
+        let criterion: Vec<(f64, f64)> = saved.iters.into_iter().zip(saved.times).collect();
+        assert_eq!(ours, criterion, "{baseline}");
+        for sample in &cpu.samples {
+            assert_eq!(sample.function, strategy.name());
+            let cpu = sample.cpu.expect("every sample has its CPU time on Linux");
+            assert_eq!(cpu.tick_ns, 10_000_000);
+            assert!(
+                cpu.server.is_some(),
+                "the embedded server's threads are found"
+            );
+        }
+    }
+
+    // CB_CPU_TIME=off: measured again, and the earlier file, which would describe other
+    // samples, is gone.
+    let mut off = tiny(sweep, parameter);
+    off.cpu_time = false;
+    measure(off);
+    for baseline in ["new", "base"] {
+        assert!(bench.join(baseline).join("sample.json").exists());
+        assert!(!bench.join(baseline).join(CPU_FILE).exists(), "{baseline}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
 }
