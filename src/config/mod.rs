@@ -206,7 +206,7 @@ variables! {
             parse: parse_on_off,
             show: |on: &bool| String::from(if *on { "on" } else { "off" }),
         };
-        meaning: "record in `cb-rounds.json` the CPU time of each sample, user and system, of the suite's threads, the embedded server and the worker processes (Linux only: read from `/proc` before and after the sample, outside its timing); off, to measure what reading it costs";
+        meaning: "record in `cb-rounds.json`, and for the sweeps in each point's `cb-cpu.json`, the CPU time of each sample, user and system, of the suite's threads, the embedded server and the worker processes (Linux only: read from `/proc` before and after the sample, outside its timing); off, to measure what reading it costs";
     }
     order_seed: Option<u64> = "CB_ORDER_SEED" {
         default: None, shown as "from the clock";
