@@ -718,3 +718,83 @@ fn a_measured_request_time_is_the_latency_of_the_ideal() {
         sw["sentences"]
     );
 }
+
+/// Writes the `cb-cpu.json` of the sweep point in `dir`: its `sample.json`'s samples, each
+/// with client CPU time of `cores` × its wall time, in whole 10 ms ticks; `drop` samples fewer.
+fn write_cpu(dir: &Path, cores: f64, drop: usize) {
+    let sample = read_json(&dir.join("new/sample.json"));
+    let iters = sample["iters"].as_array().unwrap();
+    let times = sample["times"].as_array().unwrap();
+    let tick = 10_000_000i64;
+    let samples: Vec<serde_json::Value> = iters
+        .iter()
+        .zip(times)
+        .skip(drop)
+        .map(|(i, t)| {
+            let ns = t.as_f64().unwrap();
+            let cpu = ((ns * cores) as i64 / tick) * tick;
+            serde_json::json!({
+                "function": "async_tokio", "iters": i, "ns": ns,
+                "cpu": {"tick_ns": tick, "client": {"user_ns": cpu, "system_ns": 0},
+                        "server": {"user_ns": 0, "system_ns": 0},
+                        "workers": {"user_ns": 0, "system_ns": 0}}
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "schema": 1, "group": "sweep/io_requests", "function": "async_tokio",
+        "parameter": 0, "samples": samples,
+    });
+    fs::write(dir.join("new/cb-cpu.json"), doc.to_string()).unwrap();
+}
+
+#[test]
+fn cores_busy_against_the_parameter_say_where_async_stops_scaling_and_why() {
+    let fx = SweepFixture::new("sweep-cpu");
+    let g = ("sweep/io_requests", "async_tokio");
+    let io = |jobs| Io {
+        jobs,
+        c: jobs,
+        latency_ms: 50.0,
+    };
+    // 10 and 100 requests near the 50 ms ideal; 1,000 at 240 ms with one core busy.
+    for (n, m, cores) in [(10u64, 52.0, 0.2), (100, 60.0, 0.5), (1000, 240.0, 1.0)] {
+        let m = m * MS;
+        let dir = fx.io_point(g, n, io(n), (m, m * 0.98, m * 1.02));
+        write_cpu(&dir, cores, 0);
+    }
+    // A file that does not describe the point's samples (one fewer) is not used.
+    let m = 55.0 * MS;
+    let stale = fx.io_point(g, 50, io(50), (m, m * 0.98, m * 1.02));
+    write_cpu(&stale, 0.3, 1);
+    let out = fx.tmp.path().join("out");
+    let s = summarise(&fx.crit, &out);
+    let sw = sweep(&s, "sweep/io_requests");
+    let cores_at = |value: &str| {
+        sw["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["parameter"] == value)
+            .map(|p| p["cores"]["point"].as_f64())
+            .unwrap()
+    };
+    assert!(
+        cores_at("1000").is_some_and(|c| (c - 1.0).abs() < 0.05),
+        "{:?}",
+        cores_at("1000")
+    );
+    assert_eq!(cores_at("50"), None, "a stale cb-cpu.json is ignored");
+    let sentences = strs(&sw["sentences"]);
+    let line = sentences
+        .iter()
+        .find(|l| l.starts_with("`async_tokio` kept"))
+        .unwrap_or_else(|| panic!("{sentences:?}"));
+    // 60 ms against 50 at 100 requests: below 90% of the ideal, with CPU to account for it
+    // but less than a core busy.
+    assert!(
+        line.contains("at 100 requests it reaches 83% of its ideal")
+            && line.contains("CPU work the waiting does not hide"),
+        "{line}"
+    );
+}

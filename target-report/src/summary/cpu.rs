@@ -4,9 +4,12 @@
 //! many cores each strategy kept busy, and for an I/O strategy short of its ideal, whether the
 //! CPU on its path is enough to explain the time beyond it.
 
+use std::path::Path;
+
 use super::pairing::Pairer;
 use super::table::Row;
 use crate::cpu_time::{self, PartCpu, StrategyCpu};
+use crate::error::Result;
 use crate::format::{fmt_cores, fmt_ns, fmt_pct};
 use crate::rounds::Rounds;
 use crate::stats::Interval;
@@ -24,6 +27,19 @@ pub(super) fn attach(rows: &mut [Row], rounds: Option<&Rounds>, pairer: &Pairer)
     for row in rows.iter_mut().filter(|r| pairer.describes(&r.function)) {
         row.cpu = cpu_time::strategy_cpu(rounds, &row.function);
     }
+}
+
+/// A sweep point's CPU time, from its own `cb-cpu.json` (sweep points are not measured in
+/// rounds), when the file holds as many samples as the row's `sample.json`: the bench writes
+/// it beside each sample set it measured and removes it otherwise, so a count that differs
+/// means the two do not describe the same samples, and the point gets none.
+pub(super) fn of_sweep_point(
+    bench_dir: &Path,
+    baseline: &str,
+    row: &Row,
+) -> Result<Option<StrategyCpu>> {
+    let cpu = cpu_time::load_benchmark(bench_dir, baseline)?;
+    Ok(cpu.filter(|c| c.samples == row.samples))
 }
 
 /// The parts of `cpu` worth naming, with their names: the client always, the server when the
@@ -108,19 +124,34 @@ fn beyond_ideal_sentence(row: &Row, cpu: &StrategyCpu) -> Option<String> {
         fmt_cores(cpu.total.cores.point),
         fmt_ns(spent.point),
         parts_text(cpu),
-        beyond_ideal(row.median_ns.point, efficiency.ideal_ns, spent),
+        beyond_ideal(
+            row.median_ns.point,
+            efficiency.ideal_ns,
+            spent,
+            cpu.total.cores.point
+        ),
     ))
 }
 
-/// Whether `cpu_ns`, the CPU one iteration costs (95% interval), explains the time a median
-/// spends beyond its ideal: CPU at least that long can (the requests wait on the CPU, not on
-/// the latency); less leaves the rest to waiting with no CPU spent. In words, to end a
-/// sentence.
-pub(crate) fn beyond_ideal(median_ns: f64, ideal_ns: f64, cpu_ns: Interval) -> String {
+/// Cores busy from which a strategy short of its ideal counts as bound by CPU: about one core
+/// saturated, as a single-threaded client or server would be.
+const SATURATED: f64 = 0.8;
+
+/// Whether `cpu_ns`, the CPU one iteration costs (95% interval), accounts for the time a
+/// median spends beyond its ideal, in words that end a sentence. CPU at least that long does:
+/// the time beyond the ideal is CPU work (sending, parsing, serving) the waiting does not hide,
+/// and with about a core kept busy (`cores` ≥ [`SATURATED`]) the strategy is bound by CPU, not
+/// by latency. Less CPU leaves the rest to waiting with no CPU spent.
+pub(crate) fn beyond_ideal(median_ns: f64, ideal_ns: f64, cpu_ns: Interval, cores: f64) -> String {
     let beyond = median_ns - ideal_ns;
     if cpu_ns.lower >= beyond {
+        let why = if cores >= SATURATED {
+            "bound by CPU, not by latency"
+        } else {
+            "CPU work the waiting does not hide"
+        };
         format!(
-            "more CPU than the {} beyond the ideal, so the requests wait on the CPU, not on the latency: bound by CPU",
+            "enough CPU to account for the {} beyond the ideal: {why}",
             fmt_ns(beyond)
         )
     } else if cpu_ns.upper < beyond {
@@ -245,7 +276,11 @@ mod tests {
             bound.contains("23.0 ms of CPU per iteration (14.0 ms client · 9.00 ms server)"),
             "{bound}"
         );
-        assert!(bound.contains("bound by CPU"), "{bound}");
+        assert!(
+            bound
+                .contains("account for the 7.40 ms beyond the ideal: bound by CPU, not by latency"),
+            "{bound}"
+        );
         let waiting = of("thread_per_job").expect("its sentence");
         assert!(
             waiting.contains("at least 14.0 ms per iteration is waiting"),

@@ -87,17 +87,18 @@ pub(super) fn read(
                     meta: meta.clone(),
                 });
             }
-            Ok(measurement) => draft.rows.push(row(
-                out_dir,
-                dir,
-                function,
-                measurement,
-                SideFiles {
+            Ok(measurement) => {
+                let side = SideFiles {
                     meta,
                     timeline,
                     faults,
-                },
-            )),
+                };
+                let mut row = row(out_dir, dir, function, measurement, side);
+                if draft.value.is_some() {
+                    row.cpu = cpu::of_sweep_point(&dir.path, baseline, &row)?;
+                }
+                draft.rows.push(row);
+            }
         }
     }
     Ok(drafts)
