@@ -1,7 +1,7 @@
 //! `summary`: the summary page's files from one baseline, or the measured strategies as one
 //! document for a benchmark-tracking tool.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::print;
 use crate::error::Result;
@@ -29,7 +29,12 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32> {
     let s = summary::build(&args.criterion_dir, &args.baseline, &args.out)?;
     match args.format.exporter() {
-        None => write_page(&s, &args.out),
+        None => {
+            let page = write_page(&s, &args.out)?;
+            warn(&page.warnings);
+            print(&wrote_line(&s, &args.out, page.trace_files))?;
+            Ok(0)
+        }
         Some(exporter) => {
             // One document on stdout (nothing else there, so a tracking tool can read it
             // whole); nothing is written.
@@ -41,20 +46,59 @@ pub fn run(args: Args) -> Result<i32> {
     }
 }
 
+/// The page a browser opens, among the files [`write_page`] writes.
+const INDEX: &str = "index.html";
+
+/// The summary page as written: where to open it, and what to warn about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// `index.html` in the directory written to.
+    pub index: PathBuf,
+    /// The summary's measurement defects (CPU speed-ups the hardware cannot deliver), one
+    /// plain-text line each, which `target-report summary` prints on stderr as warnings.
+    pub warnings: Vec<String>,
+    /// How many trace files were written beside the page.
+    pub trace_files: usize,
+}
+
+/// Writes the summary page of every group's latest run in `criterion_dir` (baseline `new`)
+/// into `<criterion_dir>/summary`, exactly as `target-report summary --criterion-dir
+/// <criterion_dir>` does with its default `--baseline` and `--out` (the page's files and the
+/// trace files), but prints nothing: the caller says what it wants about the returned
+/// [`Page`]. This is what a bench executable calls at the end of a run that saved results.
+///
+/// Fails as `target-report summary` does: on a missing Criterion directory, no benchmark with
+/// a `new` baseline, any corrupt file, or a file that cannot be written (nothing is then
+/// replaced: the files are written all or nothing).
+pub fn write_latest(criterion_dir: &Path) -> Result<Page> {
+    let out = criterion_dir.join("summary");
+    let s = summary::build(criterion_dir, "new", &out)?;
+    write_page(&s, &out)
+}
+
 /// The page's files (index.html, summary.md, summary.json, one chart per sweep) and the trace
-/// files, then one line saying what was written.
-fn write_page(s: &summary::Summary, out: &std::path::Path) -> Result<i32> {
+/// files; nothing printed.
+fn write_page(s: &summary::Summary, out: &Path) -> Result<Page> {
     let files = export::pages::summary_files(s);
+    debug_assert!(files.iter().any(|(name, _)| name == INDEX));
     // The traces first: the pages link to them.
     let traces = trace::files(&trace::from_summary(s));
     if !traces.is_empty() {
         atomic_write::write_files(&out.join(trace::TRACES_DIR), &traces)?;
     }
     atomic_write::write_files(out, &files)?;
-    warn_defects(s);
+    Ok(Page {
+        index: out.join(INDEX),
+        warnings: plain::defect_lines(s),
+        trace_files: traces.len(),
+    })
+}
+
+/// `summary`'s one line on stdout after writing the page to `out`.
+fn wrote_line(s: &summary::Summary, out: &Path, trace_files: usize) -> String {
     let rows: usize = s.tables.iter().map(|t| t.rows.len()).sum();
     let unmeasured: usize = s.tables.iter().map(|t| t.unmeasured.len()).sum();
-    print(&format!(
+    format!(
         "wrote index.html, summary.md and summary.json{} to {} ({} trace files in {}/): {} workloads, {rows} measured strategies{}\n",
         if s.sweeps.is_empty() {
             String::new()
@@ -62,7 +106,7 @@ fn write_page(s: &summary::Summary, out: &std::path::Path) -> Result<i32> {
             format!(" and {} sweep charts", s.sweeps.len())
         },
         out.display(),
-        traces.len(),
+        trace_files,
         trace::TRACES_DIR,
         s.tables.len(),
         if unmeasured + s.missing.len() > 0 {
@@ -70,8 +114,7 @@ fn write_page(s: &summary::Summary, out: &std::path::Path) -> Result<i32> {
         } else {
             String::new()
         }
-    ))?;
-    Ok(0)
+    )
 }
 
 /// Rows a tracking tool's document leaves out, on stderr.
@@ -89,7 +132,12 @@ fn warn_set_apart(s: &summary::Summary) {
 /// The summary's measurement defects on stderr, whatever the format: impossible speed-ups are
 /// named wherever the numbers go (BMF has no place for a sentence).
 fn warn_defects(s: &summary::Summary) {
-    for line in plain::defect_lines(s) {
+    warn(&plain::defect_lines(s));
+}
+
+/// Each line on stderr as a warning.
+fn warn(lines: &[String]) {
+    for line in lines {
         eprintln!("target-report: warning: {line}");
     }
 }
