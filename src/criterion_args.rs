@@ -191,6 +191,15 @@ impl CriterionArgs {
             }
         }
     }
+
+    /// Whether this run saved results, so that a summary of the Criterion directory has
+    /// something new to show: its groups measured at least one benchmark (`measured`, as the
+    /// benches count them with `bench_group::measure_then_record`; none when the filter selects
+    /// nothing in this bench) and Criterion saved them ([`baseline_dirs`](Self::baseline_dirs)
+    /// not empty).
+    pub fn saved_results(&self, measured: usize) -> bool {
+        measured > 0 && !self.baseline_dirs().is_empty()
+    }
 }
 
 /// A command line split the way Criterion's clap parser splits it: options with values, flags,

@@ -151,6 +151,36 @@ fn baselines_follow_criterion() {
 }
 
 #[test]
+fn a_summary_follows_only_a_run_that_saved_what_it_measured() {
+    for line in [
+        "--bench",
+        "--bench --save-baseline x",
+        "--bench -s main fib",
+        "--bench --baseline before",
+        "--bench --quick",
+    ] {
+        assert!(parse(line).saved_results(1), "{line}: saved");
+    }
+    for line in [
+        "--bench --list",
+        "--bench --test",
+        "",
+        "--bench --profile-time 2",
+        "--bench --discard-baseline",
+        "--bench --baseline a --load-baseline b",
+    ] {
+        assert!(!parse(line).saved_results(3), "{line}: nothing saved");
+    }
+    let mut cargo_criterion = parse("--bench");
+    cargo_criterion.cargo_criterion = true;
+    assert!(!cargo_criterion.saved_results(3), "cargo-criterion saves");
+    // A filter that selects nothing in this bench (`cargo bench -- io/` runs the cpu bench
+    // too): nothing measured, so the groups an earlier run left are no reason to write.
+    assert!(!parse("--bench io/").saved_results(0));
+    assert!(!parse("--bench").saved_results(0));
+}
+
+#[test]
 fn side_files_go_into_each_baseline_directory() {
     let home = Path::new("/t/criterion");
     let side_files = |line: &str| SideFiles {
