@@ -23,23 +23,25 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     let args = CriterionArgs::from_env().unwrap_or_else(|error| common::exit(error.into()));
     let side_files = SideFiles::for_run(&args);
+    let mut measured = 0;
     for latency_ms in LATENCIES_MS {
         // One server and its clients at a time: the previous group's are dropped first.
         let hop = HopGroup::new(&base, latency_ms, worker).unwrap_or_else(|e| common::exit(e));
-        if let Err(error) = measure(&mut criterion, &args, &side_files, &hop) {
-            common::exit(error);
-        }
+        measured += measure(&mut criterion, &args, &side_files, &hop)
+            .unwrap_or_else(|error| common::exit(error));
     }
     criterion.final_summary();
+    common::write_summary(&args, measured);
 }
 
-/// Measures one latency's group in rounds, then writes each measured benchmark's side files.
+/// Measures one latency's group in rounds, then writes each measured benchmark's side files;
+/// returns how many benchmarks Criterion measured.
 fn measure(
     criterion: &mut Criterion,
     args: &CriterionArgs,
     side_files: &SideFiles,
     hop: &HopGroup,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
     let server_latency_ms = hop.measure_request_ms()?;
     let mut group = criterion.benchmark_group(hop.name());
     group.throughput(Throughput::Elements(hop.downloads() as u64));
@@ -55,5 +57,5 @@ fn measure(
             })?;
         }
     }
-    Ok(())
+    Ok(measured.len())
 }

@@ -29,10 +29,10 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     // Read after Criterion has accepted the command line (it exits on anything it refuses).
     let args = CriterionArgs::from_env().unwrap_or_else(|error| common::exit(error.into()));
-    if let Err(error) = cpu(&mut criterion, &args, &config, &matrix) {
-        common::exit(error);
-    }
+    let measured =
+        cpu(&mut criterion, &args, &config, &matrix).unwrap_or_else(|error| common::exit(error));
     criterion.final_summary();
+    common::write_summary(&args, measured);
 }
 
 fn cpu(
@@ -40,8 +40,9 @@ fn cpu(
     args: &CriterionArgs,
     config: &Config,
     matrix: &CpuMatrix,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
     let side_files = SideFiles::for_run(args);
+    let mut measured = 0;
     for workload in CpuWorkload::all(config) {
         let group_id = format!("cpu/{}", workload.kernel.name());
         let sampling = cpu_sampling(workload.kernel);
@@ -70,7 +71,8 @@ fn cpu(
             })
         };
         let strategies = &Strategy::CPU;
-        measure_then_record(group, args, &plan, &side_files, strategies, job_of, record)?;
+        measured +=
+            measure_then_record(group, args, &plan, &side_files, strategies, job_of, record)?;
     }
-    Ok(())
+    Ok(measured)
 }

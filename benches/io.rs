@@ -35,10 +35,10 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     // Read after Criterion has accepted the command line (it exits on anything it refuses).
     let args = CriterionArgs::from_env().unwrap_or_else(|error| common::exit(error.into()));
-    if let Err(error) = io(&mut criterion, &args, &config, &matrix) {
-        common::exit(error);
-    }
+    let measured =
+        io(&mut criterion, &args, &config, &matrix).unwrap_or_else(|error| common::exit(error));
     criterion.final_summary();
+    common::write_summary(&args, measured);
 }
 
 fn io(
@@ -46,7 +46,7 @@ fn io(
     args: &CriterionArgs,
     config: &Config,
     matrix: &IoMatrix,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
     let workload = &matrix.workload();
     let server_latency_ms = matrix.measure_request_ms()?;
     let side_files = SideFiles::for_run(args);

@@ -67,10 +67,11 @@ fn main() {
         side_files: SideFiles::for_run(&args),
         interpreter: RefCell::new(interpreter),
     };
-    if let Err(error) = side.run(&mut criterion, &io, &cpu) {
-        common::exit(error);
-    }
+    let measured = side
+        .run(&mut criterion, &io, &cpu)
+        .unwrap_or_else(|error| common::exit(error));
     criterion.final_summary();
+    common::write_summary(&args, measured);
 }
 
 /// One group of this bench: its CPython programs and the Rust strategies beside them.
@@ -96,8 +97,9 @@ struct Side<'a> {
 }
 
 impl Side<'_> {
-    /// Hands the interpreter the jobs, then measures every group.
-    fn run(&self, c: &mut Criterion, io: &IoMatrix, cpu: &CpuMatrix) -> Result<(), Error> {
+    /// Hands the interpreter the jobs, then measures every group; returns how many benchmarks
+    /// Criterion measured.
+    fn run(&self, c: &mut Criterion, io: &IoMatrix, cpu: &CpuMatrix) -> Result<usize, Error> {
         let downloads = io.workload();
         let workloads = CpuWorkload::all(self.config);
         self.interpreter
@@ -107,11 +109,11 @@ impl Side<'_> {
                 program: None,
                 error,
             })?;
-        self.download(c, io, &downloads)?;
+        let mut measured = self.download(c, io, &downloads)?;
         for workload in &workloads {
-            self.compute(c, cpu, workload)?;
+            measured += self.compute(c, cpu, workload)?;
         }
-        Ok(())
+        Ok(measured)
     }
 
     /// `py/download`: the tutorial's I/O programs and their counterparts, over `downloads`.
@@ -120,7 +122,7 @@ impl Side<'_> {
         c: &mut Criterion,
         matrix: &IoMatrix,
         downloads: &IoWorkload,
-    ) -> Result<(), Error> {
+    ) -> Result<usize, Error> {
         let group_id = "py/download";
         let server_latency_ms = matrix.measure_request_ms()?;
         let jobs = downloads.jobs.len();
@@ -147,7 +149,7 @@ impl Side<'_> {
         c: &mut Criterion,
         matrix: &CpuMatrix,
         workload: &CpuWorkload,
-    ) -> Result<(), Error> {
+    ) -> Result<usize, Error> {
         let name = workload.kernel.name();
         let group_id = format!("py/{name}");
         let rust_meta = |strategy| BenchMeta {
@@ -174,14 +176,15 @@ impl Side<'_> {
     }
 
     /// Measures `group`'s CPython programs and Rust strategies in interleaved rounds, then
-    /// records their side files. `run` runs a Rust strategy once and checks its results.
+    /// records their side files; returns how many Criterion measured. `run` runs a Rust
+    /// strategy once and checks its results.
     fn measure(
         &self,
         c: &mut Criterion,
         group: &Group,
         rust_meta: &dyn Fn(Strategy) -> BenchMeta,
         run: &dyn Fn(Strategy, &Probe) -> Result<(), RunError>,
-    ) -> Result<(), Error> {
+    ) -> Result<usize, Error> {
         let mut criterion_group = c.benchmark_group(group.id);
         criterion_group.throughput(Throughput::Elements(group.elements));
         let rust_jobs = group.strategies.iter().map(|&strategy| {

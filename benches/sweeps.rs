@@ -25,31 +25,37 @@ fn main() {
     }
     let mut criterion = Criterion::default().configure_from_args();
     let args = CriterionArgs::from_env().unwrap_or_else(|error| common::exit(error.into()));
-    if let Err(error) = sweeps(&mut criterion, &base, &args) {
-        common::exit(error);
-    }
+    let measured = sweeps(&mut criterion, &base, &args).unwrap_or_else(|error| common::exit(error));
     criterion.final_summary();
+    common::write_summary(&args, measured);
 }
 
-fn sweeps(c: &mut Criterion, base: &Config, args: &CriterionArgs) -> Result<(), Error> {
+/// Every sweep as its group; returns how many points Criterion measured.
+fn sweeps(c: &mut Criterion, base: &Config, args: &CriterionArgs) -> Result<usize, Error> {
     let side_files = &SideFiles::for_run(args);
     let worker = base.worker_exe_or(Path::new(env!("CARGO_BIN_EXE_cb-worker")));
+    let mut measured = 0;
     for sweep in Sweep::ALL {
         let mut group = c.benchmark_group(sweep.group());
         sweep.configure(&mut group);
-        if let Err(error) = points(&mut group, sweep, base, args, side_files, worker) {
-            // Dropping (finishing) a group writes its summary and prints a separator, as
-            // after a complete group: a failed run stops with its error line and nothing more.
-            std::mem::forget(group);
-            return Err(error);
+        match points(&mut group, sweep, base, args, side_files, worker) {
+            Ok(points) => measured += points,
+            Err(error) => {
+                // Dropping (finishing) a group writes its summary and prints a separator, as
+                // after a complete group: a failed run stops with its error line and nothing
+                // more.
+                std::mem::forget(group);
+                return Err(error);
+            }
         }
         group.finish();
     }
-    Ok(())
+    Ok(measured)
 }
 
 /// Every parameter value of `sweep` × its strategies, as benchmarks of `group`
-/// ([`SweepPoint::bench`]: with their CPU time, in `cb-cpu.json`).
+/// ([`SweepPoint::bench`]: with their CPU time, in `cb-cpu.json`); returns how many Criterion
+/// measured.
 fn points(
     group: &mut BenchmarkGroup<'_, WallTime>,
     sweep: Sweep,
@@ -57,7 +63,8 @@ fn points(
     args: &CriterionArgs,
     side_files: &SideFiles,
     worker: &Path,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
+    let mut points = 0;
     for &parameter in sweep.parameters() {
         if sweep == Sweep::IoLatency && parameter == 0 {
             let point = SweepPoint::new(sweep, base, parameter, worker)?;
@@ -81,8 +88,10 @@ fn points(
                 continue;
             }
             group.measurement_time(point.measurement_time(strategy));
-            point.bench(group, strategy, args, side_files)?;
+            if point.bench(group, strategy, args, side_files)? {
+                points += 1;
+            }
         }
     }
-    Ok(())
+    Ok(points)
 }

@@ -48,7 +48,9 @@ pub const IO_SAMPLING: Sampling = Sampling {
 /// Measures `strategies` as Criterion's `group` ([`rounds::measure_group`], with `sequential`
 /// as the reference; `job_of` makes each strategy's measuring job, in `strategies`' order),
 /// finishes the group, then calls `record` for each strategy Criterion measured or ran, to
-/// write its side files ([`crate::output`]). Stops at the first failed run or write.
+/// write its side files ([`crate::output`]). Returns how many that was (none when Criterion's
+/// filter selects none of them), for the bench's end
+/// ([`CriterionArgs::saved_results`]). Stops at the first failed run or write.
 pub fn measure_then_record<'a>(
     group: BenchmarkGroup<'_, WallTime>,
     args: &CriterionArgs,
@@ -57,7 +59,7 @@ pub fn measure_then_record<'a>(
     strategies: &[Strategy],
     job_of: impl FnMut(Strategy) -> Job<'a>,
     mut record: impl FnMut(Strategy) -> Result<(), Error>,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
     let jobs = strategies.iter().copied().map(job_of).collect();
     measure_jobs_then_record(group, args, plan, side_files, jobs, |name| {
         let strategy = strategies.iter().find(|strategy| strategy.name() == name);
@@ -66,7 +68,8 @@ pub fn measure_then_record<'a>(
 }
 
 /// [`measure_then_record`] for jobs that are not all strategies (the python bench's CPython
-/// programs beside Rust strategies): `record` gets the name of each job Criterion measured.
+/// programs beside Rust strategies): `record` gets the name of each job Criterion measured;
+/// returns how many there were.
 pub fn measure_jobs_then_record(
     group: BenchmarkGroup<'_, WallTime>,
     args: &CriterionArgs,
@@ -74,8 +77,9 @@ pub fn measure_jobs_then_record(
     side_files: &SideFiles,
     jobs: Vec<Job<'_>>,
     record: impl FnMut(&str) -> Result<(), Error>,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
     let reference = Some(Strategy::Sequential.name());
     let measured = rounds::measure_group(group, args, plan, reference, jobs, side_files)?;
-    measured.iter().map(String::as_str).try_for_each(record)
+    measured.iter().map(String::as_str).try_for_each(record)?;
+    Ok(measured.len())
 }

@@ -8,6 +8,12 @@
 
 mod util;
 
+// What every bench's `main` shares (its error line, its summary page at the end), tested where
+// it is more than printing.
+#[path = "../benches/common/mod.rs"]
+#[allow(dead_code)]
+mod bench_common;
+
 mod config_errors;
 mod cpu_strategies;
 mod cpu_time;
@@ -24,4 +30,5 @@ mod python;
 mod readme_config;
 mod readme_numbers;
 mod rounds;
+mod summary_page;
 mod sweeps;
