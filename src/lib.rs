@@ -14,8 +14,9 @@
 //! ## Layers
 //!
 //! The modules stand in layers, lowest first. A module imports (`use crate::…`, or a
-//! `crate::…` path) only from its own layer and those below it, and no modules import each
-//! other around a loop. The `layers` test reads this list and checks both.
+//! `crate::…` path) only from its own layer and those below it; no modules import each other
+//! around a loop, nor do the files of one folder. The `layers` test reads this list and checks
+//! all three.
 //!
 //! 1. ground: `crate`, [`error`], `join`, [`limits`] — the root's lock helper; why a bench
 //!    stops, as a value its `main` gets; joining threads and tasks, re-raising their panics;
