@@ -1,8 +1,11 @@
 //! What the mock server's tests share: a client, a timed GET, a load of checked requests, and a
 //! way to run a test in a process of its own.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
+
+// A test in a process of its own (util/alone.rs, which the suite's tests include too).
+mod alone;
+pub use alone::{alone, run_alone};
 
 /// An async client for loopback tests: no proxy from the environment, and a timeout so a
 /// broken server fails a test instead of hanging it.
@@ -139,39 +142,4 @@ pub fn chain(error: &dyn std::error::Error) -> String {
         source = e.source();
     }
     text
-}
-
-/// Set in the process [`run_alone`] starts, so that the test it runs knows it is alone.
-const ALONE: &str = "MOCK_SERVER_TEST_ALONE";
-
-/// Whether this process runs one test alone ([`run_alone`]); a test that needs the process to
-/// itself returns at once otherwise (when `--include-ignored` runs it beside the others).
-pub fn alone() -> bool {
-    std::env::var_os(ALONE).is_some()
-}
-
-/// Runs the ignored test `name` (its whole path, e.g. `memory::alone`) in a process of its
-/// own — this test binary again, with that one test — for what looks at the whole process (its
-/// memory). Passes on its output; fails unless it ran and passed.
-pub fn run_alone(name: &str) {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            name,
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(ALONE, "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    print!("{stdout}");
-    eprint!("{stderr}");
-    assert!(
-        output.status.success() && stdout.contains("test result: ok. 1 passed"),
-        "{name}, alone in its process: {}\n{stdout}\n{stderr}",
-        output.status
-    );
 }
