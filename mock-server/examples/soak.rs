@@ -65,6 +65,21 @@ struct Load {
 }
 
 impl Load {
+    /// Nothing sent yet; the deadline `--max-seconds` from now.
+    fn new(args: &Args, config: &ServerConfig, rss_start: u64) -> Load {
+        Load {
+            total: args.requests,
+            next: AtomicU64::new(0),
+            ok: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            timed_out: AtomicBool::new(false),
+            deadline: Instant::now() + Duration::from_secs(args.max_seconds),
+            first_errors: Mutex::new(Vec::new()),
+            expected: Page::ALL.map(|p| page_body(p, config.body_len(p))),
+            rss_start,
+        }
+    }
+
     fn fail(&self, message: String) {
         self.failed.fetch_add(1, Relaxed);
         let mut errors = self.first_errors.lock().unwrap();
@@ -116,15 +131,7 @@ async fn worker(load: Arc<Load>, client: reqwest::Client, urls: [String; 2]) {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let config = ServerConfig {
-        latency: Duration::from_millis(args.latency_ms),
-        recycle_every: if args.no_recycle {
-            0
-        } else {
-            args.recycle_every
-        },
-        ..ServerConfig::default()
-    };
+    let config = server_config(&args);
     let site = match MockSite::start(config.clone()).await {
         Ok(site) => site,
         Err(e) => {
@@ -140,6 +147,38 @@ async fn main() -> ExitCode {
         .expect("building the HTTP client");
     let urls = [site.url(Page::Jython), site.url(Page::Dice)];
     let rss_start = rss();
+    print_plan(&args, &config);
+    let load = Arc::new(Load::new(&args, &config, rss_start));
+    let elapsed = run(&load, args.concurrency, &client, &urls).await;
+    let done = report(&load, &site, elapsed);
+    let timed_out = load.timed_out.load(Relaxed);
+    if timed_out {
+        println!("stopped at --max-seconds {}", args.max_seconds);
+    }
+    let failed = load.failed.load(Relaxed);
+    if failed == 0 && !timed_out && done == args.requests && site.recycle_faults() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The server the options ask for: their latency, and their recycling (none with
+/// `--no-recycle`).
+fn server_config(args: &Args) -> ServerConfig {
+    ServerConfig {
+        latency: Duration::from_millis(args.latency_ms),
+        recycle_every: if args.no_recycle {
+            0
+        } else {
+            args.recycle_every
+        },
+        ..ServerConfig::default()
+    }
+}
+
+/// The run's settings, in one line.
+fn print_plan(args: &Args, config: &ServerConfig) {
     println!(
         "soak: {} requests, concurrency {}, latency {} ms, bodies {}+{} bytes, recycle every {}",
         args.requests,
@@ -153,29 +192,32 @@ async fn main() -> ExitCode {
             format!("{} requests", args.recycle_every)
         }
     );
-    let load = Arc::new(Load {
-        total: args.requests,
-        next: AtomicU64::new(0),
-        ok: AtomicU64::new(0),
-        failed: AtomicU64::new(0),
-        timed_out: AtomicBool::new(false),
-        deadline: Instant::now() + Duration::from_secs(args.max_seconds),
-        first_errors: Mutex::new(Vec::new()),
-        expected: Page::ALL.map(|p| page_body(p, config.body_len(p))),
-        rss_start,
-    });
+}
 
+/// Sends the load from `concurrency` workers until it is all sent or the deadline passes;
+/// returns how long that took.
+async fn run(
+    load: &Arc<Load>,
+    concurrency: u64,
+    client: &reqwest::Client,
+    urls: &[String; 2],
+) -> Duration {
     let started = Instant::now();
-    let workers: Vec<_> = (0..args.concurrency)
+    let workers: Vec<_> = (0..concurrency)
         .map(|_| tokio::spawn(worker(load.clone(), client.clone(), urls.clone())))
         .collect();
     for w in workers {
         w.await.expect("a load worker panicked");
     }
-    let elapsed = started.elapsed();
+    started.elapsed()
+}
+
+/// Prints the requests done and their rate, the memory's growth, the server's counts and the
+/// first errors; returns how many requests were done.
+fn report(load: &Load, site: &MockSite, elapsed: Duration) -> u64 {
     let rss_end = rss();
     let peak = proc_stats::peak_rss_bytes().unwrap_or(0);
-
+    let rss_start = load.rss_start;
     let (ok, failed) = (load.ok.load(Relaxed), load.failed.load(Relaxed));
     let done = ok + failed;
     println!(
@@ -200,13 +242,5 @@ async fn main() -> ExitCode {
     for e in load.first_errors.lock().unwrap().iter() {
         println!("  error: {e}");
     }
-    let timed_out = load.timed_out.load(Relaxed);
-    if timed_out {
-        println!("stopped at --max-seconds {}", args.max_seconds);
-    }
-    if failed == 0 && !timed_out && done == args.requests && site.recycle_faults() == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    done
 }
