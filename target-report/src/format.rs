@@ -97,9 +97,14 @@ pub fn fmt_pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
-/// `1.9`: cores kept busy on average (CPU time ÷ wall time), to a tenth of a core.
+/// `1.9`: cores kept busy on average (CPU time ÷ wall time), to a tenth of a core; below a
+/// tenth to a hundredth (`0.04`), so that a strategy that mostly waits does not read as 0.
 pub fn fmt_cores(x: f64) -> String {
-    format!("{x:.1}")
+    if x.abs() < 0.095 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.1}")
+    }
 }
 
 /// `1.9 (1.8–2.0)`: cores kept busy with their interval.

@@ -346,7 +346,7 @@ mod tests {
         let line = cores_sentence(&s, "async_tokio").expect("a sentence");
         assert!(
             line.starts_with(
-                "`async_tokio` kept 0.1 cores busy at 10 requests, 0.3 at 100, 1.0 at 1,000;"
+                "`async_tokio` kept 0.05 cores busy at 10 requests, 0.3 at 100, 1.0 at 1,000;"
             ),
             "{line}"
         );
