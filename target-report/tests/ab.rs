@@ -1,173 +1,16 @@
-//! `ab` and `calibrate` without real benchmarks: a shell script stands in for a bench
-//! executable (it answers `--list` and writes a Criterion-like baseline directory), another
-//! for cargo (`$CARGO`, which the runner honours), in a throw-away git repository. The tests
-//! check the schedule, the worktrees, the staging of runs and Ctrl-C; none depends on timing.
+//! `ab` without real benchmarks: the fake bench executable and cargo of [`crate::fake_bench`],
+//! in a throw-away git repository. The tests check the schedule, the worktrees, the staging of
+//! runs and Ctrl-C; none depends on timing.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::fake_bench::*;
 use crate::util::*;
 use target_report::ab;
-use target_report::calibrate;
 use target_report::runner::session::{self, Plan, SideRun};
-
-/// Answers `--bench --list [FILTER]` with `fake/alpha` and `fake/beta`, and a run
-/// (`--bench --noplot --exact ID --save-baseline NAME`) by logging `NAME ID <version.txt>
-/// <whether extra.txt exists>` to `$FAKE_LOG` (and `NAME $CB_SIDE_MARK` to `$FAKE_LOG.env` when
-/// that is set) and writing `<id>/NAME/` (and `new/`) under
-/// `$CRITERION_HOME` the way Criterion lays them out: `benchmark.json`, `sample.json` (three
-/// samples around 100 ns per iteration plus the round number, ten with `FAKE_TEN` set, the new
-/// side 0.5% slower in odd rounds) and `estimates.json`, plus the group's `NAME/cb-rounds.json`. With
-/// `FAKE_HANG=NAME` that run writes half its files, touches `$FAKE_HANG_MARK` and hangs until
-/// it is killed.
-const BENCH: &str = r#"#!/bin/sh
-if [ "$2" = "--list" ]; then
-  for id in fake/alpha fake/beta; do
-    if [ -z "$3" ] || echo "$id" | grep -qE "$3"; then echo "$id: benchmark"; fi
-  done
-  exit 0
-fi
-id=$4; name=$6
-extra=no; [ -f extra.txt ] && extra=yes
-echo "$name $id $(cat version.txt) $extra" >> "$FAKE_LOG"
-if [ -n "$CB_SIDE_MARK" ]; then echo "$name $CB_SIDE_MARK" >> "$FAKE_LOG.env"; fi
-dir="$CRITERION_HOME/$id"; b="$dir/$name"; f=${id#fake/}
-mkdir -p "$dir/new" "$b" "$CRITERION_HOME/fake/$name"
-printf '{"group_id":"fake","function_id":"%s","value_str":null,"throughput":null,"full_id":"%s","directory_name":"%s","title":"%s"}' \
-  "$f" "$id" "$id" "$id" > "$b/benchmark.json"
-if [ "$name" = "$FAKE_HANG" ]; then touch "$FAKE_HANG_MARK"; sleep 60; fi
-r=${name##*-}; t=$((1000 + 10 * r))
-case "$name" in ab-new-*) [ $((r % 2)) -eq 1 ] && t=$((t + 5));; esac
-if [ -n "$FAKE_TEN" ]; then
-  printf '{"sampling_mode":"Flat","iters":[10,10,10,10,10,10,10,10,10,10],"times":[%s,%s,%s,%s,%s,%s,%s,%s,%s,%s]}' $((t - 1)) $t $((t + 1)) $t $t $t $t $t $t $t > "$b/sample.json"
-else
-  printf '{"sampling_mode":"Flat","iters":[10,10,10],"times":[%s,%s,%s]}' $((t - 1)) $t $((t + 1)) > "$b/sample.json"
-fi
-est() { printf '{"confidence_interval":{"confidence_level":0.95,"lower_bound":%s,"upper_bound":%s},"point_estimate":%s,"standard_error":0.1}' "$1" "$2" "$3"; }
-m=$(est $((t / 10 - 1)) $((t / 10 + 1)) $((t / 10)))
-printf '{"mean":%s,"median":%s,"median_abs_dev":%s,"slope":null,"std_dev":%s}' "$m" "$m" "$(est 0 1 0.5)" "$(est 0 1 0.5)" > "$b/estimates.json"
-printf '{"schema":1,"group":"fake","reference":"alpha","seed":1,"rounds":[],"fallback":[]}' > "$CRITERION_HOME/fake/$name/cb-rounds.json"
-cp "$b/sample.json" "$dir/new/sample.json"
-"#;
-
-/// `cargo bench --no-run --message-format=json`: reports `bench.sh` of the checkout it runs
-/// in as the `cpu` bench executable and logs `<checkout> <CARGO_TARGET_DIR>`. With
-/// `FAKE_BUILD_HANG` set it touches `$FAKE_HANG_MARK` and hangs instead.
-const CARGO: &str = r#"#!/bin/sh
-[ "$1 $2 $3" = "bench --no-run --message-format=json" ] || { echo "unexpected: $*" >&2; exit 9; }
-echo "   Compiling fake" >&2
-if [ -n "$FAKE_BUILD_HANG" ]; then touch "$FAKE_HANG_MARK"; sleep 60; fi
-echo "$PWD $CARGO_TARGET_DIR" >> "$FAKE_BUILD_LOG"
-echo "${CARGO_ENCODED_RUSTFLAGS-unset}|${RUSTFLAGS-unset}|${CB_LINK_SHUFFLE_SEED-unset}" >> "$FAKE_BUILD_LOG.flags"
-echo "{\"reason\":\"compiler-artifact\",\"target\":{\"name\":\"cpu\",\"kind\":[\"bench\"]},\"executable\":\"$PWD/bench.sh\"}"
-echo '{"reason":"build-finished","success":true}'
-"#;
-
-fn write_script(path: &Path, text: &str) {
-    fs::write(path, text).unwrap();
-    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// A git repository with the fake bench committed (`version.txt` = `v1`), plus the fake cargo
-/// and log files outside it.
-struct Fixture {
-    tmp: TempDir,
-    repo: PathBuf,
-}
-
-impl Fixture {
-    fn new(tag: &str) -> Fixture {
-        let tmp = TempDir::new(tag);
-        let repo = tmp.path().join("repo");
-        fs::create_dir_all(&repo).unwrap();
-        git(&repo, &["init", "-q"]);
-        write_script(&repo.join("bench.sh"), BENCH);
-        fs::write(repo.join("version.txt"), "v1").unwrap();
-        fs::write(repo.join(".gitignore"), "target/\n").unwrap();
-        // Only `calibrate` needs it: it finds the workspace root the way cargo does.
-        fs::write(repo.join("Cargo.toml"), "[workspace]\n").unwrap();
-        git(&repo, &["add", "-A"]);
-        git(&repo, &["commit", "-qm", "first"]);
-        write_script(&tmp.path().join("cargo.sh"), CARGO);
-        Fixture { tmp, repo }
-    }
-
-    fn log(&self) -> PathBuf {
-        self.tmp.path().join("runs.log")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_target-report"));
-        cmd.args(args)
-            .current_dir(&self.repo)
-            .env("CARGO", self.tmp.path().join("cargo.sh"))
-            .env("FAKE_LOG", self.log())
-            .env("FAKE_BUILD_LOG", self.tmp.path().join("builds.log"))
-            .env("FAKE_HANG_MARK", self.tmp.path().join("hanging"))
-            .env("GIT_CEILING_DIRECTORIES", self.tmp.path());
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    /// The logged runs: `(baseline, id, version, extra)`.
-    fn runs(&self) -> Vec<[String; 4]> {
-        fs::read_to_string(self.log())
-            .unwrap_or_default()
-            .lines()
-            .map(|l| {
-                let f: Vec<String> = l.split(' ').map(str::to_string).collect();
-                [f[0].clone(), f[1].clone(), f[2].clone(), f[3].clone()]
-            })
-            .collect()
-    }
-
-    fn criterion(&self) -> PathBuf {
-        self.repo.join("target/ab/criterion")
-    }
-}
-
-/// Every directory under `dir` whose name is `name`.
-fn dirs_named(dir: &Path, name: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = fs::read_dir(dir) {
-        for e in entries.flatten() {
-            if e.file_type().unwrap().is_dir() {
-                if e.file_name() == name {
-                    out.push(e.path());
-                }
-                out.extend(dirs_named(&e.path(), name));
-            }
-        }
-    }
-    out
-}
-
-/// Exit 2 and one line on stderr naming `needle`.
-fn assert_bad(o: &Output, needle: &str) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains(needle), "{err:?} should name {needle:?}");
-    assert!(!err.contains("panicked"), "{err}");
-}
 
 #[test]
 fn abba_alternates_which_side_goes_first() {
@@ -225,20 +68,6 @@ fn more_layouts_than_rounds_are_refused() {
     let fx = Fixture::new("ab-layouts");
     let o = fx.run(&["ab", "HEAD", "--rounds", "2", "--layouts", "3"]);
     assert_bad(&o, "--layouts must be at least 1 and at most --rounds");
-}
-
-#[test]
-fn calibration_runs_go_round_robin_over_the_benchmarks() {
-    let order: Vec<(usize, String)> = calibrate::schedule(3, 2)
-        .into_iter()
-        .map(|s| (s.bench, s.baseline))
-        .collect();
-    let expected: Vec<(usize, String)> = [0, 1, 2, 0, 1, 2]
-        .iter()
-        .zip(["cal-0", "cal-0", "cal-0", "cal-1", "cal-1", "cal-1"])
-        .map(|(b, n)| (*b, n.to_string()))
-        .collect();
-    assert_eq!(order, expected);
 }
 
 #[test]
@@ -518,26 +347,6 @@ fn a_second_ab_reuses_both_worktrees_and_a_changed_working_tree_updates_its_own(
         .any(|r| r[2] == "v3" && r[0].starts_with("ab-new")));
 }
 
-/// Runs `target-report` with `args` and `hang` (`FAKE_HANG=...` or `FAKE_BUILD_HANG=1`),
-/// sends SIGINT once the hanging child has started, and returns the output.
-fn interrupted(fx: &Fixture, args: &[&str], hang: (&str, &str)) -> Output {
-    let mut child = fx
-        .command(args)
-        .env(hang.0, hang.1)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mark = fx.tmp.path().join("hanging");
-    while !mark.exists() {
-        assert!(child.try_wait().unwrap().is_none(), "ended before the hang");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // SAFETY: kill(2) on the child we spawned and have not reaped.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn sigint_during_a_build_stops_it_and_exits_130() {
     let fx = Fixture::new("ab-sigint-build");
@@ -577,54 +386,6 @@ fn a_filter_matching_nothing_is_bad_input() {
     let last = err.lines().last().unwrap_or("");
     assert!(last.contains("no benchmark matching 'gamma'"), "{err}");
     assert!(fx.runs().is_empty());
-}
-
-#[test]
-fn calibrate_runs_round_robin_in_place_and_leaves_the_latest_run_alone() {
-    let fx = Fixture::new("calibrate");
-    let crit = fx.repo.join("target/criterion");
-    let latest = crit.join("fake/alpha/new");
-    fs::create_dir_all(&latest).unwrap();
-    fs::write(latest.join("sample.json"), "the user's latest run").unwrap();
-    fs::create_dir_all(crit.join("fake/beta/cal-7")).unwrap();
-    let out = fx.run(&["calibrate", "--runs", "2"]);
-    let err = stderr(&out);
-    let runs: Vec<String> = fx
-        .runs()
-        .iter()
-        .map(|r| format!("{} {}", r[0], r[1]))
-        .collect();
-    assert_eq!(
-        runs,
-        [
-            "cal-0 fake/alpha",
-            "cal-0 fake/beta",
-            "cal-1 fake/alpha",
-            "cal-1 fake/beta"
-        ],
-        "{err}"
-    );
-    // Built in place: in the workspace, with cargo's own target directory.
-    let builds = fs::read_to_string(fx.tmp.path().join("builds.log")).unwrap();
-    assert_eq!(builds.split(' ').next(), Some(fx.repo.to_str().unwrap()));
-    for id in ["fake/alpha", "fake/beta"] {
-        for r in 0..2 {
-            assert!(crit.join(id).join(format!("cal-{r}/sample.json")).is_file());
-        }
-    }
-    assert!(
-        !crit.join("fake/beta/cal-7").exists(),
-        "an earlier calibration's run was kept"
-    );
-    assert_eq!(
-        fs::read_to_string(latest.join("sample.json")).unwrap(),
-        "the user's latest run"
-    );
-    // Until T1's noise module is merged, writing the calibration is a placeholder error.
-    match out.status.code() {
-        Some(2) => assert!(err.contains("provided by T1"), "{err}"),
-        code => assert_eq!(code, Some(0), "{err}"),
-    }
 }
 
 #[test]

@@ -1,0 +1,186 @@
+//! A fake suite for the commands that run bench executables (`ab`, `calibrate`): a shell script
+//! stands in for a bench executable (it answers `--list` and writes a Criterion-like baseline
+//! directory), another for cargo (`$CARGO`, which the runner honours), in a throw-away git
+//! repository.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::util::*;
+
+/// Answers `--bench --list [FILTER]` with `fake/alpha` and `fake/beta`, and a run
+/// (`--bench --noplot --exact ID --save-baseline NAME`) by logging `NAME ID <version.txt>
+/// <whether extra.txt exists>` to `$FAKE_LOG` (and `NAME $CB_SIDE_MARK` to `$FAKE_LOG.env` when
+/// that is set) and writing `<id>/NAME/` (and `new/`) under
+/// `$CRITERION_HOME` the way Criterion lays them out: `benchmark.json`, `sample.json` (three
+/// samples around 100 ns per iteration plus the round number, ten with `FAKE_TEN` set, the new
+/// side 0.5% slower in odd rounds) and `estimates.json`, plus the group's `NAME/cb-rounds.json`. With
+/// `FAKE_HANG=NAME` that run writes half its files, touches `$FAKE_HANG_MARK` and hangs until
+/// it is killed.
+const BENCH: &str = r#"#!/bin/sh
+if [ "$2" = "--list" ]; then
+  for id in fake/alpha fake/beta; do
+    if [ -z "$3" ] || echo "$id" | grep -qE "$3"; then echo "$id: benchmark"; fi
+  done
+  exit 0
+fi
+id=$4; name=$6
+extra=no; [ -f extra.txt ] && extra=yes
+echo "$name $id $(cat version.txt) $extra" >> "$FAKE_LOG"
+if [ -n "$CB_SIDE_MARK" ]; then echo "$name $CB_SIDE_MARK" >> "$FAKE_LOG.env"; fi
+dir="$CRITERION_HOME/$id"; b="$dir/$name"; f=${id#fake/}
+mkdir -p "$dir/new" "$b" "$CRITERION_HOME/fake/$name"
+printf '{"group_id":"fake","function_id":"%s","value_str":null,"throughput":null,"full_id":"%s","directory_name":"%s","title":"%s"}' \
+  "$f" "$id" "$id" "$id" > "$b/benchmark.json"
+if [ "$name" = "$FAKE_HANG" ]; then touch "$FAKE_HANG_MARK"; sleep 60; fi
+r=${name##*-}; t=$((1000 + 10 * r))
+case "$name" in ab-new-*) [ $((r % 2)) -eq 1 ] && t=$((t + 5));; esac
+if [ -n "$FAKE_TEN" ]; then
+  printf '{"sampling_mode":"Flat","iters":[10,10,10,10,10,10,10,10,10,10],"times":[%s,%s,%s,%s,%s,%s,%s,%s,%s,%s]}' $((t - 1)) $t $((t + 1)) $t $t $t $t $t $t $t > "$b/sample.json"
+else
+  printf '{"sampling_mode":"Flat","iters":[10,10,10],"times":[%s,%s,%s]}' $((t - 1)) $t $((t + 1)) > "$b/sample.json"
+fi
+est() { printf '{"confidence_interval":{"confidence_level":0.95,"lower_bound":%s,"upper_bound":%s},"point_estimate":%s,"standard_error":0.1}' "$1" "$2" "$3"; }
+m=$(est $((t / 10 - 1)) $((t / 10 + 1)) $((t / 10)))
+printf '{"mean":%s,"median":%s,"median_abs_dev":%s,"slope":null,"std_dev":%s}' "$m" "$m" "$(est 0 1 0.5)" "$(est 0 1 0.5)" > "$b/estimates.json"
+printf '{"schema":1,"group":"fake","reference":"alpha","seed":1,"rounds":[],"fallback":[]}' > "$CRITERION_HOME/fake/$name/cb-rounds.json"
+cp "$b/sample.json" "$dir/new/sample.json"
+"#;
+
+/// `cargo bench --no-run --message-format=json`: reports `bench.sh` of the checkout it runs
+/// in as the `cpu` bench executable and logs `<checkout> <CARGO_TARGET_DIR>`. With
+/// `FAKE_BUILD_HANG` set it touches `$FAKE_HANG_MARK` and hangs instead.
+const CARGO: &str = r#"#!/bin/sh
+[ "$1 $2 $3" = "bench --no-run --message-format=json" ] || { echo "unexpected: $*" >&2; exit 9; }
+echo "   Compiling fake" >&2
+if [ -n "$FAKE_BUILD_HANG" ]; then touch "$FAKE_HANG_MARK"; sleep 60; fi
+echo "$PWD $CARGO_TARGET_DIR" >> "$FAKE_BUILD_LOG"
+echo "${CARGO_ENCODED_RUSTFLAGS-unset}|${RUSTFLAGS-unset}|${CB_LINK_SHUFFLE_SEED-unset}" >> "$FAKE_BUILD_LOG.flags"
+echo "{\"reason\":\"compiler-artifact\",\"target\":{\"name\":\"cpu\",\"kind\":[\"bench\"]},\"executable\":\"$PWD/bench.sh\"}"
+echo '{"reason":"build-finished","success":true}'
+"#;
+
+fn write_script(path: &Path, text: &str) {
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A git repository with the fake bench committed (`version.txt` = `v1`), plus the fake cargo
+/// and log files outside it.
+pub struct Fixture {
+    pub tmp: TempDir,
+    pub repo: PathBuf,
+}
+
+impl Fixture {
+    pub fn new(tag: &str) -> Fixture {
+        let tmp = TempDir::new(tag);
+        let repo = tmp.path().join("repo");
+        fs::create_dir_all(&repo).unwrap();
+        git(&repo, &["init", "-q"]);
+        write_script(&repo.join("bench.sh"), BENCH);
+        fs::write(repo.join("version.txt"), "v1").unwrap();
+        fs::write(repo.join(".gitignore"), "target/\n").unwrap();
+        // Only `calibrate` needs it: it finds the workspace root the way cargo does.
+        fs::write(repo.join("Cargo.toml"), "[workspace]\n").unwrap();
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-qm", "first"]);
+        write_script(&tmp.path().join("cargo.sh"), CARGO);
+        Fixture { tmp, repo }
+    }
+
+    pub fn log(&self) -> PathBuf {
+        self.tmp.path().join("runs.log")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_target-report"));
+        cmd.args(args)
+            .current_dir(&self.repo)
+            .env("CARGO", self.tmp.path().join("cargo.sh"))
+            .env("FAKE_LOG", self.log())
+            .env("FAKE_BUILD_LOG", self.tmp.path().join("builds.log"))
+            .env("FAKE_HANG_MARK", self.tmp.path().join("hanging"))
+            .env("GIT_CEILING_DIRECTORIES", self.tmp.path());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// The logged runs: `(baseline, id, version, extra)`.
+    pub fn runs(&self) -> Vec<[String; 4]> {
+        fs::read_to_string(self.log())
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                let f: Vec<String> = l.split(' ').map(str::to_string).collect();
+                [f[0].clone(), f[1].clone(), f[2].clone(), f[3].clone()]
+            })
+            .collect()
+    }
+
+    pub fn criterion(&self) -> PathBuf {
+        self.repo.join("target/ab/criterion")
+    }
+}
+
+/// Every directory under `dir` whose name is `name`.
+pub fn dirs_named(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().unwrap().is_dir() {
+                if e.file_name() == name {
+                    out.push(e.path());
+                }
+                out.extend(dirs_named(&e.path(), name));
+            }
+        }
+    }
+    out
+}
+
+/// Exit 2 and one line on stderr naming `needle`.
+pub fn assert_bad(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(needle), "{err:?} should name {needle:?}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// Runs `target-report` with `args` and `hang` (`FAKE_HANG=...` or `FAKE_BUILD_HANG=1`),
+/// sends SIGINT once the hanging child has started, and returns the output.
+pub fn interrupted(fx: &Fixture, args: &[&str], hang: (&str, &str)) -> Output {
+    let mut child = fx
+        .command(args)
+        .env(hang.0, hang.1)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mark = fx.tmp.path().join("hanging");
+    while !mark.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "ended before the hang");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on the child we spawned and have not reaped.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    child.wait_with_output().unwrap()
+}
