@@ -41,7 +41,7 @@ use crate::history::{self, Origin, Record, Status};
 use crate::machine::{self, Machine};
 use crate::runner::cargo::{self, BuildOutcome, CriterionArgs};
 use crate::runner::git::{self, Repo};
-use crate::runner::session::{self, Plan, SideRun, Slot, StatusLine};
+use crate::runner::session::{self, Entries, Plan, SideRun, Slot, StatusLine};
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -477,6 +477,7 @@ impl Step<'_> {
                 env: self.env.to_vec(),
             }],
             benches,
+            entries: Entries::Benchmarks,
             args: self.args.run.clone(),
             rounds: 1,
         }

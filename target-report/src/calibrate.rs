@@ -32,7 +32,7 @@ use std::sync::atomic::AtomicBool;
 use crate::error::{Error, Result};
 use crate::format::format_duration;
 use crate::runner::cargo;
-use crate::runner::session::{self, Outcome, Plan, SideRun, Slot, StatusLine};
+use crate::runner::session::{self, Entries, Outcome, Plan, SideRun, Slot, StatusLine};
 
 /// Default `--runs`.
 pub const DEFAULT_RUNS: usize = 5;
@@ -162,6 +162,7 @@ fn plan(
             env,
         }],
         benches,
+        entries: Entries::Benchmarks,
         args: args.run.clone(),
         rounds: runs,
     })

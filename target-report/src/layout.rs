@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::noise::layout::{benchmark_from_medians, medians_from_runs, LayoutNoise};
 use crate::runner::cargo;
 use crate::runner::relink::{build_layouts, exes_of, seeds, LayoutBuild};
-use crate::runner::session::{self, Outcome, Plan, SideRun, Slot};
+use crate::runner::session::{self, Entries, Outcome, Plan, SideRun, Slot};
 
 /// Default `--builds`.
 pub const DEFAULT_BUILDS: usize = 4;
@@ -187,6 +187,7 @@ fn plan(
     Ok(Plan {
         slots: schedule(benches.len(), builds.len(), rounds),
         benches,
+        entries: Entries::Benchmarks,
         sides,
         args: args.run.clone(),
         rounds,

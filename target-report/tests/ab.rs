@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::fake_bench::*;
 use crate::util::*;
 use target_report::ab;
-use target_report::runner::session::{self, Plan, SideRun};
+use target_report::runner::session::{self, Entries, Plan, SideRun};
 
 #[test]
 fn abba_alternates_which_side_goes_first() {
@@ -115,6 +115,7 @@ fn fake_plan(fx: &Fixture) -> Plan {
     };
     Plan {
         benches: vec!["fake/alpha".into(), "fake/beta".into()],
+        entries: Entries::Benchmarks,
         sides: vec![side("old"), side("new")],
         slots: ab::schedule(2, 2),
         args: vec![],

@@ -36,7 +36,7 @@ use crate::format::format_duration;
 use crate::runner::cargo::{self, Built, CriterionArgs};
 use crate::runner::git::{self, Prepared, Repo, Source};
 use crate::runner::relink::{self, LayoutBuild};
-use crate::runner::session::{self, round_env, Outcome, Plan, SideRun, Slot, StatusLine};
+use crate::runner::session::{self, round_env, Entries, Outcome, Plan, SideRun, Slot, StatusLine};
 
 mod sequential;
 pub use sequential::{parse_budget, Stopping, DEFAULT_MAX_ROUNDS, DEFAULT_MIN_ROUNDS, STEP};
@@ -452,6 +452,7 @@ fn plan(
     Ok(Plan {
         slots: rotate_layouts(schedule(benches.len(), rounds), m),
         benches,
+        entries: Entries::Benchmarks,
         sides: side_runs,
         args: args.run.clone(),
         rounds,

@@ -8,11 +8,13 @@
 //! * [`relink`] — the bench executables relinked in M section orders (`layout`, `ab --layouts`).
 //! * [`session`] — a schedule of short Criterion runs, each written into a staging directory
 //!   and moved into the Criterion directory only when complete, with a progress line.
+//! * [`entries`] — what one run measures: one benchmark, or a group's benchmarks together.
 //!
 //! This is the only part of `target-report` that runs anything; the rest reads files.
 
 pub mod cargo;
 pub mod child;
+pub mod entries;
 pub mod flags;
 pub mod git;
 pub mod relink;

@@ -1,5 +1,6 @@
-//! A schedule of short Criterion runs, each one benchmark on one side saved as its own
-//! baseline, with a progress line and all-or-nothing results.
+//! A schedule of short Criterion runs, each one benchmark (or one group's benchmarks together,
+//! [`Entries::Groups`]) on one side saved as its own baseline, with a progress line and
+//! all-or-nothing results.
 //!
 //! Every run writes into a fresh staging directory (`CRITERION_HOME=<staging>/<run>`), a
 //! sibling of the Criterion directory: nothing the bench executable writes lands in the
@@ -7,7 +8,8 @@
 //! named after its baseline (the benchmark's `<baseline>/` and the group's
 //! `<baseline>/cb-rounds.json`) renamed into place; Criterion's `new/` and reports are
 //! dropped with the staging directory. A stopped or failed run therefore leaves nothing
-//! behind, and a baseline directory in the Criterion directory is always a complete run.
+//! behind, and a baseline directory in the Criterion directory is always a complete run; a run
+//! of a group is moved only once every benchmark it was to measure saved its baseline.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -18,6 +20,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use super::child::{self, Exit};
+pub use super::entries::Entries;
 use crate::error::{Error, Result};
 use crate::format::format_duration;
 
@@ -80,8 +83,10 @@ pub struct Slot {
 /// Everything [`execute`] runs, in order.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// Benchmark ids.
+    /// What a slot runs: benchmark ids, or groups ([`Plan::entries`]).
     pub benches: Vec<String>,
+    /// Whether [`Plan::benches`] are benchmarks or groups of them.
+    pub entries: Entries,
     /// The sides.
     pub sides: Vec<SideRun>,
     /// The runs, in the order they happen.
@@ -90,6 +95,20 @@ pub struct Plan {
     pub args: Vec<String>,
     /// Rounds per benchmark, for the progress line.
     pub rounds: usize,
+}
+
+impl Plan {
+    /// The benchmark ids a run of entry `b` measures: the entry itself, or its group's members.
+    pub fn members(&self, b: usize) -> &[String] {
+        self.entries.members(b, &self.benches[b])
+    }
+
+    /// Every benchmark the plan measures, entry by entry.
+    pub fn benchmarks(&self) -> Vec<String> {
+        (0..self.benches.len())
+            .flat_map(|b| self.members(b).to_vec())
+            .collect()
+    }
 }
 
 /// How far [`execute`] got.
@@ -101,7 +120,7 @@ pub struct Outcome {
     pub total: usize,
     /// Whether Ctrl-C (the stop flag) ended it early.
     pub interrupted: bool,
-    /// Benchmarks all of whose runs completed.
+    /// Benchmarks all of whose runs completed (of a group's runs: all its members).
     pub complete_benches: Vec<String>,
     /// Wall time.
     pub elapsed: Duration,
@@ -182,16 +201,16 @@ pub fn execute(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<O
     })
 }
 
-/// The benchmarks all of whose slots are among the first `completed`.
+/// The benchmarks all of whose slots (their entry's) are among the first `completed`.
 fn complete_benches(plan: &Plan, completed: usize) -> Vec<String> {
     let runs_of = |slots: &[Slot], b: usize| slots.iter().filter(|s| s.bench == b).count();
     (0..plan.benches.len())
         .filter(|&b| runs_of(&plan.slots[..completed], b) == runs_of(&plan.slots, b))
-        .map(|b| plan.benches[b].clone())
+        .flat_map(|b| plan.members(b).to_vec())
         .collect()
 }
 
-/// Runs one slot into its staging directory and moves its baseline into place. `Ok(None)`:
+/// Runs one slot into its staging directory and moves its baselines into place. `Ok(None)`:
 /// stopped, and the staging directory is gone.
 fn run_slot(
     plan: &Plan,
@@ -202,35 +221,17 @@ fn run_slot(
     progress: &mut Progress,
 ) -> Result<Option<Duration>> {
     let side = &plan.sides[slot.side];
-    let id = &plan.benches[slot.bench];
-    let exe = side
-        .exes
-        .get(id)
-        .ok_or_else(|| Error::msg(format!("{id}: no executable on side {}", side.name)))?;
+    let what = &plan.benches[slot.bench];
+    let members = plan.members(slot.bench);
+    let exe = members
+        .first()
+        .and_then(|id| side.exes.get(id))
+        .ok_or_else(|| Error::msg(format!("{what}: no executable on side {}", side.name)))?;
     let home = staging.join(&slot.baseline);
     remove_dir(&home)?;
     fs::create_dir_all(&home).map_err(|e| Error::at(&home, format!("cannot create: {e}")))?;
     let log = staging.join(format!("{}.log", slot.baseline));
-    let out = fs::File::create(&log).map_err(|e| Error::at(&log, format!("cannot create: {e}")))?;
-    let err = out
-        .try_clone()
-        .map_err(|e| Error::at(&log, format!("cannot open: {e}")))?;
-    let mut cmd = Command::new(exe);
-    cmd.args([
-        "--bench",
-        "--noplot",
-        "--exact",
-        id,
-        "--save-baseline",
-        &slot.baseline,
-    ])
-    .args(&plan.args)
-    .envs(side.env.iter().map(|(k, v)| (k, v)))
-    .env("CRITERION_HOME", &home)
-    .current_dir(&side.cwd)
-    .stdin(Stdio::null())
-    .stdout(out)
-    .stderr(err);
+    let mut cmd = command(exe, plan, slot, &home, &log)?;
     let started = Instant::now();
     match child::run(&mut cmd, stop, || progress.tick())? {
         Exit::Stopped => {
@@ -240,26 +241,66 @@ fn run_slot(
         Exit::Finished(s) if !s.success() => Err(Error::at(
             &log,
             format!(
-                "{id} ({} round {}) failed ({s}); its output is in this file",
+                "{what} ({} round {}) failed ({s}); its output is in this file",
                 side.name, slot.round
             ),
         )),
         Exit::Finished(_) => {
-            let moved = commit(&home, criterion_dir, &slot.baseline)?;
-            if moved == 0 {
+            let saved = benchmarks_saved(&home, &slot.baseline)?;
+            if saved < members.len() {
                 return Err(Error::at(
                     &log,
                     format!(
-                        "{id} ({}): the run saved no '{}' baseline; its output is in this file",
-                        side.name, slot.baseline
+                        "{what} ({}): the run saved a '{}' baseline for {saved} of its {} benchmarks; its output is in this file",
+                        side.name,
+                        slot.baseline,
+                        members.len()
                     ),
                 ));
             }
+            commit(&home, criterion_dir, &slot.baseline)?;
             remove_dir(&home)?;
             let _ = fs::remove_file(&log);
             Ok(Some(started.elapsed()))
         }
     }
+}
+
+/// The bench executable's call for `slot`: its entry's benchmarks (one with `--exact`, or a
+/// group's with one filter matching exactly them) saved as the slot's baseline under `home`,
+/// its output to `log`.
+fn command(exe: &Path, plan: &Plan, slot: &Slot, home: &Path, log: &Path) -> Result<Command> {
+    let side = &plan.sides[slot.side];
+    let out = fs::File::create(log).map_err(|e| Error::at(log, format!("cannot create: {e}")))?;
+    let err = out
+        .try_clone()
+        .map_err(|e| Error::at(log, format!("cannot open: {e}")))?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["--bench", "--noplot"])
+        .args(
+            plan.entries
+                .filter_args(slot.bench, &plan.benches[slot.bench]),
+        )
+        .args(["--save-baseline", &slot.baseline])
+        .args(&plan.args)
+        .envs(side.env.iter().map(|(k, v)| (k, v)))
+        .env("CRITERION_HOME", home)
+        .current_dir(&side.cwd)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    Ok(cmd)
+}
+
+/// How many benchmarks saved a `baseline` under `staged`: the directories of that name holding
+/// Criterion's `benchmark.json` (a group's own holds only the suite's `cb-rounds.json`).
+fn benchmarks_saved(staged: &Path, baseline: &str) -> Result<usize> {
+    let mut found = Vec::new();
+    find_named(staged, baseline, &mut found)?;
+    Ok(found
+        .iter()
+        .filter(|d| d.join("benchmark.json").is_file())
+        .count())
 }
 
 /// Moves every directory named `baseline` under `staged` to the same place under
@@ -342,9 +383,9 @@ fn remove_dir(dir: &Path) -> Result<()> {
     }
 }
 
-/// Time left: every remaining slot is expected to take its benchmark's mean time so far, or
-/// the mean over all benchmarks for one not run yet; the current slot counts its elapsed time
-/// as done. `None` until a run has finished.
+/// Time left: every remaining slot is expected to take its entry's (benchmark's or group's)
+/// mean time so far, or the mean over all entries for one not run yet; the current slot counts
+/// its elapsed time as done. `None` until a run has finished.
 pub fn estimate_left(
     slots: &[Slot],
     done: &[Option<Duration>],
@@ -489,10 +530,8 @@ impl<'a> Progress<'a> {
             format!("~{} left", format_duration(d))
         });
         format!(
-            "benchmark {}/{} {} · round {}/{} {} · {} elapsed · {left}",
-            slot.bench + 1,
-            self.plan.benches.len(),
-            self.plan.benches[slot.bench],
+            "{} · round {}/{} {} · {} elapsed · {left}",
+            self.plan.entries.label(slot.bench, &self.plan.benches),
             slot.round + 1,
             self.plan.rounds,
             self.plan.sides[slot.side].name,
