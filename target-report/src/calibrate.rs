@@ -2,29 +2,39 @@
 //! run-to-run noise, which `compare` then uses as its noise floor.
 //!
 //! The working tree's benches are built in place (`cargo bench --no-run` in the workspace,
-//! cargo's usual target directory), then run K times, each run of a benchmark saved as
-//! baseline `cal-<r>`, and [`crate::noise`] turns the runs into
-//! `<criterion>/cb-calibration.json`.
+//! cargo's usual target directory), then every group of the selected benchmarks is run K
+//! times, each run saving its benchmarks as baseline `cal-<r>`, and [`crate::noise`] turns the
+//! runs into `<criterion>/cb-calibration.json`.
 //!
-//! Each run measures its benchmark at its group's own sample count and sample time (20 × 150 ms
-//! for `cpu/sum_of_squares`, 12 × 400 ms for `cpu/fib`, 10 × 400 ms for `io/download`;
+//! A run is a whole group's, as in a plain `cargo bench`: one call of the bench executable
+//! measures every selected benchmark of a group (`io/download`, `cpu/fib`, …; a benchmark's
+//! group is its id up to the last `/`, [`groups`]), chosen by one filter matching exactly them
+//! (`^(cpu/fib/sequential|cpu/fib/rayon)$`, [`crate::runner::entries`]), so the suite
+//! interleaves the group's strategies in rounds as `cargo bench` does and saves all of them.
+//! Each group runs at its own sample count and sample time (20 × 150 ms for
+//! `cpu/sum_of_squares`, 12 × 400 ms for `cpu/fib`, 10 × 400 ms for `io/download`;
 //! `CB_SAMPLES`/`CB_SAMPLE_MS` override them, as for `cargo bench`), not at `ab`'s short 10
 //! samples: `compare` judges plain `cargo bench` runs, and the within-run part of σ_run shrinks
-//! with the samples. What still differs from a plain run is that each run measures one
-//! benchmark, where `cargo bench` interleaves a group's strategies in rounds; the runner
-//! (`session`) runs one benchmark per executable call. [`from_baselines`] builds the same file
-//! from K plain runs the user made (`cargo bench -- --save-baseline cal-k`): exactly the
-//! conditions `compare` judges, at the price of K whole-suite runs.
+//! with the samples. What still differs from a plain run: each group has a process of its own
+//! (`cargo bench` runs all of a bench target's groups in one), and a filter after `--` that
+//! selects part of a group interleaves only that part (as `cargo bench -- FILTER` would).
 //!
-//! Order: round-robin ([`schedule`]) — run 1 of every benchmark, then run 2 of every
-//! benchmark, and so on — rather than all K runs of one benchmark back to back. Two plain
-//! `cargo bench` runs that `compare` sees are a whole suite apart, so the noise that matters
-//! includes the machine's drift over that time; round-robin spreads each benchmark's runs over
-//! the whole session and measures it. Back-to-back runs would share one stretch of load: a
-//! burst covering all K runs of a benchmark would shift them together and hide in their
-//! spread, and the measured noise would be too small. Like `ab`, each run goes through a
-//! staging directory, so Ctrl-C leaves only complete runs; Criterion's `new/` (the latest
-//! plain run) is left untouched.
+//! `--per-benchmark` ([`Options::per_benchmark`]) keeps the former runs, one call per benchmark
+//! and run (`--exact <id>`, each strategy measured alone), to compare the two σs.
+//! [`from_baselines`] builds the same file from K plain runs the user made (`cargo bench --
+//! --save-baseline cal-k`): exactly the conditions `compare` judges, at the price of K
+//! whole-suite runs.
+//!
+//! Order: round-robin ([`schedule`]) — run 1 of every group, then run 2 of every group, and so
+//! on (of every benchmark, with `--per-benchmark`) — rather than all K runs of one back to
+//! back. Two plain `cargo bench` runs that `compare` sees are a whole suite apart, so the noise
+//! that matters includes the machine's drift over that time; round-robin spreads each
+//! benchmark's runs over the whole session and measures it. Back-to-back runs would share one
+//! stretch of load: a burst covering all K runs of a benchmark would shift them together and
+//! hide in their spread, and the measured noise would be too small. Like `ab`, each run goes
+//! through a staging directory, so Ctrl-C leaves only complete runs (a group's run is kept only
+//! once every benchmark of it saved its baseline); Criterion's `new/` (the latest plain run) is
+//! left untouched.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -46,6 +56,8 @@ pub struct Options {
     pub criterion_dir: PathBuf,
     /// Criterion arguments after `--`.
     pub criterion_args: Vec<String>,
+    /// One call per benchmark and run (`--exact <id>`), instead of one per group and run.
+    pub per_benchmark: bool,
 }
 
 /// How a calibration ended.
@@ -67,7 +79,8 @@ pub fn run_names(runs: usize) -> Vec<String> {
     (0..runs).map(|r| format!("cal-{r}")).collect()
 }
 
-/// Every run in order: round-robin over the benchmarks, `runs` times.
+/// Every run in order: round-robin over the plan's entries (groups, or benchmarks with
+/// `--per-benchmark`), `runs` times.
 pub fn schedule(benches: usize, runs: usize) -> Vec<Slot> {
     let names = run_names(runs);
     (0..runs)
@@ -105,7 +118,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
         return Ok(Finished::Interrupted(None));
     };
     let list = cargo::list(&built.benches, &root, &args.filter, &env)?;
-    let plan = plan(list, &root, env, &args, opts.runs)?;
+    let plan = plan(list, &root, env, &args, opts)?;
     let criterion_dir = cwd.join(&opts.criterion_dir);
     let outcome = run_rounds(&plan, &criterion_dir, stop)?;
     if outcome.interrupted {
@@ -114,7 +127,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
     let calibration = crate::noise::calibration_from_runs(&criterion_dir, &run_names(opts.runs))?;
     calibration.write(&criterion_dir)?;
     Ok(Finished::Written {
-        benchmarks: plan.benches.len(),
+        benchmarks: plan.benchmarks().len(),
         runs: opts.runs,
     })
 }
@@ -138,13 +151,30 @@ pub fn from_baselines(criterion_dir: &Path, names: &[String]) -> Result<usize> {
     Ok(calibration.benchmarks.len())
 }
 
-/// The round-robin plan over the listed benchmarks (one side, run in the workspace).
+/// The groups of the listed benchmarks (`(id, executable)` in the suite's order), in the order
+/// they first appear: each group's name and its benchmarks, in list order. A benchmark's group
+/// is its id up to the last `/` (the suite's ids are `group/strategy`: `cpu/fib/rayon` is
+/// `cpu/fib`'s); benchmarks of one name but different executables stay apart.
+pub fn groups(list: &[(String, PathBuf)]) -> Vec<(String, Vec<String>)> {
+    let mut groups: Vec<(String, &Path, Vec<String>)> = Vec::new();
+    for (id, exe) in list {
+        let name = id.rsplit_once('/').map_or(id.as_str(), |(g, _)| g);
+        match groups.iter_mut().find(|(n, e, _)| n == name && *e == exe) {
+            Some((_, _, members)) => members.push(id.clone()),
+            None => groups.push((name.to_string(), exe, vec![id.clone()])),
+        }
+    }
+    groups.into_iter().map(|(n, _, m)| (n, m)).collect()
+}
+
+/// The round-robin plan over the listed benchmarks' groups (or the benchmarks themselves,
+/// `per_benchmark`): one side, run in the workspace.
 fn plan(
     list: Vec<(String, PathBuf)>,
     root: &Path,
     env: Vec<(String, String)>,
     args: &cargo::CriterionArgs,
-    runs: usize,
+    opts: &Options,
 ) -> Result<Plan> {
     if list.is_empty() {
         return Err(Error::msg(match args.filter.first() {
@@ -152,9 +182,15 @@ fn plan(
             None => "the bench executables list no benchmark".to_string(),
         }));
     }
-    let benches: Vec<String> = list.iter().map(|(id, _)| id.clone()).collect();
+    let (benches, entries): (Vec<String>, _) = if opts.per_benchmark {
+        let ids = list.iter().map(|(id, _)| id.clone()).collect();
+        (ids, Entries::Benchmarks)
+    } else {
+        let (names, members) = groups(&list).into_iter().unzip();
+        (names, Entries::Groups(members))
+    };
     Ok(Plan {
-        slots: schedule(benches.len(), runs),
+        slots: schedule(benches.len(), opts.runs),
         sides: vec![SideRun {
             name: "cal".into(),
             cwd: root.to_path_buf(),
@@ -162,15 +198,23 @@ fn plan(
             env,
         }],
         benches,
-        entries: Entries::Benchmarks,
+        entries,
         args: args.run.clone(),
-        rounds: runs,
+        rounds: opts.runs,
     })
 }
 
 /// Removes an earlier calibration's runs from `criterion_dir`, then runs the plan.
 fn run_rounds(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<Outcome> {
-    let shape = format!("{} benchmarks × {} runs", plan.benches.len(), plan.rounds);
+    let benchmarks = plan.benchmarks().len();
+    let shape = match plan.entries {
+        Entries::Benchmarks => format!("{benchmarks} benchmarks × {} runs", plan.rounds),
+        Entries::Groups(_) => format!(
+            "{benchmarks} benchmarks in {} groups × {} runs",
+            plan.benches.len(),
+            plan.rounds
+        ),
+    };
     session::run_fresh(
         plan,
         criterion_dir,

@@ -11,43 +11,55 @@ use std::time::Duration;
 
 use crate::util::*;
 
-/// Answers `--bench --list [FILTER]` with `fake/alpha` and `fake/beta`, and a run
-/// (`--bench --noplot --exact ID --save-baseline NAME`) by logging `NAME ID <version.txt>
-/// <whether extra.txt exists>` to `$FAKE_LOG` (and `NAME $CB_SIDE_MARK` to `$FAKE_LOG.env` when
-/// that is set) and writing `<id>/NAME/` (and `new/`) under
-/// `$CRITERION_HOME` the way Criterion lays them out: `benchmark.json`, `sample.json` (three
-/// samples around 100 ns per iteration plus the round number, ten with `FAKE_TEN` set, the new
-/// side 0.5% slower in odd rounds) and `estimates.json`, plus the group's `NAME/cb-rounds.json`. With
-/// `FAKE_HANG=NAME` that run writes half its files, touches `$FAKE_HANG_MARK` and hangs until
-/// it is killed.
+/// Answers `--bench --list [FILTER]` with `fake/alpha`, `fake/beta` and the ids in
+/// `$FAKE_MORE` (e.g. `other/gamma`), and a run — of one benchmark (`--bench --noplot --exact
+/// ID --save-baseline NAME`) or of every id a regex selects (`--bench --noplot REGEX
+/// --save-baseline NAME`, as Criterion reads a filter without `--exact`) — by logging its
+/// arguments to `$FAKE_LOG.args`, `NAME IDS <version.txt> <whether extra.txt exists>` (IDS
+/// comma-separated) to `$FAKE_LOG` (and `NAME $CB_SIDE_MARK` to `$FAKE_LOG.env` when that is
+/// set) and writing, for each id, `<id>/NAME/` (and `new/`) under `$CRITERION_HOME` the way
+/// Criterion lays them out: `benchmark.json`, `sample.json` (three samples around 100 ns per
+/// iteration plus the round number, ten with `FAKE_TEN` set, the new side 0.5% slower in odd
+/// rounds) and `estimates.json`, plus its group's `NAME/cb-rounds.json`. `FAKE_DROP=ID` leaves
+/// that id out of a run that selected it. With `FAKE_HANG=NAME` that run writes half the files
+/// of its first id, touches `$FAKE_HANG_MARK` and hangs until it is killed.
 const BENCH: &str = r#"#!/bin/sh
+all="fake/alpha fake/beta $FAKE_MORE"
 if [ "$2" = "--list" ]; then
-  for id in fake/alpha fake/beta; do
+  for id in $all; do
     if [ -z "$3" ] || echo "$id" | grep -qE "$3"; then echo "$id: benchmark"; fi
   done
   exit 0
 fi
-id=$4; name=$6
-extra=no; [ -f extra.txt ] && extra=yes
-echo "$name $id $(cat version.txt) $extra" >> "$FAKE_LOG"
-if [ -n "$CB_SIDE_MARK" ]; then echo "$name $CB_SIDE_MARK" >> "$FAKE_LOG.env"; fi
-dir="$CRITERION_HOME/$id"; b="$dir/$name"; f=${id#fake/}
-mkdir -p "$dir/new" "$b" "$CRITERION_HOME/fake/$name"
-printf '{"group_id":"fake","function_id":"%s","value_str":null,"throughput":null,"full_id":"%s","directory_name":"%s","title":"%s"}' \
-  "$f" "$id" "$id" "$id" > "$b/benchmark.json"
-if [ "$name" = "$FAKE_HANG" ]; then touch "$FAKE_HANG_MARK"; sleep 60; fi
-r=${name##*-}; t=$((1000 + 10 * r))
-case "$name" in ab-new-*) [ $((r % 2)) -eq 1 ] && t=$((t + 5));; esac
-if [ -n "$FAKE_TEN" ]; then
-  printf '{"sampling_mode":"Flat","iters":[10,10,10,10,10,10,10,10,10,10],"times":[%s,%s,%s,%s,%s,%s,%s,%s,%s,%s]}' $((t - 1)) $t $((t + 1)) $t $t $t $t $t $t $t > "$b/sample.json"
+echo "$*" >> "$FAKE_LOG.args"
+if [ "$3" = "--exact" ]; then
+  ids=$4; name=$6
 else
-  printf '{"sampling_mode":"Flat","iters":[10,10,10],"times":[%s,%s,%s]}' $((t - 1)) $t $((t + 1)) > "$b/sample.json"
+  ids=$(for id in $all; do echo "$id" | grep -qE "$3" && echo "$id"; done); name=$5
 fi
+extra=no; [ -f extra.txt ] && extra=yes
+echo "$name $(echo $ids | tr ' ' ,) $(cat version.txt) $extra" >> "$FAKE_LOG"
+if [ -n "$CB_SIDE_MARK" ]; then echo "$name $CB_SIDE_MARK" >> "$FAKE_LOG.env"; fi
 est() { printf '{"confidence_interval":{"confidence_level":0.95,"lower_bound":%s,"upper_bound":%s},"point_estimate":%s,"standard_error":0.1}' "$1" "$2" "$3"; }
-m=$(est $((t / 10 - 1)) $((t / 10 + 1)) $((t / 10)))
-printf '{"mean":%s,"median":%s,"median_abs_dev":%s,"slope":null,"std_dev":%s}' "$m" "$m" "$(est 0 1 0.5)" "$(est 0 1 0.5)" > "$b/estimates.json"
-printf '{"schema":1,"group":"fake","reference":"alpha","seed":1,"rounds":[],"fallback":[]}' > "$CRITERION_HOME/fake/$name/cb-rounds.json"
-cp "$b/sample.json" "$dir/new/sample.json"
+for id in $ids; do
+  [ "$id" = "$FAKE_DROP" ] && continue
+  dir="$CRITERION_HOME/$id"; b="$dir/$name"; g=${id%/*}; f=${id##*/}
+  mkdir -p "$dir/new" "$b" "$CRITERION_HOME/$g/$name"
+  printf '{"group_id":"%s","function_id":"%s","value_str":null,"throughput":null,"full_id":"%s","directory_name":"%s","title":"%s"}' \
+    "$g" "$f" "$id" "$id" "$id" > "$b/benchmark.json"
+  if [ "$name" = "$FAKE_HANG" ]; then touch "$FAKE_HANG_MARK"; sleep 60; fi
+  r=${name##*-}; t=$((1000 + 10 * r))
+  case "$name" in ab-new-*) [ $((r % 2)) -eq 1 ] && t=$((t + 5));; esac
+  if [ -n "$FAKE_TEN" ]; then
+    printf '{"sampling_mode":"Flat","iters":[10,10,10,10,10,10,10,10,10,10],"times":[%s,%s,%s,%s,%s,%s,%s,%s,%s,%s]}' $((t - 1)) $t $((t + 1)) $t $t $t $t $t $t $t > "$b/sample.json"
+  else
+    printf '{"sampling_mode":"Flat","iters":[10,10,10],"times":[%s,%s,%s]}' $((t - 1)) $t $((t + 1)) > "$b/sample.json"
+  fi
+  m=$(est $((t / 10 - 1)) $((t / 10 + 1)) $((t / 10)))
+  printf '{"mean":%s,"median":%s,"median_abs_dev":%s,"slope":null,"std_dev":%s}' "$m" "$m" "$(est 0 1 0.5)" "$(est 0 1 0.5)" > "$b/estimates.json"
+  printf '{"schema":1,"group":"%s","reference":"%s","seed":1,"rounds":[],"fallback":[]}' "$g" "$f" > "$CRITERION_HOME/$g/$name/cb-rounds.json"
+  cp "$b/sample.json" "$dir/new/sample.json"
+done
 "#;
 
 /// `cargo bench --no-run --message-format=json`: reports `bench.sh` of the checkout it runs
@@ -123,7 +135,7 @@ impl Fixture {
         self.command(args).output().unwrap()
     }
 
-    /// The logged runs: `(baseline, id, version, extra)`.
+    /// The logged runs: `(baseline, ids, version, extra)`, ids comma-separated.
     pub fn runs(&self) -> Vec<[String; 4]> {
         fs::read_to_string(self.log())
             .unwrap_or_default()
@@ -132,6 +144,15 @@ impl Fixture {
                 let f: Vec<String> = l.split(' ').map(str::to_string).collect();
                 [f[0].clone(), f[1].clone(), f[2].clone(), f[3].clone()]
             })
+            .collect()
+    }
+
+    /// The logged argument lists of the runs, one line each.
+    pub fn args(&self) -> Vec<String> {
+        let text = fs::read_to_string(self.log().with_extension("log.args"));
+        text.unwrap_or_default()
+            .lines()
+            .map(str::to_string)
             .collect()
     }
 
@@ -168,8 +189,12 @@ pub fn assert_bad(o: &Output, needle: &str) {
 /// Runs `target-report` with `args` and `hang` (`FAKE_HANG=...` or `FAKE_BUILD_HANG=1`),
 /// sends SIGINT once the hanging child has started, and returns the output.
 pub fn interrupted(fx: &Fixture, args: &[&str], hang: (&str, &str)) -> Output {
-    let mut child = fx
-        .command(args)
+    interrupted_command(fx, fx.command(args), hang)
+}
+
+/// [`interrupted`] for a command already set up (`fx.command(...)` with more variables).
+pub fn interrupted_command(fx: &Fixture, mut cmd: Command, hang: (&str, &str)) -> Output {
+    let mut child = cmd
         .env(hang.0, hang.1)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,5 +1,5 @@
-//! `calibrate`: the same build run K times, interleaved, for each benchmark's run-to-run
-//! noise; or the calibration from K plain runs already saved.
+//! `calibrate`: the same build run K times, a group per call, interleaved, for each
+//! benchmark's run-to-run noise; or the calibration from K plain runs already saved.
 
 use std::path::PathBuf;
 
@@ -18,8 +18,11 @@ pub struct Args {
     /// Criterion's output directory (earlier cal-<r> baselines there are removed first).
     #[arg(long, default_value = "target/criterion")]
     pub criterion_dir: PathBuf,
+    /// Run each benchmark alone (one call of its bench executable per benchmark and run, `--exact ID`) instead of each group's selected benchmarks together, interleaved in rounds as `cargo bench` runs them.
+    #[arg(long)]
+    pub per_benchmark: bool,
     /// Build the calibration from these baselines already measured (comma-separated; plain runs of one build, at least 2), running nothing.
-    #[arg(long, value_delimiter = ',', value_name = "NAMES", conflicts_with_all = ["runs", "criterion_args"])]
+    #[arg(long, value_delimiter = ',', value_name = "NAMES", conflicts_with_all = ["runs", "criterion_args", "per_benchmark"])]
     pub from_baselines: Vec<String>,
     /// Criterion's filter and options, after `--`.
     #[arg(last = true, value_name = "CRITERION ARGS")]
@@ -41,6 +44,7 @@ pub fn run(args: Args) -> Result<i32> {
         runs: args.runs,
         criterion_dir: args.criterion_dir,
         criterion_args: args.criterion_args,
+        per_benchmark: args.per_benchmark,
     };
     calibrate::validate(&opts)?;
     let cwd = start_session()?;
