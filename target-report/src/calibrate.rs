@@ -206,12 +206,13 @@ fn plan(
 
 /// Removes an earlier calibration's runs from `criterion_dir`, then runs the plan.
 fn run_rounds(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<Outcome> {
-    let benchmarks = plan.benchmarks().len();
+    let count = |n: usize, noun: &str| format!("{n} {noun}{}", if n == 1 { "" } else { "s" });
+    let benchmarks = count(plan.benchmarks().len(), "benchmark");
     let shape = match plan.entries {
-        Entries::Benchmarks => format!("{benchmarks} benchmarks × {} runs", plan.rounds),
+        Entries::Benchmarks => format!("{benchmarks} × {} runs", plan.rounds),
         Entries::Groups(_) => format!(
-            "{benchmarks} benchmarks in {} groups × {} runs",
-            plan.benches.len(),
+            "{benchmarks} in {} × {} runs",
+            count(plan.benches.len(), "group"),
             plan.rounds
         ),
     };
