@@ -3,7 +3,7 @@
 //! that fails inside it comes back as the error.
 
 use std::cell::{Cell, RefCell};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -69,32 +69,7 @@ fn criterion_saves_exactly_the_rounds_samples() {
     );
 
     for baseline in ["new", "x"] {
-        let text = std::fs::read(home.join("cpu_fib").join(baseline).join("cb-rounds.json"))
-            .unwrap_or_else(|error| panic!("{baseline}: {error}"));
-        let file: RoundsFile = serde_json::from_slice(&text).unwrap();
-        // 3 and 10 iterations per sample leave the warm-up wait 100 ms of overshoot: only a
-        // thread off the CPU for that long could miss it, so a fallback here is a broken replay.
-        assert!(file.fallback.is_empty(), "fell back: {:?}", file.fallback);
-        assert_eq!(file.rounds.len(), 10);
-        for round in &file.rounds {
-            assert_eq!(round.order.len(), 2);
-        }
-        for function in ["a", "b"] {
-            let sample_file = home
-                .join("cpu_fib")
-                .join(function)
-                .join(baseline)
-                .join("sample.json");
-            let saved: SavedSample =
-                serde_json::from_slice(&std::fs::read(&sample_file).unwrap()).unwrap();
-            let rounds: Vec<(f64, f64)> = file
-                .samples_of(function)
-                .iter()
-                .map(|s| (s.iters as f64, s.ns))
-                .collect();
-            let criterion: Vec<(f64, f64)> = saved.iters.into_iter().zip(saved.times).collect();
-            assert_eq!(criterion, rounds, "{function} in {baseline}");
-        }
+        assert_saved_as_measured(&home, baseline);
     }
     // 20 ms per sample: a takes 2 ms per iteration (10 per sample), b 7 ms (3 per sample).
     let file: RoundsFile =
@@ -103,6 +78,41 @@ fn criterion_saves_exactly_the_rounds_samples() {
     assert_eq!(file.samples_of("a")[0].iters, 10);
     assert_eq!(file.samples_of("b")[0].iters, 3);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The (iterations, ns) pairs of `<home>/<group_dir>/<function>/<baseline>/sample.json`.
+fn saved_pairs(home: &Path, group_dir: &str, function: &str, baseline: &str) -> Vec<(f64, f64)> {
+    let sample_file = home
+        .join(group_dir)
+        .join(function)
+        .join(baseline)
+        .join("sample.json");
+    let saved: SavedSample = serde_json::from_slice(&std::fs::read(&sample_file).unwrap()).unwrap();
+    saved.iters.into_iter().zip(saved.times).collect()
+}
+
+/// `cpu/fib`'s rounds in `baseline`: 10 rounds of `a` and `b`, none fallen back, and each
+/// one's `sample.json` exactly its samples in the rounds.
+fn assert_saved_as_measured(home: &Path, baseline: &str) {
+    let text = std::fs::read(home.join("cpu_fib").join(baseline).join("cb-rounds.json"))
+        .unwrap_or_else(|error| panic!("{baseline}: {error}"));
+    let file: RoundsFile = serde_json::from_slice(&text).unwrap();
+    // 3 and 10 iterations per sample leave the warm-up wait 100 ms of overshoot: only a
+    // thread off the CPU for that long could miss it, so a fallback here is a broken replay.
+    assert!(file.fallback.is_empty(), "fell back: {:?}", file.fallback);
+    assert_eq!(file.rounds.len(), 10);
+    for round in &file.rounds {
+        assert_eq!(round.order.len(), 2);
+    }
+    for function in ["a", "b"] {
+        let rounds: Vec<(f64, f64)> = file
+            .samples_of(function)
+            .iter()
+            .map(|s| (s.iters as f64, s.ns))
+            .collect();
+        let criterion = saved_pairs(home, "cpu_fib", function, baseline);
+        assert_eq!(criterion, rounds, "{function} in {baseline}");
+    }
 }
 
 #[test]
@@ -151,27 +161,12 @@ fn samples_of_tens_of_thousands_of_iterations_are_replayed() {
     for attempt in 0..3 {
         // A fresh benchmark id per attempt: Criterion refuses a repeated one.
         job.name = format!("tiny{attempt}");
-        let mut replay = Replay::new(
-            k,
-            rounds
-                .iter()
-                .map(|&(_, ns)| Duration::from_nanos(ns as u64)),
-        );
-        let mut group = criterion.benchmark_group("cpu/tiny");
-        group.nresamples(1000);
-        assert!(rounds::bench_replay(&mut group, &plan, &mut job, &mut replay).unwrap());
-        group.finish();
+        let replay = replay_once(&mut criterion, &plan, &mut job, &rounds, k);
         let wait = replay
             .warm_up()
             .expect("Criterion's first call is its 1-iteration warm-up");
         let overshoot = wait.overshoot(pause(k));
-        let sample_file = home
-            .join("cpu_tiny")
-            .join(&job.name)
-            .join("new/sample.json");
-        let saved: SavedSample =
-            serde_json::from_slice(&std::fs::read(&sample_file).unwrap()).unwrap();
-        let saved: Vec<(f64, f64)> = saved.iters.into_iter().zip(saved.times).collect();
+        let saved = saved_pairs(&home, "cpu_tiny", &job.name, "new");
         // Criterion's clock around the wait adds the call's own nanoseconds: half the
         // tolerance leaves them ample room.
         // Replayed or not, a replay that was not measured live is exact.
@@ -318,4 +313,24 @@ fn a_failed_run_inside_criterion_comes_back_as_the_error_and_nothing_more_is_wri
         );
         let _ = std::fs::remove_dir_all(dir);
     }
+}
+
+/// Hands `rounds` (k iterations per sample) to Criterion as `job`'s benchmark in `cpu/tiny`,
+/// and returns the replay, which knows how its warm-up wait went.
+fn replay_once(
+    criterion: &mut criterion::Criterion,
+    plan: &Plan,
+    job: &mut Job<'_>,
+    rounds: &[(f64, f64)],
+    k: u64,
+) -> Replay {
+    let samples = rounds
+        .iter()
+        .map(|&(_, ns)| Duration::from_nanos(ns as u64));
+    let mut replay = Replay::new(k, samples);
+    let mut group = criterion.benchmark_group("cpu/tiny");
+    group.nresamples(1000);
+    assert!(rounds::bench_replay(&mut group, plan, job, &mut replay).unwrap());
+    group.finish();
+    replay
 }
