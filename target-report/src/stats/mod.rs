@@ -148,6 +148,15 @@ pub struct Interval {
 }
 
 impl Interval {
+    /// `x` known exactly: an interval of zero width (fixtures, and values with no sampling).
+    pub fn exact(x: f64) -> Interval {
+        Interval {
+            point: x,
+            lower: x,
+            upper: x,
+        }
+    }
+
     /// Whether the interval contains `x`.
     pub fn contains(&self, x: f64) -> bool {
         self.lower <= x && x <= self.upper

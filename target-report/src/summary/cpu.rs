@@ -174,20 +174,12 @@ mod tests {
     use crate::summary::fixtures::row;
     use crate::summary::Efficiency;
 
-    fn exact(x: f64) -> Interval {
-        Interval {
-            point: x,
-            lower: x,
-            upper: x,
-        }
-    }
-
     fn part(per_iteration_ns: f64, cores: f64) -> PartCpu {
         PartCpu {
-            per_iteration_ns: exact(per_iteration_ns),
-            user_ns: exact(per_iteration_ns),
-            system_ns: exact(0.0),
-            cores: exact(cores),
+            per_iteration_ns: Interval::exact(per_iteration_ns),
+            user_ns: Interval::exact(per_iteration_ns),
+            system_ns: Interval::exact(0.0),
+            cores: Interval::exact(cores),
         }
     }
 
@@ -216,7 +208,7 @@ mod tests {
         r.efficiency = Some(Efficiency {
             latency_ms: 20.0,
             ideal_ns,
-            ratio: exact(ideal_ns / median_ns),
+            ratio: Interval::exact(ideal_ns / median_ns),
         });
         r.cpu = Some(cpu);
         r

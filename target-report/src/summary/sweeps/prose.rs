@@ -287,23 +287,15 @@ mod tests {
     use super::*;
     use crate::stats::Interval;
 
-    fn exact(x: f64) -> Interval {
-        Interval {
-            point: x,
-            lower: x,
-            upper: x,
-        }
-    }
-
     /// `async_tokio` with `requests` downloads at 50 ms, all in flight: ideal 50 ms.
     fn point(requests: u64, median_ms: f64, cores: Option<f64>) -> Point {
         let median = median_ms * 1e6;
         Point {
             strategy: "async_tokio".into(),
             parameter: requests.to_string(),
-            median_ns: Some(exact(median)),
+            median_ns: Some(Interval::exact(median)),
             ideal_ns: Some(50e6),
-            efficiency: Some(exact(50e6 / median)),
+            efficiency: Some(Interval::exact(50e6 / median)),
             jobs: Some(requests),
             concurrency: Some(requests),
             latency_ms: Some(50.0),
@@ -311,8 +303,8 @@ mod tests {
             skipped: None,
             missing: Vec::new(),
             dir: format!("sweep_io_requests/async_tokio/{requests}"),
-            cores: cores.map(exact),
-            cpu_ns: cores.map(|c| exact(c * median)),
+            cores: cores.map(Interval::exact),
+            cpu_ns: cores.map(|c| Interval::exact(c * median)),
             defect: false,
         }
     }
