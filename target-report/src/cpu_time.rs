@@ -103,7 +103,7 @@ pub fn load_benchmark(bench_dir: &Path, baseline: &str) -> Result<Option<Strateg
     let bad = file
         .samples
         .iter()
-        .find(|s| s.function != file.function || !(s.iters > 0 && s.ns.is_finite() && s.ns > 0.0));
+        .find(|s| s.function != file.function || !s.is_measured());
     if let Some(s) = bad {
         return Err(Error::at(
             &path,

@@ -51,7 +51,7 @@ impl Rounds {
             .rounds
             .iter()
             .flat_map(|round| &round.samples)
-            .find(|s| !(s.iters > 0 && s.ns.is_finite() && s.ns > 0.0));
+            .find(|s| !s.is_measured());
         if let Some(s) = bad {
             return Err(Error::at(
                 &path,

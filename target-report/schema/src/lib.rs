@@ -242,6 +242,14 @@ pub struct RoundSample {
     pub cpu: Option<SampleCpu>,
 }
 
+impl RoundSample {
+    /// Whether the sample measured something: at least one iteration in a finite, positive time.
+    /// A reader refuses a file with a sample that did not.
+    pub fn is_measured(&self) -> bool {
+        self.iters > 0 && self.ns.is_finite() && self.ns > 0.0
+    }
+}
+
 /// `cb-cpu.json`: the samples of one benchmark that Criterion measured live (a sweep point, not
 /// measured in rounds), each with the CPU time it consumed — the same samples, in the same
 /// order, as Criterion's `sample.json` of that baseline (its warm-up calls are not among them).
