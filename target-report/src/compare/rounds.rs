@@ -1,8 +1,19 @@
 //! Paired A/B rounds (`ab`): K rounds, each one short Criterion run per side saved as its own
-//! baseline (`ab-old-<r>`, `ab-new-<r>`). Round r gives d_r = ln(median(new_r)/median(old_r));
+//! baseline (`ab-old-<r>`, `ab-new-<r>`). Round r gives d_r = ln(min(new_r)/min(old_r)), each
+//! side's fastest per-iteration sample of the run
+//! ([`SavedSample::fastest_per_iteration`](crate::criterion::SavedSample::fastest_per_iteration));
 //! the verdict comes from their spread: d̄ ± t_{K−1}·s/√K. Drift that hits both sides of a round
 //! alike cancels in d_r, and the round-to-round spread s is exactly the noise the verdict must
 //! beat, so no noise floor is assumed.
+//!
+//! # Why the fastest sample, not the median
+//! Interference on a shared machine only adds time, and it comes in episodes of a second or
+//! more: half a run's samples 20% slow, or a parallel strategy at one core's speed. The median
+//! moves with every such episode that covers half a run; the minimum moves only when it covers
+//! the whole run. Over the same 4 `ab` rounds of 2026-12-06 the per-round SD fell from 1.1% to
+//! 0.1% (`cpu/sum_of_squares/sequential`), 2.2% to 0.3% (`tokio_current_thread`), 4.3% to 0.5%
+//! (`process_pool`) and 28% to 5.6% (`spawn_blocking`). What it cannot see: a change that slows
+//! only some iterations (a slow path taken one time in ten) moves the median, not the minimum.
 
 use std::path::Path;
 
@@ -17,20 +28,20 @@ use crate::verdict;
 use crate::verdict::Entry;
 
 /// One sentence on how `ab` decides, printed with every comparison.
-pub const ROUNDS_METHOD: &str = "K paired rounds, each one short Criterion run per side; d_r = ln(median(new_r)/median(old_r)) per round; d̄ ± t(K−1)·s/√K with s the SD of the d_r; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it, else the 95% interval. Regressed at 80% = the true change called regressed with at least 80% probability (one-sided at α/m, Holm's worst case over the m benchmarks; the uncertainty of se integrated over its degrees of freedom); unchanged at 80% = the true changes within ± which it is called unchanged with 80% probability (or, when not even no change is, the se that would take). Rounds for T = the K at which both a true change of 2T is called regressed and no change is called unchanged, each with 80% probability.";
+pub const ROUNDS_METHOD: &str = "K paired rounds, each one short Criterion run per side; d_r = ln(min(new_r)/min(old_r)) per round, each side's fastest per-iteration sample of its run (interference only adds time); d̄ ± t(K−1)·s/√K with s the SD of the d_r; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it, else the 95% interval. Regressed at 80% = the true change called regressed with at least 80% probability (one-sided at α/m, Holm's worst case over the m benchmarks; the uncertainty of se integrated over its degrees of freedom); unchanged at 80% = the true changes within ± which it is called unchanged with 80% probability (or, when not even no change is, the se that would take). Rounds for T = the K at which both a true change of 2T is called regressed and no change is called unchanged, each with 80% probability.";
 
 /// The per-round data of one benchmark, or why it is not complete.
 enum Rounds {
     /// In none of the baselines.
     Absent,
-    /// Every baseline has a sample: (id, per-round medians, fewest samples in a round).
+    /// Every baseline has a sample: (id, per-round fastest samples, fewest samples in a round).
     Complete(String, Vec<f64>, usize),
     /// Some baselines have it, others do not: (id, the baselines without a sample).
     Partial(String, Vec<String>),
 }
 
 /// One side's rounds of one benchmark as found: its id (if any baseline has it) and per
-/// baseline the median and sample count, `None` where the baseline has no sample.
+/// baseline its fastest sample and sample count, `None` where the baseline has no sample.
 struct Found {
     id: Option<String>,
     rounds: Vec<Option<(f64, usize)>>,
@@ -46,7 +57,7 @@ fn find_rounds(dir: &BenchDir, names: &[String]) -> Result<Found> {
                 sample: Some(s),
                 ..
             }) => {
-                rounds.push(Some((stats::median(&s.per_iteration()), s.times.len())));
+                rounds.push(Some((s.fastest_per_iteration(), s.times.len())));
                 id = Some(b.full_id);
             }
             Some(m) => {
@@ -85,9 +96,9 @@ impl Found {
         if !missing.is_empty() {
             return Rounds::Partial(id, missing);
         }
-        let medians = self.rounds.iter().flatten().map(|r| r.0).collect();
+        let fastest = self.rounds.iter().flatten().map(|r| r.0).collect();
         let fewest = self.rounds.iter().flatten().map(|r| r.1).min();
-        Rounds::Complete(id, medians, fewest.unwrap_or(0))
+        Rounds::Complete(id, fastest, fewest.unwrap_or(0))
     }
 }
 
@@ -306,7 +317,7 @@ fn noise_sentences(entries: &[Entry], layout: Option<(&Path, &LayoutNoise)>) -> 
     out
 }
 
-/// One benchmark from its per-round medians on each side, undecided; `layout` adds
+/// One benchmark from its per-round values (each run's fastest sample) on each side, undecided; `layout` adds
 /// 2σ²_layout to the variance of the mean change.
 pub(crate) fn entry(
     id: String,

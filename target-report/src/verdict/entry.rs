@@ -71,8 +71,8 @@ impl DecisionInterval {
 pub struct Entry {
     /// Criterion's full id.
     pub id: String,
-    /// Median per-iteration time on the old side, ns (for rounds: the geometric mean of the
-    /// rounds' medians).
+    /// Median per-iteration time on the old side, ns (for `ab`'s rounds: the geometric mean of
+    /// the rounds' values, each run's fastest sample).
     pub old_median_ns: f64,
     /// Median per-iteration time on the new side, ns (same).
     pub new_median_ns: f64,
