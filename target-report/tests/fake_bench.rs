@@ -22,7 +22,10 @@ use crate::util::*;
 /// iteration plus the round number, ten with `FAKE_TEN` set, the new side 0.5% slower in odd
 /// rounds) and `estimates.json`, plus its group's `NAME/cb-rounds.json`. `FAKE_DROP=ID` leaves
 /// that id out of a run that selected it. With `FAKE_HANG=NAME` that run writes half the files
-/// of its first id, touches `$FAKE_HANG_MARK` and hangs until it is killed.
+/// of its first id, touches `$FAKE_HANG_MARK` and hangs until it is killed. With
+/// `FAKE_CPU_NS=N` the group's `cb-rounds.json` holds one sample of 1 s with N ns of client
+/// CPU time (N/1e9 cores busy); `FAKE_SLEEP=S` makes a run last S seconds more; every run
+/// logs `NAME IDS START_NS END_NS` to `$FAKE_LOG.times`.
 const BENCH: &str = r#"#!/bin/sh
 all="fake/alpha fake/beta $FAKE_MORE"
 if [ "$2" = "--list" ]; then
@@ -31,6 +34,7 @@ if [ "$2" = "--list" ]; then
   done
   exit 0
 fi
+started=$(date +%s%N)
 echo "$*" >> "$FAKE_LOG.args"
 if [ "$3" = "--exact" ]; then
   ids=$4; name=$6
@@ -57,9 +61,16 @@ for id in $ids; do
   fi
   m=$(est $((t / 10 - 1)) $((t / 10 + 1)) $((t / 10)))
   printf '{"mean":%s,"median":%s,"median_abs_dev":%s,"slope":null,"std_dev":%s}' "$m" "$m" "$(est 0 1 0.5)" "$(est 0 1 0.5)" > "$b/estimates.json"
-  printf '{"schema":1,"group":"%s","reference":"%s","seed":1,"rounds":[],"fallback":[]}' "$g" "$f" > "$CRITERION_HOME/$g/$name/cb-rounds.json"
+  rounds=""
+  if [ -n "$FAKE_CPU_NS" ]; then
+    cpu='{"tick_ns":10000000,"client":{"user_ns":'"$FAKE_CPU_NS"',"system_ns":0},"workers":{"user_ns":0,"system_ns":0}}'
+    rounds='{"order":["'"$f"'"],"samples":[{"function":"'"$f"'","iters":10,"ns":1000000000,"cpu":'"$cpu"'}]}'
+  fi
+  printf '{"schema":1,"group":"%s","reference":"%s","seed":1,"rounds":[%s],"fallback":[]}' "$g" "$f" "$rounds" > "$CRITERION_HOME/$g/$name/cb-rounds.json"
   cp "$b/sample.json" "$dir/new/sample.json"
 done
+[ -n "$FAKE_SLEEP" ] && sleep "$FAKE_SLEEP"
+echo "$name $(echo $ids | tr ' ' ,) $started $(date +%s%N)" >> "$FAKE_LOG.times"
 "#;
 
 /// `cargo bench --no-run --message-format=json`: reports `bench.sh` of the checkout it runs
@@ -143,6 +154,19 @@ impl Fixture {
             .map(|l| {
                 let f: Vec<String> = l.split(' ').map(str::to_string).collect();
                 [f[0].clone(), f[1].clone(), f[2].clone(), f[3].clone()]
+            })
+            .collect()
+    }
+
+    /// The logged runs' times: `(baseline, ids, start ns, end ns)`, in the order they ended.
+    pub fn times(&self) -> Vec<(String, String, u128, u128)> {
+        let text = fs::read_to_string(self.log().with_extension("log.times"));
+        text.unwrap_or_default()
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split(' ').collect();
+                let ns = |s: &str| s.parse::<u128>().unwrap();
+                (f[0].into(), f[1].into(), ns(f[2]), ns(f[3]))
             })
             .collect()
     }

@@ -10,7 +10,9 @@
 //! ([`abba`]: old-new, new-old, old-new, ...), each side's round one short Criterion run
 //! (`CB_SAMPLES=10` unless set) saved as baseline `ab-old-<r>` or `ab-new-<r>`. All K rounds of
 //! one benchmark run back to back, so its pairs are close in time, and the order alternates
-//! within them, so a linear drift adds as much to one side as to the other.
+//! within them, so a linear drift adds as much to one side as to the other. (Sequential
+//! rounds, the default, run benchmarks that wait on latency side by side after round 0:
+//! [`sequential`].)
 //!
 //! The verdict is [`crate::compare::from_rounds`]; the exit code is
 //! [`Comparison::exit_code`](crate::compare::Comparison::exit_code).
@@ -39,7 +41,10 @@ use crate::runner::relink::{self, LayoutBuild};
 use crate::runner::session::{self, round_env, Entries, Outcome, Plan, SideRun, Slot, StatusLine};
 
 mod sequential;
-pub use sequential::{parse_budget, Stopping, DEFAULT_MAX_ROUNDS, DEFAULT_MIN_ROUNDS, STEP};
+pub use sequential::{
+    parse_budget, Stopping, DEFAULT_MAX_ROUNDS, DEFAULT_MIN_ROUNDS, DEFAULT_SIDE_BY_SIDE_CORES,
+    LATENCY_BOUND_CORES, STEP,
+};
 
 /// How many rounds each benchmark gets.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,6 +15,18 @@
 //! is conservative (a simulation test measures how much). Group-sequential boundaries
 //! (Pocock, O'Brien–Fleming) would spend α more tightly but assume a known variance, which
 //! K paired rounds do not give.
+//!
+//! # Side by side
+//! A benchmark that waits on latency keeps a few hundredths of a core busy
+//! (`io/download/sequential` 0.03 cores for 3.3 s an iteration), so running its rounds one
+//! after another leaves the 2-core machine idle for most of the I/O group's time. Every
+//! benchmark's round 0 therefore runs alone and measures the cores each side kept busy (the
+//! suite's CPU-time record); one that kept at most [`LATENCY_BOUND_CORES`] on both sides runs
+//! its later rounds *side by side* with the other such benchmarks' ([`side_by_side`]): as many
+//! runs at once as keep their measured cores within `--side-by-side-cores` (default
+//! [`DEFAULT_SIDE_BY_SIDE_CORES`]), both sides of a round among them, so they share the same
+//! moment. Everything else, and every run when the CPU record is missing (`CB_CPU_TIME=off`),
+//! runs alone.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,10 +34,12 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use super::{abba, rotate_layouts, round_names};
+use crate::criterion;
 use crate::error::{Error, Result};
 use crate::format::format_duration;
 use crate::noise::LayoutNoise;
 use crate::runner::session::{self, Outcome, Plan, Slot};
+use crate::runner::side_by_side;
 use crate::verdict;
 use crate::verdict::{Entry, Verdict};
 
@@ -39,6 +53,15 @@ pub const DEFAULT_MAX_ROUNDS: usize = 12;
 /// Rounds added per look after the first batch: one old-first, one new-first.
 pub const STEP: usize = 2;
 
+/// A benchmark whose round-0 runs kept at most this many cores busy on each side waits on
+/// latency, not on a core: its later rounds may run side by side. The I/O strategies that wait
+/// measured 0.03–0.06; the next busiest, `tokio_current_thread`, 0.40.
+pub const LATENCY_BOUND_CORES: f64 = 0.1;
+
+/// Default `--side-by-side-cores`: latency-bound runs start together while their measured
+/// cores add up to at most this, a quarter of the 2-core machine (about ten such runs).
+pub const DEFAULT_SIDE_BY_SIDE_CORES: f64 = 0.5;
+
 /// When `ab` stops measuring a benchmark.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stopping {
@@ -48,6 +71,9 @@ pub struct Stopping {
     pub max_rounds: usize,
     /// No new batch starts when it would end after this much time (`--budget`).
     pub budget: Option<Duration>,
+    /// Latency-bound benchmarks' runs after round 0 start together while their measured
+    /// cores add up to at most this (`--side-by-side-cores`); 0: every run alone.
+    pub side_by_side_cores: f64,
 }
 
 impl Default for Stopping {
@@ -56,6 +82,7 @@ impl Default for Stopping {
             min_rounds: DEFAULT_MIN_ROUNDS,
             max_rounds: DEFAULT_MAX_ROUNDS,
             budget: None,
+            side_by_side_cores: DEFAULT_SIDE_BY_SIDE_CORES,
         }
     }
 }
@@ -67,8 +94,14 @@ impl Stopping {
     }
 
     /// Checks the rounds: a first batch of at least 2, even (balanced ABBA), and a maximum
-    /// reached from it in whole steps.
+    /// reached from it in whole steps; a side-by-side capacity of 0 or more.
     pub fn validate(&self) -> Result<()> {
+        if !(self.side_by_side_cores.is_finite() && self.side_by_side_cores >= 0.0) {
+            return Err(Error::msg(format!(
+                "--side-by-side-cores must be 0 (every run alone) or more, got {}",
+                self.side_by_side_cores
+            )));
+        }
         if self.min_rounds < 2 || !self.min_rounds.is_multiple_of(2) {
             return Err(Error::msg(format!(
                 "--min-rounds must be even and at least 2 (as many old-first as new-first rounds, and a spread needs two), got {}",
@@ -133,6 +166,10 @@ struct Progress {
     /// Wall time of its runs, and how many: the budget's estimate of its next batch.
     spent: Duration,
     runs: usize,
+    /// Whether its rounds after round 0 run side by side (it waits on latency), and the cores
+    /// its round 0 kept busy (the more of the two sides): its weight among the runs at once.
+    side_by_side: bool,
+    cores: f64,
 }
 
 /// What the sequential rounds did.
@@ -182,6 +219,7 @@ pub fn run(template: &Plan, judge: &Judge, rule: &Stopping, stop: &AtomicBool) -
         }
         pass += 1;
         announce_pass(pass, &due, &state, template, rule);
+        let mut together = Vec::new();
         for b in due {
             let to = if state[b].rounds == 0 {
                 rule.min_rounds
@@ -199,16 +237,40 @@ pub fn run(template: &Plan, judge: &Judge, rule: &Stopping, stop: &AtomicBool) -
                 state[b].verdict = Some(Verdict::Inconclusive);
                 continue;
             }
-            let batch = batch_plan(template, b, state[b].rounds, to, judge.layouts);
-            let done = session::execute(&batch, judge.criterion_dir, stop)?;
-            outcome.completed += done.completed;
-            state[b].spent += done.elapsed;
-            state[b].runs += done.completed;
-            if done.interrupted {
-                outcome.interrupted = true;
+            if state[b].rounds == 0 && rule.side_by_side_cores > 0.0 {
+                // Round 0 alone: it measures whether the benchmark waits on latency.
+                if !run_alone(template, judge, stop, (b, 1), &mut state, &mut outcome)? {
+                    break 'passes;
+                }
+                if let Some(cores) = round0_cores(judge.criterion_dir, &template.benches[b])? {
+                    state[b].cores = cores;
+                    state[b].side_by_side = cores <= LATENCY_BOUND_CORES;
+                }
+            }
+            if state[b].side_by_side {
+                together.push((b, to));
+                continue;
+            }
+            if !run_alone(template, judge, stop, (b, to), &mut state, &mut outcome)? {
                 break 'passes;
             }
-            state[b].rounds = to;
+            state[b].verdict = look(judge, template, b, to, rule)?;
+        }
+        if together.is_empty() {
+            continue;
+        }
+        if !run_together(
+            template,
+            judge,
+            rule,
+            stop,
+            &together,
+            &mut state,
+            &mut outcome,
+        )? {
+            break 'passes;
+        }
+        for (b, to) in together {
             state[b].verdict = look(judge, template, b, to, rule)?;
         }
     }
@@ -227,6 +289,110 @@ pub fn run(template: &Plan, judge: &Judge, rule: &Stopping, stop: &AtomicBool) -
         started,
         (unmeasured, cut),
     ))
+}
+
+/// Runs benchmark `b`'s rounds from where it stands up to `to`, alone, one run after another;
+/// `false` when Ctrl-C stopped it.
+fn run_alone(
+    template: &Plan,
+    judge: &Judge,
+    stop: &AtomicBool,
+    (b, to): (usize, usize),
+    state: &mut [Progress],
+    outcome: &mut Outcome,
+) -> Result<bool> {
+    let batch = batch_plan(template, b, state[b].rounds, to, judge.layouts);
+    let done = session::execute(&batch, judge.criterion_dir, stop)?;
+    outcome.completed += done.completed;
+    state[b].spent += done.elapsed;
+    state[b].runs += done.completed;
+    if done.interrupted {
+        outcome.interrupted = true;
+        return Ok(false);
+    }
+    state[b].rounds = to;
+    Ok(true)
+}
+
+/// Runs the batches of the latency-bound benchmarks in `together` side by side, round by
+/// round, the longest runs first; `false` when Ctrl-C stopped them.
+fn run_together(
+    template: &Plan,
+    judge: &Judge,
+    rule: &Stopping,
+    stop: &AtomicBool,
+    together: &[(usize, usize)],
+    state: &mut [Progress],
+    outcome: &mut Outcome,
+) -> Result<bool> {
+    let per_run = |b: usize| state[b].spent.as_secs_f64() / state[b].runs.max(1) as f64;
+    let mut slots: Vec<Slot> = together
+        .iter()
+        .flat_map(|&(b, to)| batch_plan(template, b, state[b].rounds, to, judge.layouts).slots)
+        .collect();
+    slots.sort_by(|x, y| {
+        x.round
+            .cmp(&y.round)
+            .then(per_run(y.bench).total_cmp(&per_run(x.bench)))
+    });
+    let cores: Vec<f64> = slots.iter().map(|s| state[s.bench].cores).collect();
+    eprintln!(
+        "side by side: {} runs of {} latency-bound benchmarks, as many at once as keep {} cores busy",
+        slots.len(),
+        together.len(),
+        rule.side_by_side_cores
+    );
+    let plan = Plan {
+        slots,
+        ..template.clone()
+    };
+    let ran = side_by_side::execute(
+        &plan,
+        &cores,
+        rule.side_by_side_cores,
+        judge.criterion_dir,
+        stop,
+    )?;
+    for (slot, time) in plan.slots.iter().zip(&ran.times) {
+        if let Some(t) = time {
+            state[slot.bench].spent += *t;
+            state[slot.bench].runs += 1;
+            outcome.completed += 1;
+        }
+    }
+    if ran.interrupted {
+        outcome.interrupted = true;
+        return Ok(false);
+    }
+    for &(b, to) in together {
+        state[b].rounds = to;
+    }
+    Ok(true)
+}
+
+/// The most cores benchmark `id` kept busy on either side of round 0, from its group's
+/// `cb-rounds.json` of each side (the suite's CPU-time record); `None` when either has none.
+fn round0_cores(criterion_dir: &Path, id: &str) -> Result<Option<f64>> {
+    for dir in criterion::discover(criterion_dir)? {
+        let Some(measured) = criterion::load_measured(&dir, "ab-old-0")? else {
+            continue;
+        };
+        if measured.id.full_id != id {
+            continue;
+        }
+        let function = measured.id.function_id.unwrap_or_default();
+        let group = criterion_dir.join(dir.group_dir());
+        let mut most = 0.0f64;
+        for baseline in ["ab-old-0", "ab-new-0"] {
+            let strategies = crate::cpu_time::load(&group, baseline)?.unwrap_or_default();
+            match strategies.iter().find(|s| s.function == function) {
+                Some(s) => most = most.max(s.total.cores.point),
+                None => return Ok(None),
+            }
+        }
+        return Ok(Some(most));
+    }
+    Ok(None)
 }
 
 /// Removes an earlier session's rounds and says what this one will run.
@@ -296,7 +462,9 @@ fn over_budget(rule: &Stopping, state: &[Progress], b: usize, to: usize, started
     };
     let all: Vec<&Progress> = state.iter().collect();
     let per_run = per_run(&[&state[b]]).or_else(|| per_run(&all));
-    let runs = 2 * (to - state[b].rounds) as u32;
+    // Side by side, a round's two runs take one run's time.
+    let sides = if state[b].side_by_side { 1 } else { 2 };
+    let runs = sides * (to - state[b].rounds) as u32;
     started.elapsed() + per_run.map_or(Duration::ZERO, |d| d * runs) > budget
 }
 
@@ -559,7 +727,7 @@ mod tests {
         let rule = |min, max| Stopping {
             min_rounds: min,
             max_rounds: max,
-            budget: None,
+            ..Stopping::default()
         };
         assert!(rule(4, 12).validate().is_ok());
         assert!(rule(2, 2).validate().is_ok());
@@ -577,9 +745,9 @@ mod tests {
         let started = Instant::now();
         let spent = |secs, runs| Progress {
             rounds: runs / 2,
-            verdict: None,
             spent: Duration::from_secs(secs),
             runs,
+            ..Progress::default()
         };
         // 8 runs of 5 s so far: two more rounds (4 runs, 20 s) fit in a minute, ten do not.
         let state = [spent(40, 8), Progress::default()];

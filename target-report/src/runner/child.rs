@@ -64,15 +64,11 @@ pub enum Exit {
 
 /// Runs `cmd` to completion, calling `tick` about once a second, unless `stop` is set first.
 pub fn run(cmd: &mut Command, stop: &AtomicBool, mut tick: impl FnMut()) -> Result<Exit> {
-    use std::os::unix::process::CommandExt;
     let program = cmd.get_program().to_string_lossy().into_owned();
     if stop.load(Ordering::SeqCst) {
         return Ok(Exit::Stopped);
     }
-    let mut child = cmd
-        .process_group(0)
-        .spawn()
-        .map_err(|e| Error::msg(format!("cannot run {program}: {e}")))?;
+    let mut child = spawn(cmd)?;
     let mut last_tick = Instant::now();
     loop {
         if let Some(status) = child
@@ -93,8 +89,18 @@ pub fn run(cmd: &mut Command, stop: &AtomicBool, mut tick: impl FnMut()) -> Resu
     }
 }
 
+/// Starts `cmd` in a process group of its own (so that [`end_group`] reaches its workers), for
+/// a caller that waits on several children at once.
+pub fn spawn(cmd: &mut Command) -> Result<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    cmd.process_group(0)
+        .spawn()
+        .map_err(|e| Error::msg(format!("cannot run {program}: {e}")))
+}
+
 /// SIGTERM to the child's process group, SIGKILL after [`GRACE`], then reap the child.
-fn end_group(child: &mut std::process::Child) {
+pub fn end_group(child: &mut std::process::Child) {
     let group = child.id() as libc::pid_t;
     // SAFETY: kill(2) on the process group the child leads (process_group(0) above).
     unsafe { libc::kill(-group, libc::SIGTERM) };

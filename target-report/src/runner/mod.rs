@@ -8,6 +8,7 @@
 //! * [`relink`] — the bench executables relinked in M section orders (`layout`, `ab --layouts`).
 //! * [`session`] — a schedule of short Criterion runs, each written into a staging directory
 //!   and moved into the Criterion directory only when complete, with a progress line.
+//! * [`side_by_side`] — several of those runs at once, for benchmarks that wait on latency.
 //! * [`entries`] — what one run measures: one benchmark, or a group's benchmarks together.
 //!
 //! This is the only part of `target-report` that runs anything; the rest reads files.
@@ -19,6 +20,7 @@ pub mod flags;
 pub mod git;
 pub mod relink;
 pub mod session;
+pub mod side_by_side;
 
 use std::fs::File;
 use std::os::unix::io::AsRawFd;

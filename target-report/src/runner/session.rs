@@ -27,9 +27,9 @@ use crate::format::format_duration;
 /// The suite settings of every short run (`ab`'s rounds, `layout`'s and `backfill`'s runs)
 /// unless the user set them: Criterion's fewest samples,
 /// samples of 100 ms, one iteration per sample for strategies slower than that, and no untimed
-/// timeline run (nobody reads it in a round). A round is one short run whose median is one of
-/// K paired values: the spread between rounds, not a run's own precision, bounds the verdict,
-/// so a round spends as little time as a median of 10 samples allows.
+/// timeline run (nobody reads it in a round). A round is one short run whose fastest sample is
+/// one of K paired values: the spread between rounds, not a run's own precision, bounds the
+/// verdict, so a round spends as little time as 10 samples allow.
 pub const ROUND_SETTINGS: [(&str, &str); 4] = [
     ("CB_SAMPLES", "10"),
     ("CB_SAMPLE_MS", "100"),
@@ -220,50 +220,86 @@ fn run_slot(
     stop: &AtomicBool,
     progress: &mut Progress,
 ) -> Result<Option<Duration>> {
-    let side = &plan.sides[slot.side];
-    let what = &plan.benches[slot.bench];
-    let members = plan.members(slot.bench);
-    let exe = members
-        .first()
-        .and_then(|id| side.exes.get(id))
-        .ok_or_else(|| Error::msg(format!("{what}: no executable on side {}", side.name)))?;
-    let home = staging.join(&slot.baseline);
-    remove_dir(&home)?;
-    fs::create_dir_all(&home).map_err(|e| Error::at(&home, format!("cannot create: {e}")))?;
-    let log = staging.join(format!("{}.log", slot.baseline));
-    let mut cmd = command(exe, plan, slot, &home, &log)?;
+    let (mut cmd, home) = prepare_slot(plan, slot, staging)?;
     let started = Instant::now();
     match child::run(&mut cmd, stop, || progress.tick())? {
         Exit::Stopped => {
             remove_dir(&home)?;
             Ok(None)
         }
-        Exit::Finished(s) if !s.success() => Err(Error::at(
-            &log,
-            format!(
-                "{what} ({} round {}) failed ({s}); its output is in this file",
-                side.name, slot.round
-            ),
-        )),
-        Exit::Finished(_) => {
-            let saved = benchmarks_saved(&home, &slot.baseline)?;
-            if saved < members.len() {
-                return Err(Error::at(
-                    &log,
-                    format!(
-                        "{what} ({}): the run saved a '{}' baseline for {saved} of its {} benchmarks; its output is in this file",
-                        side.name,
-                        slot.baseline,
-                        members.len()
-                    ),
-                ));
-            }
-            commit(&home, criterion_dir, &slot.baseline)?;
-            remove_dir(&home)?;
-            let _ = fs::remove_file(&log);
+        Exit::Finished(status) => {
+            finish_slot(plan, slot, criterion_dir, staging, status)?;
             Ok(Some(started.elapsed()))
         }
     }
+}
+
+/// A fresh staging home for `slot` and the bench executable's call that runs it there.
+pub(crate) fn prepare_slot(plan: &Plan, slot: &Slot, staging: &Path) -> Result<(Command, PathBuf)> {
+    let side = &plan.sides[slot.side];
+    let what = &plan.benches[slot.bench];
+    let exe = plan
+        .members(slot.bench)
+        .first()
+        .and_then(|id| side.exes.get(id))
+        .ok_or_else(|| Error::msg(format!("{what}: no executable on side {}", side.name)))?;
+    let home = slot_home(staging, slot);
+    remove_dir(&home)?;
+    fs::create_dir_all(&home).map_err(|e| Error::at(&home, format!("cannot create: {e}")))?;
+    let cmd = command(exe, plan, slot, &home, &slot_log(staging, slot))?;
+    Ok((cmd, home))
+}
+
+/// The slot's own staging home (`CRITERION_HOME`): by entry and baseline, since slots of
+/// different benchmarks share baseline names and may run at once ([`super::side_by_side`]).
+pub(crate) fn slot_home(staging: &Path, slot: &Slot) -> PathBuf {
+    staging.join(format!("{}.{}", slot.bench, slot.baseline))
+}
+
+/// Where a slot's output goes while it runs (kept, and named by the error, when it fails).
+fn slot_log(staging: &Path, slot: &Slot) -> PathBuf {
+    staging.join(format!("{}.{}.log", slot.bench, slot.baseline))
+}
+
+/// After the slot's run exited with `status`: its baselines moved into `criterion_dir` and
+/// its staging home removed, or an error naming its log when it failed or saved too little.
+pub(crate) fn finish_slot(
+    plan: &Plan,
+    slot: &Slot,
+    criterion_dir: &Path,
+    staging: &Path,
+    status: std::process::ExitStatus,
+) -> Result<()> {
+    let side = &plan.sides[slot.side];
+    let what = &plan.benches[slot.bench];
+    let members = plan.members(slot.bench);
+    let home = slot_home(staging, slot);
+    let log = slot_log(staging, slot);
+    if !status.success() {
+        return Err(Error::at(
+            &log,
+            format!(
+                "{what} ({} round {}) failed ({status}); its output is in this file",
+                side.name, slot.round
+            ),
+        ));
+    }
+    let saved = benchmarks_saved(&home, &slot.baseline)?;
+    if saved < members.len() {
+        return Err(Error::at(
+            &log,
+            format!(
+                "{what} ({}): the run saved a '{}' baseline for {saved} of its {} benchmarks; its output is in this file",
+                side.name,
+                slot.baseline,
+                members.len()
+            ),
+        ));
+    }
+    commit(&home, criterion_dir, &slot.baseline)?;
+    remove_dir(&home)?;
+    let _ = fs::remove_file(&log);
+    Ok(())
 }
 
 /// The bench executable's call for `slot`: its entry's benchmarks (one with `--exact`, or a
@@ -374,7 +410,7 @@ pub fn is_round_name(name: &str, prefix: &str) -> bool {
         .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))
 }
 
-fn remove_dir(dir: &Path) -> Result<()> {
+pub(crate) fn remove_dir(dir: &Path) -> Result<()> {
     match fs::remove_dir_all(dir) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(Error::at(dir, format!("cannot remove: {e}")))
