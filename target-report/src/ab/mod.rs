@@ -293,6 +293,12 @@ fn budget_warnings(ran: &sequential::Ran) -> Vec<String> {
             ran.unmeasured.join(", ")
         ));
     }
+    if !ran.futile.is_empty() {
+        out.push(format!(
+            "no more rounds for these, at their spread not even no change would have been called unchanged by --max-rounds: {}",
+            ran.futile.join(", ")
+        ));
+    }
     if !ran.cut_by_budget.is_empty() {
         out.push(format!(
             "--budget stopped these before they were decided: {}",

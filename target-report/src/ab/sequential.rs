@@ -170,6 +170,8 @@ struct Progress {
     /// its round 0 kept busy (the more of the two sides): its weight among the runs at once.
     side_by_side: bool,
     cores: f64,
+    /// Stopped undecided because more rounds were unlikely to decide it ([`futile`]).
+    futile: bool,
 }
 
 /// What the sequential rounds did.
@@ -181,6 +183,9 @@ pub struct Ran {
     pub unmeasured: Vec<String>,
     /// Benchmarks the budget stopped before they were decided or reached the maximum.
     pub cut_by_budget: Vec<String>,
+    /// Benchmarks stopped undecided because at their spread not even no change would have
+    /// been called unchanged by `--max-rounds` ([`futile`]).
+    pub futile: Vec<String>,
 }
 
 /// What the rounds run against: where they are saved and how a look decides.
@@ -254,7 +259,7 @@ pub fn run(template: &Plan, judge: &Judge, rule: &Stopping, stop: &AtomicBool) -
             if !run_alone(template, judge, stop, (b, to), &mut state, &mut outcome)? {
                 break 'passes;
             }
-            state[b].verdict = look(judge, template, b, to, rule)?;
+            (state[b].verdict, state[b].futile) = look(judge, template, b, to, rule)?;
         }
         if together.is_empty() {
             continue;
@@ -271,7 +276,7 @@ pub fn run(template: &Plan, judge: &Judge, rule: &Stopping, stop: &AtomicBool) -
             break 'passes;
         }
         for (b, to) in together {
-            state[b].verdict = look(judge, template, b, to, rule)?;
+            (state[b].verdict, state[b].futile) = look(judge, template, b, to, rule)?;
         }
     }
     if !outcome.interrupted {
@@ -429,10 +434,15 @@ fn finish(
         .filter(|&b| state[b].runs >= 2 * rule.min_rounds)
         .map(|b| template.benches[b].clone())
         .collect();
+    let futile = (0..state.len())
+        .filter(|&b| state[b].futile)
+        .map(|b| template.benches[b].clone())
+        .collect();
     Ran {
         outcome,
         unmeasured,
         cut_by_budget,
+        futile,
     }
 }
 
@@ -490,27 +500,48 @@ fn batch_plan(template: &Plan, b: usize, from: usize, to: usize, layouts: usize)
 }
 
 /// Decides benchmark `b` after `k` rounds on its own ([`verdict::decided_alone`]) and prints
-/// one line on it; `None` while undecided.
+/// one line on it: its verdict, `None` while undecided; and whether it was stopped undecided
+/// because more rounds were unlikely to decide it ([`futile`], then inconclusive).
 fn look(
     judge: &Judge,
     template: &Plan,
     b: usize,
     k: usize,
     rule: &Stopping,
-) -> Result<Option<Verdict>> {
+) -> Result<(Option<Verdict>, bool)> {
     let id = &template.benches[b];
     let entry = current_entry(judge, id, rule)?;
     let Some(mut e) = entry else {
         eprintln!("  {id} after {k} rounds: not in the rounds' results; not compared");
-        return Ok(Some(Verdict::Inconclusive));
+        return Ok((Some(Verdict::Inconclusive), false));
     };
     // What the rules can see among all the benchmarks compared, as the final verdict and
     // the stop rule count them, not among those that have rounds so far.
     let m = template.benches.len();
     verdict::fill_power_among(&mut e, judge.threshold_pct, m);
     let decided = verdict::decided_alone(&e, judge.threshold_pct, m);
-    eprintln!("  {}", look_line(&e, k, decided, rule));
-    Ok(decided)
+    let gives_up =
+        decided.is_none() && k < rule.max_rounds && futile(&e, judge.threshold_pct, rule);
+    eprintln!("  {}", look_line(&e, k, decided, rule, gives_up));
+    Ok(match gives_up {
+        true => (Some(Verdict::Inconclusive), true),
+        false => (decided, false),
+    })
+}
+
+/// Whether more rounds are unlikely to decide `e`: at its spread so far, even an estimate of
+/// exactly no change would not be called unchanged by `--max-rounds` (the unchanged interval
+/// at K = max, half-width q·√(s²/K + 2σ²_layout), would still reach past ±T), and its estimate
+/// lies within ±T, so nothing points to a change more rounds would name. Stopping it cannot
+/// add a false *regressed* (it stops without a verdict), and the rounds it would have taken
+/// go to benchmarks they can decide.
+fn futile(e: &Entry, threshold_pct: f64, rule: &Stopping) -> bool {
+    let t = (1.0 + threshold_pct / 100.0).ln();
+    let k = rule.max_rounds as f64;
+    let floor = e.noise.layout.map_or(0.0, |l| 2.0 * l.sd_log * l.sd_log);
+    let se_at_max = (e.noise.sd_log.powi(2) / k + floor).sqrt();
+    let (_, reach) = verdict::unchanged_interval(0.0, se_at_max, Some(k - 1.0), e.looks);
+    reach >= t && e.log_change.abs() <= t
 }
 
 /// The benchmark's entry from its rounds so far (its power as one of the benchmarks that have
@@ -531,7 +562,13 @@ fn current_entry(judge: &Judge, id: &str, rule: &Stopping) -> Result<Option<Entr
 }
 
 /// `cpu/fib/rayon after 4 rounds: +1.2% (99% −3.1% … +5.6%): undecided; unchanged by ~8 rounds`.
-fn look_line(e: &Entry, k: usize, decided: Option<Verdict>, rule: &Stopping) -> String {
+fn look_line(
+    e: &Entry,
+    k: usize,
+    decided: Option<Verdict>,
+    rule: &Stopping,
+    gives_up: bool,
+) -> String {
     let (lo, hi) = verdict::unchanged_interval(e.log_change, e.se, e.df, e.looks);
     let pct = |x: f64| format!("{:+.1}%", 100.0 * (x.exp() - 1.0));
     let head = format!(
@@ -545,6 +582,9 @@ fn look_line(e: &Entry, k: usize, decided: Option<Verdict>, rule: &Stopping) -> 
     match decided {
         Some(v) => format!("{head}: {}", v.as_str()),
         None if k >= rule.max_rounds => format!("{head}: undecided at --max-rounds"),
+        None if gives_up => format!(
+            "{head}: undecided; at this spread not even no change would be called unchanged by --max-rounds: no more rounds"
+        ),
         None => format!("{head}: undecided; {}", next_could(e, k, rule)),
     }
 }
@@ -608,7 +648,7 @@ mod tests {
 
     /// One simulated suite through the rule `ab` applies: each benchmark's rounds drawn as
     /// true change + noise, looked at after the first batch and every STEP rounds with
-    /// [`verdict::decided_alone`], stopped once decided; then [`verdict::decide_verdicts`]
+    /// [`verdict::decided_alone`], stopped once decided or [`futile`]; then [`verdict::decide_verdicts`]
     /// over all (Holm on the look-adjusted p-values). Returns the verdicts and the rounds each took.
     fn simulate_suite(
         rng: &mut SplitMix64,
@@ -630,7 +670,10 @@ mod tests {
                 let new: Vec<f64> = d[..k].iter().map(|x| x.exp()).collect();
                 let mut e = paired_entry("g/f".into(), &old, &new, (10, 10), None);
                 e.looks = rule.looks();
-                if k >= rule.max_rounds || verdict::decided_alone(&e, threshold_pct, m).is_some() {
+                if k >= rule.max_rounds
+                    || verdict::decided_alone(&e, threshold_pct, m).is_some()
+                    || futile(&e, threshold_pct, rule)
+                {
                     break e;
                 }
                 k += STEP;
@@ -712,6 +755,27 @@ mod tests {
             100.0 * power
         );
         assert!(power >= 0.9 && false_alarms == 0, "{power} {false_alarms}");
+    }
+
+    #[test]
+    fn only_a_spread_no_round_count_can_beat_and_an_estimate_within_t_is_futile() {
+        // Four rounds of ln ratios with the given spread around the given mean.
+        let entry = |mean: f64, spread: f64| {
+            let new: Vec<f64> = [-1.0, 1.0, -1.0, 1.0]
+                .iter()
+                .map(|z| (mean + z * spread).exp())
+                .collect();
+            let mut e = paired_entry("g/f".into(), &[1.0; 4], &new, (10, 10), None);
+            e.looks = Stopping::default().looks();
+            e
+        };
+        let rule = Stopping::default();
+        // SD 23%: at 12 rounds a zero estimate's unchanged interval still reaches ±20%: futile.
+        assert!(futile(&entry(0.0, 0.2), 5.0, &rule));
+        // SD 2.3%: at 12 rounds it would reach ±2%: keep going.
+        assert!(!futile(&entry(0.0, 0.02), 5.0, &rule));
+        // As noisy, but the estimate is +22%: it may be a regression, keep going.
+        assert!(!futile(&entry(0.2, 0.2), 5.0, &rule));
     }
 
     #[test]
