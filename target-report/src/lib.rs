@@ -60,7 +60,7 @@
 //!    the sweeps' curves and findings; two baselines or paired rounds with their verdicts; a
 //!    series per benchmark of the history with its step changes;
 //! 7. running: [`runner`] — git worktrees, builds with the same flags, relinks, child
-//!    processes that Ctrl-C stops, schedules of short runs;
+//!    processes that Ctrl-C stops, schedules of short runs, alone or side by side;
 //! 8. sessions: [`calibrate`], [`layout`], [`ab`], [`backfill`] — bench executables run for the
 //!    noise files, a verdict from paired rounds, and the history of a range of commits;
 //! 9. charts: [`svg`] — sweep, Gantt and trend charts;

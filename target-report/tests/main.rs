@@ -23,6 +23,7 @@ mod noise_sources;
 mod physics;
 mod python;
 mod rounds;
+mod side_by_side;
 mod summary;
 mod sweeps;
 mod trace;

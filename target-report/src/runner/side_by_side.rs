@@ -67,25 +67,9 @@ pub fn execute(
                 interrupted: true,
             });
         }
-        let load = |running: &[Running]| running.iter().map(|r| cores[r.slot]).sum::<f64>();
-        while next < plan.slots.len()
-            && (running.is_empty() || load(&running) + cores[next] <= capacity)
-        {
-            let (mut cmd, _) = session::prepare_slot(plan, &plan.slots[next], &staging)?;
-            let spawned = child::spawn(&mut cmd);
-            let child = match spawned {
-                Ok(c) => c,
-                Err(e) => {
-                    end_all(plan, &mut running, &staging)?;
-                    return Err(e);
-                }
-            };
-            running.push(Running {
-                slot: next,
-                child,
-                started: Instant::now(),
-            });
-            next += 1;
+        if let Err(e) = start_due(plan, (cores, capacity), &staging, &mut next, &mut running) {
+            end_all(plan, &mut running, &staging)?;
+            return Err(e);
         }
         if running.is_empty() {
             break;
@@ -119,6 +103,30 @@ pub fn execute(
         times,
         interrupted: false,
     })
+}
+
+/// Starts slots from `next` on while the running ones' cores plus the next one's stay within
+/// the capacity; at least one always runs.
+fn start_due(
+    plan: &Plan,
+    (cores, capacity): (&[f64], f64),
+    staging: &Path,
+    next: &mut usize,
+    running: &mut Vec<Running>,
+) -> Result<()> {
+    let load = |running: &[Running]| running.iter().map(|r| cores[r.slot]).sum::<f64>();
+    while *next < plan.slots.len()
+        && (running.is_empty() || load(running) + cores[*next] <= capacity)
+    {
+        let (mut cmd, _) = session::prepare_slot(plan, &plan.slots[*next], staging)?;
+        running.push(Running {
+            slot: *next,
+            child: child::spawn(&mut cmd)?,
+            started: Instant::now(),
+        });
+        *next += 1;
+    }
+    Ok(())
 }
 
 /// Moves every finished run's baselines into place; an error for the first that failed.

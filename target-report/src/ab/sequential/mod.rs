@@ -22,7 +22,7 @@
 //! after another leaves the 2-core machine idle for most of the I/O group's time. Every
 //! benchmark's round 0 therefore runs alone and measures the cores each side kept busy (the
 //! suite's CPU-time record); one that kept at most [`LATENCY_BOUND_CORES`] on both sides runs
-//! its later rounds *side by side* with the other such benchmarks' ([`side_by_side`]): as many
+//! its later rounds *side by side* with the other such benchmarks' ([`crate::runner::side_by_side`]): as many
 //! runs at once as keep their measured cores within `--side-by-side-cores` (default
 //! [`DEFAULT_SIDE_BY_SIDE_CORES`]), both sides of a round among them, so they share the same
 //! moment. Everything else, and every run when the CPU record is missing (`CB_CPU_TIME=off`),
@@ -34,14 +34,15 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use super::{abba, rotate_layouts, round_names};
-use crate::criterion;
 use crate::error::{Error, Result};
 use crate::format::format_duration;
 use crate::noise::LayoutNoise;
 use crate::runner::session::{self, Outcome, Plan, Slot};
-use crate::runner::side_by_side;
 use crate::verdict;
 use crate::verdict::{Entry, Verdict};
+
+mod together;
+use together::{round0_cores, run_together};
 
 /// Default `--min-rounds`: the first batch, even so that old-first and new-first rounds
 /// balance, and enough for the quietest benchmarks (I/O: 0.24% per round) to be decided at once.
@@ -204,96 +205,140 @@ pub struct Judge<'a> {
 pub fn run(template: &Plan, judge: &Judge, rule: &Stopping, stop: &AtomicBool) -> Result<Ran> {
     start(template, judge, rule)?;
     let n = template.benches.len();
-    let started = Instant::now();
-    let mut state = vec![Progress::default(); n];
-    let mut outcome = Outcome {
-        completed: 0,
-        total: 0,
-        interrupted: false,
-        complete_benches: Vec::new(),
-        elapsed: Duration::ZERO,
+    let mut s = Passes {
+        template,
+        judge,
+        rule,
+        stop,
+        started: Instant::now(),
+        state: vec![Progress::default(); n],
+        outcome: Outcome {
+            completed: 0,
+            total: 0,
+            interrupted: false,
+            complete_benches: Vec::new(),
+            elapsed: Duration::ZERO,
+        },
+        unmeasured: Vec::new(),
+        cut: Vec::new(),
     };
-    let (mut unmeasured, mut cut) = (Vec::new(), Vec::new());
     let mut pass = 0;
-    'passes: loop {
+    loop {
         let due: Vec<usize> = (0..n)
-            .filter(|&b| state[b].verdict.is_none() && state[b].rounds < rule.max_rounds)
+            .filter(|&b| s.state[b].verdict.is_none() && s.state[b].rounds < rule.max_rounds)
             .collect();
         if due.is_empty() {
             break;
         }
         pass += 1;
-        announce_pass(pass, &due, &state, template, rule);
-        let mut together = Vec::new();
-        for b in due {
-            let to = if state[b].rounds == 0 {
-                rule.min_rounds
-            } else {
-                state[b].rounds + STEP
-            };
-            if over_budget(rule, &state, b, to, started) {
-                let id = template.benches[b].clone();
-                if state[b].rounds == 0 {
-                    unmeasured.push(id);
-                } else {
-                    cut.push(id);
-                }
-                // Stopped undecided: no more batches, its rounds stay what they are.
-                state[b].verdict = Some(Verdict::Inconclusive);
-                continue;
-            }
-            if state[b].rounds == 0 && rule.side_by_side_cores > 0.0 {
-                // Round 0 alone: it measures whether the benchmark waits on latency.
-                if !run_alone(template, judge, stop, (b, 1), &mut state, &mut outcome)? {
-                    break 'passes;
-                }
-                if let Some(cores) = round0_cores(judge.criterion_dir, &template.benches[b])? {
-                    state[b].cores = cores;
-                    state[b].side_by_side = cores <= LATENCY_BOUND_CORES;
-                }
-            }
-            if state[b].side_by_side {
-                together.push((b, to));
-                continue;
-            }
-            if !run_alone(template, judge, stop, (b, to), &mut state, &mut outcome)? {
-                break 'passes;
-            }
-            (state[b].verdict, state[b].futile) = look(judge, template, b, to, rule)?;
-        }
-        if together.is_empty() {
-            continue;
-        }
-        if !run_together(
-            template,
-            judge,
-            rule,
-            stop,
-            &together,
-            &mut state,
-            &mut outcome,
-        )? {
-            break 'passes;
-        }
-        for (b, to) in together {
-            (state[b].verdict, state[b].futile) = look(judge, template, b, to, rule)?;
+        announce_pass(pass, &due, &s.state, template, rule);
+        if !s.pass(due)? {
+            break;
         }
     }
-    if !outcome.interrupted {
+    if !s.outcome.interrupted {
         eprintln!(
             "all runs done in {}: {}",
-            format_duration(started.elapsed()),
-            rounds_taken(&state)
+            format_duration(s.started.elapsed()),
+            rounds_taken(&s.state)
         );
     }
     Ok(finish(
-        outcome,
+        s.outcome,
         template,
-        &state,
+        &s.state,
         rule,
-        started,
-        (unmeasured, cut),
+        s.started,
+        (s.unmeasured, s.cut),
     ))
+}
+
+/// The sequential rounds in progress: what they run, how, and where every benchmark stands.
+struct Passes<'a> {
+    template: &'a Plan,
+    judge: &'a Judge<'a>,
+    rule: &'a Stopping,
+    stop: &'a AtomicBool,
+    started: Instant,
+    state: Vec<Progress>,
+    outcome: Outcome,
+    /// Benchmarks the budget left without a first batch, and those it cut later.
+    unmeasured: Vec<String>,
+    cut: Vec<String>,
+}
+
+impl Passes<'_> {
+    /// One pass: the next batch of every benchmark in `due` (alone, or side by side for those
+    /// that wait on latency, after the others), each looked at once its batch is in. `false`
+    /// when Ctrl-C stopped it.
+    fn pass(&mut self, due: Vec<usize>) -> Result<bool> {
+        let (template, judge, rule, stop) = (self.template, self.judge, self.rule, self.stop);
+        let mut together = Vec::new();
+        for b in due {
+            let to = match self.state[b].rounds {
+                0 => rule.min_rounds,
+                k => k + STEP,
+            };
+            if over_budget(rule, &self.state, b, to, self.started) {
+                self.stop_for_budget(b);
+                continue;
+            }
+            if self.state[b].rounds == 0 && rule.side_by_side_cores > 0.0 {
+                // Round 0 alone: it measures whether the benchmark waits on latency.
+                if !run_alone(
+                    template,
+                    judge,
+                    stop,
+                    (b, 1),
+                    &mut self.state,
+                    &mut self.outcome,
+                )? {
+                    return Ok(false);
+                }
+                if let Some(cores) = round0_cores(judge.criterion_dir, &template.benches[b])? {
+                    self.state[b].cores = cores;
+                    self.state[b].side_by_side = cores <= LATENCY_BOUND_CORES;
+                }
+            }
+            if self.state[b].side_by_side {
+                together.push((b, to));
+                continue;
+            }
+            if !run_alone(
+                template,
+                judge,
+                stop,
+                (b, to),
+                &mut self.state,
+                &mut self.outcome,
+            )? {
+                return Ok(false);
+            }
+            (self.state[b].verdict, self.state[b].futile) = look(judge, template, b, to, rule)?;
+        }
+        if together.is_empty() {
+            return Ok(true);
+        }
+        let (state, outcome) = (&mut self.state, &mut self.outcome);
+        if !run_together(template, judge, rule, stop, &together, state, outcome)? {
+            return Ok(false);
+        }
+        for (b, to) in together {
+            (self.state[b].verdict, self.state[b].futile) = look(judge, template, b, to, rule)?;
+        }
+        Ok(true)
+    }
+
+    /// Stops benchmark `b` undecided because its next batch would end after the budget: no
+    /// more batches, its rounds stay what they are.
+    fn stop_for_budget(&mut self, b: usize) {
+        let id = self.template.benches[b].clone();
+        match self.state[b].rounds {
+            0 => self.unmeasured.push(id),
+            _ => self.cut.push(id),
+        }
+        self.state[b].verdict = Some(Verdict::Inconclusive);
+    }
 }
 
 /// Runs benchmark `b`'s rounds from where it stands up to `to`, alone, one run after another;
@@ -317,87 +362,6 @@ fn run_alone(
     }
     state[b].rounds = to;
     Ok(true)
-}
-
-/// Runs the batches of the latency-bound benchmarks in `together` side by side, round by
-/// round, the longest runs first; `false` when Ctrl-C stopped them.
-fn run_together(
-    template: &Plan,
-    judge: &Judge,
-    rule: &Stopping,
-    stop: &AtomicBool,
-    together: &[(usize, usize)],
-    state: &mut [Progress],
-    outcome: &mut Outcome,
-) -> Result<bool> {
-    let per_run = |b: usize| state[b].spent.as_secs_f64() / state[b].runs.max(1) as f64;
-    let mut slots: Vec<Slot> = together
-        .iter()
-        .flat_map(|&(b, to)| batch_plan(template, b, state[b].rounds, to, judge.layouts).slots)
-        .collect();
-    slots.sort_by(|x, y| {
-        x.round
-            .cmp(&y.round)
-            .then(per_run(y.bench).total_cmp(&per_run(x.bench)))
-    });
-    let cores: Vec<f64> = slots.iter().map(|s| state[s.bench].cores).collect();
-    eprintln!(
-        "side by side: {} runs of {} latency-bound benchmarks, as many at once as keep {} cores busy",
-        slots.len(),
-        together.len(),
-        rule.side_by_side_cores
-    );
-    let plan = Plan {
-        slots,
-        ..template.clone()
-    };
-    let ran = side_by_side::execute(
-        &plan,
-        &cores,
-        rule.side_by_side_cores,
-        judge.criterion_dir,
-        stop,
-    )?;
-    for (slot, time) in plan.slots.iter().zip(&ran.times) {
-        if let Some(t) = time {
-            state[slot.bench].spent += *t;
-            state[slot.bench].runs += 1;
-            outcome.completed += 1;
-        }
-    }
-    if ran.interrupted {
-        outcome.interrupted = true;
-        return Ok(false);
-    }
-    for &(b, to) in together {
-        state[b].rounds = to;
-    }
-    Ok(true)
-}
-
-/// The most cores benchmark `id` kept busy on either side of round 0, from its group's
-/// `cb-rounds.json` of each side (the suite's CPU-time record); `None` when either has none.
-fn round0_cores(criterion_dir: &Path, id: &str) -> Result<Option<f64>> {
-    for dir in criterion::discover(criterion_dir)? {
-        let Some(measured) = criterion::load_measured(&dir, "ab-old-0")? else {
-            continue;
-        };
-        if measured.id.full_id != id {
-            continue;
-        }
-        let function = measured.id.function_id.unwrap_or_default();
-        let group = criterion_dir.join(dir.group_dir());
-        let mut most = 0.0f64;
-        for baseline in ["ab-old-0", "ab-new-0"] {
-            let strategies = crate::cpu_time::load(&group, baseline)?.unwrap_or_default();
-            match strategies.iter().find(|s| s.function == function) {
-                Some(s) => most = most.max(s.total.cores.point),
-                None => return Ok(None),
-            }
-        }
-        return Ok(Some(most));
-    }
-    Ok(None)
 }
 
 /// Removes an earlier session's rounds and says what this one will run.
@@ -523,10 +487,11 @@ fn look(
     let gives_up =
         decided.is_none() && k < rule.max_rounds && futile(&e, judge.threshold_pct, rule);
     eprintln!("  {}", look_line(&e, k, decided, rule, gives_up));
-    Ok(match gives_up {
-        true => (Some(Verdict::Inconclusive), true),
-        false => (decided, false),
-    })
+    if gives_up {
+        Ok((Some(Verdict::Inconclusive), true))
+    } else {
+        Ok((decided, false))
+    }
 }
 
 /// Whether more rounds are unlikely to decide `e`: at its spread so far, even an estimate of
@@ -628,200 +593,4 @@ fn announce_pass(pass: usize, due: &[usize], state: &[Progress], template: &Plan
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::compare::paired_entry;
-    use crate::stats::SplitMix64;
-
-    /// Per-round SDs of ln(new/old) spanning what `ab` measured on the 2-core machine (README:
-    /// 0.24–2.7% for the 10 I/O benchmarks, 0.36–5.7% for the 20 CPU ones), log-spaced.
-    fn measured_sds() -> Vec<f64> {
-        let spaced = |lo: f64, hi: f64, n: usize| -> Vec<f64> {
-            (0..n)
-                .map(|i| (lo.ln() + (hi / lo).ln() * i as f64 / (n - 1) as f64).exp())
-                .collect()
-        };
-        let mut sds = spaced(0.0024, 0.027, 10);
-        sds.extend(spaced(0.0036, 0.057, 20));
-        sds
-    }
-
-    /// One simulated suite through the rule `ab` applies: each benchmark's rounds drawn as
-    /// true change + noise, looked at after the first batch and every STEP rounds with
-    /// [`verdict::decided_alone`], stopped once decided or [`futile`]; then [`verdict::decide_verdicts`]
-    /// over all (Holm on the look-adjusted p-values). Returns the verdicts and the rounds each took.
-    fn simulate_suite(
-        rng: &mut SplitMix64,
-        deltas: &[f64],
-        sds: &[f64],
-        rule: &Stopping,
-        threshold_pct: f64,
-    ) -> (Vec<Verdict>, Vec<usize>) {
-        let m = sds.len();
-        let mut entries = Vec::with_capacity(m);
-        let mut rounds = Vec::with_capacity(m);
-        for (&delta, &sd) in deltas.iter().zip(sds) {
-            let d: Vec<f64> = (0..rule.max_rounds)
-                .map(|_| delta + sd * rng.normal())
-                .collect();
-            let mut k = rule.min_rounds;
-            let entry = loop {
-                let old = vec![1.0; k];
-                let new: Vec<f64> = d[..k].iter().map(|x| x.exp()).collect();
-                let mut e = paired_entry("g/f".into(), &old, &new, (10, 10), None);
-                e.looks = rule.looks();
-                if k >= rule.max_rounds
-                    || verdict::decided_alone(&e, threshold_pct, m).is_some()
-                    || futile(&e, threshold_pct, rule)
-                {
-                    break e;
-                }
-                k += STEP;
-            };
-            entries.push(entry);
-            rounds.push(k);
-        }
-        verdict::decide_verdicts(&mut entries, threshold_pct);
-        (entries.iter().map(|e| e.verdict).collect(), rounds)
-    }
-
-    #[test]
-    fn a_a_suites_rarely_see_a_false_regression_despite_the_repeated_looks() {
-        // 1,000 simulated A/A suites of the 30 benchmarks at their measured noise: at the
-        // default T = 5% and at T = 0 (every test on its null boundary, the worst case), the
-        // share of suites with any "regressed" stays at most α = 5%.
-        let (rule, sds) = (Stopping::default(), measured_sds());
-        let zero = vec![0.0; sds.len()];
-        for (threshold, seed) in [(5.0, 1), (0.0, 2)] {
-            let mut rng = SplitMix64::new(seed);
-            let mut alarmed = 0;
-            for _ in 0..1000 {
-                let (v, _) = simulate_suite(&mut rng, &zero, &sds, &rule, threshold);
-                alarmed += usize::from(v.contains(&Verdict::Regressed));
-            }
-            eprintln!("T = {threshold}%: {alarmed} of 1000 A/A suites with a false regression");
-            assert!(alarmed <= 50, "T = {threshold}%: {alarmed} of 1000");
-        }
-    }
-
-    #[test]
-    fn the_readme_numbers_of_sequential_rounds_come_from_here() {
-        // 200 simulated suites each: A/A at T = 5% (how many benchmarks are decided unchanged,
-        // and after how many rounds), and +10% on every CPU benchmark of the noisier half.
-        let (rule, sds) = (Stopping::default(), measured_sds());
-        let mut rng = SplitMix64::new(3);
-        let (mut unchanged, mut rounds, mut total) = (0, 0, 0);
-        for _ in 0..200 {
-            let (v, k) = simulate_suite(&mut rng, &vec![0.0; sds.len()], &sds, &rule, 5.0);
-            unchanged += v.iter().filter(|&&v| v == Verdict::Unchanged).count();
-            rounds += k.iter().sum::<usize>();
-            total += v.len();
-        }
-        let share = unchanged as f64 / total as f64;
-        let mean_rounds = rounds as f64 / total as f64;
-        eprintln!(
-            "A/A: {:.1}% unchanged, {mean_rounds:.2} rounds per benchmark",
-            100.0 * share
-        );
-        assert!(share >= 0.9, "{share}");
-        assert!(mean_rounds < 6.0, "{mean_rounds}");
-        // +10% where the CPU SD is at most 2% (the sum_of_squares strategies measured here).
-        let deltas: Vec<f64> = sds
-            .iter()
-            .enumerate()
-            .map(|(i, &sd)| {
-                if i >= 10 && sd <= 0.02 {
-                    1.1f64.ln()
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let (mut found, mut shifted, mut false_alarms) = (0, 0, 0);
-        for _ in 0..200 {
-            let (v, _) = simulate_suite(&mut rng, &deltas, &sds, &rule, 5.0);
-            for (verdict, &delta) in v.iter().zip(&deltas) {
-                if delta > 0.0 {
-                    shifted += 1;
-                    found += usize::from(*verdict == Verdict::Regressed);
-                } else {
-                    false_alarms += usize::from(*verdict == Verdict::Regressed);
-                }
-            }
-        }
-        let power = found as f64 / shifted as f64;
-        eprintln!(
-            "+10% called regressed {:.1}% of the time; {false_alarms} false",
-            100.0 * power
-        );
-        assert!(power >= 0.9 && false_alarms == 0, "{power} {false_alarms}");
-    }
-
-    #[test]
-    fn only_a_spread_no_round_count_can_beat_and_an_estimate_within_t_is_futile() {
-        // Four rounds of ln ratios with the given spread around the given mean.
-        let entry = |mean: f64, spread: f64| {
-            let new: Vec<f64> = [-1.0, 1.0, -1.0, 1.0]
-                .iter()
-                .map(|z| (mean + z * spread).exp())
-                .collect();
-            let mut e = paired_entry("g/f".into(), &[1.0; 4], &new, (10, 10), None);
-            e.looks = Stopping::default().looks();
-            e
-        };
-        let rule = Stopping::default();
-        // SD 23%: at 12 rounds a zero estimate's unchanged interval still reaches ±20%: futile.
-        assert!(futile(&entry(0.0, 0.2), 5.0, &rule));
-        // SD 2.3%: at 12 rounds it would reach ±2%: keep going.
-        assert!(!futile(&entry(0.0, 0.02), 5.0, &rule));
-        // As noisy, but the estimate is +22%: it may be a regression, keep going.
-        assert!(!futile(&entry(0.2, 0.2), 5.0, &rule));
-    }
-
-    #[test]
-    fn budgets_parse_and_the_rule_counts_its_looks() {
-        assert_eq!(parse_budget("20m"), Ok(Duration::from_secs(1200)));
-        assert_eq!(parse_budget("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_budget("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_budget("15"), Ok(Duration::from_secs(900)));
-        for bad in ["", "0m", "m", "5x", "1h30", "-5m"] {
-            assert!(parse_budget(bad).is_err(), "{bad}");
-        }
-        assert_eq!(Stopping::default().looks(), 5);
-        let rule = |min, max| Stopping {
-            min_rounds: min,
-            max_rounds: max,
-            ..Stopping::default()
-        };
-        assert!(rule(4, 12).validate().is_ok());
-        assert!(rule(2, 2).validate().is_ok());
-        assert!(rule(3, 5).validate().is_err());
-        assert!(rule(4, 7).validate().is_err());
-        assert!(rule(4, 2).validate().is_err());
-    }
-
-    #[test]
-    fn the_budget_counts_a_benchmark_s_own_time_per_run() {
-        let rule = Stopping {
-            budget: Some(Duration::from_secs(60)),
-            ..Stopping::default()
-        };
-        let started = Instant::now();
-        let spent = |secs, runs| Progress {
-            rounds: runs / 2,
-            spent: Duration::from_secs(secs),
-            runs,
-            ..Progress::default()
-        };
-        // 8 runs of 5 s so far: two more rounds (4 runs, 20 s) fit in a minute, ten do not.
-        let state = [spent(40, 8), Progress::default()];
-        assert!(!over_budget(&rule, &state, 0, 6, started));
-        assert!(over_budget(&rule, &state, 0, 14, started));
-        // A benchmark not yet run is costed at the mean of all runs: 2 rounds (4 runs × 5 s)
-        // fit, a first batch of 8 rounds (16 runs × 5 s) does not.
-        assert!(!over_budget(&rule, &state, 1, 2, started));
-        assert!(over_budget(&rule, &state, 1, 8, started));
-        // No budget: never over.
-        assert!(!over_budget(&Stopping::default(), &state, 0, 100, started));
-    }
-}
+mod tests;
