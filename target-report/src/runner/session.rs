@@ -164,12 +164,7 @@ pub fn run_fresh(
 
 /// Runs every slot of `plan` in order; stops early, cleanly, when `stop` is set.
 pub fn execute(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<Outcome> {
-    let staging = staging_root(criterion_dir);
-    let _lock = super::lock(
-        &staging.with_extension("lock"),
-        &format!("the Criterion directory {}", criterion_dir.display()),
-    )?;
-    remove_dir(&staging)?;
+    let (staging, _lock) = open_staging(criterion_dir)?;
     let started = Instant::now();
     let mut progress = Progress::new(plan);
     let mut completed = 0;
@@ -199,6 +194,18 @@ pub fn execute(plan: &Plan, criterion_dir: &Path, stop: &AtomicBool) -> Result<O
         complete_benches,
         elapsed: started.elapsed(),
     })
+}
+
+/// The staging directory of `criterion_dir`, emptied, and the lock that keeps any other
+/// session's runs out of both until it is dropped.
+pub(crate) fn open_staging(criterion_dir: &Path) -> Result<(PathBuf, super::Lock)> {
+    let staging = staging_root(criterion_dir);
+    let lock = super::lock(
+        &staging.with_extension("lock"),
+        &format!("the Criterion directory {}", criterion_dir.display()),
+    )?;
+    remove_dir(&staging)?;
+    Ok((staging, lock))
 }
 
 /// The benchmarks all of whose slots (their entry's) are among the first `completed`.

@@ -44,12 +44,7 @@ pub fn execute(
     criterion_dir: &Path,
     stop: &AtomicBool,
 ) -> Result<Ran> {
-    let staging = session::staging_root(criterion_dir);
-    let _lock = super::lock(
-        &staging.with_extension("lock"),
-        &format!("the Criterion directory {}", criterion_dir.display()),
-    )?;
-    session::remove_dir(&staging)?;
+    let (staging, _lock) = session::open_staging(criterion_dir)?;
     let started = Instant::now();
     let mut line = StatusLine::new();
     let mut times = vec![None; plan.slots.len()];
