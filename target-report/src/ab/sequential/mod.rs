@@ -167,12 +167,19 @@ struct Progress {
     /// Wall time of its runs, and how many: the budget's estimate of its next batch.
     spent: Duration,
     runs: usize,
-    /// Whether its rounds after round 0 run side by side (it waits on latency), and the cores
-    /// its round 0 kept busy (the more of the two sides): its weight among the runs at once.
-    side_by_side: bool,
-    cores: f64,
+    /// The cores its round 0 kept busy (the more of the two sides), when measured alone with a
+    /// CPU-time record: whether it waits on latency, and its weight among the runs at once.
+    round0_cores: Option<f64>,
     /// Stopped undecided because more rounds were unlikely to decide it ([`futile`]).
     futile: bool,
+}
+
+impl Progress {
+    /// Whether its rounds after round 0 run side by side: round 0 kept at most
+    /// [`LATENCY_BOUND_CORES`] busy on both sides.
+    fn side_by_side(&self) -> bool {
+        self.round0_cores.is_some_and(|c| c <= LATENCY_BOUND_CORES)
+    }
 }
 
 /// What the sequential rounds did.
@@ -295,12 +302,10 @@ impl Passes<'_> {
                 )? {
                     return Ok(false);
                 }
-                if let Some(cores) = round0_cores(judge.criterion_dir, &template.benches[b])? {
-                    self.state[b].cores = cores;
-                    self.state[b].side_by_side = cores <= LATENCY_BOUND_CORES;
-                }
+                self.state[b].round0_cores =
+                    round0_cores(judge.criterion_dir, &template.benches[b])?;
             }
-            if self.state[b].side_by_side {
+            if self.state[b].side_by_side() {
                 together.push((b, to));
                 continue;
             }
@@ -437,7 +442,7 @@ fn over_budget(rule: &Stopping, state: &[Progress], b: usize, to: usize, started
     let all: Vec<&Progress> = state.iter().collect();
     let per_run = per_run(&[&state[b]]).or_else(|| per_run(&all));
     // Side by side, a round's two runs take one run's time.
-    let sides = if state[b].side_by_side { 1 } else { 2 };
+    let sides = if state[b].side_by_side() { 1 } else { 2 };
     let runs = sides * (to - state[b].rounds) as u32;
     started.elapsed() + per_run.map_or(Duration::ZERO, |d| d * runs) > budget
 }

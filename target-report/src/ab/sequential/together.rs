@@ -32,7 +32,11 @@ pub(super) fn run_together(
             .cmp(&y.round)
             .then(per_run(y.bench).total_cmp(&per_run(x.bench)))
     });
-    let cores: Vec<f64> = slots.iter().map(|s| state[s.bench].cores).collect();
+    // Only benchmarks that waited on latency come here, each with its round 0 measured.
+    let cores: Vec<f64> = slots
+        .iter()
+        .map(|s| state[s.bench].round0_cores.unwrap_or(0.0))
+        .collect();
     eprintln!(
         "side by side: {} runs of {} latency-bound benchmarks, as many at once as keep {} cores busy",
         slots.len(),
