@@ -21,10 +21,11 @@
 //! 1. ground: `crate`, [`error`], `join`, [`limits`] — the root's lock helper; why a bench
 //!    stops, as a value its `main` gets; joining threads and tasks, re-raising their panics;
 //!    enough file descriptors for thousands of sockets;
-//! 2. settings: [`config`], [`criterion_args`], [`timeline`], [`cpu_time`] — every `CB_*`
-//!    environment variable; what Criterion will run and save, read from the bench's command
-//!    line; who ran which job when, recorded from a real run; the CPU time each sample
-//!    consumed, by who spent it (the suite, the server, worker processes);
+//! 2. settings: [`config`], [`criterion_args`], [`timeline`], [`cpu_time`], [`turns`] — every
+//!    `CB_*` environment variable; what Criterion will run and save, read from the bench's
+//!    command line; who ran which job when, recorded from a real run; the CPU time each sample
+//!    consumed, by who spent it (the suite, the server, worker processes); waiting for this
+//!    process's turn to measure when `target-report ab` runs two at once;
 //! 3. work: [`workload`], [`server`] — what is computed, and checked; where the downloads go
 //!    (the embedded mock server, in or out of process);
 //! 4. workers: [`process`] — the worker processes of the process-pool strategies;
@@ -56,6 +57,7 @@ pub mod rounds;
 pub mod server;
 pub mod strategy;
 pub mod timeline;
+pub mod turns;
 pub mod workload;
 
 /// Locks a mutex even if a thread panicked while holding it: the data guarded here (recorded

@@ -94,6 +94,7 @@ fn measure(iters: u64, mut iteration: impl FnMut()) -> Sums {
         seed: 1,
         min_iters: 1,
         cpu_time: true,
+        turns: None,
     };
     let mut job = Job::new("job", |iters| {
         let start = Instant::now();

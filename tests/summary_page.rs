@@ -45,6 +45,7 @@ fn bench_run(home: &Path, line: &[&str], group_id: &str) -> (CriterionArgs, usiz
         seed: 5,
         min_iters: MIN_ITERS_PER_SAMPLE,
         cpu_time: false,
+        turns: None,
     };
     let per_iteration = [
         (Strategy::Sequential, Duration::from_millis(10)),

@@ -127,7 +127,7 @@ pub(super) fn parse_command(text: &str) -> Result<String, Refusal> {
     }
 }
 
-/// Reads the path of a file that exists.
+/// Reads `on` or `off`.
 pub(super) fn parse_on_off(text: &str) -> Result<bool, Refusal> {
     match text.trim() {
         "on" => Ok(true),
@@ -136,9 +136,18 @@ pub(super) fn parse_on_off(text: &str) -> Result<bool, Refusal> {
     }
 }
 
+/// Reads the path of a file that exists.
 pub(super) fn parse_existing_file(text: &str) -> Result<String, Refusal> {
     match text.trim() {
         path if !path.is_empty() && Path::new(path).is_file() => Ok(path.to_owned()),
+        _ => Err(None),
+    }
+}
+
+/// Reads the path of anything that exists (a Unix socket is not a regular file).
+pub(super) fn parse_existing_path(text: &str) -> Result<String, Refusal> {
+    match text.trim() {
+        path if !path.is_empty() && Path::new(path).exists() => Ok(path.to_owned()),
         _ => Err(None),
     }
 }

@@ -22,8 +22,8 @@ use mock_server::Faults;
 
 use crate::error::Error;
 use accepts::{
-    parse_command, parse_existing_file, parse_faults, parse_on_off, parse_slowdown, parse_url,
-    reading, Accepts, Custom, Number, Optional,
+    parse_command, parse_existing_file, parse_existing_path, parse_faults, parse_on_off,
+    parse_slowdown, parse_url, reading, Accepts, Custom, Number, Optional,
 };
 
 /// `CB_MIN_ITERS`'s default, the fewest iterations per sample (`rounds::MIN_ITERS_PER_SAMPLE`).
@@ -207,6 +207,15 @@ variables! {
             show: |on: &bool| String::from(if *on { "on" } else { "off" }),
         };
         meaning: "record in `cb-rounds.json`, and for the sweeps in each point's `cb-cpu.json`, the CPU time of each sample, user and system, of the suite's threads, the embedded server and the worker processes (Linux only: read from `/proc` before and after the sample, outside its timing); off, to measure what reading it costs";
+    }
+    turns: Option<String> = "CB_TURNS" {
+        default: None, shown as "none: every sample when it is due";
+        accepts: Optional(Custom {
+            expected: "the path of a turn coordinator's socket (target-report ab sets it)",
+            parse: parse_existing_path,
+            show: String::clone,
+        });
+        meaning: "wait for a turn before each sample of a round and each call of the planning warm-up, from the coordinator listening there: `target-report ab` runs the two sides of a round at once, taking turns sample by sample, so both live through the same moments of a noisy machine";
     }
     order_seed: Option<u64> = "CB_ORDER_SEED" {
         default: None, shown as "from the clock";

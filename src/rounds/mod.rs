@@ -62,6 +62,7 @@ use crate::cpu_time;
 use crate::criterion_args::CriterionArgs;
 use crate::error::{self, Error};
 use crate::output::{SideFiles, SCHEMA};
+use crate::turns;
 
 /// `cb-rounds.json` and its parts, as [`cb_schema`] defines them for the suite and the report.
 pub use cb_schema::{Round, RoundSample as Sample, Rounds as RoundsFile, ROUNDS_FILE};
@@ -118,6 +119,9 @@ pub struct Plan {
     pub min_iters: u64,
     /// Whether each sample records its CPU time (`CB_CPU_TIME`, [`crate::cpu_time`]).
     pub cpu_time: bool,
+    /// The turn coordinator to wait for before each measuring call (`CB_TURNS`,
+    /// [`crate::turns`]); `None`: no waiting.
+    pub turns: Option<String>,
 }
 
 impl Plan {
@@ -140,6 +144,7 @@ impl Plan {
             seed: config.order_seed.unwrap_or_else(seed_from_clock),
             min_iters: config.min_iters,
             cpu_time: config.cpu_time,
+            turns: config.turns.clone(),
         }
     }
 }
@@ -253,10 +258,16 @@ pub fn medians_per_iteration(record: &RoundsFile) -> Vec<f64> {
 /// The planning warm-up of one strategy: runs 1, 2, 4, … iterations until `warm_up` has
 /// passed; returns the time per iteration of the last batch (the earlier ones pay for first
 /// use: page faults, thread start-up, connections).
-pub fn warm_up(measure: &mut Measure<'_>, warm_up: Duration) -> Result<Duration, Error> {
+/// With `turns` ([`Plan::turns`]) each call waits for this process's turn first.
+pub fn warm_up(
+    measure: &mut Measure<'_>,
+    warm_up: Duration,
+    turns: Option<&str>,
+) -> Result<Duration, Error> {
     let mut iters = 1u64;
     let mut total = Duration::ZERO;
     loop {
+        crate::turns::take(turns)?;
         let elapsed = measure(iters)?;
         total += elapsed;
         if total >= warm_up || iters >= 1 << 40 {
@@ -282,6 +293,9 @@ pub fn run_rounds(
         let mut samples = Vec::with_capacity(order.len());
         for &index in &order {
             let job = &mut jobs[index];
+            // Outside the CPU-time reading: waiting for a turn costs no CPU, and it is not
+            // the sample's.
+            turns::take(plan.turns.as_deref())?;
             // The CPU time is read outside the sample's own timing, which `measure` takes.
             let (elapsed, cpu) = cpu_time::around(plan.cpu_time, || (job.measure)(iters[index]));
             samples.push(Sample {
@@ -442,7 +456,7 @@ fn rounds_of(
     let mut iters = Vec::with_capacity(jobs.len());
     let mut round_seconds = 0.0;
     for job in jobs.iter_mut() {
-        let per_iteration = warm_up(&mut job.measure, plan.warm_up)?;
+        let per_iteration = warm_up(&mut job.measure, plan.warm_up, plan.turns.as_deref())?;
         let count = iters_per_sample_at_least(plan.sample_target, per_iteration, plan.min_iters);
         round_seconds += per_iteration.as_secs_f64() * count as f64;
         iters.push(count);

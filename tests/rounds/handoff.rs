@@ -57,6 +57,7 @@ fn criterion_saves_exactly_the_rounds_samples() {
         seed: 3,
         min_iters: MIN_ITERS_PER_SAMPLE,
         cpu_time: true,
+        turns: None,
     };
     let mut group = criterion.benchmark_group("cpu/fib");
     group.nresamples(1000);
@@ -139,13 +140,14 @@ fn samples_of_tens_of_thousands_of_iterations_are_replayed() {
         seed: 11,
         min_iters: MIN_ITERS_PER_SAMPLE,
         cpu_time: true,
+        turns: None,
     };
     let clock = Cell::new(Duration::ZERO);
     let calls = RefCell::new(Vec::new());
     let no_load = |_| false;
     let mut job = fake_job("tiny", Duration::from_nanos(5), &clock, &no_load, &calls);
     // Planned as `measure_group` plans it.
-    let per_iteration = rounds::warm_up(&mut job.measure, plan.warm_up).unwrap();
+    let per_iteration = rounds::warm_up(&mut job.measure, plan.warm_up, None).unwrap();
     let k = iters_per_sample(plan.sample_target, per_iteration);
     assert!(k >= 20_000, "k = {k}");
     let record = run_rounds(&plan, &mut [&mut job], &[k], None).unwrap();
@@ -227,6 +229,7 @@ fn without_rounds_a_stale_rounds_file_goes_only_where_criterion_measured_anew() 
             seed: 1,
             min_iters: MIN_ITERS_PER_SAMPLE,
             cpu_time: true,
+            turns: None,
         };
         let jobs = vec![fake_job(
             function,
@@ -288,6 +291,7 @@ fn a_failed_run_inside_criterion_comes_back_as_the_error_and_nothing_more_is_wri
             seed: 1,
             min_iters: MIN_ITERS_PER_SAMPLE,
             cpu_time: true,
+            turns: None,
         };
         let mut group = criterion.benchmark_group("cpu/fib");
         group.nresamples(1000);

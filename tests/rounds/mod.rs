@@ -393,3 +393,4 @@ fn only_a_one_iteration_first_call_is_answered_with_the_warm_up_wait() {
 }
 
 mod handoff;
+mod turns;

@@ -247,6 +247,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
             )?
         }
         RoundCount::Sequential(rule) => {
+            let rule = &lock_step_if_both_take_turns(rule, &sides, &envs);
             let judge = sequential::Judge {
                 criterion_dir: &criterion_dir,
                 threshold_pct: opts.threshold_pct,
@@ -468,6 +469,39 @@ fn plan(
         args: args.run.clone(),
         rounds,
     })
+}
+
+/// `rule`, with lock step turned off (and a line saying so) when a side's suite does not read
+/// `CB_TURNS` (its `cb-config` does not list it, or it has none): that side's runs would
+/// measure while the other side's do.
+fn lock_step_if_both_take_turns(
+    rule: &Stopping,
+    sides: &[Side],
+    envs: &[Vec<(String, String)>; 2],
+) -> Stopping {
+    let mut rule = rule.clone();
+    if !rule.lock_step {
+        return rule;
+    }
+    let reads_turns = |side: &Side, env: &[(String, String)]| {
+        cargo::config(side.built.config.as_deref(), env)
+            .is_some_and(|c| c.iter().any(|(name, _)| name == cb_turns::ENV))
+    };
+    let without: Vec<&str> = sides
+        .iter()
+        .zip(envs)
+        .filter(|(side, env)| !reads_turns(side, env))
+        .map(|(side, _)| side.name)
+        .collect();
+    if !without.is_empty() {
+        eprintln!(
+            "lock step off: the {} side's suite does not read {} (not in its cb-config); each round's two sides run one after the other",
+            without.join(" and "),
+            cb_turns::ENV
+        );
+        rule.lock_step = false;
+    }
+    rule
 }
 
 /// A side's effective configuration from its `cb-config`, plus the variables in `env` that

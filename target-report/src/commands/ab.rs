@@ -21,7 +21,7 @@ pub struct Args {
     /// The new revision [default: the working tree, uncommitted changes included].
     pub new: Option<String>,
     /// Exactly K paired rounds for every benchmark (at least 2), one look at the end, instead of stopping each benchmark once decided.
-    #[arg(long, value_name = "K", conflicts_with_all = ["min_rounds", "max_rounds", "budget", "side_by_side_cores"])]
+    #[arg(long, value_name = "K", conflicts_with_all = ["min_rounds", "max_rounds", "budget", "side_by_side_cores", "no_lock_step"])]
     pub rounds: Option<usize>,
     /// The first batch of rounds of every benchmark (even: as many old-first as new-first).
     #[arg(long, default_value_t = ab::DEFAULT_MIN_ROUNDS, value_name = "K")]
@@ -35,6 +35,9 @@ pub struct Args {
     /// Benchmarks that wait on latency (round 0 kept at most 0.1 cores busy on each side) run their later rounds side by side, as many runs at once as keep this many cores busy by round 0's measure; 0 runs everything alone.
     #[arg(long, default_value_t = ab::DEFAULT_SIDE_BY_SIDE_CORES, value_name = "CORES", allow_negative_numbers = true)]
     pub side_by_side_cores: f64,
+    /// Run the two sides of a round one after the other, not at once taking turns sample by sample (the default when both sides' suites read CB_TURNS).
+    #[arg(long)]
+    pub no_lock_step: bool,
     /// Smallest change that counts, in percent.
     #[arg(long, default_value_t = DEFAULT_THRESHOLD_PCT, value_name = "PCT", allow_negative_numbers = true)]
     pub threshold: f64,
@@ -75,6 +78,7 @@ impl Args {
                     max_rounds: self.max_rounds,
                     budget: self.budget,
                     side_by_side_cores: self.side_by_side_cores,
+                    lock_step: !self.no_lock_step,
                 }),
             },
             threshold_pct: self.threshold,

@@ -1,12 +1,19 @@
-//! Runs side by side: several slots of a [`Plan`] at once, for benchmarks that spend their
-//! time waiting on the mock server's latency rather than on a core.
+//! Runs side by side: several slots of a [`Plan`] at once, at one of two paces ([`Pace`]).
 //!
-//! `io/download/sequential` keeps 0.03 cores busy for 3.3 s an iteration: run alone, a round
-//! of it leaves the machine idle for 37 s a side. Started together, as many runs as keep the
-//! sum of their measured cores under a cap share the machine without queueing for a core, and
-//! the two sides of a round share the very same moment, so drift cancels in their ratio
-//! exactly. Each run still writes into its own staging directory and is moved into the
-//! Criterion directory only after it succeeded ([`session`]); Ctrl-C ends every running one.
+//! - **By cores**, for benchmarks that spend their time waiting on the mock server's latency
+//!   rather than on a core. `io/download/sequential` keeps 0.03 cores busy for 3.3 s an
+//!   iteration: run alone, a round of it leaves the machine idle for 37 s a side. Started
+//!   together, as many runs as keep the sum of their measured cores under a cap share the
+//!   machine without queueing for a core, and the two sides of a round share the very same
+//!   moment, so drift cancels in their ratio exactly.
+//! - **In lock step**, for everything else: the two runs of a round start together and take
+//!   turns through a coordinator ([`cb_turns`], the suite's `CB_TURNS`), one sample each, so
+//!   only one measures at a time and both live through the same episodes of a noisy machine.
+//!   A run that never asked for a turn (a suite too old to know `CB_TURNS`) measured while the
+//!   other did: that is an error, not a result.
+//!
+//! Each run still writes into its own staging directory and is moved into the Criterion
+//! directory only after it succeeded ([`session`]); Ctrl-C ends every running one.
 
 use std::path::Path;
 use std::process::Child;
@@ -18,11 +25,24 @@ use super::session::{self, Plan, StatusLine};
 use crate::error::{Error, Result};
 use crate::format::format_duration;
 
+/// When [`execute`] starts the next slot.
+#[derive(Debug, Clone, Copy)]
+pub enum Pace<'a> {
+    /// While the running ones' cores (one figure per slot: the cores its benchmark kept busy
+    /// when measured alone) plus the next one's stay within the capacity; at least one runs.
+    Cores(&'a [f64], f64),
+    /// Two at a time, slots 2i and 2i + 1 together (the two sides of a round), the next two
+    /// once both are done, taking turns sample by sample.
+    LockStep,
+}
+
 /// What [`execute`] did.
 #[derive(Debug)]
 pub struct Ran {
     /// Each slot's wall time, `None` for a slot that did not complete.
     pub times: Vec<Option<Duration>>,
+    /// In lock step: the turns each completed slot's run took (0 for the others).
+    pub turns: Vec<usize>,
     /// Whether the stop flag ended it early (completed runs stay, running ones are removed).
     pub interrupted: bool,
 }
@@ -34,43 +54,52 @@ struct Running {
     started: Instant,
 }
 
-/// Runs every slot of `plan`, starting them in order while the running ones' `cores` (one
-/// figure per slot: the cores its benchmark kept busy when measured alone) plus the next one's
-/// stay within `capacity`; at least one always runs.
-pub fn execute(
-    plan: &Plan,
-    cores: &[f64],
-    capacity: f64,
-    criterion_dir: &Path,
-    stop: &AtomicBool,
-) -> Result<Ran> {
+/// Runs every slot of `plan`, in order, at `pace`.
+pub fn execute(plan: &Plan, pace: Pace, criterion_dir: &Path, stop: &AtomicBool) -> Result<Ran> {
     let (staging, _lock) = session::open_staging(criterion_dir)?;
+    let coordinator = match pace {
+        Pace::LockStep => Some(cb_turns::Coordinator::start().map_err(|e| {
+            Error::msg(format!(
+                "cannot start the turn coordinator of the lock-step runs: {e}"
+            ))
+        })?),
+        Pace::Cores(..) => None,
+    };
+    let runs = Runs {
+        plan,
+        pace,
+        coordinator: coordinator.as_ref(),
+        staging: &staging,
+        criterion_dir,
+    };
     let started = Instant::now();
     let mut line = StatusLine::new();
     let mut times = vec![None; plan.slots.len()];
+    let mut turns = vec![0; plan.slots.len()];
     let mut running: Vec<Running> = Vec::new();
     let mut next = 0;
     let mut last_shown = Instant::now();
     loop {
         if stop.load(Ordering::SeqCst) {
-            end_all(plan, &mut running, &staging)?;
+            runs.end_all(&mut running)?;
             line.finish();
             // Nothing staged is needed after Ctrl-C (a failed run's log stays for its error).
             session::remove_dir(&staging)?;
             return Ok(Ran {
                 times,
+                turns,
                 interrupted: true,
             });
         }
-        if let Err(e) = start_due(plan, (cores, capacity), &staging, &mut next, &mut running) {
-            end_all(plan, &mut running, &staging)?;
+        if let Err(e) = runs.start_due(&mut next, &mut running) {
+            runs.end_all(&mut running)?;
             return Err(e);
         }
         if running.is_empty() {
             break;
         }
-        if let Err(e) = reap(plan, &mut running, &mut times, criterion_dir, &staging) {
-            end_all(plan, &mut running, &staging)?;
+        if let Err(e) = runs.reap(&mut running, &mut times, &mut turns) {
+            runs.end_all(&mut running)?;
             line.finish();
             return Err(e);
         }
@@ -79,14 +108,19 @@ pub fn execute(
         }
         if last_shown.elapsed() >= Duration::from_secs(1) {
             let done = times.iter().flatten().count();
-            line.show(&status(plan, &running, done, started.elapsed()), true);
+            line.show(&runs.status(&running, done, started.elapsed()), true);
             last_shown = Instant::now();
         }
         std::thread::sleep(child::POLL);
     }
+    let taken = match runs.coordinator {
+        Some(_) => format!(", {} turns", turns.iter().sum::<usize>()),
+        None => String::new(),
+    };
     line.show(
         &format!(
-            "side by side: {} runs done in {}",
+            "{}: {} runs done in {}{taken}",
+            runs.pace_name(),
             plan.slots.len(),
             format_duration(started.elapsed())
         ),
@@ -96,96 +130,138 @@ pub fn execute(
     session::remove_dir(&staging)?;
     Ok(Ran {
         times,
+        turns,
         interrupted: false,
     })
 }
 
-/// Starts slots from `next` on while the running ones' cores plus the next one's stay within
-/// the capacity; at least one always runs.
-fn start_due(
-    plan: &Plan,
-    (cores, capacity): (&[f64], f64),
-    staging: &Path,
-    next: &mut usize,
-    running: &mut Vec<Running>,
-) -> Result<()> {
-    let load = |running: &[Running]| running.iter().map(|r| cores[r.slot]).sum::<f64>();
-    while *next < plan.slots.len()
-        && (running.is_empty() || load(running) + cores[*next] <= capacity)
-    {
-        let (mut cmd, _) = session::prepare_slot(plan, &plan.slots[*next], staging)?;
-        running.push(Running {
-            slot: *next,
-            child: child::spawn(&mut cmd)?,
-            started: Instant::now(),
-        });
-        *next += 1;
-    }
-    Ok(())
+/// What every step of [`execute`] needs.
+struct Runs<'a> {
+    plan: &'a Plan,
+    pace: Pace<'a>,
+    /// In lock step, the coordinator whose socket every run gets.
+    coordinator: Option<&'a cb_turns::Coordinator>,
+    staging: &'a Path,
+    criterion_dir: &'a Path,
 }
 
-/// Moves every finished run's baselines into place; an error for the first that failed.
-fn reap(
-    plan: &Plan,
-    running: &mut Vec<Running>,
-    times: &mut [Option<Duration>],
-    criterion_dir: &Path,
-    staging: &Path,
-) -> Result<()> {
-    let mut i = 0;
-    while i < running.len() {
-        let status = running[i].child.try_wait().map_err(|e| {
-            Error::msg(format!(
-                "cannot wait for {}: {e}",
-                plan.benches[plan.slots[running[i].slot].bench]
-            ))
-        })?;
-        let Some(status) = status else {
-            i += 1;
-            continue;
+impl Runs<'_> {
+    /// Starts the slots that are due from `next` on: by cores, while the running ones' plus the
+    /// next one's stay within the capacity (at least one runs); in lock step, the next two once
+    /// nothing runs.
+    fn start_due(&self, next: &mut usize, running: &mut Vec<Running>) -> Result<()> {
+        let slots = self.plan.slots.len();
+        let due = |running: &[Running], next: usize| match self.pace {
+            Pace::Cores(cores, capacity) => {
+                let load: f64 = running.iter().map(|r| cores[r.slot]).sum();
+                running.is_empty() || load + cores[next] <= capacity
+            }
+            Pace::LockStep => running.is_empty() || (running.len() == 1 && next % 2 == 1),
         };
-        let done = running.swap_remove(i);
-        let slot = &plan.slots[done.slot];
-        session::finish_slot(plan, slot, criterion_dir, staging, status)?;
-        times[done.slot] = Some(done.started.elapsed());
+        while *next < slots && due(running, *next) {
+            let (mut cmd, _) =
+                session::prepare_slot(self.plan, &self.plan.slots[*next], self.staging)?;
+            if let Some(coordinator) = self.coordinator {
+                cmd.env(cb_turns::ENV, coordinator.path());
+            }
+            running.push(Running {
+                slot: *next,
+                child: child::spawn(&mut cmd)?,
+                started: Instant::now(),
+            });
+            *next += 1;
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Ends every running slot's process group and removes its staging home.
-fn end_all(plan: &Plan, running: &mut Vec<Running>, staging: &Path) -> Result<()> {
-    for mut r in running.drain(..) {
-        child::end_group(&mut r.child);
-        session::remove_dir(&session::slot_home(staging, &plan.slots[r.slot]))?;
+    /// Moves every finished run's baselines into place; an error for the first that failed, or
+    /// that ran in lock step without taking a turn.
+    fn reap(
+        &self,
+        running: &mut Vec<Running>,
+        times: &mut [Option<Duration>],
+        turns: &mut [usize],
+    ) -> Result<()> {
+        let plan = self.plan;
+        let mut i = 0;
+        while i < running.len() {
+            let status = running[i].child.try_wait().map_err(|e| {
+                Error::msg(format!(
+                    "cannot wait for {}: {e}",
+                    plan.benches[plan.slots[running[i].slot].bench]
+                ))
+            })?;
+            let Some(status) = status else {
+                i += 1;
+                continue;
+            };
+            let done = running.swap_remove(i);
+            let slot = &plan.slots[done.slot];
+            if let Some(coordinator) = self.coordinator {
+                turns[done.slot] = coordinator.turns_of(done.child.id());
+                if turns[done.slot] == 0 && status.success() {
+                    session::remove_dir(&session::slot_home(self.staging, slot))?;
+                    return Err(Error::msg(format!(
+                        "{} ({} round {}) ran in lock step without taking a turn: its samples overlapped the other side's (does that side's suite read {}?)",
+                        plan.benches[slot.bench],
+                        plan.sides[slot.side].name,
+                        slot.round,
+                        cb_turns::ENV
+                    )));
+                }
+            }
+            session::finish_slot(plan, slot, self.criterion_dir, self.staging, status)?;
+            times[done.slot] = Some(done.started.elapsed());
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-/// `side by side: 6 running (io/download/sequential old 2, …) · 10 of 24 done · 1m 2s elapsed`.
-fn status(plan: &Plan, running: &[Running], done: usize, elapsed: Duration) -> String {
-    let names: Vec<String> = running
-        .iter()
-        .take(2)
-        .map(|r| {
-            let slot = &plan.slots[r.slot];
-            format!(
-                "{} {} {}",
-                plan.benches[slot.bench],
-                plan.sides[slot.side].name,
-                slot.round + 1
-            )
-        })
-        .collect();
-    let more = if running.len() > names.len() {
-        ", …"
-    } else {
-        ""
-    };
-    format!(
-        "side by side: {} running ({}{more}) · {done} of {} done · {} elapsed",
-        running.len(),
-        names.join(", "),
-        plan.slots.len(),
-        format_duration(elapsed)
-    )
+    /// Ends every running slot's process group and removes its staging home.
+    fn end_all(&self, running: &mut Vec<Running>) -> Result<()> {
+        for mut r in running.drain(..) {
+            child::end_group(&mut r.child);
+            session::remove_dir(&session::slot_home(self.staging, &self.plan.slots[r.slot]))?;
+        }
+        Ok(())
+    }
+
+    /// `side by side` or `lock step`, for the status line.
+    fn pace_name(&self) -> &'static str {
+        match self.pace {
+            Pace::Cores(..) => "side by side",
+            Pace::LockStep => "lock step",
+        }
+    }
+
+    /// `side by side: 6 running (io/download/sequential old 2, …) · 10 of 24 done · 1m 2s
+    /// elapsed`.
+    fn status(&self, running: &[Running], done: usize, elapsed: Duration) -> String {
+        let plan = self.plan;
+        let names: Vec<String> = running
+            .iter()
+            .take(2)
+            .map(|r| {
+                let slot = &plan.slots[r.slot];
+                format!(
+                    "{} {} {}",
+                    plan.benches[slot.bench],
+                    plan.sides[slot.side].name,
+                    slot.round + 1
+                )
+            })
+            .collect();
+        let more = if running.len() > names.len() {
+            ", …"
+        } else {
+            ""
+        };
+        format!(
+            "{}: {} running ({}{more}) · {done} of {} done · {} elapsed",
+            self.pace_name(),
+            running.len(),
+            names.join(", "),
+            plan.slots.len(),
+            format_duration(elapsed)
+        )
+    }
 }

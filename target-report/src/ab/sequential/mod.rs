@@ -38,6 +38,7 @@ use crate::error::{Error, Result};
 use crate::format::format_duration;
 use crate::noise::LayoutNoise;
 use crate::runner::session::{self, Outcome, Plan, Slot};
+use crate::runner::side_by_side::{self, Pace};
 use crate::verdict;
 use crate::verdict::{Entry, Verdict};
 
@@ -75,6 +76,9 @@ pub struct Stopping {
     /// Latency-bound benchmarks' runs after round 0 start together while their measured
     /// cores add up to at most this (`--side-by-side-cores`); 0: every run alone.
     pub side_by_side_cores: f64,
+    /// The other benchmarks' two sides of a round run at once, taking turns sample by sample
+    /// (off: `--no-lock-step`, or a side whose suite does not read `CB_TURNS`).
+    pub lock_step: bool,
 }
 
 impl Default for Stopping {
@@ -84,6 +88,7 @@ impl Default for Stopping {
             max_rounds: DEFAULT_MAX_ROUNDS,
             budget: None,
             side_by_side_cores: DEFAULT_SIDE_BY_SIDE_CORES,
+            lock_step: true,
         }
     }
 }
@@ -294,7 +299,7 @@ impl Passes<'_> {
                 // Round 0 alone: it measures whether the benchmark waits on latency.
                 if !run_alone(
                     template,
-                    judge,
+                    (judge, rule),
                     stop,
                     (b, 1),
                     &mut self.state,
@@ -311,7 +316,7 @@ impl Passes<'_> {
             }
             if !run_alone(
                 template,
-                judge,
+                (judge, rule),
                 stop,
                 (b, to),
                 &mut self.state,
@@ -346,22 +351,33 @@ impl Passes<'_> {
     }
 }
 
-/// Runs benchmark `b`'s rounds from where it stands up to `to`, alone, one run after another;
-/// `false` when Ctrl-C stopped it.
+/// Runs benchmark `b`'s rounds from where it stands up to `to`, alone (no other benchmark's
+/// runs beside them), round by round: a round's two sides in lock step, taking turns sample by
+/// sample ([`Pace::LockStep`]), or one after the other without it; `false` when Ctrl-C stopped
+/// it.
 fn run_alone(
     template: &Plan,
-    judge: &Judge,
+    (judge, rule): (&Judge, &Stopping),
     stop: &AtomicBool,
     (b, to): (usize, usize),
     state: &mut [Progress],
     outcome: &mut Outcome,
 ) -> Result<bool> {
     let batch = batch_plan(template, b, state[b].rounds, to, judge.layouts);
-    let done = session::execute(&batch, judge.criterion_dir, stop)?;
-    outcome.completed += done.completed;
-    state[b].spent += done.elapsed;
-    state[b].runs += done.completed;
-    if done.interrupted {
+    let started = Instant::now();
+    let (completed, interrupted) = if rule.lock_step {
+        let ran = side_by_side::execute(&batch, Pace::LockStep, judge.criterion_dir, stop)?;
+        (ran.times.iter().flatten().count(), ran.interrupted)
+    } else {
+        let done = session::execute(&batch, judge.criterion_dir, stop)?;
+        (done.completed, done.interrupted)
+    };
+    outcome.completed += completed;
+    // In lock step a round's two runs take about their two times together, as one after the
+    // other: the budget's estimate per run stays the batch's time over its runs.
+    state[b].spent += started.elapsed();
+    state[b].runs += completed;
+    if interrupted {
         outcome.interrupted = true;
         return Ok(false);
     }

@@ -9,7 +9,7 @@ use super::{batch_plan, Judge, Progress, Stopping};
 use crate::criterion;
 use crate::error::Result;
 use crate::runner::session::{Outcome, Plan, Slot};
-use crate::runner::side_by_side;
+use crate::runner::side_by_side::{self, Pace};
 
 /// Runs the batches of the latency-bound benchmarks in `together` side by side, round by
 /// round, the longest runs first; `false` when Ctrl-C stopped them.
@@ -47,13 +47,8 @@ pub(super) fn run_together(
         slots,
         ..template.clone()
     };
-    let ran = side_by_side::execute(
-        &plan,
-        &cores,
-        rule.side_by_side_cores,
-        judge.criterion_dir,
-        stop,
-    )?;
+    let pace = Pace::Cores(&cores, rule.side_by_side_cores);
+    let ran = side_by_side::execute(&plan, pace, judge.criterion_dir, stop)?;
     for (slot, time) in plan.slots.iter().zip(&ran.times) {
         if let Some(t) = time {
             state[slot.bench].spent += *t;

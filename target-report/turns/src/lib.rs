@@ -1,0 +1,399 @@
+//! Turn-taking between bench processes that `target-report ab` runs at the same time, so that
+//! only one of them measures at a time and the two sides of a round take their samples in
+//! alternation: old, new, old, new, … a tenth of a second apart instead of whole runs apart.
+//!
+//! On a shared machine the noise comes in episodes of seconds: a run of the very same code takes
+//! 49 ms an iteration in every sample, and 64 ms in every sample of a run a few seconds later.
+//! No statistic of one run undoes that, but two runs whose samples alternate live through the
+//! same episodes, and their ratio does not see them.
+//!
+//! # Protocol
+//! A [`Coordinator`] listens on a Unix socket, whose path the bench processes get in [`ENV`].
+//! A process ([`Client`]) connects once, writes `pid <its pid>\n`, then writes one byte `T`
+//! each time it is about to measure, and blocks until the coordinator answers `G`. From then on
+//! it *holds the turn*: everything it does until it asks again (its sample, its bookkeeping,
+//! Criterion's analysis at the end of a group) happens while the others wait, blocked on a
+//! read and using no CPU. Asking again gives the turn up; so does closing the connection (the
+//! process exited). Turns go first come, first served, so two processes alternate sample by
+//! sample, and one left alone gets every turn at once.
+//!
+//! What runs before a process's first request (its start-up) is outside the protocol and may
+//! overlap the other's work; measuring starts only with a turn.
+
+#![warn(missing_docs)]
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// The environment variable that gives a bench process the coordinator's socket.
+pub const ENV: &str = "CB_TURNS";
+
+/// The byte a client writes to ask for a turn (and give up the one it holds).
+const ASK: u8 = b'T';
+
+/// The byte the coordinator writes to grant a turn.
+const GRANT: u8 = b'G';
+
+/// How often the coordinator's threads look at its stop flag.
+const POLL: Duration = Duration::from_millis(5);
+
+/// A bench process's side of the protocol: its connection to the coordinator.
+#[derive(Debug)]
+pub struct Client {
+    stream: UnixStream,
+}
+
+impl Client {
+    /// Connects to the coordinator at `path` and says which process this is.
+    pub fn connect(path: &Path) -> io::Result<Client> {
+        let mut stream = UnixStream::connect(path)?;
+        stream.write_all(format!("pid {}\n", std::process::id()).as_bytes())?;
+        Ok(Client { stream })
+    }
+
+    /// Gives up the turn this process holds (if any) and blocks until it has the next one.
+    pub fn take_turn(&mut self) -> io::Result<()> {
+        self.stream.write_all(&[ASK])?;
+        let mut answer = [0u8];
+        match self.stream.read(&mut answer)? {
+            0 => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the turn coordinator closed the connection",
+            )),
+            _ if answer[0] == GRANT => Ok(()),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("the turn coordinator answered {:?}", answer[0] as char),
+            )),
+        }
+    }
+}
+
+/// What the coordinator's threads tell its scheduler.
+enum Event {
+    /// A process connected; the stream is the scheduler's to answer on.
+    Joined(u64, UnixStream),
+    /// A connection said which process it is.
+    Hello(u64, u32),
+    /// A connection asked for a turn.
+    Asks(u64),
+    /// A connection closed (or broke the protocol).
+    Left(u64),
+}
+
+/// Grants turns, one process at a time, first come first served, until it is dropped (which
+/// closes every connection and removes the socket).
+pub struct Coordinator {
+    path: PathBuf,
+    stop: Arc<AtomicBool>,
+    granted: Arc<Mutex<HashMap<u32, usize>>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Coordinator {
+    /// Listens on a fresh socket in the temporary directory (a short path: a Unix socket's
+    /// path is limited to about 100 bytes).
+    pub fn start() -> io::Result<Coordinator> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "cb-turns-{}-{}.sock",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        Coordinator::start_at(&std::env::temp_dir().join(name))
+    }
+
+    /// Listens on a socket at `path` (replacing a stale one).
+    pub fn start_at(path: &Path) -> io::Result<Coordinator> {
+        let _ = std::fs::remove_file(path);
+        let listener = UnixListener::bind(path)?;
+        listener.set_nonblocking(true)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let granted = Arc::new(Mutex::new(HashMap::new()));
+        let (events, inbox) = mpsc::channel();
+        let accepting = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || accept(&listener, &events, &stop))
+        };
+        let scheduling = {
+            let (stop, granted) = (Arc::clone(&stop), Arc::clone(&granted));
+            std::thread::spawn(move || schedule(&inbox, &stop, &granted))
+        };
+        Ok(Coordinator {
+            path: path.to_owned(),
+            stop,
+            granted,
+            threads: vec![accepting, scheduling],
+        })
+    }
+
+    /// The socket's path, for [`ENV`].
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How many turns the process `pid` was granted so far (0 if it never asked).
+    pub fn turns_of(&self, pid: u32) -> usize {
+        let granted = self.granted.lock().unwrap_or_else(|e| e.into_inner());
+        granted.get(&pid).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for Coordinator {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Accepts connections until `stop`, each with a thread that reads its requests.
+fn accept(listener: &UnixListener, events: &Sender<Event>, stop: &AtomicBool) {
+    let mut next_id = 0u64;
+    while !stop.load(Ordering::SeqCst) {
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                std::thread::sleep(POLL);
+                continue;
+            }
+            Err(_) => {
+                std::thread::sleep(POLL);
+                continue;
+            }
+        };
+        next_id += 1;
+        let id = next_id;
+        let Ok(reader) = stream.try_clone() else {
+            continue;
+        };
+        if stream.set_nonblocking(false).is_err() || events.send(Event::Joined(id, stream)).is_err()
+        {
+            return;
+        }
+        let events = events.clone();
+        std::thread::spawn(move || read_requests(id, reader, &events));
+    }
+}
+
+/// Reads one connection's hello and requests until it closes or breaks the protocol.
+fn read_requests(id: u64, stream: UnixStream, events: &Sender<Event>) {
+    let mut reader = BufReader::new(stream);
+    let mut hello = String::new();
+    let pid = match reader.read_line(&mut hello) {
+        Ok(_) => hello
+            .trim()
+            .strip_prefix("pid ")
+            .and_then(|p| p.parse().ok()),
+        Err(_) => None,
+    };
+    let Some(pid) = pid else {
+        let _ = events.send(Event::Left(id));
+        return;
+    };
+    let _ = events.send(Event::Hello(id, pid));
+    let mut byte = [0u8];
+    loop {
+        let event = match reader.read(&mut byte) {
+            Ok(1) if byte[0] == ASK => Event::Asks(id),
+            _ => Event::Left(id),
+        };
+        let left = matches!(event, Event::Left(_));
+        if events.send(event).is_err() || left {
+            return;
+        }
+    }
+}
+
+/// Who holds the turn, who waits for it, and how to reach them.
+#[derive(Default)]
+struct Turns {
+    streams: HashMap<u64, UnixStream>,
+    pids: HashMap<u64, u32>,
+    holder: Option<u64>,
+    waiting: VecDeque<u64>,
+}
+
+impl Turns {
+    /// Grants the turn to the longest waiting connection while nobody holds it.
+    fn grant(&mut self, granted: &Mutex<HashMap<u32, usize>>) {
+        while self.holder.is_none() {
+            let Some(next) = self.waiting.pop_front() else {
+                return;
+            };
+            let sent = self
+                .streams
+                .get_mut(&next)
+                .is_some_and(|s| s.write_all(&[GRANT]).is_ok());
+            if !sent {
+                self.leave(next);
+                continue;
+            }
+            self.holder = Some(next);
+            if let Some(pid) = self.pids.get(&next) {
+                let mut granted = granted.lock().unwrap_or_else(|e| e.into_inner());
+                *granted.entry(*pid).or_default() += 1;
+            }
+        }
+    }
+
+    /// Forgets a connection, giving up its turn if it held it.
+    fn leave(&mut self, id: u64) {
+        if let Some(stream) = self.streams.remove(&id) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+        self.pids.remove(&id);
+        self.waiting.retain(|&w| w != id);
+        if self.holder == Some(id) {
+            self.holder = None;
+        }
+    }
+}
+
+/// The scheduler: applies events in the order they came until `stop`, then closes every
+/// connection (which ends their reading threads).
+fn schedule(inbox: &Receiver<Event>, stop: &AtomicBool, granted: &Mutex<HashMap<u32, usize>>) {
+    let mut turns = Turns::default();
+    while !stop.load(Ordering::SeqCst) {
+        let event = match inbox.recv_timeout(POLL) {
+            Ok(event) => event,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        match event {
+            Event::Joined(id, stream) => {
+                turns.streams.insert(id, stream);
+            }
+            Event::Hello(id, pid) => {
+                turns.pids.insert(id, pid);
+            }
+            Event::Asks(id) => {
+                if turns.holder == Some(id) {
+                    turns.holder = None;
+                }
+                turns.waiting.push_back(id);
+            }
+            Event::Left(id) => turns.leave(id),
+        }
+        turns.grant(granted);
+    }
+    let ids: Vec<u64> = turns.streams.keys().copied().collect();
+    for id in ids {
+        turns.leave(id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Barrier;
+    use std::time::Instant;
+
+    /// Each client holds its turn for a millisecond, `turns` times, and records when it held
+    /// it: `(client, from, to)`.
+    fn hold_turns(
+        coordinator: &Coordinator,
+        clients: usize,
+        turns: usize,
+    ) -> Vec<(usize, Instant, Instant)> {
+        let barrier = Barrier::new(clients);
+        let held = Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for client in 0..clients {
+                let (barrier, held) = (&barrier, &held);
+                s.spawn(move || {
+                    let mut c = Client::connect(coordinator.path()).unwrap();
+                    barrier.wait();
+                    for _ in 0..turns {
+                        c.take_turn().unwrap();
+                        let from = Instant::now();
+                        std::thread::sleep(Duration::from_millis(1));
+                        held.lock().unwrap().push((client, from, Instant::now()));
+                    }
+                });
+            }
+        });
+        let mut held = held.into_inner().unwrap();
+        held.sort_by_key(|h| h.1);
+        held
+    }
+
+    #[test]
+    fn two_clients_alternate_and_never_hold_the_turn_at_once() {
+        let coordinator = Coordinator::start().unwrap();
+        let held = hold_turns(&coordinator, 2, 50);
+        assert_eq!(held.len(), 100);
+        for pair in held.windows(2) {
+            assert!(pair[0].2 <= pair[1].1, "turns overlapped: {pair:?}");
+        }
+        // From the later client's first turn to the earlier one's last, both are in the
+        // queue: first come first served alternates them strictly (how many turns one gets
+        // alone before the other's first request depends on scheduling, not on the rule).
+        let first_of = |c: usize| held.iter().position(|h| h.0 == c).unwrap();
+        let last_of = |c: usize| held.iter().rposition(|h| h.0 == c).unwrap();
+        let both_from = first_of(0).max(first_of(1));
+        let both_to = last_of(0).min(last_of(1));
+        assert!(
+            both_from < both_to,
+            "the clients never waited at once: {held:?}"
+        );
+        for pair in held[both_from..=both_to].windows(2) {
+            assert_ne!(pair[0].0, pair[1].0, "one client had two turns in a row");
+        }
+        assert_eq!(coordinator.turns_of(std::process::id()), 100);
+    }
+
+    #[test]
+    fn a_client_that_leaves_while_holding_the_turn_passes_it_on() {
+        let coordinator = Coordinator::start().unwrap();
+        let mut first = Client::connect(coordinator.path()).unwrap();
+        first.take_turn().unwrap();
+        let waiter = std::thread::spawn({
+            let path = coordinator.path().to_owned();
+            move || {
+                let mut second = Client::connect(&path).unwrap();
+                second.take_turn().unwrap();
+                Instant::now()
+            }
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        let left = Instant::now();
+        drop(first);
+        let granted = waiter.join().unwrap();
+        assert!(
+            granted >= left,
+            "the second got the turn while the first held it"
+        );
+    }
+
+    #[test]
+    fn a_client_alone_gets_every_turn_at_once() {
+        let coordinator = Coordinator::start().unwrap();
+        let mut alone = Client::connect(coordinator.path()).unwrap();
+        for _ in 0..100 {
+            alone.take_turn().unwrap();
+        }
+        assert_eq!(coordinator.turns_of(std::process::id()), 100);
+    }
+
+    #[test]
+    fn a_client_whose_coordinator_is_gone_gets_an_error() {
+        let coordinator = Coordinator::start().unwrap();
+        let path = coordinator.path().to_owned();
+        let mut client = Client::connect(&path).unwrap();
+        client.take_turn().unwrap();
+        drop(coordinator);
+        assert!(!path.exists(), "the socket is removed");
+        assert!(client.take_turn().is_err());
+        assert!(Client::connect(&path).is_err());
+    }
+}
