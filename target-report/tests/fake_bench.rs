@@ -25,7 +25,10 @@ use crate::util::*;
 /// of its first id, touches `$FAKE_HANG_MARK` and hangs until it is killed. With
 /// `FAKE_CPU_NS=N` the group's `cb-rounds.json` holds one sample of 1 s with N ns of client
 /// CPU time (N/1e9 cores busy); `FAKE_SLEEP=S` makes a run last S seconds more; every run
-/// logs `NAME IDS START_NS END_NS` to `$FAKE_LOG.times`.
+/// logs `NAME IDS START_NS END_NS` to `$FAKE_LOG.times`. With `CB_TURNS` set (and no
+/// `FAKE_NO_TURNS`) a run takes three turns from that coordinator before it writes anything
+/// (python3 speaks the protocol of `cb_turns`), holds each for 50 ms and logs
+/// `NAME FROM_NS TO_NS` per turn to `$FAKE_LOG.turns`.
 const BENCH: &str = r#"#!/bin/sh
 all="fake/alpha fake/beta $FAKE_MORE"
 if [ "$2" = "--list" ]; then
@@ -36,6 +39,23 @@ if [ "$2" = "--list" ]; then
 fi
 started=$(date +%s%N)
 echo "$*" >> "$FAKE_LOG.args"
+if [ "$3" = "--exact" ]; then turn_name=$6; else turn_name=$5; fi
+if [ -n "$CB_TURNS" ] && [ -z "$FAKE_NO_TURNS" ]; then
+  python3 - "$CB_TURNS" "$$" "$turn_name" "$FAKE_LOG.turns" <<'PY' || exit 7
+import socket, sys, time
+path, pid, name, log = sys.argv[1:5]
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+s.sendall(b"pid " + pid.encode() + b"\n")
+for _ in range(3):
+    s.sendall(b"T")
+    assert s.recv(1) == b"G"
+    start = time.time_ns()
+    time.sleep(0.05)
+    with open(log, "a") as out:
+        out.write(f"{name} {start} {time.time_ns()}\n")
+PY
+fi
 if [ "$3" = "--exact" ]; then
   ids=$4; name=$6
 else
@@ -74,8 +94,9 @@ echo "$name $(echo $ids | tr ' ' ,) $started $(date +%s%N)" >> "$FAKE_LOG.times"
 "#;
 
 /// `cargo bench --no-run --message-format=json`: reports `bench.sh` of the checkout it runs
-/// in as the `cpu` bench executable and logs `<checkout> <CARGO_TARGET_DIR>`. With
-/// `FAKE_BUILD_HANG` set it touches `$FAKE_HANG_MARK` and hangs instead.
+/// in as the `cpu` bench executable (and `$FAKE_CONFIG`, when set, as `cb-config`) and logs
+/// `<checkout> <CARGO_TARGET_DIR>`. With `FAKE_BUILD_HANG` set it touches `$FAKE_HANG_MARK`
+/// and hangs instead.
 const CARGO: &str = r#"#!/bin/sh
 [ "$1 $2 $3" = "bench --no-run --message-format=json" ] || { echo "unexpected: $*" >&2; exit 9; }
 echo "   Compiling fake" >&2
@@ -83,6 +104,7 @@ if [ -n "$FAKE_BUILD_HANG" ]; then touch "$FAKE_HANG_MARK"; sleep 60; fi
 echo "$PWD $CARGO_TARGET_DIR" >> "$FAKE_BUILD_LOG"
 echo "${CARGO_ENCODED_RUSTFLAGS-unset}|${RUSTFLAGS-unset}|${CB_LINK_SHUFFLE_SEED-unset}" >> "$FAKE_BUILD_LOG.flags"
 echo "{\"reason\":\"compiler-artifact\",\"target\":{\"name\":\"cpu\",\"kind\":[\"bench\"]},\"executable\":\"$PWD/bench.sh\"}"
+[ -n "$FAKE_CONFIG" ] && echo "{\"reason\":\"compiler-artifact\",\"target\":{\"name\":\"cb-config\",\"kind\":[\"bin\"]},\"executable\":\"$FAKE_CONFIG\"}"
 echo '{"reason":"build-finished","success":true}'
 "#;
 
@@ -169,6 +191,29 @@ impl Fixture {
                 (f[0].into(), f[1].into(), ns(f[2]), ns(f[3]))
             })
             .collect()
+    }
+
+    /// The logged turns: `(baseline, from ns, to ns)`, in the order they were taken.
+    pub fn turns(&self) -> Vec<(String, u128, u128)> {
+        let text = fs::read_to_string(self.log().with_extension("log.turns"));
+        text.unwrap_or_default()
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split(' ').collect();
+                let ns = |s: &str| s.parse::<u128>().unwrap();
+                (f[0].into(), ns(f[1]), ns(f[2]))
+            })
+            .collect()
+    }
+
+    /// A fake `cb-config` (for `FAKE_CONFIG`) that lists `CB_TURNS`: a suite that takes turns.
+    pub fn config_with_turns(&self) -> PathBuf {
+        let path = self.tmp.path().join("cb-config.sh");
+        write_script(
+            &path,
+            "#!/bin/sh\nprintf 'CB_SAMPLES=10\\t(set)\\nCB_TURNS=none\\t(default)\\n'\n",
+        );
+        path
     }
 
     /// The logged argument lists of the runs, one line each.

@@ -19,6 +19,7 @@ mod history;
 mod layers;
 mod layout;
 mod links;
+mod lock_step;
 mod noise_sources;
 mod physics;
 mod python;

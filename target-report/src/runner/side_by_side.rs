@@ -57,18 +57,10 @@ struct Running {
 /// Runs every slot of `plan`, in order, at `pace`.
 pub fn execute(plan: &Plan, pace: Pace, criterion_dir: &Path, stop: &AtomicBool) -> Result<Ran> {
     let (staging, _lock) = session::open_staging(criterion_dir)?;
-    let coordinator = match pace {
-        Pace::LockStep => Some(cb_turns::Coordinator::start().map_err(|e| {
-            Error::msg(format!(
-                "cannot start the turn coordinator of the lock-step runs: {e}"
-            ))
-        })?),
-        Pace::Cores(..) => None,
-    };
-    let runs = Runs {
+    let mut runs = Runs {
         plan,
         pace,
-        coordinator: coordinator.as_ref(),
+        coordinator: None,
         staging: &staging,
         criterion_dir,
     };
@@ -113,9 +105,9 @@ pub fn execute(plan: &Plan, pace: Pace, criterion_dir: &Path, stop: &AtomicBool)
         }
         std::thread::sleep(child::POLL);
     }
-    let taken = match runs.coordinator {
-        Some(_) => format!(", {} turns", turns.iter().sum::<usize>()),
-        None => String::new(),
+    let taken = match pace {
+        Pace::LockStep => format!(", {} turns", turns.iter().sum::<usize>()),
+        Pace::Cores(..) => String::new(),
     };
     line.show(
         &format!(
@@ -139,8 +131,8 @@ pub fn execute(plan: &Plan, pace: Pace, criterion_dir: &Path, stop: &AtomicBool)
 struct Runs<'a> {
     plan: &'a Plan,
     pace: Pace<'a>,
-    /// In lock step, the coordinator whose socket every run gets.
-    coordinator: Option<&'a cb_turns::Coordinator>,
+    /// In lock step, the running pair's coordinator, whose socket both runs get.
+    coordinator: Option<cb_turns::Coordinator>,
     staging: &'a Path,
     criterion_dir: &'a Path,
 }
@@ -149,8 +141,19 @@ impl Runs<'_> {
     /// Starts the slots that are due from `next` on: by cores, while the running ones' plus the
     /// next one's stay within the capacity (at least one runs); in lock step, the next two once
     /// nothing runs.
-    fn start_due(&self, next: &mut usize, running: &mut Vec<Running>) -> Result<()> {
+    fn start_due(&mut self, next: &mut usize, running: &mut Vec<Running>) -> Result<()> {
         let slots = self.plan.slots.len();
+        if matches!(self.pace, Pace::LockStep) && running.is_empty() && *next < slots {
+            // A coordinator of its own for each pair, granting the first turn once both
+            // runs ask for one: neither's start-up overlaps the other's first samples.
+            let quorum = (slots - *next).min(2);
+            let coordinator = cb_turns::Coordinator::with_quorum(quorum).map_err(|e| {
+                Error::msg(format!(
+                    "cannot start the turn coordinator of the lock-step runs: {e}"
+                ))
+            })?;
+            self.coordinator = Some(coordinator);
+        }
         let due = |running: &[Running], next: usize| match self.pace {
             Pace::Cores(cores, capacity) => {
                 let load: f64 = running.iter().map(|r| cores[r.slot]).sum();
@@ -161,7 +164,7 @@ impl Runs<'_> {
         while *next < slots && due(running, *next) {
             let (mut cmd, _) =
                 session::prepare_slot(self.plan, &self.plan.slots[*next], self.staging)?;
-            if let Some(coordinator) = self.coordinator {
+            if let Some(coordinator) = &self.coordinator {
                 cmd.env(cb_turns::ENV, coordinator.path());
             }
             running.push(Running {
@@ -197,7 +200,7 @@ impl Runs<'_> {
             };
             let done = running.swap_remove(i);
             let slot = &plan.slots[done.slot];
-            if let Some(coordinator) = self.coordinator {
+            if let Some(coordinator) = &self.coordinator {
                 turns[done.slot] = coordinator.turns_of(done.child.id());
                 if turns[done.slot] == 0 && status.success() {
                     session::remove_dir(&session::slot_home(self.staging, slot))?;

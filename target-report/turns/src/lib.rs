@@ -17,8 +17,10 @@
 //! process exited). Turns go first come, first served, so two processes alternate sample by
 //! sample, and one left alone gets every turn at once.
 //!
-//! What runs before a process's first request (its start-up) is outside the protocol and may
-//! overlap the other's work; measuring starts only with a turn.
+//! What runs before a process's first request (its start-up) is outside the protocol. So that
+//! it does not overlap the other's first samples, a coordinator started with a quorum
+//! ([`Coordinator::with_quorum`]) grants the first turn only once that many processes wait
+//! for one (or one of them left); it waits for a quorum again whenever nobody is connected.
 
 #![warn(missing_docs)]
 
@@ -101,17 +103,24 @@ impl Coordinator {
     /// Listens on a fresh socket in the temporary directory (a short path: a Unix socket's
     /// path is limited to about 100 bytes).
     pub fn start() -> io::Result<Coordinator> {
+        Coordinator::with_quorum(1)
+    }
+
+    /// [`Coordinator::start`], granting the first turn only once `quorum` processes wait for
+    /// one, or one that connected has left; again each time nobody is connected.
+    pub fn with_quorum(quorum: usize) -> io::Result<Coordinator> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let name = format!(
             "cb-turns-{}-{}.sock",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        Coordinator::start_at(&std::env::temp_dir().join(name))
+        Coordinator::start_at(&std::env::temp_dir().join(name), quorum)
     }
 
-    /// Listens on a socket at `path` (replacing a stale one).
-    pub fn start_at(path: &Path) -> io::Result<Coordinator> {
+    /// Listens on a socket at `path` (replacing a stale one), with a `quorum`
+    /// ([`Coordinator::with_quorum`]; 1: none).
+    pub fn start_at(path: &Path, quorum: usize) -> io::Result<Coordinator> {
         let _ = std::fs::remove_file(path);
         let listener = UnixListener::bind(path)?;
         listener.set_nonblocking(true)?;
@@ -124,7 +133,7 @@ impl Coordinator {
         };
         let scheduling = {
             let (stop, granted) = (Arc::clone(&stop), Arc::clone(&granted));
-            std::thread::spawn(move || schedule(&inbox, &stop, &granted))
+            std::thread::spawn(move || schedule(&inbox, quorum, &stop, &granted))
         };
         Ok(Coordinator {
             path: path.to_owned(),
@@ -221,28 +230,41 @@ struct Turns {
     pids: HashMap<u64, u32>,
     holder: Option<u64>,
     waiting: VecDeque<u64>,
+    /// Waiting for a quorum before the first turn.
+    gathering: bool,
 }
 
 impl Turns {
-    /// Grants the turn to the longest waiting connection while nobody holds it.
+    /// Grants the turn to the longest waiting connection while nobody holds it (once the
+    /// quorum is there).
     fn grant(&mut self, granted: &Mutex<HashMap<u32, usize>>) {
+        if self.gathering {
+            return;
+        }
         while self.holder.is_none() {
             let Some(next) = self.waiting.pop_front() else {
                 return;
             };
+            // Counted before the grant is sent: a client that has its turn sees it counted.
+            let pid = self.pids.get(&next).copied();
+            let count = |change: isize| {
+                if let Some(pid) = pid {
+                    let mut granted = granted.lock().unwrap_or_else(|e| e.into_inner());
+                    let turns = granted.entry(pid).or_default();
+                    *turns = turns.saturating_add_signed(change);
+                }
+            };
+            count(1);
             let sent = self
                 .streams
                 .get_mut(&next)
                 .is_some_and(|s| s.write_all(&[GRANT]).is_ok());
             if !sent {
+                count(-1);
                 self.leave(next);
                 continue;
             }
             self.holder = Some(next);
-            if let Some(pid) = self.pids.get(&next) {
-                let mut granted = granted.lock().unwrap_or_else(|e| e.into_inner());
-                *granted.entry(*pid).or_default() += 1;
-            }
         }
     }
 
@@ -261,8 +283,16 @@ impl Turns {
 
 /// The scheduler: applies events in the order they came until `stop`, then closes every
 /// connection (which ends their reading threads).
-fn schedule(inbox: &Receiver<Event>, stop: &AtomicBool, granted: &Mutex<HashMap<u32, usize>>) {
-    let mut turns = Turns::default();
+fn schedule(
+    inbox: &Receiver<Event>,
+    quorum: usize,
+    stop: &AtomicBool,
+    granted: &Mutex<HashMap<u32, usize>>,
+) {
+    let mut turns = Turns {
+        gathering: quorum > 1,
+        ..Turns::default()
+    };
     while !stop.load(Ordering::SeqCst) {
         let event = match inbox.recv_timeout(POLL) {
             Ok(event) => event,
@@ -282,7 +312,15 @@ fn schedule(inbox: &Receiver<Event>, stop: &AtomicBool, granted: &Mutex<HashMap<
                 }
                 turns.waiting.push_back(id);
             }
-            Event::Left(id) => turns.leave(id),
+            Event::Left(id) => {
+                turns.leave(id);
+                // A process that left will not join the quorum; one that is gone for good
+                // makes room for the next ones, who gather again.
+                turns.gathering = quorum > 1 && turns.streams.is_empty();
+            }
+        }
+        if turns.gathering && turns.waiting.len() >= quorum {
+            turns.gathering = false;
         }
         turns.grant(granted);
     }
@@ -295,7 +333,7 @@ fn schedule(inbox: &Receiver<Event>, stop: &AtomicBool, granted: &Mutex<HashMap<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Barrier;
+    use std::sync::{mpsc, Barrier};
     use std::time::Instant;
 
     /// Each client holds its turn for a millisecond, `turns` times, and records when it held
@@ -373,6 +411,43 @@ mod tests {
             granted >= left,
             "the second got the turn while the first held it"
         );
+    }
+
+    #[test]
+    fn with_a_quorum_of_two_the_first_turn_waits_for_the_second_process() {
+        let coordinator = Coordinator::with_quorum(2).unwrap();
+        let (granted, first_granted) = mpsc::channel();
+        let first = std::thread::spawn({
+            let path = coordinator.path().to_owned();
+            move || {
+                let mut first = Client::connect(&path).unwrap();
+                first.take_turn().unwrap();
+                granted.send(Instant::now()).unwrap();
+                first
+            }
+        });
+        // Alone, it gets no turn (however long it waits: here as long as the test looks).
+        assert!(first_granted
+            .recv_timeout(Duration::from_millis(300))
+            .is_err());
+        let mut second = Client::connect(coordinator.path()).unwrap();
+        let asked = Instant::now();
+        let second = std::thread::spawn(move || second.take_turn().map(|_| second));
+        assert!(first_granted.recv().unwrap() >= asked);
+        // The first leaves holding the turn: the second gets it.
+        drop(first.join().unwrap());
+        second.join().unwrap().unwrap();
+    }
+
+    #[test]
+    fn with_a_quorum_a_process_that_leaves_before_asking_lets_the_other_go() {
+        let coordinator = Coordinator::with_quorum(2).unwrap();
+        // Connections are accepted in order: the stayer is known before the leaver leaves.
+        let mut stayer = Client::connect(coordinator.path()).unwrap();
+        let leaver = Client::connect(coordinator.path()).unwrap();
+        drop(leaver);
+        stayer.take_turn().unwrap();
+        stayer.take_turn().unwrap();
     }
 
     #[test]
