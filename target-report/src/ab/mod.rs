@@ -11,8 +11,8 @@
 //! (`CB_SAMPLES=10` unless set) saved as baseline `ab-old-<r>` or `ab-new-<r>`. All K rounds of
 //! one benchmark run back to back, so its pairs are close in time, and the order alternates
 //! within them, so a linear drift adds as much to one side as to the other. (Sequential
-//! rounds, the default, run benchmarks that wait on latency side by side after round 0:
-//! [`sequential`].)
+//! rounds, the default, run the two sides of each round at once, taking turns sample by
+//! sample, and benchmarks that wait on latency side by side after round 0: [`sequential`].)
 //!
 //! The verdict is [`crate::compare::from_rounds`]; the exit code is
 //! [`Comparison::exit_code`](crate::compare::Comparison::exit_code).

@@ -16,6 +16,14 @@
 //! (Pocock, O'Brien–Fleming) would spend α more tightly but assume a known variance, which
 //! K paired rounds do not give.
 //!
+//! # Lock step
+//! A round's two runs start together and take turns sample by sample through a coordinator
+//! ([`Pace::LockStep`], the suite's `CB_TURNS`): each measures only while the other waits, and
+//! their samples alternate a tenth of a second apart, so an episode of a noisy machine (a whole
+//! run uniformly slow) slows both sides alike instead of one. `ab` turns it off when a side's
+//! suite does not read `CB_TURNS` (an older commit), and `--no-lock-step` does; then a round's
+//! runs go one after the other, in ABBA order.
+//!
 //! # Side by side
 //! A benchmark that waits on latency keeps a few hundredths of a core busy
 //! (`io/download/sequential` 0.03 cores for 3.3 s an iteration), so running its rounds one
@@ -26,7 +34,7 @@
 //! runs at once as keep their measured cores within `--side-by-side-cores` (default
 //! [`DEFAULT_SIDE_BY_SIDE_CORES`]), both sides of a round among them, so they share the same
 //! moment. Everything else, and every run when the CPU record is missing (`CB_CPU_TIME=off`),
-//! runs alone.
+//! runs alone: no other benchmark's runs beside its own two, in lock step.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,7 +42,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use super::{abba, rotate_layouts, round_names};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::format::format_duration;
 use crate::noise::LayoutNoise;
 use crate::runner::session::{self, Outcome, Plan, Slot};
@@ -42,124 +50,13 @@ use crate::runner::side_by_side::{self, Pace};
 use crate::verdict;
 use crate::verdict::{Entry, Verdict};
 
+mod stopping;
 mod together;
+pub use stopping::{
+    parse_budget, Stopping, DEFAULT_MAX_ROUNDS, DEFAULT_MIN_ROUNDS, DEFAULT_SIDE_BY_SIDE_CORES,
+    LATENCY_BOUND_CORES, STEP,
+};
 use together::{round0_cores, run_together};
-
-/// Default `--min-rounds`: the first batch, even so that old-first and new-first rounds
-/// balance, and enough for the quietest benchmarks (I/O: 0.24% per round) to be decided at once.
-pub const DEFAULT_MIN_ROUNDS: usize = 4;
-
-/// Default `--max-rounds`.
-pub const DEFAULT_MAX_ROUNDS: usize = 12;
-
-/// Rounds added per look after the first batch: one old-first, one new-first.
-pub const STEP: usize = 2;
-
-/// A benchmark whose round-0 runs kept at most this many cores busy on each side waits on
-/// latency, not on a core: its later rounds may run side by side. The I/O strategies that wait
-/// measured 0.03–0.06; the next busiest, `tokio_current_thread`, 0.40.
-pub const LATENCY_BOUND_CORES: f64 = 0.1;
-
-/// Default `--side-by-side-cores`: latency-bound runs start together while their measured
-/// cores add up to at most this, a quarter of the 2-core machine (about ten such runs).
-pub const DEFAULT_SIDE_BY_SIDE_CORES: f64 = 0.5;
-
-/// When `ab` stops measuring a benchmark.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Stopping {
-    /// Rounds of the first batch (`--min-rounds`).
-    pub min_rounds: usize,
-    /// The most rounds of any benchmark (`--max-rounds`).
-    pub max_rounds: usize,
-    /// No new batch starts when it would end after this much time (`--budget`).
-    pub budget: Option<Duration>,
-    /// Latency-bound benchmarks' runs after round 0 start together while their measured
-    /// cores add up to at most this (`--side-by-side-cores`); 0: every run alone.
-    pub side_by_side_cores: f64,
-    /// The other benchmarks' two sides of a round run at once, taking turns sample by sample
-    /// (off: `--no-lock-step`, or a side whose suite does not read `CB_TURNS`).
-    pub lock_step: bool,
-}
-
-impl Default for Stopping {
-    fn default() -> Self {
-        Stopping {
-            min_rounds: DEFAULT_MIN_ROUNDS,
-            max_rounds: DEFAULT_MAX_ROUNDS,
-            budget: None,
-            side_by_side_cores: DEFAULT_SIDE_BY_SIDE_CORES,
-            lock_step: true,
-        }
-    }
-}
-
-impl Stopping {
-    /// The most looks at one benchmark: after the first batch and after each later step.
-    pub fn looks(&self) -> usize {
-        (self.max_rounds - self.min_rounds) / STEP + 1
-    }
-
-    /// Checks the rounds: a first batch of at least 2, even (balanced ABBA), and a maximum
-    /// reached from it in whole steps; a side-by-side capacity of 0 or more.
-    pub fn validate(&self) -> Result<()> {
-        if !(self.side_by_side_cores.is_finite() && self.side_by_side_cores >= 0.0) {
-            return Err(Error::msg(format!(
-                "--side-by-side-cores must be 0 (every run alone) or more, got {}",
-                self.side_by_side_cores
-            )));
-        }
-        if self.min_rounds < 2 || !self.min_rounds.is_multiple_of(2) {
-            return Err(Error::msg(format!(
-                "--min-rounds must be even and at least 2 (as many old-first as new-first rounds, and a spread needs two), got {}",
-                self.min_rounds
-            )));
-        }
-        if self.max_rounds < self.min_rounds
-            || !(self.max_rounds - self.min_rounds).is_multiple_of(STEP)
-        {
-            return Err(Error::msg(format!(
-                "--max-rounds must be --min-rounds plus a multiple of {STEP} (rounds are added in old-first/new-first pairs), got {} with --min-rounds {}",
-                self.max_rounds, self.min_rounds
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// Parses a `--budget` value: `90s`, `20m`, `1h`, `1h30m` (a bare number is minutes).
-pub fn parse_budget(text: &str) -> std::result::Result<Duration, String> {
-    let bad = || format!("expected a duration such as 20m, 90s or 1h30m, got '{text}'");
-    let text = text.trim();
-    let seconds = match text.parse::<u64>() {
-        Ok(minutes) => minutes.saturating_mul(60),
-        Err(_) => {
-            let (mut total, mut digits) = (0u64, String::new());
-            for c in text.chars() {
-                if c.is_ascii_digit() {
-                    digits.push(c);
-                    continue;
-                }
-                let unit = match c {
-                    'h' => 3600,
-                    'm' => 60,
-                    's' => 1,
-                    _ => return Err(bad()),
-                };
-                let n: u64 = digits.parse().map_err(|_| bad())?;
-                total = total.saturating_add(n.saturating_mul(unit));
-                digits.clear();
-            }
-            if !digits.is_empty() {
-                return Err(bad());
-            }
-            total
-        }
-    };
-    match seconds {
-        0 => Err(bad()),
-        s => Ok(Duration::from_secs(s)),
-    }
-}
 
 /// One benchmark's progress.
 #[derive(Debug, Clone, Default)]
