@@ -216,6 +216,8 @@ impl ChildServer {
     /// Starts `exe` with `settings` and reads its base URL from the first line of its stdout.
     pub fn start(exe: &Path, settings: &ServerConfig) -> Result<ChildServer, ServerError> {
         let mut command = Command::new(exe);
+        // Turns (`ab`'s lock step) are the bench process's, taken while it holds them.
+        command.env_remove(cb_turns::ENV);
         // The server must not outlive the suite, even when a failed benchmark exits at once
         // (no destructors run then): the kernel sends it SIGTERM when this thread ends.
         // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.

@@ -16,8 +16,9 @@ use crate::error::Error;
 static CLIENT: Mutex<Option<Client>> = Mutex::new(None);
 
 /// Waits for this process's turn from the coordinator listening at `coordinator` (connecting
-/// on the first call), giving up the turn it held; returns at once when `coordinator` is
-/// `None`. A coordinator that cannot be reached or went away stops the run.
+/// on the first call: a process has one coordinator, `CB_TURNS`, so later calls keep that
+/// connection), giving up the turn it held; returns at once when `coordinator` is `None`. A
+/// coordinator that cannot be reached or went away stops the run.
 pub fn take(coordinator: Option<&str>) -> Result<(), Error> {
     let Some(path) = coordinator else {
         return Ok(());

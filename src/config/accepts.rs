@@ -138,16 +138,18 @@ pub(super) fn parse_on_off(text: &str) -> Result<bool, Refusal> {
 
 /// Reads the path of a file that exists.
 pub(super) fn parse_existing_file(text: &str) -> Result<String, Refusal> {
-    match text.trim() {
-        path if !path.is_empty() && Path::new(path).is_file() => Ok(path.to_owned()),
-        _ => Err(None),
-    }
+    parse_existing(text, Path::is_file)
 }
 
 /// Reads the path of anything that exists (a Unix socket is not a regular file).
 pub(super) fn parse_existing_path(text: &str) -> Result<String, Refusal> {
+    parse_existing(text, Path::exists)
+}
+
+/// Reads a path that `is` accepts.
+fn parse_existing(text: &str, is: fn(&Path) -> bool) -> Result<String, Refusal> {
     match text.trim() {
-        path if !path.is_empty() && Path::new(path).exists() => Ok(path.to_owned()),
+        path if !path.is_empty() && is(Path::new(path)) => Ok(path.to_owned()),
         _ => Err(None),
     }
 }

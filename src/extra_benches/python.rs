@@ -305,6 +305,8 @@ impl Interpreter {
             .arg(&runner)
             // No __pycache__ in the source tree.
             .env("PYTHONDONTWRITEBYTECODE", "1")
+            // Turns (`ab`'s lock step) are the bench process's, taken while it holds them.
+            .env_remove(cb_turns::ENV)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

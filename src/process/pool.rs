@@ -224,6 +224,8 @@ impl ProcessPool {
     fn spawn(&self) -> Result<Worker, PoolError> {
         let mut child = Command::new(&self.exe)
             .args(&self.args)
+            // Turns (`ab`'s lock step) are the bench process's, taken while it holds them.
+            .env_remove(cb_turns::ENV)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -28,7 +28,8 @@ use crate::util::*;
 /// logs `NAME IDS START_NS END_NS` to `$FAKE_LOG.times`. With `CB_TURNS` set (and no
 /// `FAKE_NO_TURNS`) a run takes three turns from that coordinator before it writes anything
 /// (python3 speaks the protocol of `cb_turns`), holds each for 50 ms and logs
-/// `NAME FROM_NS TO_NS` per turn to `$FAKE_LOG.turns`.
+/// `NAME FROM_NS TO_NS` per turn to `$FAKE_LOG.turns`; with `FAKE_HANG=NAME` that run touches
+/// `$FAKE_HANG_MARK` in its second turn and hangs holding it.
 const BENCH: &str = r#"#!/bin/sh
 all="fake/alpha fake/beta $FAKE_MORE"
 if [ "$2" = "--list" ]; then
@@ -42,14 +43,17 @@ echo "$*" >> "$FAKE_LOG.args"
 if [ "$3" = "--exact" ]; then turn_name=$6; else turn_name=$5; fi
 if [ -n "$CB_TURNS" ] && [ -z "$FAKE_NO_TURNS" ]; then
   python3 - "$CB_TURNS" "$$" "$turn_name" "$FAKE_LOG.turns" <<'PY' || exit 7
-import socket, sys, time
+import os, socket, sys, time
 path, pid, name, log = sys.argv[1:5]
 s = socket.socket(socket.AF_UNIX)
 s.connect(path)
 s.sendall(b"pid " + pid.encode() + b"\n")
-for _ in range(3):
+for turn in range(3):
     s.sendall(b"T")
     assert s.recv(1) == b"G"
+    if turn == 1 and os.environ.get("FAKE_HANG") == name:
+        open(os.environ["FAKE_HANG_MARK"], "w").close()
+        time.sleep(60)
     start = time.time_ns()
     time.sleep(0.05)
     with open(log, "a") as out:

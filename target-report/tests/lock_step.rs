@@ -33,7 +33,8 @@ fn the_two_sides_of_a_round_take_turns_and_rounds_follow_one_another() {
     let err = stderr(&out);
     // Two rounds (df = 1) decide nothing: inconclusive.
     assert_eq!(out.status.code(), Some(3), "{err}");
-    // Round 0 of each benchmark first, then round 1: four pairs of runs, six turns each.
+    // Each benchmark's round 0, then its round 1 (alpha's, then beta's): four pairs of runs,
+    // six turns each.
     assert_eq!(err.matches("lock step: 2 runs done").count(), 4, "{err}");
     assert_eq!(err.matches(", 6 turns").count(), 4, "{err}");
 
@@ -75,21 +76,27 @@ fn the_two_sides_of_a_round_take_turns_and_rounds_follow_one_another() {
 }
 
 #[test]
-fn without_a_suite_that_takes_turns_or_with_no_lock_step_the_sides_run_one_after_the_other() {
-    for (config, flag, says_off) in [(false, None, true), (true, Some("--no-lock-step"), false)] {
+fn without_a_suite_that_takes_turns_under_quick_or_with_no_lock_step_the_sides_run_one_after_the_other(
+) {
+    let no_turns = "lock step off: the old and new side's suite does not read CB_TURNS";
+    let quick = "lock step off: under --quick the suite measures live";
+    for (config, more, says) in [
+        (false, &[][..], Some(no_turns)),
+        (true, &["--", "--quick"][..], Some(quick)),
+        (true, &["--no-lock-step"][..], None),
+    ] {
         let fx = Fixture::new("ab-lock-step-off");
-        let mut cmd = ab(&fx, flag.as_slice());
+        let mut cmd = ab(&fx, more);
         if config {
             cmd.env("FAKE_CONFIG", fx.config_with_turns());
         }
         let out = cmd.output().unwrap();
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(3), "{err}");
-        assert_eq!(
-            err.contains("lock step off: the old and new side's suite does not read CB_TURNS"),
-            says_off,
-            "{err}"
-        );
+        match says {
+            Some(line) => assert!(err.contains(line), "{err}"),
+            None => assert!(!err.contains("lock step off"), "{err}"),
+        }
         assert!(!err.contains("lock step: "), "{err}");
         assert!(fx.turns().is_empty());
         // One after the other: no two runs overlap.
@@ -112,10 +119,7 @@ fn a_run_that_took_no_turn_in_lock_step_is_an_error_and_saves_nothing() {
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("ran in lock step without taking a turn"),
-        "{err}"
-    );
+    assert!(err.contains("took no turn in lock step"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     for name in ["ab-old-0", "ab-new-0"] {
         assert!(
@@ -127,6 +131,8 @@ fn a_run_that_took_no_turn_in_lock_step_is_an_error_and_saves_nothing() {
 
 #[test]
 fn sigint_in_lock_step_ends_both_runs_of_the_round_and_removes_them() {
+    // alpha's round-1 new run hangs holding its second turn, so its old run waits for a turn
+    // that never comes: Ctrl-C must end both.
     let fx = Fixture::new("ab-lock-step-sigint");
     let mut cmd = ab(&fx, &[]);
     cmd.env("FAKE_CONFIG", fx.config_with_turns());
@@ -134,10 +140,17 @@ fn sigint_in_lock_step_ends_both_runs_of_the_round_and_removes_them() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    let turns = fx.turns();
+    let taken = |name: &str| turns.iter().filter(|t| t.0 == name).count();
+    assert_eq!(taken("ab-new-1"), 1, "{turns:?}");
+    assert!(
+        taken("ab-old-1") < 3,
+        "the old run was still waiting: {turns:?}"
+    );
     let crit = fx.criterion();
-    // The first benchmark's rounds come before the second's: its round 0 (and its group's
-    // record) stays, its hanging round 1 run is gone.
+    // alpha's round 0 (and its group's record) stays; both round-1 runs are gone.
     assert_eq!(dirs_named(&crit, "ab-new-0").len(), 2, "{err}");
     assert!(dirs_named(&crit, "ab-new-1").is_empty(), "{err}");
+    assert!(dirs_named(&crit, "ab-old-1").is_empty(), "{err}");
     assert!(!session::staging_root(&crit).exists());
 }

@@ -247,7 +247,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
             )?
         }
         RoundCount::Sequential(rule) => {
-            let rule = &lock_step_if_both_take_turns(rule, &sides, &envs);
+            let rule = &lock_step_if_both_take_turns(rule, &sides, &envs, &plan.args);
             let judge = sequential::Judge {
                 criterion_dir: &criterion_dir,
                 threshold_pct: opts.threshold_pct,
@@ -472,15 +472,22 @@ fn plan(
 }
 
 /// `rule`, with lock step turned off (and a line saying so) when a side's suite does not read
-/// `CB_TURNS` (its `cb-config` does not list it, or it has none): that side's runs would
-/// measure while the other side's do.
+/// `CB_TURNS` (its `cb-config` does not list it, or it has none), or the runs' Criterion
+/// options (`args`) include `--quick`, under which the suite measures live, not in rounds
+/// that take turns: either way a run would measure while the other side's does.
 fn lock_step_if_both_take_turns(
     rule: &Stopping,
     sides: &[Side],
     envs: &[Vec<(String, String)>; 2],
+    args: &[String],
 ) -> Stopping {
     let mut rule = rule.clone();
     if !rule.lock_step {
+        return rule;
+    }
+    if args.iter().any(|a| a == "--quick") {
+        eprintln!("lock step off: under --quick the suite measures live, without taking turns; each round's two sides run one after the other");
+        rule.lock_step = false;
         return rule;
     }
     let reads_turns = |side: &Side, env: &[(String, String)]| {

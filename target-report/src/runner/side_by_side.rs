@@ -9,8 +9,8 @@
 //! - **In lock step**, for everything else: the two runs of a round start together and take
 //!   turns through a coordinator ([`cb_turns`], the suite's `CB_TURNS`), one sample each, so
 //!   only one measures at a time and both live through the same episodes of a noisy machine.
-//!   A run that never asked for a turn (a suite too old to know `CB_TURNS`) measured while the
-//!   other did: that is an error, not a result.
+//!   A run that took no turn (a suite too old to read `CB_TURNS`, or one that measures live, as
+//!   under `--quick`) may have measured while the other did: that is an error, not a result.
 //!
 //! Each run still writes into its own staging directory and is moved into the Criterion
 //! directory only after it succeeded ([`session`]); Ctrl-C ends every running one.
@@ -205,7 +205,7 @@ impl Runs<'_> {
                 if turns[done.slot] == 0 && status.success() {
                     session::remove_dir(&session::slot_home(self.staging, slot))?;
                     return Err(Error::msg(format!(
-                        "{} ({} round {}) ran in lock step without taking a turn: its samples overlapped the other side's (does that side's suite read {}?)",
+                        "{} ({} round {}) took no turn in lock step, so its samples may have been taken while the other side measured (a suite that does not read {}, or a run that measures live, as under --quick)",
                         plan.benches[slot.bench],
                         plan.sides[slot.side].name,
                         slot.round,

@@ -29,11 +29,10 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
-
 /// The environment variable that gives a bench process the coordinator's socket.
 pub const ENV: &str = "CB_TURNS";
 
@@ -42,9 +41,6 @@ const ASK: u8 = b'T';
 
 /// The byte the coordinator writes to grant a turn.
 const GRANT: u8 = b'G';
-
-/// How often the coordinator's threads look at its stop flag.
-const POLL: Duration = Duration::from_millis(5);
 
 /// A bench process's side of the protocol: its connection to the coordinator.
 #[derive(Debug)]
@@ -64,13 +60,14 @@ impl Client {
     pub fn take_turn(&mut self) -> io::Result<()> {
         self.stream.write_all(&[ASK])?;
         let mut answer = [0u8];
-        match self.stream.read(&mut answer)? {
-            0 => Err(io::Error::new(
+        match self.stream.read_exact(&mut answer) {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "the turn coordinator closed the connection",
             )),
-            _ if answer[0] == GRANT => Ok(()),
-            _ => Err(io::Error::new(
+            Err(e) => Err(e),
+            Ok(()) if answer[0] == GRANT => Ok(()),
+            Ok(()) => Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("the turn coordinator answered {:?}", answer[0] as char),
             )),
@@ -88,13 +85,17 @@ enum Event {
     Asks(u64),
     /// A connection closed (or broke the protocol).
     Left(u64),
+    /// The coordinator is dropped.
+    Stop,
 }
 
 /// Grants turns, one process at a time, first come first served, until it is dropped (which
-/// closes every connection and removes the socket).
+/// closes every connection and removes the socket). Its threads block until something happens:
+/// nothing of it runs while the processes measure.
 pub struct Coordinator {
     path: PathBuf,
     stop: Arc<AtomicBool>,
+    events: Sender<Event>,
     granted: Arc<Mutex<HashMap<u32, usize>>>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -115,29 +116,25 @@ impl Coordinator {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        Coordinator::start_at(&std::env::temp_dir().join(name), quorum)
-    }
-
-    /// Listens on a socket at `path` (replacing a stale one), with a `quorum`
-    /// ([`Coordinator::with_quorum`]; 1: none).
-    pub fn start_at(path: &Path, quorum: usize) -> io::Result<Coordinator> {
-        let _ = std::fs::remove_file(path);
-        let listener = UnixListener::bind(path)?;
-        listener.set_nonblocking(true)?;
+        let path = std::env::temp_dir().join(name);
+        // Named by this process's id: anything there was left by a dead process of that id.
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path)?;
         let stop = Arc::new(AtomicBool::new(false));
         let granted = Arc::new(Mutex::new(HashMap::new()));
         let (events, inbox) = mpsc::channel();
         let accepting = {
-            let stop = Arc::clone(&stop);
+            let (stop, events) = (Arc::clone(&stop), events.clone());
             std::thread::spawn(move || accept(&listener, &events, &stop))
         };
         let scheduling = {
-            let (stop, granted) = (Arc::clone(&stop), Arc::clone(&granted));
-            std::thread::spawn(move || schedule(&inbox, quorum, &stop, &granted))
+            let granted = Arc::clone(&granted);
+            std::thread::spawn(move || schedule(&inbox, quorum, &granted))
         };
         Ok(Coordinator {
-            path: path.to_owned(),
+            path,
             stop,
+            events,
             granted,
             threads: vec![accepting, scheduling],
         })
@@ -158,6 +155,9 @@ impl Coordinator {
 impl Drop for Coordinator {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accepting thread, which then sees the stop flag.
+        let _ = UnixStream::connect(&self.path);
+        let _ = self.events.send(Event::Stop);
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
@@ -168,25 +168,21 @@ impl Drop for Coordinator {
 /// Accepts connections until `stop`, each with a thread that reads its requests.
 fn accept(listener: &UnixListener, events: &Sender<Event>, stop: &AtomicBool) {
     let mut next_id = 0u64;
-    while !stop.load(Ordering::SeqCst) {
-        let stream = match listener.accept() {
-            Ok((stream, _)) => stream,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                std::thread::sleep(POLL);
-                continue;
-            }
-            Err(_) => {
-                std::thread::sleep(POLL);
-                continue;
-            }
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else {
+            // Out of descriptors, say: try again shortly rather than spin.
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
         };
         next_id += 1;
         let id = next_id;
         let Ok(reader) = stream.try_clone() else {
             continue;
         };
-        if stream.set_nonblocking(false).is_err() || events.send(Event::Joined(id, stream)).is_err()
-        {
+        if events.send(Event::Joined(id, stream)).is_err() {
             return;
         }
         let events = events.clone();
@@ -212,8 +208,9 @@ fn read_requests(id: u64, stream: UnixStream, events: &Sender<Event>) {
     let _ = events.send(Event::Hello(id, pid));
     let mut byte = [0u8];
     loop {
-        let event = match reader.read(&mut byte) {
-            Ok(1) if byte[0] == ASK => Event::Asks(id),
+        // read_exact retries an interrupted read; end of file is the process leaving.
+        let event = match reader.read_exact(&mut byte) {
+            Ok(()) if byte[0] == ASK => Event::Asks(id),
             _ => Event::Left(id),
         };
         let left = matches!(event, Event::Left(_));
@@ -281,24 +278,14 @@ impl Turns {
     }
 }
 
-/// The scheduler: applies events in the order they came until `stop`, then closes every
-/// connection (which ends their reading threads).
-fn schedule(
-    inbox: &Receiver<Event>,
-    quorum: usize,
-    stop: &AtomicBool,
-    granted: &Mutex<HashMap<u32, usize>>,
-) {
+/// The scheduler: applies events in the order they came until [`Event::Stop`], then closes
+/// every connection, those still queued included (which ends their reading threads).
+fn schedule(inbox: &Receiver<Event>, quorum: usize, granted: &Mutex<HashMap<u32, usize>>) {
     let mut turns = Turns {
         gathering: quorum > 1,
         ..Turns::default()
     };
-    while !stop.load(Ordering::SeqCst) {
-        let event = match inbox.recv_timeout(POLL) {
-            Ok(event) => event,
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
+    while let Ok(event) = inbox.recv() {
         match event {
             Event::Joined(id, stream) => {
                 turns.streams.insert(id, stream);
@@ -314,15 +301,21 @@ fn schedule(
             }
             Event::Left(id) => {
                 turns.leave(id);
-                // A process that left will not join the quorum; one that is gone for good
-                // makes room for the next ones, who gather again.
+                // A process that left will not join the quorum; once all are gone, the next
+                // ones gather again.
                 turns.gathering = quorum > 1 && turns.streams.is_empty();
             }
+            Event::Stop => break,
         }
         if turns.gathering && turns.waiting.len() >= quorum {
             turns.gathering = false;
         }
         turns.grant(granted);
+    }
+    while let Ok(event) = inbox.try_recv() {
+        if let Event::Joined(_, stream) = event {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
     }
     let ids: Vec<u64> = turns.streams.keys().copied().collect();
     for id in ids {
@@ -336,20 +329,26 @@ mod tests {
     use std::sync::{mpsc, Barrier};
     use std::time::Instant;
 
+    /// Runs `test` in a thread and fails when it has not finished within a minute: a broken
+    /// protocol shows up as a wait that never ends, which should fail, not hang the suite.
+    fn within_a_minute<T: Send + 'static>(test: impl FnOnce() -> T + Send + 'static) -> T {
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || done.send(test()));
+        finished
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the protocol hung: no answer within a minute")
+    }
+
     /// Each client holds its turn for a millisecond, `turns` times, and records when it held
-    /// it: `(client, from, to)`.
-    fn hold_turns(
-        coordinator: &Coordinator,
-        clients: usize,
-        turns: usize,
-    ) -> Vec<(usize, Instant, Instant)> {
+    /// it: `(client, from, to)`, in the order they held it.
+    fn hold_turns(path: &Path, clients: usize, turns: usize) -> Vec<(usize, Instant, Instant)> {
         let barrier = Barrier::new(clients);
         let held = Mutex::new(Vec::new());
         std::thread::scope(|s| {
             for client in 0..clients {
                 let (barrier, held) = (&barrier, &held);
                 s.spawn(move || {
-                    let mut c = Client::connect(coordinator.path()).unwrap();
+                    let mut c = Client::connect(path).unwrap();
                     barrier.wait();
                     for _ in 0..turns {
                         c.take_turn().unwrap();
@@ -367,24 +366,14 @@ mod tests {
 
     #[test]
     fn two_clients_alternate_and_never_hold_the_turn_at_once() {
-        let coordinator = Coordinator::start().unwrap();
-        let held = hold_turns(&coordinator, 2, 50);
+        // A quorum of two: both wait before the first turn, so they alternate from the start,
+        // however the threads are scheduled.
+        let coordinator = Coordinator::with_quorum(2).unwrap();
+        let path = coordinator.path().to_owned();
+        let held = within_a_minute(move || hold_turns(&path, 2, 50));
         assert_eq!(held.len(), 100);
         for pair in held.windows(2) {
             assert!(pair[0].2 <= pair[1].1, "turns overlapped: {pair:?}");
-        }
-        // From the later client's first turn to the earlier one's last, both are in the
-        // queue: first come first served alternates them strictly (how many turns one gets
-        // alone before the other's first request depends on scheduling, not on the rule).
-        let first_of = |c: usize| held.iter().position(|h| h.0 == c).unwrap();
-        let last_of = |c: usize| held.iter().rposition(|h| h.0 == c).unwrap();
-        let both_from = first_of(0).max(first_of(1));
-        let both_to = last_of(0).min(last_of(1));
-        assert!(
-            both_from < both_to,
-            "the clients never waited at once: {held:?}"
-        );
-        for pair in held[both_from..=both_to].windows(2) {
             assert_ne!(pair[0].0, pair[1].0, "one client had two turns in a row");
         }
         assert_eq!(coordinator.turns_of(std::process::id()), 100);
@@ -393,20 +382,20 @@ mod tests {
     #[test]
     fn a_client_that_leaves_while_holding_the_turn_passes_it_on() {
         let coordinator = Coordinator::start().unwrap();
-        let mut first = Client::connect(coordinator.path()).unwrap();
-        first.take_turn().unwrap();
-        let waiter = std::thread::spawn({
-            let path = coordinator.path().to_owned();
-            move || {
+        let path = coordinator.path().to_owned();
+        let (left, granted) = within_a_minute(move || {
+            let mut first = Client::connect(&path).unwrap();
+            first.take_turn().unwrap();
+            let waiter = std::thread::spawn(move || {
                 let mut second = Client::connect(&path).unwrap();
                 second.take_turn().unwrap();
                 Instant::now()
-            }
+            });
+            std::thread::sleep(Duration::from_millis(100));
+            let left = Instant::now();
+            drop(first);
+            (left, waiter.join().unwrap())
         });
-        std::thread::sleep(Duration::from_millis(100));
-        let left = Instant::now();
-        drop(first);
-        let granted = waiter.join().unwrap();
         assert!(
             granted >= left,
             "the second got the turn while the first held it"
@@ -416,47 +405,51 @@ mod tests {
     #[test]
     fn with_a_quorum_of_two_the_first_turn_waits_for_the_second_process() {
         let coordinator = Coordinator::with_quorum(2).unwrap();
-        let (granted, first_granted) = mpsc::channel();
-        let first = std::thread::spawn({
-            let path = coordinator.path().to_owned();
-            move || {
-                let mut first = Client::connect(&path).unwrap();
-                first.take_turn().unwrap();
+        let path = coordinator.path().to_owned();
+        // Each takes one turn, records when it got it and leaves (giving the turn up).
+        let one_turn = |path: PathBuf, granted: mpsc::Sender<Instant>| {
+            std::thread::spawn(move || {
+                let mut client = Client::connect(&path).unwrap();
+                client.take_turn().unwrap();
                 granted.send(Instant::now()).unwrap();
-                first
-            }
-        });
+            })
+        };
+        let (granted, grants) = mpsc::channel();
+        let first = one_turn(path.clone(), granted.clone());
         // Alone, it gets no turn (however long it waits: here as long as the test looks).
-        assert!(first_granted
-            .recv_timeout(Duration::from_millis(300))
-            .is_err());
-        let mut second = Client::connect(coordinator.path()).unwrap();
+        assert!(grants.recv_timeout(Duration::from_millis(300)).is_err());
         let asked = Instant::now();
-        let second = std::thread::spawn(move || second.take_turn().map(|_| second));
-        assert!(first_granted.recv().unwrap() >= asked);
-        // The first leaves holding the turn: the second gets it.
-        drop(first.join().unwrap());
-        second.join().unwrap().unwrap();
+        let second = one_turn(path, granted);
+        let both = within_a_minute(move || [grants.recv().unwrap(), grants.recv().unwrap()]);
+        assert!(both.iter().all(|&t| t >= asked), "a turn before the quorum");
+        first.join().unwrap();
+        second.join().unwrap();
     }
 
     #[test]
     fn with_a_quorum_a_process_that_leaves_before_asking_lets_the_other_go() {
         let coordinator = Coordinator::with_quorum(2).unwrap();
-        // Connections are accepted in order: the stayer is known before the leaver leaves.
-        let mut stayer = Client::connect(coordinator.path()).unwrap();
-        let leaver = Client::connect(coordinator.path()).unwrap();
-        drop(leaver);
-        stayer.take_turn().unwrap();
-        stayer.take_turn().unwrap();
+        let path = coordinator.path().to_owned();
+        within_a_minute(move || {
+            // Connections are accepted in order: the stayer is known before the leaver leaves.
+            let mut stayer = Client::connect(&path).unwrap();
+            let leaver = Client::connect(&path).unwrap();
+            drop(leaver);
+            stayer.take_turn().unwrap();
+            stayer.take_turn().unwrap();
+        });
     }
 
     #[test]
     fn a_client_alone_gets_every_turn_at_once() {
         let coordinator = Coordinator::start().unwrap();
-        let mut alone = Client::connect(coordinator.path()).unwrap();
-        for _ in 0..100 {
-            alone.take_turn().unwrap();
-        }
+        let path = coordinator.path().to_owned();
+        within_a_minute(move || {
+            let mut alone = Client::connect(&path).unwrap();
+            for _ in 0..100 {
+                alone.take_turn().unwrap();
+            }
+        });
         assert_eq!(coordinator.turns_of(std::process::id()), 100);
     }
 
