@@ -258,16 +258,16 @@ pub fn medians_per_iteration(record: &RoundsFile) -> Vec<f64> {
 /// The planning warm-up of one strategy: runs 1, 2, 4, … iterations until `warm_up` has
 /// passed; returns the time per iteration of the last batch (the earlier ones pay for first
 /// use: page faults, thread start-up, connections).
-/// With `turns` ([`Plan::turns`]) each call waits for this process's turn first.
+/// With a `coordinator` ([`Plan::turns`]) each call waits for this process's turn first.
 pub fn warm_up(
     measure: &mut Measure<'_>,
     warm_up: Duration,
-    turns: Option<&str>,
+    coordinator: Option<&str>,
 ) -> Result<Duration, Error> {
     let mut iters = 1u64;
     let mut total = Duration::ZERO;
     loop {
-        crate::turns::take(turns)?;
+        turns::take(coordinator)?;
         let elapsed = measure(iters)?;
         total += elapsed;
         if total >= warm_up || iters >= 1 << 40 {

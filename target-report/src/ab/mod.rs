@@ -224,7 +224,13 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
             None => return Ok(Finished::Interrupted(None)),
         }
     }
-    print_sides(&repo, &sides, &envs);
+    // Each side's effective configuration, as its own `cb-config` reads the environment.
+    let known: Vec<Option<Vec<(String, String)>>> = sides
+        .iter()
+        .zip(&envs)
+        .map(|(s, env)| cargo::config(s.built.config.as_deref(), env))
+        .collect();
+    print_sides(&repo, &sides, &envs, &known);
     let plan = plan(&sides, &args, &envs, opts.rounds.max())?;
     let criterion_dir = cwd.join(&opts.criterion_dir);
     let layout = layout.as_ref().map(|(p, l)| (p.as_path(), l));
@@ -247,7 +253,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
             )?
         }
         RoundCount::Sequential(rule) => {
-            let rule = &lock_step_if_both_take_turns(rule, &sides, &envs, &plan.args);
+            let rule = &lock_step_if_both_take_turns(rule, &sides, &known, &plan.args);
             let judge = sequential::Judge {
                 criterion_dir: &criterion_dir,
                 threshold_pct: opts.threshold_pct,
@@ -472,13 +478,13 @@ fn plan(
 }
 
 /// `rule`, with lock step turned off (and a line saying so) when a side's suite does not read
-/// `CB_TURNS` (its `cb-config` does not list it, or it has none), or the runs' Criterion
+/// `CB_TURNS` (its `cb-config` output, `known`, does not list it, or it has none), or the runs' Criterion
 /// options (`args`) include `--quick`, under which the suite measures live, not in rounds
 /// that take turns: either way a run would measure while the other side's does.
 fn lock_step_if_both_take_turns(
     rule: &Stopping,
     sides: &[Side],
-    envs: &[Vec<(String, String)>; 2],
+    known: &[Option<Vec<(String, String)>>],
     args: &[String],
 ) -> Stopping {
     let mut rule = rule.clone();
@@ -490,14 +496,15 @@ fn lock_step_if_both_take_turns(
         rule.lock_step = false;
         return rule;
     }
-    let reads_turns = |side: &Side, env: &[(String, String)]| {
-        cargo::config(side.built.config.as_deref(), env)
+    let reads_turns = |known: &Option<Vec<(String, String)>>| {
+        known
+            .as_ref()
             .is_some_and(|c| c.iter().any(|(name, _)| name == cb_turns::ENV))
     };
     let without: Vec<&str> = sides
         .iter()
-        .zip(envs)
-        .filter(|(side, env)| !reads_turns(side, env))
+        .zip(known)
+        .filter(|(_, known)| !reads_turns(known))
         .map(|(side, _)| side.name)
         .collect();
     if !without.is_empty() {
@@ -511,11 +518,14 @@ fn lock_step_if_both_take_turns(
     rule
 }
 
-/// A side's effective configuration from its `cb-config`, plus the variables in `env` that
+/// A side's effective configuration from its `cb-config` (`known`), plus the variables in `env` that
 /// it does not know, marked `(ignored?)`: an older commit may not read a newer setting such as
 /// `CB_SAMPLES`, and then its runs differ from the other side's. Without `cb-config`: `env`.
-fn side_config(exe: Option<&Path>, env: &[(String, String)]) -> Vec<(String, String)> {
-    let Some(mut known) = cargo::config(exe, env) else {
+fn side_config(
+    known: &Option<Vec<(String, String)>>,
+    env: &[(String, String)],
+) -> Vec<(String, String)> {
+    let Some(mut known) = known.clone() else {
         return env.to_vec();
     };
     for (k, v) in env {
@@ -527,7 +537,12 @@ fn side_config(exe: Option<&Path>, env: &[(String, String)]) -> Vec<(String, Str
 }
 
 /// The sides' commits and `CB_*` configurations, side by side, with a warning per difference.
-fn print_sides(repo: &Repo, sides: &[Side], envs: &[Vec<(String, String)>; 2]) {
+fn print_sides(
+    repo: &Repo,
+    sides: &[Side],
+    envs: &[Vec<(String, String)>; 2],
+    known: &[Option<Vec<(String, String)>>],
+) {
     for side in sides {
         let what = match &side.source {
             Source::Commit(c) => repo
@@ -544,10 +559,10 @@ fn print_sides(repo: &Repo, sides: &[Side], envs: &[Vec<(String, String)>; 2]) {
         };
         eprintln!("{:>4}: {what}", side.name);
     }
-    let configs: Vec<Vec<(String, String)>> = sides
+    let configs: Vec<Vec<(String, String)>> = known
         .iter()
         .zip(envs)
-        .map(|(s, env)| side_config(s.built.config.as_deref(), env))
+        .map(|(known, env)| side_config(known, env))
         .collect();
     let mut names: Vec<&String> = configs.iter().flatten().map(|(k, _)| k).collect();
     names.sort();

@@ -41,8 +41,6 @@ pub enum Pace<'a> {
 pub struct Ran {
     /// Each slot's wall time, `None` for a slot that did not complete.
     pub times: Vec<Option<Duration>>,
-    /// In lock step: the turns each completed slot's run took (0 for the others).
-    pub turns: Vec<usize>,
     /// Whether the stop flag ended it early (completed runs stay, running ones are removed).
     pub interrupted: bool,
 }
@@ -67,7 +65,8 @@ pub fn execute(plan: &Plan, pace: Pace, criterion_dir: &Path, stop: &AtomicBool)
     let started = Instant::now();
     let mut line = StatusLine::new();
     let mut times = vec![None; plan.slots.len()];
-    let mut turns = vec![0; plan.slots.len()];
+    // In lock step, the turns the completed runs took, for the closing line.
+    let mut turns = 0;
     let mut running: Vec<Running> = Vec::new();
     let mut next = 0;
     let mut last_shown = Instant::now();
@@ -79,7 +78,6 @@ pub fn execute(plan: &Plan, pace: Pace, criterion_dir: &Path, stop: &AtomicBool)
             session::remove_dir(&staging)?;
             return Ok(Ran {
                 times,
-                turns,
                 interrupted: true,
             });
         }
@@ -106,7 +104,7 @@ pub fn execute(plan: &Plan, pace: Pace, criterion_dir: &Path, stop: &AtomicBool)
         std::thread::sleep(child::POLL);
     }
     let taken = match pace {
-        Pace::LockStep => format!(", {} turns", turns.iter().sum::<usize>()),
+        Pace::LockStep => format!(", {turns} turns"),
         Pace::Cores(..) => String::new(),
     };
     line.show(
@@ -122,7 +120,6 @@ pub fn execute(plan: &Plan, pace: Pace, criterion_dir: &Path, stop: &AtomicBool)
     session::remove_dir(&staging)?;
     Ok(Ran {
         times,
-        turns,
         interrupted: false,
     })
 }
@@ -177,13 +174,13 @@ impl Runs<'_> {
         Ok(())
     }
 
-    /// Moves every finished run's baselines into place; an error for the first that failed, or
-    /// that ran in lock step without taking a turn.
+    /// Moves every finished run's baselines into place, adding the turns it took to `turns`;
+    /// an error for the first that failed, or that ran in lock step without taking a turn.
     fn reap(
         &self,
         running: &mut Vec<Running>,
         times: &mut [Option<Duration>],
-        turns: &mut [usize],
+        turns: &mut usize,
     ) -> Result<()> {
         let plan = self.plan;
         let mut i = 0;
@@ -201,8 +198,9 @@ impl Runs<'_> {
             let done = running.swap_remove(i);
             let slot = &plan.slots[done.slot];
             if let Some(coordinator) = &self.coordinator {
-                turns[done.slot] = coordinator.turns_of(done.child.id());
-                if turns[done.slot] == 0 && status.success() {
+                let taken = coordinator.turns_of(done.child.id());
+                *turns += taken;
+                if taken == 0 && status.success() {
                     session::remove_dir(&session::slot_home(self.staging, slot))?;
                     return Err(Error::msg(format!(
                         "{} ({} round {}) took no turn in lock step, so its samples may have been taken while the other side measured (a suite that does not read {}, or a run that measures live, as under --quick)",
