@@ -184,30 +184,46 @@ impl Fixture {
             .collect()
     }
 
-    /// The logged runs' times: `(baseline, ids, start ns, end ns)`, in the order they ended.
-    pub fn times(&self) -> Vec<(String, String, u128, u128)> {
-        let text = fs::read_to_string(self.log().with_extension("log.times"));
+    /// The lines of the log with extension `ext` (`log.times`, `log.turns`), split into fields.
+    fn log_fields(&self, ext: &str) -> Vec<Vec<String>> {
+        let text = fs::read_to_string(self.log().with_extension(ext));
         text.unwrap_or_default()
             .lines()
-            .map(|l| {
-                let f: Vec<&str> = l.split(' ').collect();
-                let ns = |s: &str| s.parse::<u128>().unwrap();
-                (f[0].into(), f[1].into(), ns(f[2]), ns(f[3]))
-            })
+            .map(|l| l.split(' ').map(str::to_string).collect())
+            .collect()
+    }
+
+    /// The logged runs' times: `(baseline, ids, start ns, end ns)`, in the order they ended.
+    pub fn times(&self) -> Vec<(String, String, u128, u128)> {
+        let ns = |s: &str| s.parse::<u128>().unwrap();
+        let lines = self.log_fields("log.times").into_iter();
+        lines
+            .map(|f| (f[0].clone(), f[1].clone(), ns(&f[2]), ns(&f[3])))
             .collect()
     }
 
     /// The logged turns: `(baseline, from ns, to ns)`, in the order they were taken.
     pub fn turns(&self) -> Vec<(String, u128, u128)> {
-        let text = fs::read_to_string(self.log().with_extension("log.turns"));
-        text.unwrap_or_default()
-            .lines()
-            .map(|l| {
-                let f: Vec<&str> = l.split(' ').collect();
-                let ns = |s: &str| s.parse::<u128>().unwrap();
-                (f[0].into(), ns(f[1]), ns(f[2]))
-            })
+        let ns = |s: &str| s.parse::<u128>().unwrap();
+        let lines = self.log_fields("log.turns").into_iter();
+        lines
+            .map(|f| (f[0].clone(), ns(&f[1]), ns(&f[2])))
             .collect()
+    }
+
+    /// `ab HEAD HEAD` with 2 rounds of each fake benchmark, `more` arguments after them.
+    pub fn ab_two_rounds(&self, more: &[&str]) -> Command {
+        let mut args = vec![
+            "ab",
+            "HEAD",
+            "HEAD",
+            "--min-rounds",
+            "2",
+            "--max-rounds",
+            "2",
+        ];
+        args.extend(more);
+        self.command(&args)
     }
 
     /// A fake `cb-config` (for `FAKE_CONFIG`) that lists `CB_TURNS`: a suite that takes turns.

@@ -8,25 +8,11 @@ use crate::fake_bench::*;
 use crate::util::*;
 use target_report::runner::session;
 
-/// `ab HEAD HEAD` with 2 rounds of each fake benchmark, `more` arguments after them.
-fn ab(fx: &Fixture, more: &[&str]) -> std::process::Command {
-    let mut args = vec![
-        "ab",
-        "HEAD",
-        "HEAD",
-        "--min-rounds",
-        "2",
-        "--max-rounds",
-        "2",
-    ];
-    args.extend(more);
-    fx.command(&args)
-}
-
 #[test]
 fn the_two_sides_of_a_round_take_turns_and_rounds_follow_one_another() {
     let fx = Fixture::new("ab-lock-step");
-    let out = ab(&fx, &[])
+    let out = fx
+        .ab_two_rounds(&[])
         .env("FAKE_CONFIG", fx.config_with_turns())
         .output()
         .unwrap();
@@ -86,7 +72,7 @@ fn without_a_suite_that_takes_turns_under_quick_or_with_no_lock_step_the_sides_r
         (true, &["--no-lock-step"][..], None),
     ] {
         let fx = Fixture::new("ab-lock-step-off");
-        let mut cmd = ab(&fx, more);
+        let mut cmd = fx.ab_two_rounds(more);
         if config {
             cmd.env("FAKE_CONFIG", fx.config_with_turns());
         }
@@ -112,7 +98,8 @@ fn without_a_suite_that_takes_turns_under_quick_or_with_no_lock_step_the_sides_r
 #[test]
 fn a_run_that_took_no_turn_in_lock_step_is_an_error_and_saves_nothing() {
     let fx = Fixture::new("ab-lock-step-no-turns");
-    let out = ab(&fx, &[])
+    let out = fx
+        .ab_two_rounds(&[])
         .env("FAKE_CONFIG", fx.config_with_turns())
         .env("FAKE_NO_TURNS", "1")
         .output()
@@ -135,7 +122,7 @@ fn sigint_in_lock_step_ends_both_runs_of_the_round_and_removes_them() {
     // that does not come until the hanging run is ended: Ctrl-C must end both (the old one may
     // take its last turns in between, so how many it took is not checked).
     let fx = Fixture::new("ab-lock-step-sigint");
-    let mut cmd = ab(&fx, &[]);
+    let mut cmd = fx.ab_two_rounds(&[]);
     cmd.env("FAKE_CONFIG", fx.config_with_turns());
     let out = interrupted_command(&fx, cmd, ("FAKE_HANG", "ab-new-1"));
     let err = stderr(&out);

@@ -19,17 +19,7 @@ fn latency_bound_benchmarks_run_their_later_rounds_side_by_side() {
     ] {
         let fx = Fixture::new("ab-side-by-side");
         let out = fx
-            .command(&[
-                "ab",
-                "HEAD",
-                "HEAD",
-                "--min-rounds",
-                "2",
-                "--max-rounds",
-                "2",
-                "--side-by-side-cores",
-                cap,
-            ])
+            .ab_two_rounds(&["--side-by-side-cores", cap])
             .env("FAKE_CPU_NS", cpu_ns)
             .env("FAKE_SLEEP", sleep)
             .output()
