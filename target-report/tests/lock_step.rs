@@ -19,6 +19,12 @@ fn the_two_sides_of_a_round_take_turns_and_rounds_follow_one_another() {
     let err = stderr(&out);
     // Two rounds (df = 1) decide nothing: inconclusive.
     assert_eq!(out.status.code(), Some(3), "{err}");
+    // Taken a turn apart, the two sides' samples are paired.
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("median over i of ln(new_r,i/old_r,i)"),
+        "{report}"
+    );
     // Each benchmark's round 0, then its round 1 (alpha's, then beta's): four pairs of runs,
     // six turns each.
     assert_eq!(err.matches("lock step: 2 runs done").count(), 4, "{err}");
@@ -85,6 +91,9 @@ fn without_a_suite_that_takes_turns_under_quick_or_with_no_lock_step_the_sides_r
         }
         assert!(!err.contains("lock step: "), "{err}");
         assert!(fx.turns().is_empty());
+        // Seconds apart, the samples are not paired: each side's fastest.
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(report.contains("ln(min(new_r)/min(old_r))"), "{report}");
         // One after the other: no two runs overlap.
         let mut times = fx.times();
         times.sort_by_key(|t| t.2);

@@ -107,3 +107,83 @@ fn rounds_missing_from_some_baselines_are_listed_and_bad_input_refused() {
     let err = compare::from_rounds(&crit, &old, &new, -1.0).unwrap_err();
     assert!(err.to_string().contains("--threshold"), "{err}");
 }
+
+/// Four A/A rounds in which the machine is 40% faster during the first turn only: in even rounds
+/// that turn is the old side's first sample, in odd rounds the new side's. `jitter` moves each
+/// sample by at most 0.2%, alike on no two samples of a pair.
+fn rounds_with_a_fast_first_turn(crit: &Path) -> (Vec<String>, Vec<String>) {
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    for r in 0..4 {
+        let jitter = |side: usize, i: usize| 1.0 + 0.001 * (((r + i + side) % 3) as f64 - 1.0);
+        let run = |side: usize, fast_first: bool| -> Vec<f64> {
+            (0..10)
+                .map(|i| {
+                    let episode = if i == 0 && fast_first { 0.6 } else { 1.0 };
+                    1e6 * episode * jitter(side, i)
+                })
+                .collect()
+        };
+        let (o, n) = (format!("ab-old-{r}"), format!("ab-new-{r}"));
+        write_samples(crit, "f", &o, &run(0, r % 2 == 0));
+        write_samples(crit, "f", &n, &run(1, r % 2 == 1));
+        old.push(o);
+        new.push(n);
+    }
+    (old, new)
+}
+
+#[test]
+fn in_lock_step_the_paired_samples_cancel_an_episode_that_moves_one_sides_fastest_sample() {
+    let tmp = TempDir::new("cmp-rounds-paired");
+    let crit = tmp.path().join("criterion");
+    let (old, new) = rounds_with_a_fast_first_turn(&crit);
+    let judge = |per_round| {
+        let c = compare::from_sequential_rounds(&crit, (&old, &new), 5.0, None, (per_round, 1));
+        c.unwrap()
+    };
+
+    // Paired sample by sample, every round says "no change" within the jitter.
+    let paired = judge(compare::PerRound::PairedSamples);
+    let e = &paired.entries[0];
+    assert_eq!(e.verdict, Verdict::Unchanged, "{e:?}");
+    assert!(
+        e.log_change.abs() < 0.002 && e.noise.sd_log < 0.003,
+        "{e:?}"
+    );
+    assert!(paired
+        .method
+        .contains("median over i of ln(new_r,i/old_r,i)"));
+    // Each side shows its median, not the episode's sample.
+    assert!((e.old_median_ns / 1e6 - 1.0).abs() < 0.002, "{e:?}");
+
+    // By the fastest samples, the rounds swing by ±51% (ln 0.6) and decide nothing.
+    let fastest = judge(compare::PerRound::Fastest);
+    let e = &fastest.entries[0];
+    assert_eq!(e.verdict, Verdict::Inconclusive, "{e:?}");
+    assert!(e.noise.sd_log > 0.5, "{e:?}");
+    assert!(fastest.method.contains("ln(min(new_r)/min(old_r))"));
+    assert_eq!(fastest.method, compare::ROUNDS_METHOD);
+}
+
+#[test]
+fn paired_samples_pair_as_many_as_the_shorter_run_has() {
+    let tmp = TempDir::new("cmp-rounds-unequal");
+    let crit = tmp.path().join("criterion");
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    for r in 0..4 {
+        let (o, n) = (format!("ab-old-{r}"), format!("ab-new-{r}"));
+        let base: Vec<f64> = (0..10).map(|i| 1e6 * (1.0 + 0.01 * i as f64)).collect();
+        // The new side is 10% slower sample by sample, and has five more samples of ten times
+        // the time: unpaired, they would move the median of the ratios.
+        let slower: Vec<f64> = base.iter().map(|t| t * 1.1).chain([1e7; 5]).collect();
+        write_samples(&crit, "f", &o, &base);
+        write_samples(&crit, "f", &n, &slower);
+        old.push(o);
+        new.push(n);
+    }
+    let per_round = (compare::PerRound::PairedSamples, 1);
+    let c = compare::from_sequential_rounds(&crit, (&old, &new), 5.0, None, per_round).unwrap();
+    let e = &c.entries[0];
+    assert!((e.log_change - 1.1f64.ln()).abs() < 1e-9, "{e:?}");
+    assert_eq!(e.samples, (10, 15));
+}

@@ -313,17 +313,22 @@ impl SweepFixture {
 /// Writes one synthetic benchmark baseline: `benchmark.json` and a `sample.json` of ten
 /// one-iteration samples spread ±0.9% around `median_ns` (group `g`, function `function`).
 pub fn write_baseline(crit: &Path, function: &str, baseline: &str, median_ns: f64) {
+    let times: Vec<f64> = (0..10)
+        .map(|i| median_ns * (1.0 + 0.002 * (i as f64 - 4.5)))
+        .collect();
+    write_samples(crit, function, baseline, &times);
+}
+
+/// `g/<function>` in `baseline` with these one-iteration samples, in the order taken.
+pub fn write_samples(crit: &Path, function: &str, baseline: &str, times: &[f64]) {
     let dir = crit.join("g").join(function).join(baseline);
     fs::create_dir_all(&dir).unwrap();
     let id = serde_json::json!({"group_id": "g", "function_id": function, "value_str": null,
         "throughput": null, "full_id": format!("g/{function}"),
         "directory_name": format!("g/{function}")});
     fs::write(dir.join("benchmark.json"), id.to_string()).unwrap();
-    let times: Vec<f64> = (0..10)
-        .map(|i| median_ns * (1.0 + 0.002 * (i as f64 - 4.5)))
-        .collect();
-    let sample =
-        serde_json::json!({"sampling_mode": "Flat", "iters": vec![1.0; 10], "times": times});
+    let sample = serde_json::json!({"sampling_mode": "Flat", "iters": vec![1.0; times.len()],
+        "times": times});
     fs::write(dir.join("sample.json"), sample.to_string()).unwrap();
 }
 

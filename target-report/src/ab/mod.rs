@@ -269,7 +269,7 @@ pub fn run(opts: &Options, cwd: &Path, stop: &AtomicBool) -> Result<Finished> {
                 (&names.0, &names.1),
                 opts.threshold_pct,
                 layout,
-                rule.looks(),
+                (rule.per_round(), rule.looks()),
             )?;
             c.warnings.extend(budget_warnings(&ran));
             c

@@ -1,12 +1,10 @@
 //! Paired A/B rounds (`ab`): K rounds, each one short Criterion run per side saved as its own
-//! baseline (`ab-old-<r>`, `ab-new-<r>`). Round r gives d_r = ln(min(new_r)/min(old_r)), each
-//! side's fastest per-iteration sample of the run
-//! ([`SavedSample::fastest_per_iteration`](crate::criterion::SavedSample::fastest_per_iteration));
-//! the verdict comes from their spread: d̄ ± t_{K−1}·s/√K. Drift that hits both sides of a round
+//! baseline (`ab-old-<r>`, `ab-new-<r>`). Round r gives one log change d_r ([`PerRound`]); the
+//! verdict comes from their spread: d̄ ± t_{K−1}·s/√K. Drift that hits both sides of a round
 //! alike cancels in d_r, and the round-to-round spread s is exactly the noise the verdict must
 //! beat, so no noise floor is assumed.
 //!
-//! # Why the fastest sample, not the median
+//! # Runs one after the other: the fastest sample, not the median
 //! Interference on a shared machine only adds time, and it comes in episodes of a second or
 //! more: half a run's samples 20% slow, or a parallel strategy at one core's speed. The median
 //! moves with every such episode that covers half a run; the minimum moves only when it covers
@@ -14,6 +12,20 @@
 //! 0.1% (`cpu/sum_of_squares/sequential`), 2.2% to 0.3% (`tokio_current_thread`), 4.3% to 0.5%
 //! (`process_pool`) and 28% to 5.6% (`spawn_blocking`). What it cannot see: a change that slows
 //! only some iterations (a slow path taken one time in ten) moves the median, not the minimum.
+//!
+//! # Runs in lock step: the median of the paired samples
+//! In lock step the two runs of a round take turns sample by sample, so sample i of the old side
+//! and sample i of the new one are taken a turn (about 0.1 s) apart, in the same episode of the
+//! machine. Their ratio cancels the episode; the minimum does not, when an episode starts or ends
+//! within the run and one side's fastest sample falls in it. Over the same lock-step rounds of
+//! 2026-12-06 (two `CB_CPU_START` +10% runs and four A/A runs, 150 benchmark runs of 4–12
+//! rounds), the median of the ln ratios of the paired samples had the smaller worst-case spread
+//! per round, 2.8% against 14.5% (90th percentile 1.6% against 2.4%), at a typical spread a
+//! little above the minimum's (median 0.55% against 0.34% in the A/A runs).
+//! `cpu/sum_of_squares/thread_pool`, whose work grows 10% but its time only 7% (a pool of more
+//! threads than cores ends on the scheduler's tail), had 1.0% and 1.6% against 1.9% and 14.5%.
+//! Without lock step the pairing means nothing (the samples are seconds apart): a median of 4.8%
+//! against 1.3%.
 
 use std::path::Path;
 
@@ -27,24 +39,76 @@ use crate::stats;
 use crate::verdict;
 use crate::verdict::Entry;
 
-/// One sentence on how `ab` decides, printed with every comparison.
+/// What one round's two runs say about the change: d_r, and each side's value for the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PerRound {
+    /// d_r = ln(min(new_r)/min(old_r)), each side's fastest per-iteration sample: for runs one
+    /// after the other, where interference only adds time.
+    Fastest,
+    /// d_r = the median over i of ln(new_r,i/old_r,i), sample i of each side paired (as many
+    /// pairs as the shorter run has): for runs in lock step, where the two samples of a pair are
+    /// taken a turn apart and share the machine's episode. Each side's value is its median.
+    PairedSamples,
+}
+
+impl PerRound {
+    /// d_r from the two runs' per-iteration samples, in the order they were taken (neither empty).
+    pub fn change(self, old: &[f64], new: &[f64]) -> f64 {
+        match self {
+            PerRound::Fastest => (fastest(new) / fastest(old)).ln(),
+            PerRound::PairedSamples => {
+                let ratios: Vec<f64> = old.iter().zip(new).map(|(o, n)| (n / o).ln()).collect();
+                stats::median(&ratios)
+            }
+        }
+    }
+
+    /// The value one run shows for its side (the report's old and new times).
+    pub fn side(self, samples: &[f64]) -> f64 {
+        match self {
+            PerRound::Fastest => fastest(samples),
+            PerRound::PairedSamples => stats::median(samples),
+        }
+    }
+
+    /// How d_r is made, for the method sentence.
+    fn describe(self) -> &'static str {
+        match self {
+            PerRound::Fastest => "d_r = ln(min(new_r)/min(old_r)) per round, each side's fastest per-iteration sample of its run (interference only adds time)",
+            PerRound::PairedSamples => "d_r = the median over i of ln(new_r,i/old_r,i) per round, sample i of each side paired (the runs took turns sample by sample, so the two of a pair share the machine's state)",
+        }
+    }
+}
+
+fn fastest(samples: &[f64]) -> f64 {
+    samples.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+/// One sentence on how `ab` decides, printed with every comparison, for `per_round`.
+pub fn rounds_method(per_round: PerRound) -> String {
+    ROUNDS_METHOD.replacen(PerRound::Fastest.describe(), per_round.describe(), 1)
+}
+
+/// One sentence on how `ab` decides, printed with every comparison (runs one after the other;
+/// [`rounds_method`] for lock step).
 pub const ROUNDS_METHOD: &str = "K paired rounds, each one short Criterion run per side; d_r = ln(min(new_r)/min(old_r)) per round, each side's fastest per-iteration sample of its run (interference only adds time); d̄ ± t(K−1)·s/√K with s the SD of the d_r; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it, else the 95% interval. Regressed at 80% = the true change called regressed with at least 80% probability (one-sided at α/m, Holm's worst case over the m benchmarks; the uncertainty of se integrated over its degrees of freedom); unchanged at 80% = the true changes within ± which it is called unchanged with 80% probability (or, when not even no change is, the se that would take). Rounds for T = the K at which both a true change of 2T is called regressed and no change is called unchanged, each with 80% probability.";
 
 /// The per-round data of one benchmark, or why it is not complete.
 enum Rounds {
     /// In none of the baselines.
     Absent,
-    /// Every baseline has a sample: (id, per-round fastest samples, fewest samples in a round).
-    Complete(String, Vec<f64>, usize),
+    /// Every baseline has a sample: (id, per-round per-iteration samples, fewest samples in a
+    /// round).
+    Complete(String, Vec<Vec<f64>>, usize),
     /// Some baselines have it, others do not: (id, the baselines without a sample).
     Partial(String, Vec<String>),
 }
 
 /// One side's rounds of one benchmark as found: its id (if any baseline has it) and per
-/// baseline its fastest sample and sample count, `None` where the baseline has no sample.
+/// baseline its per-iteration samples, `None` where the baseline has none.
 struct Found {
     id: Option<String>,
-    rounds: Vec<Option<(f64, usize)>>,
+    rounds: Vec<Option<Vec<f64>>>,
 }
 
 fn find_rounds(dir: &BenchDir, names: &[String]) -> Result<Found> {
@@ -56,8 +120,8 @@ fn find_rounds(dir: &BenchDir, names: &[String]) -> Result<Found> {
                 id: b,
                 sample: Some(s),
                 ..
-            }) => {
-                rounds.push(Some((s.fastest_per_iteration(), s.times.len())));
+            }) if !s.times.is_empty() => {
+                rounds.push(Some(s.per_iteration()));
                 id = Some(b.full_id);
             }
             Some(m) => {
@@ -96,9 +160,9 @@ impl Found {
         if !missing.is_empty() {
             return Rounds::Partial(id, missing);
         }
-        let fastest = self.rounds.iter().flatten().map(|r| r.0).collect();
-        let fewest = self.rounds.iter().flatten().map(|r| r.1).min();
-        Rounds::Complete(id, fastest, fewest.unwrap_or(0))
+        let fewest = self.rounds.iter().flatten().map(Vec::len).min();
+        let samples = self.rounds.into_iter().flatten().collect();
+        Rounds::Complete(id, samples, fewest.unwrap_or(0))
     }
 }
 
@@ -165,26 +229,32 @@ pub fn from_rounds_with_layout(
     threshold_pct: f64,
     layout: Option<(&Path, &LayoutNoise)>,
 ) -> Result<Comparison> {
-    from_paired_rounds(criterion_dir, (old, new), threshold_pct, layout, None)
+    from_paired_rounds(
+        criterion_dir,
+        (old, new),
+        threshold_pct,
+        layout,
+        (PerRound::Fastest, None),
+    )
 }
 
 /// [`from_rounds_with_layout`] for `ab`'s sequential rounds: `old` and `new` name the most
 /// rounds any benchmark may have (`--max-rounds`), each benchmark's rounds are the first k of
-/// them (k ≥ 2: it stopped when decided), and each was looked at up to `looks` times
-/// ([`Entry::looks`]: α is split over them).
+/// them (k ≥ 2: it stopped when decided), each was looked at up to `looks` times
+/// ([`Entry::looks`]: α is split over them), and `per_round` makes each round's d_r.
 pub fn from_sequential_rounds(
     criterion_dir: &Path,
     (old, new): (&[String], &[String]),
     threshold_pct: f64,
     layout: Option<(&Path, &LayoutNoise)>,
-    looks: usize,
+    (per_round, looks): (PerRound, usize),
 ) -> Result<Comparison> {
     from_paired_rounds(
         criterion_dir,
         (old, new),
         threshold_pct,
         layout,
-        Some(looks),
+        (per_round, Some(looks)),
     )
 }
 
@@ -194,7 +264,7 @@ fn from_paired_rounds(
     (old, new): (&[String], &[String]),
     threshold_pct: f64,
     layout: Option<(&Path, &LayoutNoise)>,
-    looks: Option<usize>,
+    (per_round, looks): (PerRound, Option<usize>),
 ) -> Result<Comparison> {
     compare::check_threshold(threshold_pct)?;
     let (old, new, found) = rounds_to_compare(criterion_dir, (old, new), looks.is_some())?;
@@ -210,7 +280,7 @@ fn from_paired_rounds(
             (Rounds::Complete(id, ..), Rounds::Absent) => removed.push(id),
             (Rounds::Complete(id, mo, so), Rounds::Complete(_, mn, sn)) => {
                 let term = layout.and_then(|(_, l)| l.term(&id));
-                let mut e = entry(id.clone(), &mo, &mn, (so, sn), term);
+                let mut e = round_entry(id.clone(), per_round, (&mo, &mn), (so, sn), term);
                 e.looks = looks.unwrap_or(1);
                 entries.push(e);
                 compared.push((dir, id));
@@ -228,7 +298,7 @@ fn from_paired_rounds(
         old: label(old),
         new: label(new),
         threshold_pct,
-        method: ROUNDS_METHOD.to_string(),
+        method: rounds_method(per_round),
         noise: noise_sentences(&entries, layout),
         entries,
         added,
@@ -317,8 +387,27 @@ fn noise_sentences(entries: &[Entry], layout: Option<(&Path, &LayoutNoise)>) -> 
     out
 }
 
-/// One benchmark from its per-round values (each run's fastest sample) on each side, undecided; `layout` adds
-/// 2σ²_layout to the variance of the mean change.
+/// One benchmark from each round's samples on each side (in the order taken), with d_r made by
+/// `per_round`, undecided; `layout` adds 2σ²_layout to the variance of the mean change.
+fn round_entry(
+    id: String,
+    per_round: PerRound,
+    (old, new): (&[Vec<f64>], &[Vec<f64>]),
+    samples: (usize, usize),
+    layout: Option<LayoutTerm>,
+) -> Entry {
+    let d: Vec<f64> = old
+        .iter()
+        .zip(new)
+        .map(|(o, n)| per_round.change(o, n))
+        .collect();
+    let side = |runs: &[Vec<f64>]| -> Vec<f64> { runs.iter().map(|r| per_round.side(r)).collect() };
+    entry_of_changes(id, &d, (&side(old), &side(new)), samples, layout)
+}
+
+/// One benchmark from its per-round values on each side, d_r = ln(new_r/old_r), undecided;
+/// `layout` adds 2σ²_layout to the variance of the mean change. (The tests' way in.)
+#[cfg(test)]
 pub(crate) fn entry(
     id: String,
     old: &[f64],
@@ -326,9 +415,21 @@ pub(crate) fn entry(
     samples: (usize, usize),
     layout: Option<LayoutTerm>,
 ) -> Entry {
-    let k = old.len();
     let d: Vec<f64> = old.iter().zip(new).map(|(o, n)| (n / o).ln()).collect();
-    let s = stats::sd(&d);
+    entry_of_changes(id, &d, (old, new), samples, layout)
+}
+
+/// One benchmark from its per-round changes `d` and each side's per-round values (shown as
+/// their geometric means), undecided.
+fn entry_of_changes(
+    id: String,
+    d: &[f64],
+    (old, new): (&[f64], &[f64]),
+    samples: (usize, usize),
+    layout: Option<LayoutTerm>,
+) -> Entry {
+    let k = d.len();
+    let s = stats::sd(d);
     let df = Some((k - 1) as f64);
     let log_mean = |xs: &[f64]| stats::mean(&xs.iter().map(|x| x.ln()).collect::<Vec<_>>());
     let se_rounds = s / (k as f64).sqrt();
@@ -340,7 +441,7 @@ pub(crate) fn entry(
         id,
         log_mean(old).exp(),
         log_mean(new).exp(),
-        stats::mean(&d),
+        stats::mean(d),
         se,
         se_df,
         Noise {

@@ -27,8 +27,8 @@ use crate::format::format_duration;
 /// The suite settings of every short run (`ab`'s rounds, `layout`'s and `backfill`'s runs)
 /// unless the user set them: Criterion's fewest samples,
 /// samples of 100 ms, one iteration per sample for strategies slower than that, and no untimed
-/// timeline run (nobody reads it in a round). A round is one short run whose fastest sample is
-/// one of K paired values: the spread between rounds, not a run's own precision, bounds the
+/// timeline run (nobody reads it in a round). A round is one short run per side that gives one of
+/// K paired values: the spread between rounds, not a run's own precision, bounds the
 /// verdict, so a round spends as little time as 10 samples allow.
 pub const ROUND_SETTINGS: [(&str, &str); 4] = [
     ("CB_SAMPLES", "10"),

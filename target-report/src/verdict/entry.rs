@@ -72,7 +72,7 @@ pub struct Entry {
     /// Criterion's full id.
     pub id: String,
     /// Median per-iteration time on the old side, ns (for `ab`'s rounds: the geometric mean of
-    /// the rounds' values, each run's fastest sample).
+    /// the rounds' values, each run's fastest sample, or its median in lock step).
     pub old_median_ns: f64,
     /// Median per-iteration time on the new side, ns (same).
     pub new_median_ns: f64,

@@ -439,7 +439,7 @@ fn current_entry(judge: &Judge, id: &str, rule: &Stopping) -> Result<Option<Entr
         (&names.0, &names.1),
         judge.threshold_pct,
         judge.layout,
-        rule.looks(),
+        (rule.per_round(), rule.looks()),
     )?;
     Ok(c.entries.into_iter().find(|e| e.id == id))
 }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::compare::PerRound;
 use crate::error::{Error, Result};
 
 /// Default `--min-rounds`: the first batch, even so that old-first and new-first rounds
@@ -55,6 +56,16 @@ impl Default for Stopping {
 }
 
 impl Stopping {
+    /// How a round's two runs make its change: in lock step sample i of each side are a turn
+    /// apart, so they are paired; one after the other, each side's fastest sample.
+    pub fn per_round(&self) -> PerRound {
+        if self.lock_step {
+            PerRound::PairedSamples
+        } else {
+            PerRound::Fastest
+        }
+    }
+
     /// The most looks at one benchmark: after the first batch and after each later step.
     pub fn looks(&self) -> usize {
         (self.max_rounds - self.min_rounds) / STEP + 1
