@@ -189,16 +189,40 @@ fn fill_power(e: &mut Entry, rules: &power::Rules, threshold_pct: f64, m: usize)
     e.unchanged_within = p.unchanged_within;
     e.se_for_unchanged = p.se_for_unchanged;
     if e.noise.source == Source::PairedRounds {
-        // One build per side: 2σ²_layout stays whatever the number of rounds.
-        let floor = e
-            .noise
-            .layout
-            .map_or(0.0, |l| std::f64::consts::SQRT_2 * l.sd_log);
-        let r = power::rounds_needed_at_looks(e.noise.sd_log, floor, threshold_pct, m, e.looks);
+        let r = power::rounds_needed_at_looks(
+            e.noise.sd_log,
+            layout_floor(e),
+            threshold_pct,
+            m,
+            e.looks,
+        );
         e.rounds_for_regressed = r.and_then(|r| r.regressed);
         e.rounds_for_unchanged = r.and_then(|r| r.unchanged);
         e.rounds_needed = r.and_then(|r| r.both());
     }
+}
+
+/// The part of a paired-rounds se that rounds do not shrink: with one build per side,
+/// 2σ²_layout stays whatever the number of rounds (√2·σ_layout).
+fn layout_floor(e: &Entry) -> f64 {
+    e.noise
+        .layout
+        .map_or(0.0, |l| std::f64::consts::SQRT_2 * l.sd_log)
+}
+
+/// For a benchmark of paired rounds whose estimate lies beyond ±T: the rounds at which, were
+/// its true change the estimate, it would be called regressed (improved) with 80% probability
+/// among `m`, at its spread so far; `None` when no number of rounds the search tries gets there.
+/// What `ab` tells of a benchmark that sits just beyond the threshold.
+pub fn rounds_at_estimate(e: &Entry, threshold_pct: f64, m: usize) -> Option<u64> {
+    power::rounds_to_call_at_looks(
+        e.noise.sd_log,
+        layout_floor(e),
+        e.log_change,
+        threshold_pct,
+        m,
+        e.looks,
+    )
 }
 
 /// What does not depend on se ([`power::Rules`]), once per df, family size and looks, and

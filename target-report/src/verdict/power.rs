@@ -314,22 +314,46 @@ pub fn rounds_needed_at_looks(
         });
     }
     let big = (1.0 + 2.0 * threshold_pct / 100.0).ln();
-    let at = |k: u64| {
-        let df = Some((k - 1) as f64);
-        let se = (sd * sd / k as f64 + floor * floor).sqrt();
-        (se, df, SeRatio::new(df))
-    };
-    let regressed = first_k(|k| {
-        let (se, df, ratio) = at(k);
-        p_called_regressed((big - t) / se, q_regressed_at_looks(df, m, looks), &ratio) >= POWER
-    });
+    let regressed = rounds_to_call_at_looks(sd, floor, big, threshold_pct, m, looks);
     let unchanged = first_k(|k| {
-        let (se, df, ratio) = at(k);
+        let (se, df, ratio) = at_rounds(sd, floor, k);
         p_called_unchanged(0.0, t / se, q_unchanged_at_looks(df, looks), &ratio) >= POWER
     });
     Some(Rounds {
         regressed,
         unchanged,
+    })
+}
+
+/// se = √(sd²/K + floor²), its df (K − 1) and the distribution of ŝe/se at K rounds.
+fn at_rounds(sd: f64, floor: f64, k: u64) -> (f64, Option<f64>, SeRatio) {
+    let df = Some((k - 1) as f64);
+    let se = (sd * sd / k as f64 + floor * floor).sqrt();
+    (se, df, SeRatio::new(df))
+}
+
+/// The rounds K at which a true log change `change` beyond ±T is called regressed (beyond +T)
+/// or improved (beyond −T, by symmetry) with [`POWER`], by the rule of
+/// [`rounds_needed_at_looks`] (se = √(sd²/K + floor²), up to `looks` looks, among `m`).
+/// `None` when |`change`| ≤ T, or when no K up to the search's limit gets there.
+pub fn rounds_to_call_at_looks(
+    sd: f64,
+    floor: f64,
+    change: f64,
+    threshold_pct: f64,
+    m: usize,
+    looks: usize,
+) -> Option<u64> {
+    let beyond = change.abs() - (1.0 + threshold_pct / 100.0).ln();
+    if !(beyond > 0.0 && sd.is_finite() && floor.is_finite()) {
+        return None;
+    }
+    if sd <= 0.0 && floor <= 0.0 {
+        return Some(2);
+    }
+    first_k(|k| {
+        let (se, df, ratio) = at_rounds(sd, floor, k);
+        p_called_regressed(beyond / se, q_regressed_at_looks(df, m, looks), &ratio) >= POWER
     })
 }
 
@@ -419,6 +443,35 @@ mod tests {
             assert!(called(0.0, sd, Some(ku - 1), 5.0, m).1 < POWER, "{r:?}");
         }
         assert_eq!(r.both(), Some(kr.max(ku) as u64));
+    }
+
+    #[test]
+    fn the_rounds_to_call_an_estimate_match_a_simulation_of_the_rule() {
+        // `cpu/sum_of_squares/thread_pool` at +10% work: +6.2% at 1.02% per round, among 20.
+        let (sd, m, change) = (0.0102, 20, 1.062f64.ln());
+        let k = rounds_to_call_at_looks(sd, 0.0, change, 5.0, m, 1).unwrap() as usize;
+        let (at, below) = (
+            called(change, sd, Some(k), 5.0, m).0,
+            called(change, sd, Some(k - 1), 5.0, m).0,
+        );
+        eprintln!("+6.2% at 1.02%: regressed {at} at K = {k}, {below} at K − 1");
+        assert!(at >= POWER - 0.02 && below < POWER, "{k}: {at} {below}");
+        // An improvement as far below −T takes as many; within ±T nothing is ever called.
+        assert_eq!(
+            rounds_to_call_at_looks(sd, 0.0, -change, 5.0, m, 1),
+            Some(k as u64)
+        );
+        assert_eq!(rounds_to_call_at_looks(sd, 0.0, 0.04, 5.0, m, 1), None);
+        // More looks split α further: more rounds.
+        let five = rounds_to_call_at_looks(sd, 0.0, change, 5.0, m, 5).unwrap();
+        assert!(five > k as u64, "{five} vs {k}");
+        // At 2T it is the stated rounds for a regression.
+        let r = rounds_needed(0.02, 5.0, 30).unwrap();
+        let twice = 1.1f64.ln();
+        assert_eq!(
+            rounds_to_call_at_looks(0.02, 0.0, twice, 5.0, 30, 1),
+            r.regressed
+        );
     }
 
     #[test]

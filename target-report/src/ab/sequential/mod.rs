@@ -404,7 +404,14 @@ fn look(
     let decided = verdict::decided_alone(&e, judge.threshold_pct, m);
     let gives_up =
         decided.is_none() && k < rule.max_rounds && futile(&e, judge.threshold_pct, rule);
-    eprintln!("  {}", look_line(&e, k, decided, rule, gives_up));
+    let beyond_threshold = e.log_change.abs() > (1.0 + judge.threshold_pct / 100.0).ln();
+    let at_estimate =
+        beyond_threshold.then(|| verdict::rounds_at_estimate(&e, judge.threshold_pct, m));
+    let undecided = Undecided {
+        gives_up,
+        at_estimate,
+    };
+    eprintln!("  {}", look_line(&e, k, decided, rule, &undecided));
     if gives_up {
         Ok((Some(Verdict::Inconclusive), true))
     } else {
@@ -444,13 +451,22 @@ fn current_entry(judge: &Judge, id: &str, rule: &Stopping) -> Result<Option<Entr
     Ok(c.entries.into_iter().find(|e| e.id == id))
 }
 
+/// What a look knows of a benchmark it leaves undecided.
+struct Undecided {
+    /// Stopped: more rounds are unlikely to decide it ([`futile`]).
+    gives_up: bool,
+    /// With its estimate beyond ±T: the rounds at which, were the estimate its true change, it
+    /// would be called regressed (improved) with 80% probability (`Some(None)`: out of reach).
+    at_estimate: Option<Option<u64>>,
+}
+
 /// `cpu/fib/rayon after 4 rounds: +1.2% (99% −3.1% … +5.6%): undecided; unchanged by ~8 rounds`.
 fn look_line(
     e: &Entry,
     k: usize,
     decided: Option<Verdict>,
     rule: &Stopping,
-    gives_up: bool,
+    undecided: &Undecided,
 ) -> String {
     let (lo, hi) = verdict::unchanged_interval(e.log_change, e.se, e.df, e.looks);
     let pct = |x: f64| format!("{:+.1}%", 100.0 * (x.exp() - 1.0));
@@ -462,13 +478,42 @@ fn look_line(
         pct(lo),
         pct(hi)
     );
-    match decided {
-        Some(v) => format!("{head}: {}", v.as_str()),
-        None if k >= rule.max_rounds => format!("{head}: undecided at --max-rounds"),
-        None if gives_up => format!(
+    let at_estimate = undecided
+        .at_estimate
+        .map(|r| estimate_could(e.log_change, r, rule));
+    match (decided, at_estimate) {
+        (Some(v), _) => format!("{head}: {}", v.as_str()),
+        (None, Some(could)) if k >= rule.max_rounds => {
+            format!("{head}: undecided at --max-rounds; {could}")
+        }
+        (None, None) if k >= rule.max_rounds => format!("{head}: undecided at --max-rounds"),
+        (None, _) if undecided.gives_up => format!(
             "{head}: undecided; at this spread not even no change would be called unchanged by --max-rounds: no more rounds"
         ),
-        None => format!("{head}: undecided; {}", next_could(e, k, rule)),
+        (None, Some(could)) => format!("{head}: undecided; {could}"),
+        (None, None) => format!("{head}: undecided; {}", next_could(e, k, rule)),
+    }
+}
+
+/// For an estimate beyond ±T: when it would be named, were it the true change.
+fn estimate_could(log_change: f64, rounds: Option<u64>, rule: &Stopping) -> String {
+    let pct = format!("{:+.1}%", 100.0 * (log_change.exp() - 1.0));
+    let verdict = if log_change > 0.0 {
+        "regressed"
+    } else {
+        "improved"
+    };
+    match rounds {
+        Some(r) if r as usize <= rule.max_rounds => {
+            format!("were the change the {pct} estimated, it would likely (80%) be called {verdict} by {r} rounds")
+        }
+        Some(r) => format!(
+            "were the change the {pct} estimated, it would likely (80%) be called {verdict} only by {r} rounds, beyond --max-rounds {}",
+            rule.max_rounds
+        ),
+        None => format!(
+            "were the change the {pct} estimated, no number of rounds would likely call it {verdict} at this spread"
+        ),
     }
 }
 

@@ -151,6 +151,43 @@ fn only_a_spread_no_round_count_can_beat_and_an_estimate_within_t_is_futile() {
 }
 
 #[test]
+fn an_estimate_beyond_t_says_by_when_it_would_be_named() {
+    let rule = Stopping::default();
+    // K rounds of ln ratios alternating ±spread around the mean, among 20 benchmarks.
+    let entry = |mean: f64, spread: f64, k: usize| {
+        let new: Vec<f64> = (0..k)
+            .map(|i| (mean + if i % 2 == 0 { -spread } else { spread }).exp())
+            .collect();
+        let mut e = paired_entry("g/f".into(), &vec![1.0; k], &new, (10, 10), None);
+        e.looks = rule.looks();
+        verdict::fill_power_among(&mut e, 5.0, 20);
+        e
+    };
+    let line = |e: &Entry, k: usize| {
+        let undecided = Undecided {
+            gives_up: false,
+            at_estimate: Some(verdict::rounds_at_estimate(e, 5.0, 20)),
+        };
+        look_line(e, k, None, &rule, &undecided)
+    };
+    // `cpu/sum_of_squares/thread_pool` at +10% work: +6.2% at about 1% per round, beyond T,
+    // but 12 rounds cannot name it at the rule's 99.95%.
+    let e = entry(1.062f64.ln(), 0.01, 12);
+    let text = line(&e, 12);
+    eprintln!("{text}");
+    let says = "undecided at --max-rounds; were the change the +6.2% estimated, it would likely (80%) be called regressed only by";
+    assert!(text.contains(says), "{text}");
+    assert!(text.ends_with("rounds, beyond --max-rounds 12"), "{text}");
+    // −9% at that spread after 4 rounds: improved, within reach.
+    let e = entry(0.91f64.ln(), 0.01, 4);
+    let r = verdict::rounds_at_estimate(&e, 5.0, 20).unwrap();
+    assert!((4..=rule.max_rounds as u64).contains(&r), "{r}");
+    let text = line(&e, 4);
+    let says = format!("undecided; were the change the -9.0% estimated, it would likely (80%) be called improved by {r} rounds");
+    assert!(text.ends_with(&says), "{text}");
+}
+
+#[test]
 fn budgets_parse_and_the_rule_counts_its_looks() {
     assert_eq!(parse_budget("20m"), Ok(Duration::from_secs(1200)));
     assert_eq!(parse_budget("1h30m"), Ok(Duration::from_secs(5400)));
