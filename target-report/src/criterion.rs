@@ -120,17 +120,6 @@ impl SavedSample {
             .map(|(i, t)| t / i)
             .collect()
     }
-
-    /// The fastest per-iteration time of the run: its least-disturbed sample. On a shared
-    /// machine interference only ever adds time (another process's turn on the core, a lost
-    /// vCPU, a cold cache), so the minimum estimates the undisturbed speed with far less spread
-    /// between runs than the median (measured here: `cpu/sum_of_squares/sequential` 1.1% per
-    /// round by the median, 0.1% by the minimum, over the same 4 `ab` rounds).
-    pub fn fastest_per_iteration(&self) -> f64 {
-        self.per_iteration()
-            .into_iter()
-            .fold(f64::INFINITY, f64::min)
-    }
 }
 
 /// Reads and parses one JSON file; any failure names the file.
@@ -333,15 +322,5 @@ mod tests {
             times: vec![10.0, 30.0, 40.0],
         };
         assert_eq!(s.per_iteration(), vec![10.0, 15.0, 10.0]);
-    }
-
-    #[test]
-    fn the_fastest_sample_is_the_least_per_iteration_time() {
-        let s = SavedSample {
-            sampling_mode: "Flat".into(),
-            iters: vec![2.0, 1.0, 4.0],
-            times: vec![30.0, 14.0, 80.0],
-        };
-        assert_eq!(s.fastest_per_iteration(), 14.0);
     }
 }

@@ -108,12 +108,28 @@ fn rounds_missing_from_some_baselines_are_listed_and_bad_input_refused() {
     assert!(err.to_string().contains("--threshold"), "{err}");
 }
 
+/// Four rounds of `g/f`, round r's old and new samples (in the order taken) from `runs(r)`.
+fn four_rounds(
+    crit: &Path,
+    runs: impl Fn(usize) -> (Vec<f64>, Vec<f64>),
+) -> (Vec<String>, Vec<String>) {
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    for r in 0..4 {
+        let (o, n) = (format!("ab-old-{r}"), format!("ab-new-{r}"));
+        let (old_times, new_times) = runs(r);
+        write_samples(crit, "f", &o, &old_times);
+        write_samples(crit, "f", &n, &new_times);
+        old.push(o);
+        new.push(n);
+    }
+    (old, new)
+}
+
 /// Four A/A rounds in which the machine is 40% faster during the first turn only: in even rounds
 /// that turn is the old side's first sample, in odd rounds the new side's. `jitter` moves each
 /// sample by at most 0.2%, alike on no two samples of a pair.
 fn rounds_with_a_fast_first_turn(crit: &Path) -> (Vec<String>, Vec<String>) {
-    let (mut old, mut new) = (Vec::new(), Vec::new());
-    for r in 0..4 {
+    four_rounds(crit, |r| {
         let jitter = |side: usize, i: usize| 1.0 + 0.001 * (((r + i + side) % 3) as f64 - 1.0);
         let run = |side: usize, fast_first: bool| -> Vec<f64> {
             (0..10)
@@ -123,13 +139,8 @@ fn rounds_with_a_fast_first_turn(crit: &Path) -> (Vec<String>, Vec<String>) {
                 })
                 .collect()
         };
-        let (o, n) = (format!("ab-old-{r}"), format!("ab-new-{r}"));
-        write_samples(crit, "f", &o, &run(0, r % 2 == 0));
-        write_samples(crit, "f", &n, &run(1, r % 2 == 1));
-        old.push(o);
-        new.push(n);
-    }
-    (old, new)
+        (run(0, r % 2 == 0), run(1, r % 2 == 1))
+    })
 }
 
 #[test]
@@ -162,25 +173,23 @@ fn in_lock_step_the_paired_samples_cancel_an_episode_that_moves_one_sides_fastes
     assert_eq!(e.verdict, Verdict::Inconclusive, "{e:?}");
     assert!(e.noise.sd_log > 0.5, "{e:?}");
     assert!(fastest.method.contains("ln(min(new_r)/min(old_r))"));
-    assert_eq!(fastest.method, compare::ROUNDS_METHOD);
+    assert_eq!(
+        fastest.method,
+        compare::rounds_method(compare::PerRound::Fastest)
+    );
 }
 
 #[test]
 fn paired_samples_pair_as_many_as_the_shorter_run_has() {
     let tmp = TempDir::new("cmp-rounds-unequal");
     let crit = tmp.path().join("criterion");
-    let (mut old, mut new) = (Vec::new(), Vec::new());
-    for r in 0..4 {
-        let (o, n) = (format!("ab-old-{r}"), format!("ab-new-{r}"));
+    let (old, new) = four_rounds(&crit, |_| {
         let base: Vec<f64> = (0..10).map(|i| 1e6 * (1.0 + 0.01 * i as f64)).collect();
         // The new side is 10% slower sample by sample, and has five more samples of ten times
         // the time: unpaired, they would move the median of the ratios.
         let slower: Vec<f64> = base.iter().map(|t| t * 1.1).chain([1e7; 5]).collect();
-        write_samples(&crit, "f", &o, &base);
-        write_samples(&crit, "f", &n, &slower);
-        old.push(o);
-        new.push(n);
-    }
+        (base, slower)
+    });
     let per_round = (compare::PerRound::PairedSamples, 1);
     let c = compare::from_sequential_rounds(&crit, (&old, &new), 5.0, None, per_round).unwrap();
     let e = &c.entries[0];

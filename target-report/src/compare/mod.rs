@@ -33,11 +33,9 @@ pub use crate::verdict::{DecisionInterval, Entry, Verdict, FEW_SAMPLES};
 pub use config::{side_by_side, ConfigRow, Configs};
 pub use model::Comparison;
 #[cfg(test)]
-#[cfg(test)]
 pub(crate) use rounds::entry as paired_entry;
 pub use rounds::{
     from_rounds, from_rounds_with_layout, from_sequential_rounds, rounds_method, PerRound,
-    ROUNDS_METHOD,
 };
 
 use crate::criterion::{self, BenchDir, Measured};

@@ -80,26 +80,29 @@ impl PerRound {
     }
 }
 
+/// A run's least-disturbed sample: interference on a shared machine only ever adds time (another
+/// process's turn on the core, a lost vCPU, a cold cache).
 fn fastest(samples: &[f64]) -> f64 {
     samples.iter().copied().fold(f64::INFINITY, f64::min)
 }
 
 /// One sentence on how `ab` decides, printed with every comparison, for `per_round`.
 pub fn rounds_method(per_round: PerRound) -> String {
-    ROUNDS_METHOD.replacen(PerRound::Fastest.describe(), per_round.describe(), 1)
+    format!(
+        "K paired rounds, each one short Criterion run per side; {}; {METHOD_RULE}",
+        per_round.describe()
+    )
 }
 
-/// One sentence on how `ab` decides, printed with every comparison (runs one after the other;
-/// [`rounds_method`] for lock step).
-pub const ROUNDS_METHOD: &str = "K paired rounds, each one short Criterion run per side; d_r = ln(min(new_r)/min(old_r)) per round, each side's fastest per-iteration sample of its run (interference only adds time); d̄ ± t(K−1)·s/√K with s the SD of the d_r; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it, else the 95% interval. Regressed at 80% = the true change called regressed with at least 80% probability (one-sided at α/m, Holm's worst case over the m benchmarks; the uncertainty of se integrated over its degrees of freedom); unchanged at 80% = the true changes within ± which it is called unchanged with 80% probability (or, when not even no change is, the se that would take). Rounds for T = the K at which both a true change of 2T is called regressed and no change is called unchanged, each with 80% probability.";
+/// The rule applied to the rounds' d_r, for the method sentence.
+const METHOD_RULE: &str = "d̄ ± t(K−1)·s/√K with s the SD of the d_r; regressed (improved) = the one-sided t-test that the change exceeds +T (−T) rejects at α = 0.05 after Holm's correction over all benchmarks; unchanged = the 95% interval lies within ±T; otherwise inconclusive. The interval shown with regressed (improved) is the one-sided bound at the Holm level that decided it, else the 95% interval. Regressed at 80% = the true change called regressed with at least 80% probability (one-sided at α/m, Holm's worst case over the m benchmarks; the uncertainty of se integrated over its degrees of freedom); unchanged at 80% = the true changes within ± which it is called unchanged with 80% probability (or, when not even no change is, the se that would take). Rounds for T = the K at which both a true change of 2T is called regressed and no change is called unchanged, each with 80% probability.";
 
 /// The per-round data of one benchmark, or why it is not complete.
 enum Rounds {
     /// In none of the baselines.
     Absent,
-    /// Every baseline has a sample: (id, per-round per-iteration samples, fewest samples in a
-    /// round).
-    Complete(String, Vec<Vec<f64>>, usize),
+    /// Every baseline has a sample: (id, per-round per-iteration samples).
+    Complete(String, Vec<Vec<f64>>),
     /// Some baselines have it, others do not: (id, the baselines without a sample).
     Partial(String, Vec<String>),
 }
@@ -160,9 +163,7 @@ impl Found {
         if !missing.is_empty() {
             return Rounds::Partial(id, missing);
         }
-        let fewest = self.rounds.iter().flatten().map(Vec::len).min();
-        let samples = self.rounds.into_iter().flatten().collect();
-        Rounds::Complete(id, samples, fewest.unwrap_or(0))
+        Rounds::Complete(id, self.rounds.into_iter().flatten().collect())
     }
 }
 
@@ -278,9 +279,9 @@ fn from_paired_rounds(
             (Rounds::Absent, Rounds::Absent) => {}
             (Rounds::Absent, Rounds::Complete(id, ..)) => added.push(id),
             (Rounds::Complete(id, ..), Rounds::Absent) => removed.push(id),
-            (Rounds::Complete(id, mo, so), Rounds::Complete(_, mn, sn)) => {
+            (Rounds::Complete(id, mo), Rounds::Complete(_, mn)) => {
                 let term = layout.and_then(|(_, l)| l.term(&id));
-                let mut e = round_entry(id.clone(), per_round, (&mo, &mn), (so, sn), term);
+                let mut e = round_entry(id.clone(), per_round, (&mo, &mn), term);
                 e.looks = looks.unwrap_or(1);
                 entries.push(e);
                 compared.push((dir, id));
@@ -388,14 +389,16 @@ fn noise_sentences(entries: &[Entry], layout: Option<(&Path, &LayoutNoise)>) -> 
 }
 
 /// One benchmark from each round's samples on each side (in the order taken), with d_r made by
-/// `per_round`, undecided; `layout` adds 2σ²_layout to the variance of the mean change.
+/// `per_round`, undecided; `layout` adds 2σ²_layout to the variance of the mean change. Its
+/// sample counts are each side's fewest in a round.
 fn round_entry(
     id: String,
     per_round: PerRound,
     (old, new): (&[Vec<f64>], &[Vec<f64>]),
-    samples: (usize, usize),
     layout: Option<LayoutTerm>,
 ) -> Entry {
+    let fewest = |runs: &[Vec<f64>]| runs.iter().map(Vec::len).min().unwrap_or(0);
+    let samples = (fewest(old), fewest(new));
     let d: Vec<f64> = old
         .iter()
         .zip(new)
@@ -458,6 +461,17 @@ fn entry_of_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::criterion::SavedSample;
+
+    #[test]
+    fn the_fastest_sample_is_the_least_per_iteration_time() {
+        let s = SavedSample {
+            sampling_mode: "Flat".into(),
+            iters: vec![2.0, 1.0, 4.0],
+            times: vec![30.0, 14.0, 80.0],
+        };
+        assert_eq!(PerRound::Fastest.side(&s.per_iteration()), 14.0);
+    }
 
     #[test]
     fn one_build_per_side_adds_twice_the_layout_variance() {
