@@ -210,19 +210,22 @@ fn layout_floor(e: &Entry) -> f64 {
         .map_or(0.0, |l| std::f64::consts::SQRT_2 * l.sd_log)
 }
 
-/// For a benchmark of paired rounds whose estimate lies beyond ±T: the rounds at which, were
-/// its true change the estimate, it would be called regressed (improved) with 80% probability
-/// among `m`, at its spread so far; `None` when no number of rounds the search tries gets there.
-/// What `ab` tells of a benchmark that sits just beyond the threshold.
-pub fn rounds_at_estimate(e: &Entry, threshold_pct: f64, m: usize) -> Option<u64> {
-    power::rounds_to_call_at_looks(
-        e.noise.sd_log,
-        layout_floor(e),
-        e.log_change,
-        threshold_pct,
-        m,
-        e.looks,
-    )
+/// For a benchmark of paired rounds whose estimate lies beyond ±T (`None` within): the rounds
+/// at which, were its true change the estimate, it would be called regressed (improved) with
+/// 80% probability among `m`, at its spread so far; `Some(None)` when no number of rounds the
+/// search tries gets there. What `ab` tells of a benchmark that sits just beyond the threshold.
+pub fn rounds_at_estimate(e: &Entry, threshold_pct: f64, m: usize) -> Option<Option<u64>> {
+    let beyond = e.log_change.abs() > (1.0 + threshold_pct / 100.0).ln();
+    beyond.then(|| {
+        power::rounds_to_call_at_looks(
+            e.noise.sd_log,
+            layout_floor(e),
+            e.log_change,
+            threshold_pct,
+            m,
+            e.looks,
+        )
+    })
 }
 
 /// What does not depend on se ([`power::Rules`]), once per df, family size and looks, and

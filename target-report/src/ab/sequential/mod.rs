@@ -404,9 +404,10 @@ fn look(
     let decided = verdict::decided_alone(&e, judge.threshold_pct, m);
     let gives_up =
         decided.is_none() && k < rule.max_rounds && futile(&e, judge.threshold_pct, rule);
-    let beyond_threshold = e.log_change.abs() > (1.0 + judge.threshold_pct / 100.0).ln();
-    let at_estimate =
-        beyond_threshold.then(|| verdict::rounds_at_estimate(&e, judge.threshold_pct, m));
+    let at_estimate = match decided {
+        Some(_) => None,
+        None => verdict::rounds_at_estimate(&e, judge.threshold_pct, m),
+    };
     let undecided = Undecided {
         gives_up,
         at_estimate,

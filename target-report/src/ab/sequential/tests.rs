@@ -166,7 +166,7 @@ fn an_estimate_beyond_t_says_by_when_it_would_be_named() {
     let line = |e: &Entry, k: usize| {
         let undecided = Undecided {
             gives_up: false,
-            at_estimate: Some(verdict::rounds_at_estimate(e, 5.0, 20)),
+            at_estimate: verdict::rounds_at_estimate(e, 5.0, 20),
         };
         look_line(e, k, None, &rule, &undecided)
     };
@@ -178,9 +178,14 @@ fn an_estimate_beyond_t_says_by_when_it_would_be_named() {
     let says = "undecided at --max-rounds; were the change the +6.2% estimated, it would likely (80%) be called regressed only by";
     assert!(text.contains(says), "{text}");
     assert!(text.ends_with("rounds, beyond --max-rounds 12"), "{text}");
+    // +4%, within ±T: nothing to say of when it would be named.
+    assert_eq!(
+        verdict::rounds_at_estimate(&entry(0.04, 0.01, 4), 5.0, 20),
+        None
+    );
     // −9% at that spread after 4 rounds: improved, within reach.
     let e = entry(0.91f64.ln(), 0.01, 4);
-    let r = verdict::rounds_at_estimate(&e, 5.0, 20).unwrap();
+    let r = verdict::rounds_at_estimate(&e, 5.0, 20).flatten().unwrap();
     assert!((4..=rule.max_rounds as u64).contains(&r), "{r}");
     let text = line(&e, 4);
     let says = format!("undecided; were the change the -9.0% estimated, it would likely (80%) be called improved by {r} rounds");
